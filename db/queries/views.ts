@@ -1,0 +1,141 @@
+/** Reads shaped for the dashboard (see lib/views.ts). */
+import { desc, eq, gt, inArray } from 'drizzle-orm';
+import type { AnomalyDetail, AnomalySummary, Board, BoardMetric, BoardPoint } from '@/lib/views';
+import type { Db } from '../client';
+import { anomalies, metrics } from '../schema';
+import { pointsBetween, pointsSince, type AnomalyRow, type PointRow } from './detection';
+import { listMetrics, toRule, type MetricRow } from './metrics';
+
+export function toBoardPoint(row: PointRow): BoardPoint {
+  return {
+    windowStart: row.windowStart.getTime(),
+    value: row.value,
+    expected: row.expected,
+    sigma: row.sigma,
+    z: row.z,
+    volume: row.volume,
+    status: row.status,
+    anomalyId: row.anomalyId,
+  };
+}
+
+export function toSummary(row: AnomalyRow, metric: MetricRow): AnomalySummary {
+  return {
+    id: row.id,
+    metricId: row.metricId,
+    metricKey: metric.key,
+    metricName: metric.name,
+    unit: metric.unit,
+    status: row.status,
+    severity: row.severity,
+    direction: row.direction,
+    firstWindow: row.firstWindow.getTime(),
+    lastWindow: row.lastWindow.getTime(),
+    peakWindow: row.peakWindow.getTime(),
+    value: row.value,
+    expected: row.expected,
+    z: row.z,
+    sentence: row.sentence,
+    updatedAt: row.updatedAt.getTime(),
+  };
+}
+
+export function toBoardMetric(metric: MetricRow, points: BoardPoint[]): BoardMetric {
+  return {
+    id: metric.id,
+    key: metric.key,
+    name: metric.name,
+    kind: metric.kind,
+    unit: metric.unit,
+    enabled: metric.enabled,
+    rule: toRule(metric),
+    points,
+  };
+}
+
+/** Anomaly summaries, newest first; `afterId` for catch-up after a reconnect. */
+export async function anomalySummaries(
+  db: Db,
+  options: { afterId?: number; limit?: number } = {},
+): Promise<AnomalySummary[]> {
+  const rows = await db
+    .select({ anomaly: anomalies, metric: metrics })
+    .from(anomalies)
+    .innerJoin(metrics, eq(metrics.id, anomalies.metricId))
+    .where(options.afterId !== undefined ? gt(anomalies.id, options.afterId) : undefined)
+    .orderBy(desc(anomalies.updatedAt))
+    .limit(options.limit ?? 50);
+  return rows.map((r) => toSummary(r.anomaly, r.metric));
+}
+
+export async function anomalySummary(db: Db, id: number): Promise<AnomalySummary | null> {
+  const [row] = await db
+    .select({ anomaly: anomalies, metric: metrics })
+    .from(anomalies)
+    .innerJoin(metrics, eq(metrics.id, anomalies.metricId))
+    .where(eq(anomalies.id, id));
+  return row ? toSummary(row.anomaly, row.metric) : null;
+}
+
+/** Everything the live board shows: metrics with recent points, and recent anomalies. */
+export async function loadBoard(
+  db: Db,
+  options: { windowMs: number; windows?: number; now?: number },
+): Promise<Board> {
+  const windows = options.windows ?? 60;
+  const metricRows = await listMetrics(db);
+  const since = (options.now ?? Date.now()) - windows * options.windowMs;
+  const points = await pointsSince(
+    db,
+    metricRows.map((m) => m.id),
+    since,
+  );
+  const byMetric = new Map<number, BoardPoint[]>();
+  for (const p of points) {
+    const list = byMetric.get(p.metricId) ?? [];
+    list.push(toBoardPoint(p));
+    byMetric.set(p.metricId, list);
+  }
+  const recent = await anomalySummaries(db, { limit: 50 });
+  const [maxRow] = await db
+    .select({ id: anomalies.id })
+    .from(anomalies)
+    .orderBy(desc(anomalies.id))
+    .limit(1);
+  return {
+    windowMs: options.windowMs,
+    metrics: metricRows.map((m) => toBoardMetric(m, byMetric.get(m.id) ?? [])),
+    anomalies: recent,
+    lastAnomalyId: maxRow?.id ?? 0,
+  };
+}
+
+/** The drill-down: the anomaly, its explanation and the metric's chart around it. */
+export async function loadAnomalyDetail(
+  db: Db,
+  id: number,
+  windowMs: number,
+  context = 30,
+): Promise<AnomalyDetail | null> {
+  const [row] = await db
+    .select({ anomaly: anomalies, metric: metrics })
+    .from(anomalies)
+    .innerJoin(metrics, eq(metrics.id, anomalies.metricId))
+    .where(eq(anomalies.id, id));
+  if (!row) return null;
+  const from = row.anomaly.firstWindow.getTime() - context * windowMs;
+  const to = row.anomaly.lastWindow.getTime() + (context / 3) * windowMs;
+  const points = await pointsBetween(db, row.metric.id, from, to);
+  return {
+    ...toSummary(row.anomaly, row.metric),
+    kind: row.metric.kind,
+    windowMs,
+    explanation: row.anomaly.explanation,
+    points: points.map(toBoardPoint),
+  };
+}
+
+export async function metricsByIds(db: Db, ids: number[]): Promise<MetricRow[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(metrics).where(inArray(metrics.id, ids));
+}

@@ -1,0 +1,103 @@
+/** Metric definitions, their alert rules, scored points, anomalies and injected incidents. */
+import {
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
+import type { Explanation } from '@/lib/types';
+import { users } from './auth';
+
+export const metrics = pgTable('metrics', {
+  id: serial('id').primaryKey(),
+  key: text('key').notNull().unique(),
+  name: text('name').notNull(),
+  kind: text('kind', { enum: ['count', 'sum', 'avg', 'ratio'] }).notNull(),
+  eventType: text('event_type').notNull(),
+  measure: text('measure'),
+  denominatorEventType: text('denominator_event_type'),
+  unit: text('unit').notNull().default(''),
+  enabled: boolean('enabled').notNull().default(true),
+  // Alert rule, applied by the detector from the next window on.
+  warnZ: doublePrecision('warn_z').notNull().default(3),
+  criticalZ: doublePrecision('critical_z').notNull().default(5),
+  direction: text('direction', { enum: ['up', 'down', 'both'] })
+    .notNull()
+    .default('both'),
+  minVolume: integer('min_volume').notNull().default(20),
+  baselineWindows: integer('baseline_windows').notNull().default(20),
+  ruleUpdatedAt: timestamp('rule_updated_at', { withTimezone: true, mode: 'date' }),
+  ruleUpdatedBy: integer('rule_updated_by').references(() => users.id, { onDelete: 'set null' }),
+});
+
+/** One scored window of one metric: what the board's sparklines and charts draw. */
+export const metricPoints = pgTable(
+  'metric_points',
+  {
+    metricId: integer('metric_id')
+      .notNull()
+      .references(() => metrics.id, { onDelete: 'cascade' }),
+    windowStart: timestamp('window_start', { withTimezone: true, mode: 'date' }).notNull(),
+    value: doublePrecision('value'),
+    expected: doublePrecision('expected'),
+    sigma: doublePrecision('sigma'),
+    z: doublePrecision('z'),
+    volume: doublePrecision('volume').notNull(),
+    status: text('status', { enum: ['ok', 'warn', 'critical', 'learning', 'low_volume'] }).notNull(),
+    anomalyId: integer('anomaly_id'),
+  },
+  (t) => [primaryKey({ columns: [t.metricId, t.windowStart] })],
+);
+
+/**
+ * One anomaly per metric and incident: consecutive anomalous windows extend the open anomaly
+ * (peak z, last window) instead of opening a new one.
+ */
+export const anomalies = pgTable(
+  'anomalies',
+  {
+    id: serial('id').primaryKey(),
+    metricId: integer('metric_id')
+      .notNull()
+      .references(() => metrics.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: ['open', 'resolved'] })
+      .notNull()
+      .default('open'),
+    severity: text('severity', { enum: ['warn', 'critical'] }).notNull(),
+    direction: text('direction', { enum: ['up', 'down'] }).notNull(),
+    firstWindow: timestamp('first_window', { withTimezone: true, mode: 'date' }).notNull(),
+    lastWindow: timestamp('last_window', { withTimezone: true, mode: 'date' }).notNull(),
+    /** The window with the largest |z| so far; value/expected/z/explanation describe it. */
+    peakWindow: timestamp('peak_window', { withTimezone: true, mode: 'date' }).notNull(),
+    value: doublePrecision('value').notNull(),
+    expected: doublePrecision('expected').notNull(),
+    sigma: doublePrecision('sigma').notNull(),
+    z: doublePrecision('z').notNull(),
+    explanation: jsonb('explanation').$type<Explanation>().notNull(),
+    sentence: text('sentence').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('anomalies_metric_idx').on(t.metricId, t.lastWindow),
+    index('anomalies_updated_idx').on(t.updatedAt),
+  ],
+);
+
+/** Ground truth: every incident the simulator injected, to compare detection with. */
+export const injections = pgTable('injections', {
+  id: serial('id').primaryKey(),
+  scenario: text('scenario').notNull(),
+  metricKey: text('metric_key').notNull(),
+  description: text('description').notNull(),
+  rootCause: jsonb('root_cause').$type<Record<string, string>>().notNull(),
+  startsAt: timestamp('starts_at', { withTimezone: true, mode: 'date' }).notNull(),
+  endsAt: timestamp('ends_at', { withTimezone: true, mode: 'date' }).notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});

@@ -1,0 +1,100 @@
+/**
+ * Pulse as a person uses it, against the real product on a fresh database. The simulator
+ * injects an error burst for app_version=5.3.0 about 25 s after start, then triples API latency
+ * for feature=search on android about 95 s after start (10 s windows; see playwright.config.ts).
+ */
+import { expect, test } from '@playwright/test';
+import { ADMIN, VIEWER, ThresholdsPage, addUser, signIn } from './fixtures';
+
+test.describe.configure({ mode: 'serial' });
+
+test('a visitor must sign in, and a wrong password is refused', async ({ page }) => {
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/login/);
+  await page.getByLabel('Username').fill(ADMIN.username);
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByText('Wrong username or password.')).toBeVisible();
+  expect((await page.request.get('/api/board')).status()).toBe(401);
+});
+
+test('a viewer sees thresholds but cannot change them', async ({ page }) => {
+  addUser(VIEWER, 'viewer');
+  await signIn(page, VIEWER);
+  const thresholds = new ThresholdsPage(page);
+  await thresholds.open('purchases');
+  await expect(page.getByText('Only editors can change thresholds.')).toBeVisible();
+  await expect(thresholds.field('Warn z')).toBeDisabled();
+  // The API refuses too, not just the form.
+  const res = await page.request.put('/api/metrics/purchases/rule', {
+    headers: { origin: new URL(page.url()).origin },
+    data: { warnZ: 50, criticalZ: 60, direction: 'both', minVolume: 1, baselineWindows: 20 },
+  });
+  expect(res.status()).toBe(403);
+});
+
+let savedAt = 0;
+
+test('an editor raises the API-latency threshold; an invalid value is refused at the field', async ({ page }) => {
+  await signIn(page, ADMIN);
+  const thresholds = new ThresholdsPage(page);
+  await thresholds.open('api_latency');
+  await thresholds.field('Critical z').fill('1');
+  await thresholds.save();
+  await expect(page.locator('#criticalZ-error')).toContainText(/at least/i);
+
+  await thresholds.field('Warn z').fill('400');
+  await thresholds.field('Critical z').fill('800');
+  await thresholds.save();
+  await expect(page.getByText('Saved. Applies from the next window.')).toBeVisible();
+  savedAt = Date.now();
+  await page.reload();
+  await expect(thresholds.field('Warn z')).toHaveValue('400');
+});
+
+test('an injected incident is pushed to the board and explained by its root cause', async ({ page }) => {
+  await signIn(page, ADMIN);
+  await expect(page.getByTestId('connection-state')).toHaveText('Live');
+  await expect(page.getByTestId('metric-card-purchases')).toBeVisible();
+  // Marks this document: if the page reloads, the marker is gone.
+  await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
+
+  const alert = page
+    .getByTestId('alert-feed')
+    .locator('[data-testid^="alert-"]')
+    .filter({ hasText: 'Error rate' })
+    .first();
+  await expect(alert).toBeVisible({ timeout: 120_000 });
+  expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+  await expect(alert).toContainText('app_version=5.3.0');
+
+  await alert.click();
+  await expect(page).toHaveURL(/\/anomalies\/\d+/);
+  await expect(page.getByTestId('explanation')).toContainText('app_version=5.3.0');
+  const contributors = page.getByTestId('contributors').locator('tbody tr');
+  const top3 = await contributors.evaluateAll((rows) => rows.slice(0, 3).map((r) => r.textContent ?? ''));
+  expect(top3.some((text) => text.includes('app_version') && text.includes('5.3.0'))).toBe(true);
+});
+
+test('the raised threshold stops alerts for API latency during its incident', async ({ page }) => {
+  expect(savedAt).toBeGreaterThan(0);
+  await signIn(page, ADMIN);
+  // Wait until the latency incident has been injected and two of its windows have been scored.
+  await expect
+    .poll(
+      async () => {
+        const board = (await (await page.request.get('/api/board')).json()) as {
+          metrics: { key: string; points: { z: number | null; status: string }[] }[];
+        };
+        const latency = board.metrics.find((m) => m.key === 'api_latency');
+        return (latency?.points ?? []).filter((p) => (p.z ?? 0) > 5).length;
+      },
+      { timeout: 150_000, intervals: [2000] },
+    )
+    .toBeGreaterThanOrEqual(2);
+  // The incident is there (z far above the old critical threshold of 5), yet no alert opened.
+  const anomalies = (await (await page.request.get('/api/anomalies')).json()) as {
+    metricKey: string;
+  }[];
+  expect(anomalies.filter((a) => a.metricKey === 'api_latency')).toEqual([]);
+});

@@ -1,0 +1,137 @@
+/**
+ * The one place that reads `process.env`. Everything is validated once, here; every other
+ * module receives configuration as arguments. A bad value stops start-up with the variable's
+ * name and what it expected.
+ */
+import { z } from 'zod';
+
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Parses "500ms", "10s", "1m", "2h", "1d" into milliseconds; null when malformed. */
+export function parseDuration(text: string): number | null {
+  const match = DURATION.exec(text.trim());
+  if (!match) return null;
+  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}
+
+const duration = (fallback: string, min = 1) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === null || ms < min) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a duration such as 500ms, 10s, 1m, 2h (at least ${min} ms), got "${text}"`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const int = (fallback: number, min: number, max: number) =>
+  z.coerce
+    .number({ error: 'expected a number' })
+    .int({ error: 'expected an integer' })
+    .min(min, { error: `expected at least ${min}` })
+    .max(max, { error: `expected at most ${max}` })
+    .default(fallback);
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value));
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DATABASE_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, { error: 'expected a postgres:// or postgresql:// URL' })
+        .optional(),
+    ),
+    PULSE_DATA_DIR: z.string().default('.data'),
+    PULSE_PG_PORT: int(54329, 1024, 65535),
+    HOST: z.string().default('127.0.0.1'),
+    PORT: int(3000, 1, 65535),
+    PULSE_ADMIN_PASSWORD: optionalString.pipe(
+      z.string().min(8, { error: 'expected at least 8 characters' }).optional(),
+    ),
+    PULSE_SESSION_TTL: duration('7d', 60_000),
+    PULSE_WINDOW: duration('1m', 1000),
+    PULSE_OUT_OF_ORDER: duration('2s', 0),
+    PULSE_FLUSH_INTERVAL: duration('1s', 50),
+    PULSE_MAX_VALUES_PER_DIM: int(200, 2, 100_000),
+    PULSE_SIM_RATE: int(1000, 1, 1_000_000),
+    PULSE_SIM_SEED: int(42, 0, 2 ** 31 - 1),
+    PULSE_SIM_BACKFILL: duration('30m', 0),
+    PULSE_SIM_SCENARIOS: z
+      .string()
+      .default('purchase_drop_eu_west,latency_search_android,error_burst_app_version')
+      .transform((text) =>
+        text
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
+    PULSE_SIM_FIRST_INCIDENT: duration('2m', 0),
+    PULSE_SIM_INCIDENT_DURATION: duration('5m', 1000),
+    PULSE_SIM_INCIDENT_GAP: duration('10m', 0),
+  })
+  .transform((env) => ({
+    nodeEnv: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    databaseUrl: env.DATABASE_URL,
+    dataDir: env.PULSE_DATA_DIR,
+    embeddedPgPort: env.PULSE_PG_PORT,
+    host: env.HOST,
+    port: env.PORT,
+    adminPassword: env.PULSE_ADMIN_PASSWORD,
+    sessionTtlMs: env.PULSE_SESSION_TTL,
+    windowMs: env.PULSE_WINDOW,
+    outOfOrderMs: env.PULSE_OUT_OF_ORDER,
+    flushIntervalMs: env.PULSE_FLUSH_INTERVAL,
+    maxValuesPerDim: env.PULSE_MAX_VALUES_PER_DIM,
+    simulator: {
+      ratePerSec: env.PULSE_SIM_RATE,
+      seed: env.PULSE_SIM_SEED,
+      backfillMs: env.PULSE_SIM_BACKFILL,
+      scenarios: env.PULSE_SIM_SCENARIOS,
+      firstIncidentMs: env.PULSE_SIM_FIRST_INCIDENT,
+      incidentDurationMs: env.PULSE_SIM_INCIDENT_DURATION,
+      incidentGapMs: env.PULSE_SIM_INCIDENT_GAP,
+    },
+  }));
+
+export type Config = z.output<typeof schema>;
+
+/** Names of every variable Pulse reads, for documentation checks. */
+export const CONFIG_VARIABLES = Object.keys(schema.in.shape);
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates an environment. Throws ConfigError naming each bad variable and what it expected. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+  );
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, read from process.env once. */
+export function config(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}

@@ -1,0 +1,106 @@
+/**
+ * The ingest stage of one source partition, pure: parse → validate → lateness check → fold.
+ * It holds the deltas since the last drain; the worker drains it on every flush and writes the
+ * result in one transaction. Accounting holds at every drain: received = folded + quarantined.
+ */
+import { parseEventLine, utf8ByteLength } from './events';
+import { RollupAccumulator } from './rollup';
+import type { QuarantinedEvent, RollupDelta } from './types';
+import { WatermarkTracker, windowStart } from './windows';
+
+export interface PipelineOptions {
+  source: string;
+  partition: number;
+  windowMs: number;
+  outOfOrderMs: number;
+  /** How long after a window's end (in event time) an event may still revise it. */
+  allowedLatenessMs: number;
+  maxValuesPerDim: number;
+}
+
+export interface Drained {
+  deltas: RollupDelta[];
+  quarantined: QuarantinedEvent[];
+  received: number;
+  folded: number;
+  /** Watermark after the drained events; null before the first valid event. */
+  watermark: number | null;
+  /** Offset of the next line to read (lines seen since the pipeline started). */
+  nextOffset: number;
+}
+
+const QUARANTINE_RAW_LIMIT = 2048;
+
+/** Source name of the simulator's events piped into a worker's stdin. */
+export const SIMULATOR_SOURCE = 'simulator';
+
+export class Pipeline {
+  private readonly rollups: RollupAccumulator;
+  private readonly watermarks: WatermarkTracker;
+  private quarantined: QuarantinedEvent[] = [];
+  private received = 0;
+  private folded = 0;
+  private offset = 0;
+
+  constructor(private readonly options: PipelineOptions) {
+    this.rollups = new RollupAccumulator({
+      windowMs: options.windowMs,
+      maxValuesPerDim: options.maxValuesPerDim,
+    });
+    this.watermarks = new WatermarkTracker({ outOfOrderMs: options.outOfOrderMs });
+  }
+
+  /** Ingests one raw line (NDJSON). Never throws: bad input is quarantined with its reason. */
+  ingestLine(line: string, now: number): void {
+    this.offset++;
+    if (line.trim() === '') return;
+    this.received++;
+    const parsed = parseEventLine(line, now, this.options.source);
+    if (!parsed.ok) {
+      this.quarantined.push(parsed.quarantined);
+      return;
+    }
+    const { event } = parsed;
+    if (this.watermarks.isLate(event.ts, this.options.windowMs, this.options.allowedLatenessMs)) {
+      const start = windowStart(event.ts, this.options.windowMs);
+      this.quarantined.push({
+        reason: 'late',
+        detail: `event time ${new Date(event.ts).toISOString()} is in window ${new Date(start).toISOString()}, already final (watermark ${new Date(this.watermarks.watermark()).toISOString()})`,
+        raw: line.length > QUARANTINE_RAW_LIMIT ? line.slice(0, QUARANTINE_RAW_LIMIT) : line,
+        rawSize: utf8ByteLength(line),
+        source: this.options.source,
+      });
+      return;
+    }
+    this.rollups.add(event);
+    this.watermarks.observe(event.ts);
+    this.folded++;
+  }
+
+  /** Events received since the last drain, and quarantined ones waiting to be written. */
+  pending(): { received: number; quarantined: number; cells: number } {
+    return { received: this.received, quarantined: this.quarantined.length, cells: this.rollups.size() };
+  }
+
+  /** Dimensions whose distinct values overflowed into '(other)'. */
+  overflowedDims(): string[] {
+    return this.rollups.overflowedDims();
+  }
+
+  /** Takes everything since the last drain. */
+  drain(): Drained {
+    const wm = this.watermarks.watermark();
+    const drained: Drained = {
+      deltas: this.rollups.drain(),
+      quarantined: this.quarantined,
+      received: this.received,
+      folded: this.folded,
+      watermark: Number.isFinite(wm) ? wm : null,
+      nextOffset: this.offset,
+    };
+    this.quarantined = [];
+    this.received = 0;
+    this.folded = 0;
+    return drained;
+  }
+}

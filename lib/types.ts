@@ -1,0 +1,146 @@
+/**
+ * Shared domain types. Pure data: no I/O, no classes. Every module in lib/, db/, workers/
+ * and app/ speaks these shapes.
+ */
+
+/** Event contract v1, after validation. `ts` is epoch milliseconds (event time). */
+export interface PulseEvent {
+  ts: number;
+  type: string;
+  dims: Record<string, string>;
+  measures: Record<string, number>;
+  id?: string;
+}
+
+export const QUARANTINE_REASONS = [
+  'malformed_json',
+  'schema',
+  'too_large',
+  'bad_timestamp',
+  'future',
+  'late',
+] as const;
+export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
+
+/** An event that failed validation, ready to be stored in the quarantine table. */
+export interface QuarantinedEvent {
+  reason: QuarantineReason;
+  /** Human-readable detail, e.g. the field path of a schema violation. */
+  detail: string;
+  /** Raw payload, truncated to a bound. */
+  raw: string;
+  /** Size in bytes of the original payload before truncation. */
+  rawSize: number;
+  source: string;
+}
+
+/** Name used for the "all events" slice in rollups. */
+export const TOTAL = '*';
+
+/**
+ * One additive rollup cell: (window, event type, dimension, value, measure).
+ * - dim = value = TOTAL for the total over all events of the type.
+ * - measure = '' for the event count row; otherwise the named measure, where `count` is the
+ *   number of events that carried the measure and sum/sumsq/min/max aggregate its values.
+ */
+export interface RollupDelta {
+  windowStart: number;
+  eventType: string;
+  dim: string;
+  value: string;
+  measure: string;
+  count: number;
+  sum: number;
+  sumsq: number;
+  min: number;
+  max: number;
+}
+
+export type MetricKind = 'count' | 'sum' | 'avg' | 'ratio';
+export type Direction = 'up' | 'down' | 'both';
+export type Severity = 'warn' | 'critical';
+export type PointStatus = 'ok' | 'warn' | 'critical' | 'learning' | 'low_volume';
+
+/**
+ * A metric is defined over rollups.
+ * - count: number of events of `eventType`.
+ * - sum:   sum of `measure` over events of `eventType`.
+ * - avg:   sum of `measure` / number of events of `eventType` carrying it.
+ * - ratio: count of `eventType` / count of `denominatorEventType`.
+ */
+export interface MetricDefinition {
+  id: number;
+  key: string;
+  name: string;
+  kind: MetricKind;
+  eventType: string;
+  measure: string | null;
+  denominatorEventType: string | null;
+  /** Display unit, e.g. '', '%', 'ms', '$'. */
+  unit: string;
+  enabled: boolean;
+}
+
+export interface AlertRule {
+  warnZ: number;
+  criticalZ: number;
+  direction: Direction;
+  /** Minimum volume (the metric's denominator count, or event count) for a window to alert. */
+  minVolume: number;
+  /** Number of earlier windows the baseline uses. */
+  baselineWindows: number;
+}
+
+export const DEFAULT_RULE: AlertRule = {
+  warnZ: 3,
+  criticalZ: 5,
+  direction: 'both',
+  minVolume: 20,
+  baselineWindows: 20,
+};
+
+/**
+ * A metric's value in one window or one slice, as numerator / denominator so that
+ * slices add up: count and sum have den = 1 per window (value = num).
+ */
+export interface MetricObservation {
+  num: number;
+  den: number;
+  /** Volume used for the minimum-volume rule (event count behind the value). */
+  volume: number;
+}
+
+export interface Score {
+  value: number;
+  expected: number;
+  sigma: number;
+  z: number;
+  status: PointStatus;
+  severity: Severity | null;
+  direction: 'up' | 'down' | null;
+}
+
+/** One dimension value's part in a deviation. */
+export interface Contributor {
+  dim: string;
+  value: string;
+  actual: number;
+  expected: number;
+  /** Additive deviation in numerator units (num − expected value × den). */
+  deviation: number;
+  /** Share of the total deviation, signed (1 = explains all of it). */
+  share: number;
+  /** Slice z-score: (actual − expected) / slice sigma. */
+  z: number;
+  /** Volume of the slice in this window. */
+  volume: number;
+}
+
+export interface Explanation {
+  /** Contributors grouped per dimension, each list ranked by share (most explanatory first). */
+  dimensions: Record<string, Contributor[]>;
+  /** Top contributors across dimensions, ranked. */
+  top: Contributor[];
+  /** e.g. "region=eu-west accounts for 87% of the drop". */
+  sentence: string;
+}

@@ -1,0 +1,79 @@
+/**
+ * View models shared by the REST API, the socket.io events and the React components. Plain
+ * JSON (times as epoch ms) so they cross the wire unchanged.
+ */
+import type { AlertRule, Explanation, MetricKind, PointStatus } from './types';
+
+export interface BoardPoint {
+  windowStart: number;
+  value: number | null;
+  expected: number | null;
+  sigma: number | null;
+  z: number | null;
+  volume: number;
+  status: PointStatus;
+  anomalyId: number | null;
+}
+
+export interface BoardMetric {
+  id: number;
+  key: string;
+  name: string;
+  kind: MetricKind;
+  unit: string;
+  enabled: boolean;
+  rule: AlertRule;
+  /** Recent scored windows, oldest first. */
+  points: BoardPoint[];
+}
+
+export interface AnomalySummary {
+  id: number;
+  metricId: number;
+  metricKey: string;
+  metricName: string;
+  unit: string;
+  status: 'open' | 'resolved';
+  severity: 'warn' | 'critical';
+  direction: 'up' | 'down';
+  firstWindow: number;
+  lastWindow: number;
+  peakWindow: number;
+  value: number;
+  expected: number;
+  z: number;
+  sentence: string;
+  updatedAt: number;
+}
+
+export interface AnomalyDetail extends AnomalySummary {
+  kind: MetricKind;
+  windowMs: number;
+  explanation: Explanation;
+  /** The metric's points around the anomaly, oldest first. */
+  points: BoardPoint[];
+}
+
+export interface Board {
+  windowMs: number;
+  metrics: BoardMetric[];
+  anomalies: AnomalySummary[];
+  /** Largest anomaly id included, for catch-up after a reconnect. */
+  lastAnomalyId: number;
+}
+
+/** socket.io events, server → browser. */
+export interface ServerToClientEvents {
+  /** A window was scored: the new point of every metric. */
+  points: (update: { windowStart: number; points: (BoardPoint & { metricId: number })[] }) => void;
+  /** An anomaly opened or changed. */
+  anomaly: (anomaly: AnomalySummary) => void;
+  /** A metric's alert rule changed. */
+  rule: (update: { metricId: number; rule: AlertRule }) => void;
+}
+
+/** socket.io events, browser → server. */
+export interface ClientToServerEvents {
+  /** Ask for a room: 'board' or `anomaly:${id}`. */
+  subscribe: (room: string) => void;
+}

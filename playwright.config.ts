@@ -1,0 +1,71 @@
+import { existsSync } from 'node:fs';
+import { defineConfig, devices } from '@playwright/test';
+
+/**
+ * E2E against the real product: `npm start` on a fresh embedded database with fast windows
+ * (10 s) and a compressed incident schedule, driven in a real Chromium.
+ */
+export const E2E = {
+  port: 3100,
+  dataDir: '.data/e2e',
+  pgPort: 54339,
+  adminPassword: 'e2e-admin-password',
+};
+
+const SYSTEM_CHROMIUM = '/usr/bin/chromium';
+
+export default defineConfig({
+  testDir: './e2e',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 180_000,
+  expect: { timeout: 15_000 },
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${E2E.port}`,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    ...devices['Desktop Chrome'],
+    launchOptions: {
+      // Playwright cannot download its own browser here; Debian's chromium works.
+      ...(existsSync(SYSTEM_CHROMIUM) ? { executablePath: SYSTEM_CHROMIUM } : {}),
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    },
+  },
+  webServer: {
+    command: `rm -rf ${E2E.dataDir} && node --import tsx workers/start.ts --no-build`,
+    url: `http://127.0.0.1:${E2E.port}/api/health`,
+    reuseExistingServer: false,
+    timeout: 180_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 20_000 },
+    env: {
+      DATABASE_URL: '', // always the fresh embedded database, never a configured one
+      PORT: String(E2E.port),
+      HOST: '127.0.0.1',
+      PULSE_DATA_DIR: E2E.dataDir,
+      PULSE_PG_PORT: String(E2E.pgPort),
+      PULSE_ADMIN_PASSWORD: E2E.adminPassword,
+      PULSE_WINDOW: '10s',
+      PULSE_OUT_OF_ORDER: '1s',
+      PULSE_FLUSH_INTERVAL: '500ms',
+      PULSE_SIM_RATE: '3000',
+      PULSE_SIM_BACKFILL: '5m',
+      PULSE_SIM_FIRST_INCIDENT: '25s',
+      PULSE_SIM_INCIDENT_DURATION: '30s',
+      PULSE_SIM_INCIDENT_GAP: '40s',
+      PULSE_SIM_SCENARIOS: 'error_burst_app_version,latency_search_android',
+      LOG_LEVEL: 'info',
+    },
+  },
+});

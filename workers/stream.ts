@@ -1,0 +1,88 @@
+/**
+ * The stream worker: reads NDJSON events from stdin (the simulator's pipe, or any producer),
+ * folds them into event-time windows and flushes additive rollup deltas to PostgreSQL. It also
+ * runs the detector, which scores a window once the watermark has passed it; with several
+ * workers only the holder of the advisory lock scores.
+ */
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { config } from '@/lib/config';
+import { createLogger } from '@/lib/log';
+import { Pipeline, SIMULATOR_SOURCE } from '@/lib/pipeline';
+import { createDb } from '@/db/client';
+import { startDetector } from './detector';
+import { Flusher } from './flusher';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main(): Promise<void> {
+  const { values: args } = parseArgs({
+    options: { source: { type: 'string', default: SIMULATOR_SOURCE } },
+  });
+  const cfg = config();
+  const log = createLogger('worker', cfg.logLevel);
+  if (!cfg.databaseUrl) throw new Error('DATABASE_URL: required by the stream worker');
+  const handle = createDb(cfg.databaseUrl, { max: 4, appName: 'pulse-worker' });
+  const source = args.source ?? SIMULATOR_SOURCE;
+
+  const pipeline = new Pipeline({
+    source,
+    partition: 0,
+    windowMs: cfg.windowMs,
+    outOfOrderMs: cfg.outOfOrderMs,
+    allowedLatenessMs: 0,
+    maxValuesPerDim: cfg.maxValuesPerDim,
+  });
+  const flusher = new Flusher(handle.sql, { source, partition: 0 }, log);
+  const detector = startDetector({ handle, log, windowMs: cfg.windowMs });
+
+  let inputDone = false;
+  let stopping = false;
+
+  const flushLoop = (async () => {
+    while (!(stopping || inputDone) || flusher.backlogged) {
+      await sleep(flusher.backlogged ? flusher.retryDelayMs : cfg.flushIntervalMs);
+      await flusher.flush(pipeline.drain());
+      if (stopping && flusher.backlogged && flusher.stats.failures > 20) break;
+    }
+    await flusher.flush(pipeline.drain());
+  })();
+
+  const overflowReported = new Set<string>();
+  const input = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  const stop = () => {
+    stopping = true;
+    input.close();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+
+  log.info({ source, windowMs: cfg.windowMs }, 'worker reading events from stdin');
+  let lines = 0;
+  for await (const line of input) {
+    pipeline.ingestLine(line, Date.now());
+    if (++lines % 1024 === 0) {
+      // Backpressure: while PostgreSQL is unreachable, stop reading; the pipe fills and the
+      // producer blocks, instead of this process growing without bound.
+      while (flusher.backlogged && !stopping) await sleep(100);
+      for (const dim of pipeline.overflowedDims()) {
+        if (!overflowReported.has(dim)) {
+          overflowReported.add(dim);
+          log.warn({ dim, limit: cfg.maxValuesPerDim }, "dimension over its value limit; the rest fold into '(other)'");
+        }
+      }
+    }
+  }
+  inputDone = true;
+  log.info({ lines }, stopping ? 'stopping: final flush' : 'input ended: final flush');
+  await flushLoop;
+  await detector.stop();
+  await handle.close();
+  log.info('worker stopped');
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -21,7 +21,10 @@ export default tseslint.config(
   {
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-console': 'off',
     },
   },
@@ -37,11 +40,22 @@ export default tseslint.config(
   {
     // The config module is the one reader of process.env.
     files: ['**/*.{ts,tsx}'],
-    ignores: ['lib/config.ts', 'e2e/**', 'playwright.config.ts', '.ci/**', '**/*.test.ts', 'db/test-global-setup.ts'],
+    ignores: [
+      'lib/config.ts',
+      'e2e/**',
+      'playwright.config.ts',
+      '.ci/**',
+      '**/*.test.ts',
+      'db/test-global-setup.ts',
+    ],
     rules: {
       'no-restricted-properties': [
         'error',
-        { object: 'process', property: 'env', message: 'Read configuration through lib/config.ts.' },
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Read configuration through lib/config.ts.',
+        },
       ],
     },
   },

@@ -17,7 +17,12 @@ import { anomalySummary, toBoardPoint } from '@/db/queries/views';
 import { registerDb } from '@/lib/server/context';
 import { SESSION_COOKIE } from '@/lib/server/session';
 
-type PulseSocket = Socket<ClientToServerEvents, ServerToClientEvents, object, { user: SessionUser }>;
+type PulseSocket = Socket<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  object,
+  { user: SessionUser }
+>;
 type PulseIo = Server<ClientToServerEvents, ServerToClientEvents, object, { user: SessionUser }>;
 
 const ROOM = /^(board|anomaly:\d{1,10})$/;

@@ -12,7 +12,7 @@ interface Step {
 }
 
 const STEPS: Step[] = [
-  { name: 'lint', command: ['npx', 'eslint', '.', '--max-warnings', '0'] },
+  { name: 'lint', command: ['npm', 'run', '--silent', 'lint'] },
   { name: 'typecheck', command: ['npx', 'tsc', '--noEmit'] },
   { name: 'unit', command: ['npx', 'vitest', 'run', '--project', 'unit'] },
   { name: 'integration', command: ['npx', 'vitest', 'run', '--project', 'integration'] },
@@ -31,7 +31,8 @@ function run(command: string[], env: NodeJS.ProcessEnv = process.env): number {
 /** Makes sure the system packages the suites need are there, or says what to install. */
 function ensureSystemPackages(): void {
   const missing: { pkg: string; why: string }[] = [];
-  if (!existsSync(CHROMIUM)) missing.push({ pkg: 'chromium', why: 'the e2e suite drives Chromium' });
+  if (!existsSync(CHROMIUM))
+    missing.push({ pkg: 'chromium', why: 'the e2e suite drives Chromium' });
   if (missing.length === 0) return;
   const names = missing.map((m) => m.pkg);
   const isDebian = existsSync('/etc/debian_version');
@@ -45,7 +46,10 @@ function ensureSystemPackages(): void {
   }
   console.log(`Installing system packages: ${names.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  if (run(['apt-get', 'update', '-qq'], env) !== 0 || run(['apt-get', 'install', '-y', '-qq', ...names], env) !== 0) {
+  if (
+    run(['apt-get', 'update', '-qq'], env) !== 0 ||
+    run(['apt-get', 'install', '-y', '-qq', ...names], env) !== 0
+  ) {
     console.error(`Could not install ${names.join(' ')} with apt-get.`);
     process.exit(1);
   }
@@ -59,7 +63,11 @@ function main(): void {
   for (const step of steps) {
     console.log(`\n━━━ ${step.name} ━━━ ${step.command.join(' ')}`);
     const started = Date.now();
-    const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', FORCE_COLOR: process.env.CI ? '0' : '1' };
+    const env = {
+      ...process.env,
+      NEXT_TELEMETRY_DISABLED: '1',
+      FORCE_COLOR: process.env.CI ? '0' : '1',
+    };
     const ok = run(step.command, env) === 0;
     results.push({ name: step.name, ok, seconds: Math.round((Date.now() - started) / 1000) });
     // e2e needs a good build; a failed build fails e2e too rather than skipping it.
@@ -69,7 +77,8 @@ function main(): void {
     }
   }
   console.log('\n━━━ summary ━━━');
-  for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.name.padEnd(28)} ${r.seconds}s`);
+  for (const r of results)
+    console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.name.padEnd(28)} ${r.seconds}s`);
   const failed = results.filter((r) => !r.ok).length;
   console.log(`suites: ${results.length - failed} passed, ${failed} failed`);
   process.exit(failed === 0 ? 0 : 1);

@@ -23,7 +23,11 @@ function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -32,7 +36,11 @@ export default async function setup(project: TestProject) {
   const dir = await mkdtemp(join(tmpdir(), 'pulse-it-'));
   const { chmod } = await import('node:fs/promises');
   await chmod(dir, 0o755); // the postgres system user must reach the cluster directory
-  const pg = await startEmbeddedPostgres({ dir, port: await freePort(), database: 'pulse_template' });
+  const pg = await startEmbeddedPostgres({
+    dir,
+    port: await freePort(),
+    database: 'pulse_template',
+  });
   project.provide('databaseUrl', pg.url);
   return async () => {
     await pg.stop();

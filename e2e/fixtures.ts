@@ -10,9 +10,24 @@ export const VIEWER = { username: 'vera', password: 'viewer-password-1' };
 export function addUser(user: { username: string; password: string }, role: string): void {
   execFileSync(
     process.execPath,
-    ['--import', 'tsx', 'workers/users.ts', 'add', user.username, '--role', role, '--password', user.password],
+    [
+      '--import',
+      'tsx',
+      'workers/users.ts',
+      'add',
+      user.username,
+      '--role',
+      role,
+      '--password',
+      user.password,
+    ],
     {
-      env: { ...process.env, DATABASE_URL: '', PULSE_DATA_DIR: E2E.dataDir, PULSE_PG_PORT: String(E2E.pgPort) },
+      env: {
+        ...process.env,
+        DATABASE_URL: '',
+        PULSE_DATA_DIR: E2E.dataDir,
+        PULSE_PG_PORT: String(E2E.pgPort),
+      },
       stdio: 'pipe',
     },
   );

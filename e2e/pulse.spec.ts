@@ -35,7 +35,9 @@ test('a viewer sees thresholds but cannot change them', async ({ page }) => {
 
 let savedAt = 0;
 
-test('an editor raises the API-latency threshold; an invalid value is refused at the field', async ({ page }) => {
+test('an editor raises the API-latency threshold; an invalid value is refused at the field', async ({
+  page,
+}) => {
   await signIn(page, ADMIN);
   const thresholds = new ThresholdsPage(page);
   await thresholds.open('api_latency');
@@ -52,12 +54,16 @@ test('an editor raises the API-latency threshold; an invalid value is refused at
   await expect(thresholds.field('Warn z')).toHaveValue('400');
 });
 
-test('an injected incident is pushed to the board and explained by its root cause', async ({ page }) => {
+test('an injected incident is pushed to the board and explained by its root cause', async ({
+  page,
+}) => {
   await signIn(page, ADMIN);
   await expect(page.getByTestId('connection-state')).toHaveText('Live');
   await expect(page.getByTestId('metric-card-purchases')).toBeVisible();
   // Marks this document: if the page reloads, the marker is gone.
-  await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
+  await page.evaluate(
+    () => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true),
+  );
 
   const alert = page
     .getByTestId('alert-feed')
@@ -65,14 +71,18 @@ test('an injected incident is pushed to the board and explained by its root caus
     .filter({ hasText: 'Error rate' })
     .first();
   await expect(alert).toBeVisible({ timeout: 120_000 });
-  expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+  expect(
+    await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument),
+  ).toBe(true);
   await expect(alert).toContainText('app_version=5.3.0');
 
   await alert.click();
   await expect(page).toHaveURL(/\/anomalies\/\d+/);
   await expect(page.getByTestId('explanation')).toContainText('app_version=5.3.0');
   const contributors = page.getByTestId('contributors').locator('tbody tr');
-  const top3 = await contributors.evaluateAll((rows) => rows.slice(0, 3).map((r) => r.textContent ?? ''));
+  const top3 = await contributors.evaluateAll((rows) =>
+    rows.slice(0, 3).map((r) => r.textContent ?? ''),
+  );
   expect(top3.some((text) => text.includes('app_version') && text.includes('5.3.0'))).toBe(true);
 });
 

@@ -12,7 +12,15 @@ export function createLogger(name: string, level: string): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       // Never log secrets, whatever object a caller passes.
       redact: {
-        paths: ['password', '*.password', 'token', '*.token', 'databaseUrl', 'adminPassword', 'cookie'],
+        paths: [
+          'password',
+          '*.password',
+          'token',
+          '*.token',
+          'databaseUrl',
+          'adminPassword',
+          'cookie',
+        ],
         censor: '[redacted]',
       },
     },
@@ -30,14 +38,29 @@ export function formatLogLine(line: string): string {
   }
   if (typeof entry !== 'object' || entry === null || !('msg' in entry)) return line;
   const { time, level, name, msg, err, ...rest } = entry;
-  const levels: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+  const levels: Record<number, string> = {
+    10: 'trace',
+    20: 'debug',
+    30: 'info',
+    40: 'WARN',
+    50: 'ERROR',
+    60: 'FATAL',
+  };
   const clock = typeof time === 'string' ? time.slice(11, 19) : '';
   const fields = Object.entries(rest)
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' ');
   const error =
-    err && typeof err === 'object' && 'message' in err ? ` — ${String((err as { message: unknown }).message)}` : '';
-  return [clock, String(name ?? ''), levels[Number(level)] ?? String(level), `${String(msg)}${error}`, fields]
+    err && typeof err === 'object' && 'message' in err
+      ? ` — ${String((err as { message: unknown }).message)}`
+      : '';
+  return [
+    clock,
+    String(name ?? ''),
+    levels[Number(level)] ?? String(level),
+    `${String(msg)}${error}`,
+    fields,
+  ]
     .filter(Boolean)
     .join('  ');
 }

@@ -79,7 +79,11 @@ export class Pipeline {
 
   /** Events received since the last drain, and quarantined ones waiting to be written. */
   pending(): { received: number; quarantined: number; cells: number } {
-    return { received: this.received, quarantined: this.quarantined.length, cells: this.rollups.size() };
+    return {
+      received: this.received,
+      quarantined: this.quarantined.length,
+      cells: this.rollups.size(),
+    };
   }
 
   /** Dimensions whose distinct values overflowed into '(other)'. */

@@ -34,10 +34,18 @@ beforeAll(async () => {
 });
 afterAll(() => t.drop());
 
-async function feed(sim: Simulator, from: number, to: number, pipeline: Pipeline, flusher: Flusher, junk = 0) {
+async function feed(
+  sim: Simulator,
+  from: number,
+  to: number,
+  pipeline: Pipeline,
+  flusher: Flusher,
+  junk = 0,
+) {
   const now = Date.now();
   for (let w = from; w < to; w += MINUTE) {
-    for (const event of sim.generate(w, w + MINUTE)) pipeline.ingestLine(JSON.stringify(event), now);
+    for (const event of sim.generate(w, w + MINUTE))
+      pipeline.ingestLine(JSON.stringify(event), now);
     for (let i = 0; i < junk; i++) pipeline.ingestLine(i % 2 ? '{"ts":1,' : '{"type":"x"}', now);
     expect(await flusher.flush(pipeline.drain())).toBe(true);
   }
@@ -103,7 +111,12 @@ describe('pipeline → rollups → detector', () => {
   it('applies a changed threshold from the next window without a restart', async () => {
     const purchases = (await listMetrics(t.db)).find((m) => m.key === 'purchases')!;
     const editor = await createUser(t.db, { username: 'ed', passwordHash: 'x', role: 'editor' });
-    await updateRule(t.db, purchases.id, { ...toRule(purchases), warnZ: 500, criticalZ: 900 }, editor.id);
+    await updateRule(
+      t.db,
+      purchases.id,
+      { ...toRule(purchases), warnZ: 500, criticalZ: 900 },
+      editor.id,
+    );
     const sim = new Simulator({
       seed: 12,
       ratePerSec: 300,

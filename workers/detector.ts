@@ -62,7 +62,9 @@ export function createDetector(options: DetectorOptions): Detector {
         return true;
       }
       const conn = await sql.reserve();
-      const [row] = await conn<{ locked: boolean }[]>`select pg_try_advisory_lock(${LEADER_LOCK}) as locked`;
+      const [row] = await conn<
+        { locked: boolean }[]
+      >`select pg_try_advisory_lock(${LEADER_LOCK}) as locked`;
       if (row?.locked) {
         leader = conn;
         log.info('this worker is now the detector leader');
@@ -118,7 +120,12 @@ export function createDetector(options: DetectorOptions): Detector {
         });
         notices.push({ kind: 'anomaly', id: anomalyId });
         log.info(
-          { metric: metric.key, z: Number(score.z.toFixed(2)), severity: score.severity, anomalyId },
+          {
+            metric: metric.key,
+            z: Number(score.z.toFixed(2)),
+            severity: score.severity,
+            anomalyId,
+          },
           `anomaly: ${explanation.sentence}`,
         );
       } else {

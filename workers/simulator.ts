@@ -56,14 +56,20 @@ async function main(): Promise<void> {
   const folded = await partitionWatermark(handle.db, SIMULATOR_SOURCE, 0);
   let cursor = startedAt - sim.backfillMs;
   if (folded !== null) cursor = Math.max(cursor, Math.min(startedAt, folded + cfg.outOfOrderMs));
-  log.info({ minutes: Math.round(sim.backfillMs / 60_000), rate: sim.ratePerSec }, 'back-filling history');
+  log.info(
+    { minutes: Math.round(sim.backfillMs / 60_000), rate: sim.ratePerSec },
+    'back-filling history',
+  );
   while (!stopped && cursor < startedAt) {
     const to = Math.min(startedAt, cursor + BACKFILL_CHUNK_MS);
     await write(toNdjson(simulator.generate(cursor, to)));
     cursor = to;
   }
   log.info(
-    { next: pending[0]?.scenario, at: pending[0] ? new Date(pending[0].startsAt).toISOString() : null },
+    {
+      next: pending[0]?.scenario,
+      at: pending[0] ? new Date(pending[0].startsAt).toISOString() : null,
+    },
     'back-fill done; running live',
   );
 

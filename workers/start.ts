@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { config, ConfigError, type Config } from '@/lib/config';
+import { childEnvironment, config, ConfigError, type Config } from '@/lib/config';
 import { createLogger, formatLogLine } from '@/lib/log';
 import { prepareDatabase, type PreparedDatabase } from './bootstrap';
 
@@ -40,7 +40,10 @@ function main(): void {
     throw error;
   }
   const log = createLogger('supervisor', cfg.logLevel);
-  const supervisor = new Supervisor(cfg, log, { dev: flags.dev ?? false, build: !flags['no-build'] });
+  const supervisor = new Supervisor(cfg, log, {
+    dev: flags.dev ?? false,
+    build: !flags['no-build'],
+  });
   supervisor.start().catch((error: unknown) => {
     log.fatal({ err: error }, 'start-up failed');
     void supervisor.stop(1);
@@ -75,21 +78,24 @@ class Supervisor {
   }
 
   private childEnv(): NodeJS.ProcessEnv {
-    return {
-      ...process.env,
+    return childEnvironment({
       DATABASE_URL: this.db?.url,
       NODE_ENV: this.opts.dev ? 'development' : 'production',
-    };
+    });
   }
 
   private async build(): Promise<void> {
     this.log.info('building the web app (first run, or sources changed): this takes a minute');
     const code = await new Promise<number | null>((resolve) => {
-      const child = spawn(process.execPath, [join(ROOT, 'node_modules/next/dist/bin/next'), 'build'], {
-        cwd: ROOT,
-        stdio: ['ignore', 'inherit', 'inherit'],
-        env: { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' },
-      });
+      const child = spawn(
+        process.execPath,
+        [join(ROOT, 'node_modules/next/dist/bin/next'), 'build'],
+        {
+          cwd: ROOT,
+          stdio: ['ignore', 'inherit', 'inherit'],
+          env: childEnvironment({ NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' }),
+        },
+      );
       child.on('exit', resolve);
     });
     if (code !== 0) throw new Error(`next build failed with exit code ${code}`);
@@ -119,7 +125,8 @@ class Supervisor {
   private launch(group: Group): void {
     if (group.name === 'web') {
       const web = this.spawnChild('web', 'server.ts', 'ignore');
-      if (web.stdout) createInterface({ input: web.stdout }).on('line', (l) => console.log(`web      │ ${l}`));
+      if (web.stdout)
+        createInterface({ input: web.stdout }).on('line', (l) => console.log(`web      │ ${l}`));
       group.children = [web];
     } else {
       const simulator = this.spawnChild('simulator', 'workers/simulator.ts', 'ignore');
@@ -134,7 +141,12 @@ class Supervisor {
     }
   }
 
-  private onExit(group: Group, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null) {
+  private onExit(
+    group: Group,
+    child: ChildProcess,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+  ) {
     if (this.stopping || group.restartTimer) return;
     const name = child.spawnargs.at(-1)?.split('/').pop() ?? group.name;
     const tail = (child as ChildProcess & { tail?: string[] }).tail ?? [];
@@ -142,7 +154,8 @@ class Supervisor {
       { child: name, code, signal, lastOutput: tail.slice(-5).map(formatLogLine) },
       `${name} exited unexpectedly; restarting the ${group.name}`,
     );
-    for (const other of group.children) if (other !== child && other.exitCode === null) other.kill('SIGTERM');
+    for (const other of group.children)
+      if (other !== child && other.exitCode === null) other.kill('SIGTERM');
     const now = Date.now();
     group.crashes = [...group.crashes.filter((t) => now - t < 60_000), now];
     if (group.crashes.length >= 5) {

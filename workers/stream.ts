@@ -68,7 +68,10 @@ async function main(): Promise<void> {
       for (const dim of pipeline.overflowedDims()) {
         if (!overflowReported.has(dim)) {
           overflowReported.add(dim);
-          log.warn({ dim, limit: cfg.maxValuesPerDim }, "dimension over its value limit; the rest fold into '(other)'");
+          log.warn(
+            { dim, limit: cfg.maxValuesPerDim },
+            "dimension over its value limit; the rest fold into '(other)'",
+          );
         }
       }
     }

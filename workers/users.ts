@@ -43,7 +43,8 @@ async function main(): Promise<number> {
       const rows = await handle.db
         .select({ username: users.username, role: users.role, createdAt: users.createdAt })
         .from(users);
-      for (const row of rows) console.log(`${row.username}\t${row.role}\t${row.createdAt.toISOString()}`);
+      for (const row of rows)
+        console.log(`${row.username}\t${row.role}\t${row.createdAt.toISOString()}`);
       return 0;
     }
     const parsed = addSchema.safeParse({ username, role: values.role, password: values.password });

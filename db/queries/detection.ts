@@ -43,7 +43,10 @@ export async function baselineHistory(
     })
     .from(metricPoints)
     .where(
-      and(eq(metricPoints.metricId, metricId), lt(metricPoints.windowStart, new Date(beforeWindow))),
+      and(
+        eq(metricPoints.metricId, metricId),
+        lt(metricPoints.windowStart, new Date(beforeWindow)),
+      ),
     )
     .orderBy(desc(metricPoints.windowStart))
     .limit(limit * 2);
@@ -86,7 +89,10 @@ export async function pointsSince(db: Db, metricIds: number[], since: number): P
     .select()
     .from(metricPoints)
     .where(
-      and(inArray(metricPoints.metricId, metricIds), gte(metricPoints.windowStart, new Date(since))),
+      and(
+        inArray(metricPoints.metricId, metricIds),
+        gte(metricPoints.windowStart, new Date(since)),
+      ),
     )
     .orderBy(asc(metricPoints.windowStart));
 }

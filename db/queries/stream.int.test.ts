@@ -36,13 +36,21 @@ describe('writeFlush', () => {
       quarantined,
     });
     await writeFlush(t.sql, {
-      deltas: [cell({ count: 2 }), cell({ measure: 'revenue', count: 2, sum: 30, sumsq: 500, min: 10, max: 20 })],
+      deltas: [
+        cell({ count: 2 }),
+        cell({ measure: 'revenue', count: 2, sum: 30, sumsq: 500, min: 10, max: 20 }),
+      ],
       quarantined: [],
       progress: [progress(2, 2, 0, W + 5000)],
     });
     await writeFlush(t.sql, {
-      deltas: [cell({ count: 3 }), cell({ measure: 'revenue', count: 1, sum: 5, sumsq: 25, min: 5, max: 5 })],
-      quarantined: [{ reason: 'schema', detail: 'type: required', raw: '{}', rawSize: 2, source: 's' }],
+      deltas: [
+        cell({ count: 3 }),
+        cell({ measure: 'revenue', count: 1, sum: 5, sumsq: 25, min: 5, max: 5 }),
+      ],
+      quarantined: [
+        { reason: 'schema', detail: 'type: required', raw: '{}', rawSize: 2, source: 's' },
+      ],
       progress: [progress(5, 2, 1, W + 1000)],
     });
     const rows = await readRollups(t.db, [W], ['purchase']);
@@ -65,7 +73,17 @@ describe('writeFlush', () => {
         deltas: [bad],
         quarantined: [],
         // partition must be an integer: this row fails after the rollups were written
-        progress: [{ source: 's', partition: 1.5, watermark: W, nextOffset: 0, received: 1, folded: 1, quarantined: 0 }],
+        progress: [
+          {
+            source: 's',
+            partition: 1.5,
+            watermark: W,
+            nextOffset: 0,
+            received: 1,
+            folded: 1,
+            quarantined: 0,
+          },
+        ],
       }),
     ).rejects.toThrow();
     expect(await readRollups(t.db, [W + 60_000], ['purchase'])).toEqual([]);

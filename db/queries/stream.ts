@@ -109,7 +109,9 @@ export async function globalWatermark(db: Db, activeWithinMs: number): Promise<n
       watermark: dsql<Date | null>`coalesce(
         min(${sourcePartitions.watermark}) filter (
           where ${sourcePartitions.updatedAt} > now() - make_interval(secs => ${activeWithinMs / 1000})),
-        max(${sourcePartitions.watermark}))`.mapWith((v: string | null) => (v ? new Date(v) : null)),
+        max(${sourcePartitions.watermark}))`.mapWith((v: string | null) =>
+        v ? new Date(v) : null,
+      ),
     })
     .from(sourcePartitions);
   return row?.watermark ? row.watermark.getTime() : null;
@@ -117,7 +119,10 @@ export async function globalWatermark(db: Db, activeWithinMs: number): Promise<n
 
 /** Per-partition accounting, for health views and tests. */
 export async function partitionStats(db: Db) {
-  return db.select().from(sourcePartitions).orderBy(sourcePartitions.source, sourcePartitions.partition);
+  return db
+    .select()
+    .from(sourcePartitions)
+    .orderBy(sourcePartitions.source, sourcePartitions.partition);
 }
 
 /** One partition's stored watermark (epoch ms), or null before its first flush. */

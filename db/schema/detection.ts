@@ -49,7 +49,9 @@ export const metricPoints = pgTable(
     sigma: doublePrecision('sigma'),
     z: doublePrecision('z'),
     volume: doublePrecision('volume').notNull(),
-    status: text('status', { enum: ['ok', 'warn', 'critical', 'learning', 'low_volume'] }).notNull(),
+    status: text('status', {
+      enum: ['ok', 'warn', 'critical', 'learning', 'low_volume'],
+    }).notNull(),
     anomalyId: integer('anomaly_id'),
   },
   (t) => [primaryKey({ columns: [t.metricId, t.windowStart] })],

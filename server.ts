@@ -15,7 +15,7 @@ import { getMetric, toRule } from '@/db/queries/metrics';
 import { CHANNEL, parseNotice, type PulseNotice } from '@/db/queries/notify';
 import { anomalySummary, toBoardPoint } from '@/db/queries/views';
 import { registerDb } from '@/lib/server/context';
-import { SESSION_COOKIE } from '@/lib/server/session';
+import { SESSION_COOKIE } from '@/lib/server/cookie';
 
 type PulseSocket = Socket<
   ClientToServerEvents,

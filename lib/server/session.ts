@@ -3,9 +3,10 @@ import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { sessionUser, type Role, type SessionUser } from '@/db/queries/auth';
 import { getDb } from './context';
+import { SESSION_COOKIE } from './cookie';
 import { HttpError } from './errors';
 
-export const SESSION_COOKIE = 'pulse_session';
+export { SESSION_COOKIE };
 
 const RANK: Record<Role, number> = { viewer: 0, editor: 1, admin: 2 };
 

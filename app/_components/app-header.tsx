@@ -1,0 +1,41 @@
+import Link from 'next/link';
+import type { ReactNode } from 'react';
+import { SignOutButton } from './sign-out-button';
+
+export interface HeaderUser {
+  username: string;
+  role: 'viewer' | 'editor' | 'admin';
+}
+
+/** The bar on every signed-in page: product, live state, who is signed in, sign out. */
+export function AppHeader({ user, children }: { user: HeaderUser; children?: ReactNode }) {
+  return (
+    <header className="app-header">
+      <div className="app-header-inner">
+        <Link href="/" className="brand" aria-label="Pulse — live board">
+          <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" className="brand-mark">
+            <path
+              d="M2 12h4l2.5-6 4 12 3-9 2 3H22"
+              fill="none"
+              stroke="currentColor"
+              strokeWidth="2.2"
+              strokeLinecap="round"
+              strokeLinejoin="round"
+            />
+          </svg>
+          <span className="brand-name">Pulse</span>
+        </Link>
+        <div className="app-header-status">{children}</div>
+        <div className="app-header-user">
+          <span className="user" data-testid="current-user">
+            <span className="user-name">{user.username}</span>
+            <span className={`role role-${user.role}`} data-testid="current-role">
+              {user.role}
+            </span>
+          </span>
+          <SignOutButton />
+        </div>
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_RULE } from '@/lib/types';
+import type { AnomalySummary, Board, BoardMetric, BoardPoint } from '@/lib/views';
+import {
+  boardReducer,
+  hasUnknownMetric,
+  initBoardState,
+  mergeAnomalies,
+  mergePoints,
+} from './board-state';
+
+const W = 60_000;
+
+const point = (
+  windowStart: number,
+  value = 1,
+  status: BoardPoint['status'] = 'ok',
+): BoardPoint => ({
+  windowStart,
+  value,
+  expected: 1,
+  sigma: 0.1,
+  z: 0,
+  volume: 100,
+  status,
+  anomalyId: null,
+});
+
+const metric = (id: number, points: BoardPoint[] = []): BoardMetric => ({
+  id,
+  key: `m${id}`,
+  name: `Metric ${id}`,
+  kind: 'count',
+  unit: '',
+  enabled: true,
+  rule: DEFAULT_RULE,
+  points,
+});
+
+const anomaly = (
+  id: number,
+  updatedAt = id,
+  status: 'open' | 'resolved' = 'open',
+): AnomalySummary => ({
+  id,
+  metricId: 1,
+  metricKey: 'm1',
+  metricName: 'Metric 1',
+  unit: '',
+  status,
+  severity: 'warn',
+  direction: 'up',
+  firstWindow: 0,
+  lastWindow: 0,
+  peakWindow: 0,
+  value: 2,
+  expected: 1,
+  z: 4,
+  sentence: 's',
+  updatedAt,
+});
+
+const board = (over: Partial<Board> = {}): Board => ({
+  windowMs: W,
+  metrics: [metric(1, [point(0), point(W)]), metric(2)],
+  anomalies: [anomaly(3), anomaly(5)],
+  lastAnomalyId: 5,
+  ...over,
+});
+
+describe('mergePoints', () => {
+  it('upserts by window start, keeps order, and trims old windows', () => {
+    const merged = mergePoints([point(0, 1), point(W, 2)], [point(W, 9), point(2 * W, 3)], W, 2);
+    expect(merged.map((p) => [p.windowStart, p.value])).toEqual([
+      [W, 9],
+      [2 * W, 3],
+    ]);
+  });
+
+  it('is idempotent', () => {
+    const once = mergePoints([point(0)], [point(W)], W);
+    expect(mergePoints(once, [point(W)], W)).toEqual(once);
+  });
+});
+
+describe('mergeAnomalies', () => {
+  it('sorts newest id first and never replaces a newer copy with an older one', () => {
+    const merged = mergeAnomalies(
+      [anomaly(1, 10, 'resolved')],
+      [anomaly(1, 5, 'open'), anomaly(2)],
+    );
+    expect(merged.map((a) => a.id)).toEqual([2, 1]);
+    expect(merged[1]?.status).toBe('resolved');
+  });
+});
+
+describe('boardReducer', () => {
+  it('starts from the server board', () => {
+    const state = initBoardState(board());
+    expect(state.lastAnomalyId).toBe(5);
+    expect(state.lastWindowStart).toBe(W);
+    expect(state.anomalies.map((a) => a.id)).toEqual([5, 3]);
+  });
+
+  it('appends live points per metric and remembers the newest window', () => {
+    const state = boardReducer(initBoardState(board()), {
+      type: 'points',
+      windowStart: 2 * W,
+      points: [{ ...point(2 * W, 7, 'critical'), metricId: 2 }],
+      receivedAt: 123,
+    });
+    expect(state.metrics[1]?.points.map((p) => p.value)).toEqual([7]);
+    expect(state.metrics[0]?.points).toHaveLength(2);
+    expect(state.lastWindowStart).toBe(2 * W);
+    expect(state.lastScoredAt).toBe(123);
+  });
+
+  it('keeps live points a slower REST catch-up does not have yet', () => {
+    let state = boardReducer(initBoardState(board()), {
+      type: 'points',
+      windowStart: 2 * W,
+      points: [{ ...point(2 * W), metricId: 1 }],
+      receivedAt: 1,
+    });
+    state = boardReducer(state, { type: 'board', board: board() });
+    expect(state.metrics[0]?.points.map((p) => p.windowStart)).toEqual([0, W, 2 * W]);
+    expect(state.lastWindowStart).toBe(2 * W);
+    expect(state.lastScoredAt).toBe(1);
+  });
+
+  it('forgets the receipt time when a catch-up brings a newer window', () => {
+    let state = boardReducer(initBoardState(board()), {
+      type: 'points',
+      windowStart: W,
+      points: [{ ...point(W), metricId: 1 }],
+      receivedAt: 1,
+    });
+    state = boardReducer(state, {
+      type: 'board',
+      board: board({ metrics: [metric(1, [point(W), point(3 * W)])] }),
+    });
+    expect(state.lastWindowStart).toBe(3 * W);
+    expect(state.lastScoredAt).toBeNull();
+  });
+
+  it('upserts anomalies and tracks the largest id for catch-up', () => {
+    let state = initBoardState(board());
+    state = boardReducer(state, {
+      type: 'anomalies',
+      anomalies: [anomaly(9), anomaly(3, 50, 'resolved')],
+    });
+    expect(state.lastAnomalyId).toBe(9);
+    expect(state.anomalies.map((a) => a.id)).toEqual([9, 5, 3]);
+    expect(state.anomalies.find((a) => a.id === 3)?.status).toBe('resolved');
+  });
+
+  it('applies rule changes', () => {
+    const rule = { ...DEFAULT_RULE, warnZ: 2 };
+    const state = boardReducer(initBoardState(board()), { type: 'rule', metricId: 2, rule });
+    expect(state.metrics[1]?.rule.warnZ).toBe(2);
+    expect(state.metrics[0]?.rule.warnZ).toBe(DEFAULT_RULE.warnZ);
+  });
+
+  it('spots points of metrics it does not know', () => {
+    const state = initBoardState(board());
+    expect(hasUnknownMetric(state, [1, 2])).toBe(false);
+    expect(hasUnknownMetric(state, [1, 3])).toBe(true);
+  });
+});

@@ -1,0 +1,164 @@
+/**
+ * The live board's state and how socket events and REST catch-ups fold into it. Pure, so the
+ * merge rules (idempotent, order-independent where it matters) are unit-tested.
+ */
+import type { AlertRule } from '@/lib/types';
+import type { AnomalySummary, Board, BoardMetric, BoardPoint } from '@/lib/views';
+
+/** How many windows of history a card keeps. */
+export const MAX_WINDOWS = 60;
+/** How many anomalies the feed keeps. */
+export const MAX_ANOMALIES = 100;
+
+export interface BoardState {
+  windowMs: number;
+  metrics: BoardMetric[];
+  /** Newest first (by id). */
+  anomalies: AnomalySummary[];
+  /** Largest anomaly id seen, for `GET /api/anomalies?after=`. */
+  lastAnomalyId: number;
+  /** Start of the newest scored window seen, if any. */
+  lastWindowStart: number | null;
+  /** When this browser last received a scored window (epoch ms), if it has. */
+  lastScoredAt: number | null;
+}
+
+export type BoardAction =
+  | { type: 'board'; board: Board }
+  | {
+      type: 'points';
+      windowStart: number;
+      points: (BoardPoint & { metricId: number })[];
+      receivedAt: number;
+    }
+  | { type: 'anomalies'; anomalies: AnomalySummary[] }
+  | { type: 'rule'; metricId: number; rule: AlertRule };
+
+export function initBoardState(board: Board): BoardState {
+  return boardReducer(
+    {
+      windowMs: board.windowMs,
+      metrics: [],
+      anomalies: [],
+      lastAnomalyId: 0,
+      lastWindowStart: null,
+      lastScoredAt: null,
+    },
+    { type: 'board', board },
+  );
+}
+
+/** Merges points by window start (incoming wins), oldest first, trimmed to recent windows. */
+export function mergePoints(
+  existing: BoardPoint[],
+  incoming: BoardPoint[],
+  windowMs: number,
+  maxWindows = MAX_WINDOWS,
+): BoardPoint[] {
+  const byStart = new Map<number, BoardPoint>();
+  for (const p of existing) byStart.set(p.windowStart, p);
+  for (const p of incoming) byStart.set(p.windowStart, p);
+  const merged = [...byStart.values()].sort((a, b) => a.windowStart - b.windowStart);
+  const newest = merged.at(-1)?.windowStart;
+  if (newest === undefined) return merged;
+  const cutoff = newest - maxWindows * windowMs;
+  const recent = merged.filter((p) => p.windowStart > cutoff);
+  return recent.length > maxWindows ? recent.slice(-maxWindows) : recent;
+}
+
+/** Upserts anomalies by id; a copy with an older `updatedAt` never replaces a newer one. */
+export function mergeAnomalies(
+  existing: AnomalySummary[],
+  incoming: AnomalySummary[],
+  max = MAX_ANOMALIES,
+): AnomalySummary[] {
+  const byId = new Map<number, AnomalySummary>();
+  for (const a of existing) byId.set(a.id, a);
+  for (const a of incoming) {
+    const current = byId.get(a.id);
+    if (!current || a.updatedAt >= current.updatedAt) byId.set(a.id, a);
+  }
+  return [...byId.values()].sort((a, b) => b.id - a.id).slice(0, max);
+}
+
+function newestWindow(metrics: BoardMetric[]): number | null {
+  let newest: number | null = null;
+  for (const m of metrics) {
+    const last = m.points.at(-1);
+    if (last && (newest === null || last.windowStart > newest)) newest = last.windowStart;
+  }
+  return newest;
+}
+
+function maxId(anomalies: AnomalySummary[], floor: number): number {
+  return anomalies.reduce((max, a) => Math.max(max, a.id), floor);
+}
+
+export function boardReducer(state: BoardState, action: BoardAction): BoardState {
+  switch (action.type) {
+    case 'board': {
+      const { board } = action;
+      const previous = new Map(state.metrics.map((m) => [m.id, m]));
+      // The REST board is authoritative for the list of metrics and their rules; points merge
+      // with what the socket delivered meanwhile, so a slow response cannot roll anything back.
+      const metrics = board.metrics.map((m) => ({
+        ...m,
+        points: mergePoints(previous.get(m.id)?.points ?? [], m.points, board.windowMs),
+      }));
+      const anomalies = mergeAnomalies(state.anomalies, board.anomalies);
+      const newest = newestWindow(metrics);
+      // A window that arrived by REST was scored at an unknown time: forget the receipt time.
+      const advanced =
+        newest !== null && (state.lastWindowStart === null || newest > state.lastWindowStart);
+      return {
+        ...state,
+        windowMs: board.windowMs,
+        metrics,
+        anomalies,
+        lastAnomalyId: Math.max(state.lastAnomalyId, board.lastAnomalyId, maxId(anomalies, 0)),
+        lastWindowStart: advanced ? newest : state.lastWindowStart,
+        lastScoredAt: advanced ? null : state.lastScoredAt,
+      };
+    }
+    case 'points': {
+      const byMetric = new Map<number, BoardPoint[]>();
+      for (const { metricId, ...point } of action.points) {
+        const list = byMetric.get(metricId) ?? [];
+        list.push(point);
+        byMetric.set(metricId, list);
+      }
+      const metrics = state.metrics.map((m) => {
+        const incoming = byMetric.get(m.id);
+        return incoming ? { ...m, points: mergePoints(m.points, incoming, state.windowMs) } : m;
+      });
+      return {
+        ...state,
+        metrics,
+        lastWindowStart: Math.max(state.lastWindowStart ?? action.windowStart, action.windowStart),
+        lastScoredAt: action.receivedAt,
+      };
+    }
+    case 'anomalies': {
+      if (action.anomalies.length === 0) return state;
+      const anomalies = mergeAnomalies(state.anomalies, action.anomalies);
+      return {
+        ...state,
+        anomalies,
+        lastAnomalyId: maxId(action.anomalies, state.lastAnomalyId),
+      };
+    }
+    case 'rule':
+      return {
+        ...state,
+        metrics: state.metrics.map((m) =>
+          m.id === action.metricId ? { ...m, rule: action.rule } : m,
+        ),
+      };
+  }
+}
+
+/** True when a points update names a metric the board does not know yet (then: refetch). */
+export function hasUnknownMetric(state: BoardState, metricIds: number[]): boolean {
+  const known = new Set(state.metrics.map((m) => m.id));
+  return metricIds.some((id) => !known.has(id));
+}

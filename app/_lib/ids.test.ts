@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { decodeSegment, parseId } from './ids';
+
+describe('parseId', () => {
+  it('accepts positive integers only', () => {
+    expect(parseId('1')).toBe(1);
+    expect(parseId('2147483647')).toBe(2147483647);
+    for (const bad of ['', '0', '-1', '01', '1.5', '1e3', 'abc', '99999999999', null, undefined]) {
+      expect(parseId(bad)).toBeNull();
+    }
+  });
+});
+
+describe('decodeSegment', () => {
+  it('decodes once and tolerates bad escapes', () => {
+    expect(decodeSegment('checkout_conversion')).toBe('checkout_conversion');
+    expect(decodeSegment('a%20b')).toBe('a b');
+    expect(decodeSegment('100%')).toBe('100%');
+  });
+});

@@ -1,0 +1,22 @@
+import type { Metadata } from 'next';
+import { notFound } from 'next/navigation';
+import { loadAnomalyDetail } from '@/db/queries/views';
+import { config } from '@/lib/config';
+import { getDb } from '@/lib/server/context';
+import { requirePageUser } from '@/lib/server/session';
+import { parseId } from '../../_lib/ids';
+import { AnomalyView } from './anomaly-view';
+
+export const dynamic = 'force-dynamic';
+
+export const metadata: Metadata = { title: 'Anomaly · Pulse' };
+
+export default async function AnomalyPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id: raw } = await params;
+  const user = await requirePageUser(`/anomalies/${encodeURIComponent(raw)}`);
+  const id = parseId(raw);
+  if (id === null) notFound();
+  const detail = await loadAnomalyDetail(getDb(), id, config().windowMs);
+  if (!detail) notFound();
+  return <AnomalyView initial={detail} user={{ username: user.username, role: user.role }} />;
+}

@@ -1,0 +1,256 @@
+'use client';
+import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import { useReducer, useState } from 'react';
+import { formatMetricValue } from '@/lib/metrics';
+import type { AnomalySummary, Board, BoardMetric } from '@/lib/views';
+import { AppHeader, type HeaderUser } from './_components/app-header';
+import { Sparkline } from './_components/charts';
+import { ConnectionIndicator } from './_components/connection-state';
+import { LifecycleBadge, SeverityBadge, StatusBadge } from './_components/status-badge';
+import { ClockTime, TimeAgo } from './_components/time-ago';
+import { apiFetch } from './_lib/api';
+import { boardReducer, hasUnknownMetric, initBoardState } from './_lib/board-state';
+import { formatNumber, formatZ } from './_lib/format';
+import { usePulseSocket } from './_lib/use-pulse-socket';
+
+export function LiveBoard({ initial, user }: { initial: Board; user: HeaderUser }) {
+  const router = useRouter();
+  const [state, dispatch] = useReducer(boardReducer, initial, initBoardState);
+  const [firstLiveId] = useState(initial.lastAnomalyId);
+
+  async function refetchBoard() {
+    const board = await apiFetch<Board>('/api/board');
+    if (board.status === 401) router.replace('/login?next=%2F');
+    else if (board.ok) dispatch({ type: 'board', board: board.data });
+  }
+
+  /** After every (re)connect: fetch what happened while we were not listening. */
+  async function catchUp() {
+    const after = state.lastAnomalyId;
+    const [board, missed] = await Promise.all([
+      apiFetch<Board>('/api/board'),
+      apiFetch<AnomalySummary[]>(`/api/anomalies?after=${after}`),
+    ]);
+    if (board.status === 401 || missed.status === 401) {
+      router.replace('/login?next=%2F');
+      return;
+    }
+    if (board.ok) dispatch({ type: 'board', board: board.data });
+    if (missed.ok) dispatch({ type: 'anomalies', anomalies: missed.data });
+  }
+
+  const connection = usePulseSocket('board', {
+    points: (update) => {
+      dispatch({ type: 'points', ...update, receivedAt: Date.now() });
+      if (
+        hasUnknownMetric(
+          state,
+          update.points.map((p) => p.metricId),
+        )
+      ) {
+        void refetchBoard();
+      }
+    },
+    anomaly: (anomaly) => dispatch({ type: 'anomalies', anomalies: [anomaly] }),
+    rule: (update) => dispatch({ type: 'rule', ...update }),
+    onConnect: () => void catchUp(),
+  });
+
+  const metricCount = state.metrics.length;
+
+  return (
+    <>
+      <AppHeader user={user}>
+        <ConnectionIndicator state={connection} />
+        <LastWindow
+          start={state.lastWindowStart}
+          windowMs={state.windowMs}
+          scoredAt={state.lastScoredAt}
+        />
+      </AppHeader>
+      <main id="main" className="page board-layout">
+        <section className="board-main" aria-labelledby="metrics-heading">
+          <div className="section-head">
+            <h1 id="metrics-heading">Live board</h1>
+            <p className="muted">
+              {metricCount} {metricCount === 1 ? 'metric' : 'metrics'} ·{' '}
+              {describeWindow(state.windowMs)} windows · band = expected ± 3σ
+            </p>
+          </div>
+          {metricCount === 0 ? (
+            <p className="empty">No metrics are defined yet.</p>
+          ) : (
+            <div className="metric-grid">
+              {state.metrics.map((metric) => (
+                <MetricCard key={metric.id} metric={metric} />
+              ))}
+            </div>
+          )}
+        </section>
+        <aside className="board-side" aria-labelledby="alerts-heading">
+          <div className="section-head">
+            <h2 id="alerts-heading">Alerts</h2>
+            <span className="muted">
+              {state.anomalies.filter((a) => a.status === 'open').length} open
+            </span>
+          </div>
+          <section data-testid="alert-feed" className="alert-feed" aria-live="polite">
+            {state.anomalies.length === 0 ? (
+              <p className="empty">
+                No anomalies yet — Pulse is watching {metricCount}{' '}
+                {metricCount === 1 ? 'metric' : 'metrics'}.
+              </p>
+            ) : (
+              <ol className="alert-list">
+                {state.anomalies.map((anomaly) => (
+                  <AlertItem key={anomaly.id} anomaly={anomaly} isNew={anomaly.id > firstLiveId} />
+                ))}
+              </ol>
+            )}
+          </section>
+        </aside>
+      </main>
+    </>
+  );
+}
+
+function describeWindow(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}-h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}-min`;
+  if (ms % 1000 === 0) return `${ms / 1000}-s`;
+  return `${ms}-ms`;
+}
+
+function LastWindow({
+  start,
+  windowMs,
+  scoredAt,
+}: {
+  start: number | null;
+  windowMs: number;
+  scoredAt: number | null;
+}) {
+  if (start === null) {
+    return (
+      <span className="last-window muted" data-testid="last-window">
+        No window scored yet
+      </span>
+    );
+  }
+  const seconds = windowMs < 60_000;
+  return (
+    <span className="last-window muted" data-testid="last-window">
+      Last window <ClockTime ms={start} seconds={seconds} />–
+      <ClockTime ms={start + windowMs} seconds={seconds} />
+      {' · '}
+      {scoredAt !== null ? (
+        <TimeAgo ms={scoredAt} prefix="scored " />
+      ) : (
+        <TimeAgo ms={start + windowMs} prefix="ended " />
+      )}
+    </span>
+  );
+}
+
+const STATUS_NOTE: Partial<Record<BoardMetric['points'][number]['status'], string>> = {
+  learning: 'Learning the baseline — no alerts yet.',
+  low_volume: 'Low volume — too few events to alert.',
+};
+
+function MetricCard({ metric }: { metric: BoardMetric }) {
+  const latest = metric.points.at(-1);
+  const status = latest?.status ?? 'waiting';
+  const value =
+    latest?.value !== null && latest?.value !== undefined
+      ? formatMetricValue(metric, latest.value)
+      : '—';
+  const expected =
+    latest?.expected !== null && latest?.expected !== undefined
+      ? formatMetricValue(metric, latest.expected)
+      : null;
+  const note = latest ? STATUS_NOTE[latest.status] : undefined;
+  return (
+    <article
+      className={`card metric-card card-${status}`}
+      data-testid={`metric-card-${metric.key}`}
+      data-status={status}
+      aria-labelledby={`metric-${metric.id}-name`}
+    >
+      <div className="metric-card-head">
+        <h3 id={`metric-${metric.id}-name`} className="metric-name">
+          {metric.name}
+        </h3>
+        {latest ? <StatusBadge status={latest.status} /> : null}
+        {!metric.enabled ? <span className="badge status-learning">Paused</span> : null}
+      </div>
+      {latest ? (
+        <>
+          <div className="metric-figures">
+            <span className="metric-value" data-testid="metric-value">
+              {value}
+            </span>
+            <span className="metric-z" title="z-score of the latest window">
+              z {formatZ(latest.z)}
+            </span>
+          </div>
+          <div className="metric-expected muted">
+            {expected !== null ? (
+              <>
+                expected {expected}
+                {latest.sigma !== null ? (
+                  <> ± {formatMetricValue(metric, 3 * latest.sigma)}</>
+                ) : null}
+              </>
+            ) : (
+              'no baseline yet'
+            )}
+            {' · '}volume {formatNumber(latest.volume)}
+          </div>
+          <Sparkline
+            points={metric.points}
+            label={`${metric.name}: last ${metric.points.length} windows, latest ${value}`}
+          />
+          {note ? <p className={`metric-note note-${latest.status}`}>{note}</p> : null}
+        </>
+      ) : (
+        <p className="metric-waiting">Waiting for the first window…</p>
+      )}
+      <div className="metric-card-foot">
+        <span className="muted">
+          warn |z| ≥ {metric.rule.warnZ} · critical ≥ {metric.rule.criticalZ}
+        </span>
+        <Link href={`/metrics/${encodeURIComponent(metric.key)}`} className="link">
+          Thresholds
+        </Link>
+      </div>
+    </article>
+  );
+}
+
+function AlertItem({ anomaly, isNew }: { anomaly: AnomalySummary; isNew: boolean }) {
+  return (
+    <li>
+      <Link
+        href={`/anomalies/${anomaly.id}`}
+        className={`alert-item alert-${anomaly.severity} alert-${anomaly.status}${isNew ? ' alert-new' : ''}`}
+        data-testid={`alert-${anomaly.id}`}
+        data-severity={anomaly.severity}
+        data-lifecycle={anomaly.status}
+      >
+        <span className="alert-top">
+          <SeverityBadge severity={anomaly.severity} />
+          <span className="alert-metric">{anomaly.metricName}</span>
+          <LifecycleBadge status={anomaly.status} />
+        </span>
+        <span className="alert-sentence">{anomaly.sentence}</span>
+        <span className="alert-meta muted">
+          <TimeAgo ms={anomaly.firstWindow} /> ·{' '}
+          <span aria-hidden="true">{anomaly.direction === 'up' ? '▲' : '▼'}</span>
+          <span className="sr-only">{anomaly.direction === 'up' ? 'up' : 'down'}</span> z{' '}
+          {formatZ(anomaly.z)}
+        </span>
+      </Link>
+    </li>
+  );
+}

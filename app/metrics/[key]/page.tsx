@@ -1,0 +1,45 @@
+import type { Metadata } from 'next';
+import { notFound } from 'next/navigation';
+import { pointsSince } from '@/db/queries/detection';
+import { getMetricByKey, toDefinition, toRule } from '@/db/queries/metrics';
+import { toBoardPoint } from '@/db/queries/views';
+import { config } from '@/lib/config';
+import { getDb } from '@/lib/server/context';
+import { hasRole, requirePageUser } from '@/lib/server/session';
+import { decodeSegment } from '../../_lib/ids';
+import { RuleEditor, type RulePageData } from './rule-editor';
+
+export const dynamic = 'force-dynamic';
+
+export const metadata: Metadata = { title: 'Thresholds · Pulse' };
+
+const HISTORY_WINDOWS = 60;
+
+async function loadRulePage(key: string): Promise<RulePageData | null> {
+  const db = getDb();
+  const row = await getMetricByKey(db, key);
+  if (!row) return null;
+  const windowMs = config().windowMs;
+  const points = await pointsSince(db, [row.id], Date.now() - HISTORY_WINDOWS * windowMs);
+  return {
+    metric: toDefinition(row),
+    rule: toRule(row),
+    ruleUpdatedAt: row.ruleUpdatedAt ? row.ruleUpdatedAt.getTime() : null,
+    points: points.map(toBoardPoint),
+    windowMs,
+  };
+}
+
+export default async function MetricRulePage({ params }: { params: Promise<{ key: string }> }) {
+  const key = decodeSegment((await params).key);
+  const user = await requirePageUser(`/metrics/${encodeURIComponent(key)}`);
+  const data = await loadRulePage(key);
+  if (!data) notFound();
+  return (
+    <RuleEditor
+      data={data}
+      user={{ username: user.username, role: user.role }}
+      canEdit={hasRole(user, 'editor')}
+    />
+  );
+}

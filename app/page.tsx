@@ -1,0 +1,16 @@
+import type { Metadata } from 'next';
+import { loadBoard } from '@/db/queries/views';
+import { config } from '@/lib/config';
+import { getDb } from '@/lib/server/context';
+import { requirePageUser } from '@/lib/server/session';
+import { LiveBoard } from './live-board';
+
+export const dynamic = 'force-dynamic';
+
+export const metadata: Metadata = { title: 'Live board · Pulse' };
+
+export default async function BoardPage() {
+  const user = await requirePageUser('/');
+  const board = await loadBoard(getDb(), { windowMs: config().windowMs });
+  return <LiveBoard initial={board} user={{ username: user.username, role: user.role }} />;
+}

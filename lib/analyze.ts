@@ -21,10 +21,46 @@ export function metricEventTypes(metric: MetricDefinition): string[] {
     : [metric.eventType];
 }
 
-/** Count-like metrics get a Poisson floor on σ: a flat history is not a promise of zero noise. */
-function sigmaFloorFor(metric: MetricDefinition, history: number[]): number | undefined {
-  if (metric.kind !== 'count' || history.length === 0) return undefined;
-  return poissonFloor(baseline(history).mean);
+/** Windows of history needed before a metric may alert ("learning" until then). */
+export const MIN_HISTORY = 8;
+
+/**
+ * The sampling noise of a metric in one window, as a floor for the baseline's σ: a short or
+ * flat history must not promise less noise than the data can have. Count: Poisson √μ. Sum:
+ * compound Poisson √Σx². Average: standard error √(var/n) from the window's own moments.
+ * Ratio: Poisson numerator √(μ/den).
+ */
+export function noiseFloor(
+  metric: MetricDefinition,
+  cells: readonly RollupDelta[],
+  slice: { dim: string; value: string },
+  expected: number,
+): number {
+  const measureCell = () =>
+    cells.find(
+      (c) =>
+        c.eventType === metric.eventType &&
+        c.dim === slice.dim &&
+        c.value === slice.value &&
+        c.measure === metric.measure,
+    );
+  switch (metric.kind) {
+    case 'count':
+      return poissonFloor(expected);
+    case 'sum':
+      return Math.sqrt(measureCell()?.sumsq ?? 0);
+    case 'avg': {
+      const cell = measureCell();
+      if (!cell || cell.count < 2) return 0;
+      const mean = cell.sum / cell.count;
+      const variance = Math.max(0, cell.sumsq / cell.count - mean * mean);
+      return Math.sqrt(variance / cell.count);
+    }
+    case 'ratio': {
+      const den = observe(metric, cells, slice).den;
+      return den > 0 ? Math.sqrt(Math.max(expected, 0) / den) : 0;
+    }
+  }
 }
 
 export interface WindowScore {
@@ -39,10 +75,12 @@ export function scoreWindow(
   cells: RollupDelta[],
   history: number[],
 ): WindowScore {
-  const obs = observe(metric, cells, { dim: TOTAL, value: TOTAL });
+  const total = { dim: TOTAL, value: TOTAL };
+  const obs = observe(metric, cells, total);
   const value = metricValue(metric, obs);
+  const sigmaFloor = noiseFloor(metric, cells, total, baseline(history).mean);
   return {
-    score: score(value, obs.volume, history, rule, { sigmaFloor: sigmaFloorFor(metric, history) }),
+    score: score(value, obs.volume, history, rule, { sigmaFloor, minHistory: MIN_HISTORY }),
     volume: obs.volume,
   };
 }
@@ -81,12 +119,14 @@ export function explainWindow(
   for (const key of keys) {
     const [dim = '', value = ''] = key.split('\u0000');
     const slice = { dim, value };
-    const obs = observe(metric, now.get(key) ?? [], slice);
+    const sliceCells = now.get(key) ?? [];
+    const obs = observe(metric, sliceCells, slice);
     const history = past
       .map((window) => metricValue(metric, observe(metric, window.get(key) ?? [], slice)))
       .filter((v): v is number => v !== null);
     if (obs.den === 0 && history.length === 0) continue;
-    const base = baseline(history, { sigmaFloor: sigmaFloorFor(metric, history) });
+    const mean = baseline(history).mean;
+    const base = baseline(history, { sigmaFloor: noiseFloor(metric, sliceCells, slice, mean) });
     slices.push({
       dim,
       value,

@@ -35,6 +35,17 @@ function readCookie(req: IncomingMessage, name: string): string | undefined {
   return undefined;
 }
 
+/** True when the request has no Origin (not a browser) or one matching its Host. */
+export function sameOrigin(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
 /** Turns one NOTIFY into socket.io emissions. Reads by id: notices carry no payloads. */
 export async function relayNotice(io: PulseIo, handle: DbHandle, notice: PulseNotice) {
   const { db } = handle;
@@ -73,7 +84,11 @@ async function main(): Promise<void> {
     void handler(req, res);
   });
 
-  const io: PulseIo = new Server(server, { serveClient: false });
+  const io: PulseIo = new Server(server, {
+    serveClient: false,
+    // Cross-site WebSocket hijacking guard: a browser's handshake must come from our origin.
+    allowRequest: (req, callback) => callback(null, sameOrigin(req)),
+  });
   io.use((socket: PulseSocket, nextMiddleware) => {
     const token = readCookie(socket.request, SESSION_COOKIE);
     if (!token) return nextMiddleware(new Error('unauthorized'));

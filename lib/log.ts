@@ -3,7 +3,15 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(name: string, level: string): Logger {
+/**
+ * A logger writing JSON lines to stderr; with `pretty`, lines rendered for a terminal
+ * (used by the supervisor, whose output a person reads).
+ */
+export function createLogger(
+  name: string,
+  level: string,
+  options: { pretty?: boolean } = {},
+): Logger {
   return pino(
     {
       name,
@@ -24,7 +32,9 @@ export function createLogger(name: string, level: string): Logger {
         censor: '[redacted]',
       },
     },
-    pino.destination({ fd: 2, sync: false }),
+    options.pretty
+      ? { write: (line: string) => process.stderr.write(`${formatLogLine(line.trimEnd())}\n`) }
+      : pino.destination({ fd: 2, sync: false }),
   );
 }
 

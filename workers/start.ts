@@ -39,7 +39,7 @@ function main(): void {
     }
     throw error;
   }
-  const log = createLogger('supervisor', cfg.logLevel);
+  const log = createLogger('supervisor', cfg.logLevel, { pretty: true });
   const supervisor = new Supervisor(cfg, log, {
     dev: flags.dev ?? false,
     build: !flags['no-build'],

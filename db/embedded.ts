@@ -104,5 +104,12 @@ async function stopCluster(pg: EmbeddedPostgres): Promise<void> {
     pg as unknown as { process?: { exitCode: number | null; signalCode: string | null } }
   ).process;
   if (server && (server.exitCode !== null || server.signalCode !== null)) return;
-  await Promise.race([pg.stop(), new Promise((resolve) => setTimeout(resolve, 15_000))]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    pg.stop(),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, 15_000);
+    }),
+  ]);
+  clearTimeout(timer);
 }

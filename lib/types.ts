@@ -134,10 +134,18 @@ export interface Contributor {
   z: number;
   /** Volume of the slice in this window. */
   volume: number;
+  /**
+   * Share of its dimension's expected total in numerator units (expected value × den): the
+   * share of the deviation the slice would carry if the change were proportional to its size.
+   */
+  expectedShare?: number;
+  /** share − expectedShare: how much more of the deviation the slice carries than its size. */
+  excess?: number;
 }
 
 export interface Explanation {
-  /** Contributors grouped per dimension, each list ranked by share (most explanatory first). */
+  /** Contributors grouped per dimension: values that push with the deviation first, the most
+   * disproportionate to their size (excess share) first. */
   dimensions: Record<string, Contributor[]>;
   /** Top contributors across dimensions, ranked. */
   top: Contributor[];

@@ -140,7 +140,7 @@ function LastWindow({
   }
   const seconds = windowMs < 60_000;
   return (
-    <span className="last-window muted" data-testid="last-window">
+    <span className="last-window muted" data-testid="last-window" data-window-start={start}>
       Last window <ClockTime ms={start} seconds={seconds} />–
       <ClockTime ms={start + windowMs} seconds={seconds} />
       {' · '}

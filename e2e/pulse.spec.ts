@@ -104,6 +104,34 @@ test('an injected incident is pushed to the board and explained by its root caus
   expect(top3.some((text) => text.includes('app_version') && text.includes('5.3.0'))).toBe(true);
 });
 
+test('after a lost connection the board catches up on what it missed', async ({ page }) => {
+  await signIn(page, ADMIN);
+  const connection = page.getByTestId('connection-state');
+  const lastWindow = page.getByTestId('last-window');
+  await expect(connection).toHaveText('Live');
+  const latestScored = async () => {
+    const board = (await (await page.request.get('/api/board')).json()) as {
+      metrics: { points: { windowStart: number }[] }[];
+    };
+    return Math.max(...board.metrics.map((m) => m.points.at(-1)?.windowStart ?? 0));
+  };
+
+  await page.context().setOffline(true);
+  await expect(connection).not.toHaveText('Live', { timeout: 30_000 });
+  const shown = Number(await lastWindow.getAttribute('data-window-start'));
+  // Windows are scored while the browser is away (page.request is not the page's network).
+  await expect.poll(latestScored, { timeout: 60_000 }).toBeGreaterThan(shown);
+
+  await page.context().setOffline(false);
+  await expect(connection).toHaveText('Live', { timeout: 30_000 });
+  const missed = await latestScored();
+  await expect
+    .poll(async () => Number(await lastWindow.getAttribute('data-window-start')), {
+      timeout: 20_000,
+    })
+    .toBeGreaterThanOrEqual(missed);
+});
+
 test('the raised threshold stops alerts for API latency during its incident', async ({ page }) => {
   expect(savedAt).toBeGreaterThan(0);
   await signIn(page, ADMIN);

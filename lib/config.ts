@@ -68,6 +68,24 @@ const schema = z
     PULSE_OUT_OF_ORDER: duration('2s', 0),
     PULSE_FLUSH_INTERVAL: duration('1s', 50),
     PULSE_MAX_VALUES_PER_DIM: int(200, 2, 100_000),
+    KAFKA_BROKERS: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, {
+          error: 'expected host:port[,host:port…]',
+        })
+        .optional(),
+    ),
+    KAFKA_TOPIC: z
+      .string()
+      .regex(/^[a-zA-Z0-9._-]{1,249}$/, { error: 'expected a Kafka topic name' })
+      .default('pulse-events'),
+    KAFKA_GROUP_ID: z.string().min(1).max(255).default('pulse-workers'),
+    KAFKA_CLIENT_ID: z.string().min(1).max(255).default('pulse'),
+    KAFKA_FROM_BEGINNING: z
+      .enum(['true', 'false'], { error: 'expected true or false' })
+      .default('true')
+      .transform((v) => v === 'true'),
     PULSE_SIM_RATE: int(1000, 1, 1_000_000),
     PULSE_SIM_SEED: int(42, 0, 2 ** 31 - 1),
     PULSE_SIM_BACKFILL: duration('30m', 0),
@@ -98,6 +116,16 @@ const schema = z
     outOfOrderMs: env.PULSE_OUT_OF_ORDER,
     flushIntervalMs: env.PULSE_FLUSH_INTERVAL,
     maxValuesPerDim: env.PULSE_MAX_VALUES_PER_DIM,
+    /** Set when KAFKA_BROKERS is: the stream workers consume Kafka instead of the simulator. */
+    kafka: env.KAFKA_BROKERS
+      ? {
+          brokers: env.KAFKA_BROKERS.split(','),
+          topic: env.KAFKA_TOPIC,
+          groupId: env.KAFKA_GROUP_ID,
+          clientId: env.KAFKA_CLIENT_ID,
+          fromBeginning: env.KAFKA_FROM_BEGINNING,
+        }
+      : null,
     simulator: {
       ratePerSec: env.PULSE_SIM_RATE,
       seed: env.PULSE_SIM_SEED,

@@ -21,6 +21,7 @@ const STEPS: Step[] = [
 ];
 
 const CHROMIUM = '/usr/bin/chromium';
+const RDKAFKA_MOCK_HEADER = '/usr/include/librdkafka/rdkafka_mock.h';
 
 function run(command: string[], env: NodeJS.ProcessEnv = process.env): number {
   const [bin, ...args] = command;
@@ -33,6 +34,15 @@ function ensureSystemPackages(): void {
   const missing: { pkg: string; why: string }[] = [];
   if (!existsSync(CHROMIUM))
     missing.push({ pkg: 'chromium', why: 'the e2e suite drives Chromium' });
+  if (!existsSync(RDKAFKA_MOCK_HEADER)) {
+    missing.push({
+      pkg: 'librdkafka-dev',
+      why: "the Kafka integration tests run librdkafka's mock cluster",
+    });
+  }
+  if (spawnSync('cc', ['--version']).status !== 0) {
+    missing.push({ pkg: 'gcc', why: 'the Kafka mock cluster harness is compiled at test time' });
+  }
   if (missing.length === 0) return;
   const names = missing.map((m) => m.pkg);
   const isDebian = existsSync('/etc/debian_version');

@@ -129,6 +129,9 @@ class Supervisor {
       if (web.stdout)
         createInterface({ input: web.stdout }).on('line', (l) => console.log(`web      │ ${l}`));
       group.children = [web];
+    } else if (this.cfg.kafka) {
+      // Kafka is the source: the worker consumes the topic; `npm run produce` feeds it.
+      group.children = [this.spawnChild('worker', 'workers/stream.ts', 'ignore')];
     } else {
       const simulator = this.spawnChild('simulator', 'workers/simulator.ts', 'ignore');
       const worker = this.spawnChild('worker', 'workers/stream.ts', 'pipe');

@@ -102,6 +102,7 @@ test('an injected incident is pushed to the board and explained by its root caus
     rows.slice(0, 3).map((r) => r.textContent ?? ''),
   );
   expect(top3.some((text) => text.includes('app_version') && text.includes('5.3.0'))).toBe(true);
+  await expect(page.getByTestId('ground-truth')).toContainText('the top contributor matches');
 });
 
 test('after a lost connection the board catches up on what it missed', async ({ page }) => {

@@ -46,12 +46,24 @@ export interface AnomalySummary {
   updatedAt: number;
 }
 
+/** An incident the simulator injected (ground truth), to compare detection with. */
+export interface InjectedIncident {
+  scenario: string;
+  description: string;
+  metricKey: string;
+  rootCause: Record<string, string>;
+  startsAt: number;
+  endsAt: number;
+}
+
 export interface AnomalyDetail extends AnomalySummary {
   kind: MetricKind;
   windowMs: number;
   explanation: Explanation;
   /** The metric's points around the anomaly, oldest first. */
   points: BoardPoint[];
+  /** Injected incidents that overlap the anomaly's windows (simulator runs only). */
+  injected: InjectedIncident[];
 }
 
 export interface Board {

@@ -3,7 +3,13 @@ import { desc, eq, gt, inArray } from 'drizzle-orm';
 import type { AnomalyDetail, AnomalySummary, Board, BoardMetric, BoardPoint } from '@/lib/views';
 import type { Db } from '../client';
 import { anomalies, metrics } from '../schema';
-import { pointsBetween, pointsSince, type AnomalyRow, type PointRow } from './detection';
+import {
+  listInjections,
+  pointsBetween,
+  pointsSince,
+  type AnomalyRow,
+  type PointRow,
+} from './detection';
 import { listMetrics, toRule, type MetricRow } from './metrics';
 
 export function toBoardPoint(row: PointRow): BoardPoint {
@@ -126,12 +132,24 @@ export async function loadAnomalyDetail(
   const from = row.anomaly.firstWindow.getTime() - context * windowMs;
   const to = row.anomaly.lastWindow.getTime() + (context / 3) * windowMs;
   const points = await pointsBetween(db, row.metric.id, from, to);
+  const injected = await listInjections(db, {
+    from: row.anomaly.firstWindow.getTime(),
+    to: row.anomaly.lastWindow.getTime() + windowMs,
+  });
   return {
     ...toSummary(row.anomaly, row.metric),
     kind: row.metric.kind,
     windowMs,
     explanation: row.anomaly.explanation,
     points: points.map(toBoardPoint),
+    injected: injected.map((i) => ({
+      scenario: i.scenario,
+      description: i.description,
+      metricKey: i.metricKey,
+      rootCause: i.rootCause,
+      startsAt: i.startsAt.getTime(),
+      endsAt: i.endsAt.getTime(),
+    })),
   };
 }
 

@@ -3,7 +3,7 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { formatMetricValue } from '@/lib/metrics';
-import type { AnomalyDetail, AnomalySummary } from '@/lib/views';
+import type { AnomalyDetail, AnomalySummary, InjectedIncident } from '@/lib/views';
 import { AppHeader, type HeaderUser } from '../../_components/app-header';
 import { ContributionBars, MetricChart } from '../../_components/charts';
 import { ConnectionIndicator } from '../../_components/connection-state';
@@ -105,6 +105,15 @@ export function AnomalyView({ initial, user }: { initial: AnomalyDetail; user: H
         <p className="explanation" data-testid="explanation">
           {detail.sentence || detail.explanation.sentence}
         </p>
+
+        {detail.injected.map((incident) => (
+          <GroundTruth
+            key={`${incident.scenario}-${incident.startsAt}`}
+            incident={incident}
+            found={detail.explanation.top[0] ?? null}
+            seconds={seconds}
+          />
+        ))}
 
         <dl className="stat-row">
           <div className="stat">
@@ -245,5 +254,35 @@ function ChartLegend() {
         <span className="swatch swatch-highlight" /> anomalous windows
       </li>
     </ul>
+  );
+}
+
+/**
+ * What the simulator really injected around this anomaly, and whether the top contributor
+ * matches its root cause: detection compared with the truth, in the product itself.
+ */
+function GroundTruth({
+  incident,
+  found,
+  seconds,
+}: {
+  incident: InjectedIncident;
+  found: { dim: string; value: string } | null;
+  seconds: boolean;
+}) {
+  const cause = Object.entries(incident.rootCause);
+  const matches = found !== null && incident.rootCause[found.dim] === found.value;
+  return (
+    <p className="ground-truth" data-testid="ground-truth">
+      <strong>Injected by the simulator:</strong> {incident.description} (
+      <ClockTime ms={incident.startsAt} seconds={seconds} />–
+      <ClockTime ms={incident.endsAt} seconds={seconds} />
+      ). True root cause: {cause.map(([dim, value]) => `${dim}=${value}`).join(' AND ')}
+      {found
+        ? matches
+          ? ' — the top contributor matches.'
+          : ' — the top contributor differs.'
+        : '.'}
+    </p>
   );
 }

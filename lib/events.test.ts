@@ -4,8 +4,13 @@ import {
   EVENT_LIMITS,
   parseEventLine,
   parseRfc3339,
+  parseRfc3339Fast,
   utf8ByteLength,
   validateEvent,
+  validateEventFast,
+  validateEventSlow,
+  type ParseResult,
+  type ValidationResult,
 } from './events';
 import { QUARANTINE_REASONS } from './types';
 
@@ -467,5 +472,596 @@ describe('parseEventLine', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('fast path agrees with the zod path', () => {
+  type Raw = Record<string, unknown>;
+  type Mutation = (raw: Raw) => unknown;
+
+  const YEAR_0 = Date.parse('0000-01-01T00:00:00Z');
+  const YEAR_100 = Date.UTC(100, 0, 1);
+  const YEAR_10000 = Date.UTC(10000, 0, 1);
+
+  function isRecord(value: unknown): value is Raw {
+    return typeof value === 'object' && value !== null;
+  }
+
+  /** toStrictEqual, and what it does not see: key order and the sign of zero. */
+  function expectSameResult(actual: ValidationResult, expected: ValidationResult): void {
+    expect(actual).toStrictEqual(expected);
+    if (!actual.ok || !expected.ok) return;
+    const shape = (event: typeof actual.event) => ({
+      keys: Object.keys(event),
+      dims: Object.keys(event.dims),
+      measures: Object.keys(event.measures),
+      negativeZeros: [event.ts, ...Object.values(event.measures)].map((n) => Object.is(n, -0)),
+    });
+    expect(shape(actual.event)).toEqual(shape(expected.event));
+  }
+
+  /** validateEvent and parseEventLine on `raw` give what the zod path gives. */
+  function expectAgreement(raw: unknown, now: number): void {
+    const direct = validateEvent(raw, now);
+    expectSameResult(direct, validateEventSlow(raw, now));
+    if (direct.ok && isRecord(raw)) {
+      // Like zod, the direct path copies: the event does not alias the caller's records.
+      if (isRecord(raw.dims)) expect(direct.event.dims).not.toBe(raw.dims);
+      if (isRecord(raw.measures)) expect(direct.event.measures).not.toBe(raw.measures);
+    }
+    let line: string | undefined;
+    try {
+      line = JSON.stringify(raw);
+    } catch {
+      return; // BigInt
+    }
+    if (line === undefined || utf8ByteLength(line) > EVENT_LIMITS.maxRawBytes) return;
+    const expected = validateEventSlow(JSON.parse(line), now);
+    const parsed = parseEventLine(line, now, 'prop');
+    if (parsed.ok) {
+      expectSameResult(parsed, expected);
+    } else {
+      const { reason, detail } = parsed.quarantined;
+      expect({ ok: false, reason, detail }).toStrictEqual(
+        expected.ok
+          ? expected
+          : { ...expected, detail: expected.detail.replaceAll('\0', '\uFFFD') },
+      );
+    }
+  }
+
+  // Timestamps.
+
+  const digits = (maxLength: number) =>
+    fc.string({ unit: fc.constantFrom(...'0123456789'), maxLength });
+
+  /** RFC 3339 renderings of an instant: any offset, fraction length and letter case. */
+  function rfc3339(instant: fc.Arbitrary<number>): fc.Arbitrary<string> {
+    return fc
+      .record({
+        instant,
+        offset: fc.oneof(fc.constant(0), fc.integer({ min: -(23 * 60 + 59), max: 23 * 60 + 59 })),
+        // Kept digits of the milliseconds (1–3, the rest truncated), then extra digits.
+        fraction: fc.option(fc.tuple(fc.integer({ min: 1, max: 3 }), digits(9)), { nil: null }),
+        t: fc.constantFrom('T', 't'),
+        utc: fc.constantFrom('Z', 'z', '+00:00', '-00:00'),
+      })
+      .map(({ instant, offset, fraction, t, utc }) => {
+        const local = new Date(instant + offset * MINUTE).toISOString();
+        let text = `${local.slice(0, 10)}${t}${local.slice(11, 19)}`;
+        if (fraction) text += `.${local.slice(20, 20 + fraction[0])}${fraction[1]}`;
+        if (offset === 0) return text + utc;
+        const abs = Math.abs(offset);
+        const hhmm = `${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+        return `${text}${offset < 0 ? '-' : '+'}${hhmm}`;
+      });
+  }
+
+  /** Instants from year 100 to 9999; month ends, Februaries, leap and century years weighted up. */
+  const instantFrom100 = fc.oneof(
+    fc.integer({ min: YEAR_100 + DAY, max: YEAR_10000 - 2 * DAY }),
+    fc
+      .tuple(
+        fc.oneof(
+          fc.integer({ min: 101, max: 9998 }),
+          fc.integer({ min: 2, max: 99 }).map((century) => century * 100),
+          fc.integer({ min: 26, max: 2499 }).map((quad) => quad * 4),
+        ),
+        fc.oneof(fc.constant(1), fc.integer({ min: 0, max: 11 })),
+      )
+      .chain(([year, month]) =>
+        fc.integer({ min: Date.UTC(year, month, 26), max: Date.UTC(year, month + 1, 2) }),
+      ),
+  );
+  /** Any instant rendered with 4-digit years, the years Date.UTC maps onto the 1900s included. */
+  const anyInstant = fc.oneof(
+    instantFrom100,
+    fc.integer({ min: YEAR_0 + DAY, max: YEAR_100 + 365 * DAY }),
+  );
+
+  const TS_CHARS = [...'0123456789TtZz+-:. x'];
+  /** One character replaced, inserted or deleted. */
+  const editText = fc
+    .tuple(fc.nat(), fc.constantFrom(...TS_CHARS), fc.constantFrom('replace', 'insert', 'delete'))
+    .map(([index, char, op]) => (text: string) => {
+      const at = index % (text.length + 1);
+      const tail = text.slice(op === 'insert' ? at : at + 1);
+      return text.slice(0, at) + (op === 'delete' ? '' : char) + tail;
+    });
+  /** One numeric field set to any two digits: Feb 30, hour 24, second 60, offset 24:00… */
+  const editField = fc
+    .tuple(
+      fc.constantFrom(0, 2, 5, 8, 11, 14, 17, -5, -2),
+      fc.oneof(
+        fc.integer({ min: 0, max: 99 }),
+        fc.constantFrom(0, 1, 12, 13, 23, 24, 28, 29, 30, 31, 32, 59, 60),
+      ),
+    )
+    .map(([field, value]) => (text: string) => {
+      const hasOffset = /[+-]\d\d:\d\d$/.test(text);
+      if (field < 0 && !hasOffset) return text;
+      const at = field < 0 ? text.length + field : field;
+      return text.slice(0, at) + String(value).padStart(2, '0') + text.slice(at + 2);
+    });
+  const nearRfc3339 = fc.oneof(
+    rfc3339(anyInstant),
+    fc.tuple(rfc3339(anyInstant), editText).map(([text, edit]) => edit(text)),
+    fc.tuple(rfc3339(anyInstant), editField).map(([text, edit]) => edit(text)),
+    fc.string({ unit: fc.constantFrom(...TS_CHARS), maxLength: 32 }),
+    fc.string(),
+  );
+
+  it('parseRfc3339Fast answers as parseRfc3339 does, or not at all', () => {
+    fc.assert(
+      fc.property(nearRfc3339, (text) => {
+        const fast = parseRfc3339Fast(text);
+        if (!Number.isNaN(fast)) expect(fast).toBe(parseRfc3339(text));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('parseRfc3339Fast answers every well-formed date-time from year 100 on', () => {
+    fc.assert(
+      fc.property(rfc3339(instantFrom100), (text) => {
+        expect(parseRfc3339(text)).not.toBeNull();
+        expect(parseRfc3339Fast(text)).toBe(parseRfc3339(text));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(parseRfc3339Fast('0099-12-31T23:59:59Z')).toBeNaN();
+    expect(parseRfc3339Fast('0100-03-01T00:00:00Z')).toBe(parseRfc3339('0100-03-01T00:00:00Z'));
+  });
+
+  it('parseRfc3339Fast knows the calendar: month ends of leap, common and century years', () => {
+    const years = Array.from({ length: 9900 }, (_, i) => 100 + i);
+    const dates = (year: number) => {
+      const months = year % 100 === 0 || (year >= 1890 && year <= 2110) ? 12 : 2;
+      return Array.from({ length: months }, (_, m) =>
+        [28, 29, 30, 31, 32].map(
+          (day) =>
+            `${String(year).padStart(4, '0')}-${String(m + 1).padStart(2, '0')}-${day}T23:59:59Z`,
+        ),
+      ).flat();
+    };
+    // Every date from year 100 is answered, and answered as parseRfc3339 answers it.
+    const mismatches = years
+      .flatMap(dates)
+      .filter((text) => !Object.is(parseRfc3339Fast(text), parseRfc3339(text) ?? NaN));
+    expect(mismatches).toEqual([]);
+  });
+
+  it.each([
+    '2025-06-01T12:00:00Z',
+    '2025-06-01T12:00:00.Z',
+    '2025-06-01T12:00:00.5Z',
+    '2025-06-01T12:00:00.05Z',
+    '2025-06-01T12:00:00.1234567890123Z',
+    '2025-06-01T24:00:00Z',
+    '2025-06-01T23:60:00Z',
+    '2025-06-01T23:59:60Z',
+    '2025-00-01T12:00:00Z',
+    '2025-13-01T12:00:00Z',
+    '2025-06-00T12:00:00Z',
+    '2025-06-31T12:00:00Z',
+    '2025-06-01T12:00:00+24:00',
+    '2025-06-01T12:00:00+23:60',
+    '2025-06-01T12:00:00+23:59',
+    '2025-06-01T12:00:00-23:59',
+    '2025-06-01T12:00:00-00:00',
+    '2025-06-01T12:00:00+0530',
+    '2025-06-01T12:00:00+05:3',
+    '2025-06-01T12:00:00+05:300',
+    '2025-06-01T12:00:00ZZ',
+    '2025-06-01T12:00:00Z ',
+    ' 2025-06-01T12:00:00Z',
+    '2025-06-01T12:00:00',
+    '2025-06-01T12:00:00.000',
+    '2025-06-01 12:00:00Z',
+    '2025-06-01t12:00:00z',
+    '2025-6-01T12:00:00Z',
+    '+02025-06-01T12:00:00Z',
+    '２025-06-01T12:00:00Z',
+    '0000-01-01T00:00:00Z',
+    '0099-12-31T23:59:59Z',
+    '0100-01-01T00:00:00Z',
+    '9999-12-31T23:59:59.999Z',
+    '1900-02-29T00:00:00Z',
+    '2000-02-29T00:00:00Z',
+    '2100-02-29T00:00:00Z',
+  ])('parseRfc3339Fast answers %j as parseRfc3339 does, or not at all', (text) => {
+    const fast = parseRfc3339Fast(text);
+    if (!Number.isNaN(fast)) expect(fast).toBe(parseRfc3339(text));
+    const ms = parseRfc3339(text) ?? NaN;
+    // Accepted (or not) alike in an event, with `now` at the time the text would mean.
+    for (const now of [NOW, ms, ms + DAY, Date.parse(text)].filter(Number.isFinite)) {
+      expectAgreement({ ts: text, type: 'x' }, now);
+    }
+  });
+
+  // Events.
+
+  const typeName = fc.oneof(
+    fc.stringMatching(/^[a-z][a-z0-9_.-]{0,63}$/),
+    fc.constantFrom('api_request', 'a', `a${'b'.repeat(63)}`, 'app.v2_x-y'),
+  );
+  const keyName = fc.oneof(
+    fc.stringMatching(/^[a-z][a-z0-9_]{0,31}$/),
+    fc.constantFrom('region', 'constructor', `k${'_'.repeat(31)}`),
+  );
+  const dimValue = fc.oneof(
+    fc.string({ minLength: 1, maxLength: 128 }),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 64 }),
+    fc.constantFrom('v'.repeat(128), '\0', ' '),
+  );
+  const measureValue = fc.oneof(
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.integer(),
+    fc.constantFrom(0, -0, Number.MAX_VALUE, -Number.MIN_VALUE),
+  );
+  const idValue = fc.oneof(
+    fc.uuid(),
+    fc.string({ minLength: 1, maxLength: 128 }),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 64 }),
+    fc.constantFrom('i'.repeat(128), undefined),
+  );
+  const nowValue = fc.oneof(
+    fc.constant(NOW),
+    fc.integer({ min: YEAR_100 + 8 * DAY, max: YEAR_10000 - 8 * DAY }),
+    instantFrom100.filter((now) => now > YEAR_100 + 8 * DAY),
+    fc.integer({ min: YEAR_0 + 8 * DAY, max: YEAR_100 + 365 * DAY }),
+  );
+
+  /** Valid events at `now` (save truncated fractions that fall just outside the window). */
+  function validEvent(now: number): fc.Arbitrary<Raw> {
+    const instant = fc.oneof(
+      fc.integer({ min: now - 7 * DAY, max: now + 5 * MINUTE }),
+      fc.constantFrom(now - 7 * DAY, now + 5 * MINUTE, now),
+    );
+    return fc.record(
+      {
+        ts: fc.oneof(instant, rfc3339(instant)),
+        type: typeName,
+        dims: fc.dictionary(keyName, dimValue, { maxKeys: 16, noNullPrototype: true }),
+        measures: fc.dictionary(keyName, measureValue, { maxKeys: 16, noNullPrototype: true }),
+        id: idValue,
+      },
+      { requiredKeys: ['ts', 'type'], noNullPrototype: true },
+    );
+  }
+  const atNow = nowValue.chain((now) => fc.tuple(fc.constant(now), validEvent(now)));
+
+  it('accepts valid events on the fast path, exactly as the zod path does', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(atNow, ([now, raw]) => {
+        expectAgreement(raw, now);
+        const slow = validateEventSlow(raw, now);
+        if (!slow.ok) return;
+        accepted++;
+        const year = new Date(slow.event.ts).getUTCFullYear();
+        if (typeof raw.ts === 'string' && year < 101) return; // Date.UTC's 1900s: slow path
+        // A caller's record with its own "constructor" goes to zod, which reads it.
+        const ownsConstructor = [raw.dims, raw.measures].some(
+          (record) => isRecord(record) && Object.hasOwn(record, 'constructor'),
+        );
+        expect(validateEventFast(raw, now, false)).toStrictEqual(
+          ownsConstructor ? undefined : slow.event,
+        );
+        const parsed: unknown = JSON.parse(JSON.stringify(raw));
+        const fromJson = validateEventSlow(parsed, now);
+        expect(fromJson.ok).toBe(true);
+        if (fromJson.ok) expect(validateEventFast(parsed, now, true)).toStrictEqual(fromJson.event);
+      }),
+      { numRuns: 1500 },
+    );
+    expect(accepted).toBeGreaterThan(1000);
+  });
+
+  const junk = fc.oneof(
+    fc.string(),
+    fc.double(),
+    fc.integer(),
+    fc.boolean(),
+    fc.constantFrom(null, undefined, NaN, Infinity, -0),
+    fc.array(fc.integer(), { maxLength: 2 }),
+    fc.dictionary(fc.string(), fc.integer(), { maxKeys: 2 }),
+  );
+  const anyKey = fc.oneof(
+    fc.string(),
+    fc.string({ unit: 'binary', maxLength: 40 }),
+    fc.constantFrom(
+      '__proto__',
+      'constructor',
+      'toString',
+      'Region',
+      'a-b',
+      'a.b',
+      '*',
+      '1a',
+      '',
+      `k${'a'.repeat(31)}`,
+      `k${'a'.repeat(32)}`,
+      'ts',
+      'type',
+      'extra',
+      'user',
+    ),
+  );
+  const nearLimit = fc.constantFrom(
+    '',
+    'v'.repeat(129),
+    '😀'.repeat(64),
+    '😀'.repeat(128),
+    '😀'.repeat(129),
+    `${'😀'.repeat(64)}v`,
+    `${'v'.repeat(127)}\ud800`,
+    `${'v'.repeat(128)}\ud800`,
+  );
+  /** One character of a name replaced or inserted: any ASCII, or a few look-alikes. */
+  const editName = fc
+    .tuple(
+      fc.nat(),
+      fc.oneof(
+        fc.integer({ min: 0, max: 0x7f }).map((code) => String.fromCharCode(code)),
+        // Neighbours of the allowed ranges, and look-alikes.
+        fc.constantFrom(...'`{@[/:^,+AZaz09_.-', 'é', 'ı', '\u212a', '😀', '\ud800'),
+      ),
+      fc.boolean(),
+    )
+    .map(([index, char, insert]) => (name: string) => {
+      const at = index % (name.length + (insert ? 1 : 0));
+      return name.slice(0, at) + char + name.slice(insert ? at : at + 1);
+    });
+  const renameKey = (field: 'dims' | 'measures', value: unknown) =>
+    editName.map((edit): Mutation => (raw) => {
+      const entries = Object.entries((raw[field] as Raw | undefined) ?? {});
+      const [key, v] = entries[0] ?? ['region', value];
+      return { ...raw, [field]: Object.fromEntries([[edit(key), v], ...entries.slice(1)]) };
+    });
+  const many = (n: number, value: unknown): Raw =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, value]));
+  const withRecord = (field: 'dims' | 'measures', value: fc.Arbitrary<unknown>) =>
+    fc.tuple(anyKey, value).map(([key, v]): Mutation => (raw) => ({
+      ...raw,
+      [field]: { ...(raw[field] as Raw | undefined), [key]: v },
+    }));
+
+  /** One field of a valid event broken (or pushed to its limit), the rest left alone. */
+  const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+    // ts
+    junk.map((ts): Mutation => (raw) => ({ ...raw, ts })),
+    fc
+      .constantFrom(-1, 1, 0.5, -0.5, 1e-9, 5 * MINUTE, -7 * DAY)
+      .map((delta): Mutation => (raw) => {
+        const ms = typeof raw.ts === 'number' ? raw.ts : (parseRfc3339(String(raw.ts)) ?? NOW);
+        return { ...raw, ts: ms + delta };
+      }),
+    fc
+      .constantFrom<(ts: number) => unknown>(
+        (ts) => String(ts),
+        (ts) => Math.floor(ts / 1000),
+        (ts) => new Date(ts).toISOString().slice(0, 19),
+        (ts) => new Date(ts).toISOString().slice(0, 10),
+        (ts) => new Date(ts).toISOString().replace('T', ' '),
+        (ts) => new Date(ts).toUTCString(),
+        (ts) => new Date(ts),
+        () => Number.MAX_SAFE_INTEGER + 2,
+      )
+      .map((render): Mutation => (raw) => {
+        const ms = typeof raw.ts === 'number' ? raw.ts : (parseRfc3339(String(raw.ts)) ?? NOW);
+        return { ...raw, ts: render(ms) };
+      }),
+    fc.oneof(editText, editField).map(
+      (edit): Mutation =>
+        (raw) =>
+          typeof raw.ts === 'string' ? { ...raw, ts: edit(raw.ts) } : raw,
+    ),
+    // type
+    fc.oneof(junk, anyKey, nearLimit).map((type): Mutation => (raw) => ({ ...raw, type })),
+    fc
+      .constantFrom<(type: string) => string>(
+        (type) => type.toUpperCase(),
+        (type) => `${type}${'x'.repeat(64)}`.slice(0, 65),
+        (type) => `${type} `,
+        (type) => `1${type}`,
+        (type) => `${type}\n`,
+      )
+      .map((edit): Mutation => (raw) => ({ ...raw, type: edit(String(raw.type)) })),
+    editName.map((edit): Mutation => (raw) => ({ ...raw, type: edit(String(raw.type)) })),
+    renameKey('dims', 'v'),
+    renameKey('measures', 1),
+    // dims and measures
+    fc.oneof(junk, nearLimit).map((dims): Mutation => (raw) => ({ ...raw, dims })),
+    withRecord('dims', fc.oneof(dimValue, junk, nearLimit)),
+    junk.map((measures): Mutation => (raw) => ({ ...raw, measures })),
+    withRecord('measures', fc.oneof(measureValue, junk)),
+    fc.constantFrom<Mutation>(
+      (raw) => ({ ...raw, dims: many(16, 'v') }),
+      (raw) => ({ ...raw, dims: many(17, 'v') }),
+      (raw) => ({ ...raw, measures: many(16, 1) }),
+      (raw) => ({ ...raw, measures: many(17, 1) }),
+      (raw) => ({ ...raw, dims: Object.assign(Object.create(null), raw.dims) }),
+      (raw) => ({ ...raw, measures: Object.assign(Object.create(null), raw.measures) }),
+      (raw) => ({ ...raw, dims: Object.values(raw.dims ?? {}) }),
+      (raw) => ({ ...raw, dims: new Map(Object.entries(raw.dims ?? {})) }),
+    ),
+    // id
+    fc.oneof(junk, nearLimit).map((id): Mutation => (raw) => ({ ...raw, id })),
+    // an extra field, or the event itself
+    fc.tuple(anyKey, junk).map(([key, value]): Mutation => (raw) => ({ ...raw, [key]: value })),
+    fc.constantFrom<Mutation>(
+      (raw) => [raw],
+      (raw) => JSON.stringify(raw),
+      (raw) => Object.assign(Object.create(null), raw),
+      (raw) => Object.assign(new (class Event {})(), raw),
+    ),
+  );
+
+  it('rejects and accepts mutated events exactly as the zod path does', () => {
+    fc.assert(
+      fc.property(atNow, mutation, ([now, raw], mutate) => expectAgreement(mutate(raw), now)),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('checks names exactly as the patterns do', () => {
+    const event = fc.record({
+      type: fc.oneof(
+        typeName,
+        fc.tuple(typeName, editName).map(([name, edit]) => edit(name)),
+      ),
+      key: fc.oneof(
+        keyName,
+        fc.tuple(keyName, editName).map(([name, edit]) => edit(name)),
+      ),
+      measure: fc.oneof(
+        keyName,
+        fc.tuple(keyName, editName).map(([name, edit]) => edit(name)),
+      ),
+    });
+    fc.assert(
+      fc.property(event, ({ type, key, measure }) =>
+        expectAgreement({ ts: NOW, type, dims: { [key]: 'v' }, measures: { [measure]: 1 } }, NOW),
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('agrees on arbitrary values', () => {
+    const anything = fc.anything({
+      withBoxedValues: true,
+      withMap: true,
+      withSet: true,
+      withObjectString: true,
+      withNullPrototype: true,
+      withDate: true,
+      withTypedArray: true,
+      withSparseArray: true,
+      withBigInt: true,
+    });
+    const eventLike = fc.record(
+      {
+        ts: fc.oneof(
+          fc.integer({ min: NOW - 8 * DAY, max: NOW + 10 * MINUTE }),
+          nearRfc3339,
+          anything,
+        ),
+        type: fc.oneof(typeName, anything),
+        dims: fc.oneof(fc.dictionary(anyKey, fc.oneof(dimValue, anything)), anything),
+        measures: fc.oneof(fc.dictionary(anyKey, fc.oneof(measureValue, anything)), anything),
+        id: fc.oneof(idValue, anything),
+        extra: anything,
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.oneof(anything, fc.jsonValue(), eventLike), (raw) =>
+        expectAgreement(raw, NOW),
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('agrees on objects that JSON cannot make', () => {
+    const base = { ts: NOW, type: 'x', dims: { region: 'eu' }, measures: { n: 1 } };
+    const hidden = (target: object, key: PropertyKey, value: unknown) =>
+      Object.defineProperty(target, key, { value, enumerable: false });
+    const cases: unknown[] = [
+      { ...base, dims: { region: 'eu', [Symbol('s')]: 'x' } },
+      { ...base, measures: { n: 1, [Symbol('s')]: 2 } },
+      { ...base, [Symbol('s')]: 'x' },
+      hidden({ ...base }, '__proto__', { polluted: 1 }),
+      { ...base, dims: hidden({ region: 'eu' }, '__proto__', 'x') },
+      { ...base, measures: hidden({ n: 1 }, '__proto__', 2) },
+      { ...base, dims: hidden({ region: 'eu' }, 'constructor', class Dims {}) },
+      { ...base, dims: hidden({ region: 'eu' }, 'hidden', 'x') },
+      { ...base, dims: { region: 'eu', constructor: 'c' } },
+      hidden({ ...base }, 'extra', 'x'),
+      {
+        ...base,
+        get dims() {
+          return { region: 'eu' };
+        },
+      },
+      { ...base, dims: Object.create({ inherited: 'x' }) },
+      Object.create(base),
+      { ...base, dims: { region: '😀'.repeat(100) }, id: '😀'.repeat(128) },
+    ];
+    for (const raw of cases) expectAgreement(raw, NOW);
+  });
+
+  it('agrees when Object.prototype has enumerable keys', () => {
+    const event = { ts: NOW, type: 'x', id: 'a' };
+    const cases: [string, unknown, Raw][] = [
+      ['polluted', 'x', { ...event, dims: { region: 'eu' } }],
+      ['type', 'x', { ...event, dims: { region: 'eu' } }],
+      ['id', 1, { ...event, measures: { n: 1 } }],
+    ];
+    const results: [unknown, ValidationResult, ValidationResult, ParseResult][] = [];
+    for (const [key, value, raw] of cases) {
+      // Enumerable on every object for a moment: unknown at the top level unless shadowed there,
+      // and inherited, not own, in dims and measures.
+      Object.defineProperty(Object.prototype, key, {
+        value,
+        enumerable: true,
+        configurable: true,
+        writable: true,
+      });
+      try {
+        const line = JSON.stringify(raw);
+        results.push([
+          key,
+          validateEvent(raw, NOW),
+          validateEventSlow(raw, NOW),
+          parseEventLine(line, NOW, 's'),
+        ]);
+      } finally {
+        delete (Object.prototype as Record<string, unknown>)[key];
+      }
+    }
+    for (const [, direct, slow, line] of results) {
+      expectSameResult(direct, slow);
+      const fromLine: ValidationResult = line.ok
+        ? line
+        : { ok: false, reason: line.quarantined.reason, detail: line.quarantined.detail };
+      expectSameResult(fromLine, slow);
+    }
+    expect(results.map(([key, , slow]) => [key, slow.ok])).toEqual([
+      ['polluted', false],
+      ['type', true],
+      ['id', true],
+    ]);
+  });
+
+  it('copies the records of a caller-owned event', () => {
+    const raw = { ts: NOW, type: 'x', dims: { region: 'eu' }, measures: { n: 1 } };
+    const result = validateEvent(raw, NOW);
+    raw.dims.region = 'us';
+    raw.measures.n = 2;
+    expect(result).toEqual({
+      ok: true,
+      event: { ts: NOW, type: 'x', dims: { region: 'eu' }, measures: { n: 1 } },
+    });
   });
 });

@@ -54,6 +54,21 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ PORT: '70000' })).toThrow(/PORT: expected at most 65535/);
   });
 
+  it('reads the Kafka session timeout and the detector switch', () => {
+    expect(parseConfig({}).detector).toBe(true);
+    expect(parseConfig({ PULSE_DETECTOR: 'off' }).detector).toBe(false);
+    expect(() => parseConfig({ PULSE_DETECTOR: 'no' })).toThrow(
+      /PULSE_DETECTOR: expected on or off/,
+    );
+    expect(parseConfig({ KAFKA_BROKERS: 'k:9092' }).kafka?.sessionTimeoutMs).toBe(30_000);
+    expect(
+      parseConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_SESSION_TIMEOUT: '6s' }).kafka?.sessionTimeoutMs,
+    ).toBe(6000);
+    expect(() => parseConfig({ KAFKA_SESSION_TIMEOUT: '1s' })).toThrow(
+      /KAFKA_SESSION_TIMEOUT: expected a duration .* \(at least 3000 ms\)/,
+    );
+  });
+
   it('splits the scenario list', () => {
     expect(parseConfig({ PULSE_SIM_SCENARIOS: ' a, b ,,c' }).simulator.scenarios).toEqual([
       'a',

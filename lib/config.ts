@@ -82,10 +82,15 @@ const schema = z
       .default('pulse-events'),
     KAFKA_GROUP_ID: z.string().min(1).max(255).default('pulse-workers'),
     KAFKA_CLIENT_ID: z.string().min(1).max(255).default('pulse'),
+    KAFKA_SESSION_TIMEOUT: duration('30s', 3000),
     KAFKA_FROM_BEGINNING: z
       .enum(['true', 'false'], { error: 'expected true or false' })
       .default('true')
       .transform((v) => v === 'true'),
+    PULSE_DETECTOR: z
+      .enum(['on', 'off'], { error: 'expected on or off' })
+      .default('on')
+      .transform((v) => v === 'on'),
     PULSE_SIM_RATE: int(1000, 1, 1_000_000),
     PULSE_SIM_SEED: int(42, 0, 2 ** 31 - 1),
     PULSE_SIM_BACKFILL: duration('30m', 0),
@@ -116,6 +121,8 @@ const schema = z
     outOfOrderMs: env.PULSE_OUT_OF_ORDER,
     flushIntervalMs: env.PULSE_FLUSH_INTERVAL,
     maxValuesPerDim: env.PULSE_MAX_VALUES_PER_DIM,
+    /** Whether stream workers run the detector (off: ingest only, e.g. in ingest tests). */
+    detector: env.PULSE_DETECTOR,
     /** Set when KAFKA_BROKERS is: the stream workers consume Kafka instead of the simulator. */
     kafka: env.KAFKA_BROKERS
       ? {
@@ -124,6 +131,8 @@ const schema = z
           groupId: env.KAFKA_GROUP_ID,
           clientId: env.KAFKA_CLIENT_ID,
           fromBeginning: env.KAFKA_FROM_BEGINNING,
+          /** A member silent this long leaves the group; heartbeats go at a third of it. */
+          sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT,
         }
       : null,
     simulator: {

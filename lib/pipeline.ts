@@ -16,6 +16,11 @@ export interface PipelineOptions {
   /** How long after a window's end (in event time) an event may still revise it. */
   allowedLatenessMs: number;
   maxValuesPerDim: number;
+  /**
+   * Where a partition resumes after a restart or a reassignment: its stored next offset and
+   * watermark, so that offsets continue and lateness is judged as if it had never stopped.
+   */
+  resumeFrom?: { nextOffset: number; watermark: number | null };
 }
 
 export interface Drained {
@@ -25,7 +30,10 @@ export interface Drained {
   folded: number;
   /** Watermark after the drained events; null before the first valid event. */
   watermark: number | null;
-  /** Offset of the next line to read (lines seen since the pipeline started). */
+  /**
+   * Offset of the next record to read: the last ingested record's source offset + 1 when the
+   * source gives offsets (Kafka), else lines seen since the pipeline started (or `resumeFrom`).
+   */
   nextOffset: number;
 }
 
@@ -48,11 +56,22 @@ export class Pipeline {
       maxValuesPerDim: options.maxValuesPerDim,
     });
     this.watermarks = new WatermarkTracker({ outOfOrderMs: options.outOfOrderMs });
+    const resume = options.resumeFrom;
+    if (resume) {
+      this.offset = resume.nextOffset;
+      // The tracker keeps the newest event time; this one gives back the stored watermark.
+      if (resume.watermark !== null)
+        this.watermarks.observe(resume.watermark + options.outOfOrderMs);
+    }
   }
 
-  /** Ingests one raw line (NDJSON). Never throws: bad input is quarantined with its reason. */
-  ingestLine(line: string, now: number): void {
-    this.offset++;
+  /**
+   * Ingests one raw line (NDJSON) or record value. `offset` is the record's position in its
+   * source (a Kafka offset); without it, lines are counted. Never throws: bad input is
+   * quarantined with its reason.
+   */
+  ingestLine(line: string, now: number, offset?: number): void {
+    this.offset = offset === undefined ? this.offset + 1 : offset + 1;
     if (line.trim() === '') return;
     this.received++;
     const parsed = parseEventLine(line, now, this.options.source);

@@ -8,7 +8,6 @@ import { createLogger } from '@/lib/log';
 import { Pipeline } from '@/lib/pipeline';
 import { Simulator } from '@/lib/simulator/generator';
 import { schedule } from '@/lib/simulator/scenarios';
-import { windowStart } from '@/lib/windows';
 import { createTestDatabase, type TestDatabase } from '@/db/test-db';
 import { createUser } from '@/db/queries/auth';
 import {

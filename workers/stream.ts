@@ -1,17 +1,20 @@
 /**
- * The stream worker: reads NDJSON events from stdin (the simulator's pipe, or any producer),
- * folds them into event-time windows and flushes additive rollup deltas to PostgreSQL. It also
- * runs the detector, which scores a window once the watermark has passed it; with several
- * workers only the holder of the advisory lock scores.
+ * The stream worker: reads NDJSON events from stdin (the simulator's pipe, or any producer) or,
+ * when KAFKA_BROKERS is set, consumes the Kafka topic as a member of the consumer group (see
+ * workers/kafka/source.ts); folds them into event-time windows and flushes additive rollup
+ * deltas to PostgreSQL. It also runs the detector (unless PULSE_DETECTOR=off), which scores a
+ * window once the watermark has passed it; with several workers only the holder of the
+ * advisory lock scores.
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { config } from '@/lib/config';
-import { createLogger } from '@/lib/log';
+import { config, type Config } from '@/lib/config';
+import { createLogger, type Logger } from '@/lib/log';
 import { Pipeline, SIMULATOR_SOURCE } from '@/lib/pipeline';
-import { createDb } from '@/db/client';
-import { startDetector } from './detector';
+import { createDb, type DbHandle } from '@/db/client';
+import { startDetector, type Detector } from './detector';
 import { Flusher } from './flusher';
+import { KafkaSource } from './kafka/source';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -23,6 +26,8 @@ async function main(): Promise<void> {
   const log = createLogger('worker', cfg.logLevel);
   if (!cfg.databaseUrl) throw new Error('DATABASE_URL: required by the stream worker');
   const handle = createDb(cfg.databaseUrl, { max: 4, appName: 'pulse-worker' });
+  const detector = cfg.detector ? startDetector({ handle, log, windowMs: cfg.windowMs }) : null;
+  if (cfg.kafka) return consumeKafka(cfg, cfg.kafka, handle, log, detector);
   const source = args.source ?? SIMULATOR_SOURCE;
 
   const pipeline = new Pipeline({
@@ -34,7 +39,6 @@ async function main(): Promise<void> {
     maxValuesPerDim: cfg.maxValuesPerDim,
   });
   const flusher = new Flusher(handle.sql, { source, partition: 0 }, log);
-  const detector = startDetector({ handle, log, windowMs: cfg.windowMs });
 
   let inputDone = false;
   let stopping = false;
@@ -84,7 +88,46 @@ async function main(): Promise<void> {
   inputDone = true;
   log.info({ lines }, stopping ? 'stopping: final flush' : 'input ended: final flush');
   await flushLoop;
-  await detector.stop();
+  await detector?.stop();
+  await handle.close();
+  log.info('worker stopped');
+  process.exit(0);
+}
+
+/**
+ * Kafka mode: consume until SIGTERM/SIGINT, then stop consuming, flush, leave the group. Broker
+ * and PostgreSQL faults are retried inside the source; nothing transient ends the process.
+ */
+async function consumeKafka(
+  cfg: Config,
+  kafka: NonNullable<Config['kafka']>,
+  handle: DbHandle,
+  log: Logger,
+  detector: Detector | null,
+): Promise<void> {
+  const source = new KafkaSource({
+    kafka,
+    sql: handle.sql,
+    log,
+    windowMs: cfg.windowMs,
+    outOfOrderMs: cfg.outOfOrderMs,
+    flushIntervalMs: cfg.flushIntervalMs,
+    maxValuesPerDim: cfg.maxValuesPerDim,
+  });
+  // kafkajs starts some retries in timers whose promises nobody awaits; a rejection there is a
+  // transient fault the source recovers from, not a reason to exit.
+  process.on('unhandledRejection', (reason) =>
+    log.error({ err: reason }, 'unhandled rejection (ignored; the Kafka source retries)'),
+  );
+  const stopped = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  source.start();
+  const signal = await stopped;
+  log.info({ signal }, 'stopping: final flush');
+  await source.stop();
+  await detector?.stop();
   await handle.close();
   log.info('worker stopped');
   process.exit(0);

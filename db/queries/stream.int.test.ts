@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOTAL, type RollupDelta } from '@/lib/types';
 import { createTestDatabase, type TestDatabase } from '../test-db';
-import { globalWatermark, partitionStats, readRollups, writeFlush } from './stream';
+import {
+  claimPartitions,
+  globalWatermark,
+  partitionStats,
+  readRollups,
+  writeFencedFlush,
+  writeFlush,
+  type FencedPart,
+} from './stream';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -87,5 +95,100 @@ describe('writeFlush', () => {
       }),
     ).rejects.toThrow();
     expect(await readRollups(t.db, [W + 60_000], ['purchase'])).toEqual([]);
+  });
+});
+
+describe('claimPartitions and writeFencedFlush', () => {
+  const SOURCE = 'kafka:fencing';
+  const W2 = W + 10 * 60_000;
+  const part = (
+    partition: number,
+    generation: number,
+    fromOffset: number,
+    nextOffset: number,
+    count: number,
+  ): FencedPart => ({
+    generation,
+    fromOffset,
+    deltas: [cell({ windowStart: W2, count })],
+    quarantined: [],
+    progress: {
+      source: SOURCE,
+      partition,
+      watermark: W2 + nextOffset,
+      nextOffset,
+      received: count,
+      folded: count,
+      quarantined: 0,
+    },
+  });
+  const total = async () =>
+    (await readRollups(t.db, [W2], ['purchase'])).find((r) => r.measure === '')?.count ?? 0;
+
+  it('creates rows on the first claim and bumps the generation on every claim', async () => {
+    const first = await claimPartitions(t.sql, { source: SOURCE, owner: 'a', partitions: [1, 0] });
+    expect(first).toEqual([
+      { partition: 0, generation: 1, nextOffset: 0, watermark: null },
+      { partition: 1, generation: 1, nextOffset: 0, watermark: null },
+    ]);
+    const again = await claimPartitions(t.sql, { source: SOURCE, owner: 'a', partitions: [0] });
+    expect(again).toEqual([{ partition: 0, generation: 2, nextOffset: 0, watermark: null }]);
+  });
+
+  it('writes owned partitions, drops fenced ones, acknowledges repeats', async () => {
+    // Worker A holds partition 0 at generation 2 and partition 1 at generation 1.
+    expect(await writeFencedFlush(t.sql, [part(0, 2, 0, 10, 10), part(1, 1, 0, 5, 5)])).toEqual([
+      'written',
+      'written',
+    ]);
+    expect(await total()).toBe(15);
+
+    // Worker B takes partition 1 over: it resumes at A's offset and fences A.
+    const [claimed] = await claimPartitions(t.sql, { source: SOURCE, owner: 'b', partitions: [1] });
+    expect(claimed).toMatchObject({ partition: 1, generation: 2, nextOffset: 5 });
+    expect(claimed?.watermark).toBe(W2 + 5);
+
+    // A's next flush: partition 0 still lands, partition 1 is refused.
+    expect(await writeFencedFlush(t.sql, [part(0, 2, 10, 12, 2), part(1, 1, 5, 9, 4)])).toEqual([
+      'written',
+      'fenced',
+    ]);
+    expect(await total()).toBe(17);
+
+    // B writes partition 1 from offset 5; the same flush again (its reply lost) is not re-applied.
+    const b = part(1, 2, 5, 9, 4);
+    expect(await writeFencedFlush(t.sql, [b])).toEqual(['written']);
+    expect(await writeFencedFlush(t.sql, [b])).toEqual(['already']);
+    expect(await total()).toBe(21);
+
+    // A flush that does not continue from the stored offset is refused (compare-and-set).
+    expect(await writeFencedFlush(t.sql, [part(0, 2, 11, 15, 3)])).toEqual(['fenced']);
+    expect(await total()).toBe(21);
+
+    const stats = (await partitionStats(t.db)).filter((r) => r.source === SOURCE);
+    expect(stats.map((r) => [r.partition, r.nextOffset, r.received, r.owner])).toEqual([
+      [0, 12, 12, 'a'],
+      [1, 9, 9, 'b'],
+    ]);
+  });
+
+  it('orders a claim after a flush in progress (row lock)', async () => {
+    const [c] = await claimPartitions(t.sql, { source: SOURCE, owner: 'a', partitions: [2] });
+    const gen = c!.generation;
+    // Hold the flush's transaction open after its lock, and claim meanwhile.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const flushing = t.sql.begin(async (tx) => {
+      await tx`select 1 from source_partitions where source = ${SOURCE} and partition = 2 for update`;
+      await tx`update source_partitions set next_offset = 3 where source = ${SOURCE} and partition = 2 and generation = ${gen}`;
+      await gate;
+    });
+    const claiming = claimPartitions(t.sql, { source: SOURCE, owner: 'b', partitions: [2] });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    release();
+    await flushing;
+    expect(await claiming).toEqual([
+      { partition: 2, generation: gen + 1, nextOffset: 3, watermark: null },
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 /** Writes of the stream worker: one transaction per flush. */
 import type postgres from 'postgres';
 import { and, eq, inArray, sql as dsql } from 'drizzle-orm';
+import { mergeDeltas } from '@/lib/rollup';
 import type { QuarantinedEvent, RollupDelta } from '@/lib/types';
 import type { Db, Sql } from '../client';
 import { rollups, sourcePartitions } from '../schema';
@@ -26,33 +27,170 @@ export interface Flush {
  * transaction: either all of a flush lands or none of it.
  */
 export async function writeFlush(sql: Sql, flush: Flush): Promise<void> {
-  await sql.begin(async (tx) => {
-    if (flush.deltas.length > 0) await upsertRollups(tx, flush.deltas);
-    if (flush.quarantined.length > 0) {
-      const q = flush.quarantined;
-      await tx`
-        insert into quarantine (source, reason, detail, raw, raw_size)
-        select * from unnest(
-          ${tx.array(q.map((e) => e.source))}::text[], ${tx.array(q.map((e) => e.reason))}::text[],
-          ${tx.array(q.map((e) => e.detail))}::text[], ${tx.array(q.map((e) => e.raw))}::text[],
-          ${tx.array(q.map((e) => e.rawSize))}::int[])`;
+  await sql.begin((tx) => writeFlushIn(tx, flush));
+}
+
+/** The statements of {@link writeFlush}, inside a transaction the caller holds. */
+async function writeFlushIn(tx: postgres.TransactionSql, flush: Flush): Promise<void> {
+  if (flush.deltas.length > 0) await upsertRollups(tx, flush.deltas);
+  if (flush.quarantined.length > 0) {
+    const q = flush.quarantined;
+    await tx`
+      insert into quarantine (source, reason, detail, raw, raw_size)
+      select * from unnest(
+        ${tx.array(q.map((e) => e.source))}::text[], ${tx.array(q.map((e) => e.reason))}::text[],
+        ${tx.array(q.map((e) => e.detail))}::text[], ${tx.array(q.map((e) => e.raw))}::text[],
+        ${tx.array(q.map((e) => e.rawSize))}::int[])`;
+  }
+  for (const p of flush.progress) {
+    // drizzle's driver hands dates to postgres.js as strings, so pass ISO text and cast.
+    const watermark = p.watermark === null ? null : new Date(p.watermark).toISOString();
+    await tx`
+      insert into source_partitions
+        (source, partition, watermark, next_offset, received, folded, quarantined, updated_at)
+      values (${p.source}, ${p.partition}, ${watermark}::timestamptz, ${p.nextOffset}, ${p.received},
+              ${p.folded}, ${p.quarantined}, now())
+      on conflict (source, partition) do update set
+        watermark = greatest(source_partitions.watermark, excluded.watermark),
+        next_offset = excluded.next_offset,
+        received = source_partitions.received + excluded.received,
+        folded = source_partitions.folded + excluded.folded,
+        quarantined = source_partitions.quarantined + excluded.quarantined,
+        updated_at = now()`;
+  }
+}
+
+/**
+ * Claims and fenced flushes lock progress rows. A writer that stalls inside its transaction (a
+ * frozen process, a lost network) must not hold them for ever: PostgreSQL ends its transaction
+ * after this much idleness, and the other side gives up waiting for a lock after this long (it
+ * retries later) instead of hanging.
+ */
+const BOUNDED_WAITS = `set local idle_in_transaction_session_timeout = '5s'; set local lock_timeout = '5s'`;
+
+/** A partition as a claim left it: the position to resume from and the generation to write. */
+export interface ClaimedPartition {
+  partition: number;
+  /** The generation this claim holds; flushes must carry it. */
+  generation: number;
+  /** Stored next offset; 0 when nothing of the partition was ever written. */
+  nextOffset: number;
+  watermark: number | null;
+}
+
+/**
+ * Claims partitions of `source` for `owner`: creates their progress rows if missing and bumps
+ * their generation, which fences every earlier claimer (their flushes no longer land). The row
+ * lock orders the claim after any flush in progress, so the position returned includes it.
+ */
+export async function claimPartitions(
+  sql: Sql,
+  claim: { source: string; owner: string; partitions: number[] },
+): Promise<ClaimedPartition[]> {
+  const partitions = [...new Set(claim.partitions)].sort((a, b) => a - b);
+  if (partitions.length === 0) return [];
+  const rows = await sql.begin(async (tx) => {
+    await tx.unsafe(BOUNDED_WAITS);
+    return tx<
+      { partition: number; generation: string; next_offset: string; watermark: Date | null }[]
+    >`
+    insert into source_partitions (source, partition, owner, generation)
+    select ${claim.source}, p, ${claim.owner}, 1 from unnest(${intArrayLiteral(partitions)}::int[]) as p
+    on conflict (source, partition) do update set
+      owner = excluded.owner,
+      generation = source_partitions.generation + 1
+    returning partition, generation, next_offset, watermark`;
+  });
+  return rows
+    .map((r) => ({
+      partition: r.partition,
+      generation: Number(r.generation),
+      nextOffset: Number(r.next_offset),
+      watermark: r.watermark ? new Date(r.watermark).getTime() : null,
+    }))
+    .sort((a, b) => a.partition - b.partition);
+}
+
+/**
+ * An int[] literal. postgres.js serialises `sql.array` by element type only once the pool has
+ * loaded its type table; a claim can be a process's first query, so it passes text instead.
+ */
+function intArrayLiteral(values: number[]): string {
+  if (!values.every(Number.isSafeInteger)) throw new RangeError('expected integers');
+  return `{${values.join(',')}}`;
+}
+
+/** One partition's part of a fenced flush: what it folded since `fromOffset`. */
+export interface FencedPart {
+  /** The generation the writer claimed. */
+  generation: number;
+  /** The next offset the writer believes is stored: where `progress` continues from. */
+  fromOffset: number;
+  deltas: RollupDelta[];
+  quarantined: QuarantinedEvent[];
+  progress: PartitionProgress;
+}
+
+/** What became of each part of a fenced flush. */
+export type FencedOutcome =
+  /** Written now. */
+  | 'written'
+  /** Already stored: an earlier attempt committed although its caller saw an error. */
+  | 'already'
+  /** Refused: another writer claimed the partition, or its position moved. Nothing written. */
+  | 'fenced';
+
+/**
+ * The exactly-once write of a Kafka worker's flush: one transaction that locks the progress row
+ * of every partition involved, then writes only the parts whose row still carries the writer's
+ * generation and the offset the part continues from (compare-and-set). A part whose row is
+ * already at its end offset was committed by an earlier attempt whose reply was lost: it is
+ * acknowledged, not applied twice. Other parts are fenced and dropped; the rest still land.
+ * Returns the outcome of each part, in input order.
+ */
+export async function writeFencedFlush(sql: Sql, parts: FencedPart[]): Promise<FencedOutcome[]> {
+  if (parts.length === 0) return [];
+  return sql.begin(async (tx) => {
+    await tx.unsafe(BOUNDED_WAITS);
+    const keys = parts.map((p) => p.progress);
+    const rows = await tx<
+      { source: string; partition: number; generation: string; next_offset: string }[]
+    >`
+      select source, partition, generation, next_offset from source_partitions
+      where (source, partition) in (
+        select * from unnest(${tx.array(keys.map((k) => k.source))}::text[],
+                             ${tx.array(keys.map((k) => k.partition))}::int[]))
+      order by source, partition
+      for update`;
+    const stored = new Map(
+      rows.map((r) => [
+        `${r.source}\0${r.partition}`,
+        { generation: Number(r.generation), nextOffset: Number(r.next_offset) },
+      ]),
+    );
+    const outcomes = parts.map((part): FencedOutcome => {
+      const row = stored.get(`${part.progress.source}\0${part.progress.partition}`);
+      if (!row || row.generation !== part.generation) return 'fenced';
+      if (row.nextOffset === part.fromOffset) return 'written';
+      if (row.nextOffset === part.progress.nextOffset) return 'already';
+      return 'fenced';
+    });
+    const owned = parts.filter((_, i) => outcomes[i] === 'written');
+    if (owned.length > 0) {
+      await writeFlushIn(tx, {
+        // Partitions can share rollup cells; one upsert statement must not touch a row twice.
+        deltas:
+          owned.length === 1
+            ? owned[0]!.deltas
+            : mergeDeltas(
+                owned.flatMap((p) => p.deltas),
+                [],
+              ),
+        quarantined: owned.flatMap((p) => p.quarantined),
+        progress: owned.map((p) => p.progress),
+      });
     }
-    for (const p of flush.progress) {
-      // drizzle's driver hands dates to postgres.js as strings, so pass ISO text and cast.
-      const watermark = p.watermark === null ? null : new Date(p.watermark).toISOString();
-      await tx`
-        insert into source_partitions
-          (source, partition, watermark, next_offset, received, folded, quarantined, updated_at)
-        values (${p.source}, ${p.partition}, ${watermark}::timestamptz, ${p.nextOffset}, ${p.received},
-                ${p.folded}, ${p.quarantined}, now())
-        on conflict (source, partition) do update set
-          watermark = greatest(source_partitions.watermark, excluded.watermark),
-          next_offset = excluded.next_offset,
-          received = source_partitions.received + excluded.received,
-          folded = source_partitions.folded + excluded.folded,
-          quarantined = source_partitions.quarantined + excluded.quarantined,
-          updated_at = now()`;
-    }
+    return outcomes;
   });
 }
 

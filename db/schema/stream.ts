@@ -36,6 +36,10 @@ export const rollups = pgTable(
 /**
  * Progress of each source partition: event-time watermark and accounting counters
  * (received = folded + quarantined), written in the same transaction as the rollups.
+ * For Kafka, `next_offset` is the partition's real next offset and PostgreSQL is the source of
+ * truth for it; `owner` and `generation` fence writers: a worker claims a partition by bumping
+ * `generation`, and a flush only lands for partitions whose generation is still the one it
+ * claimed (see workers/kafka/source.ts).
  */
 export const sourcePartitions = pgTable(
   'source_partitions',
@@ -48,6 +52,10 @@ export const sourcePartitions = pgTable(
     folded: bigint('folded', { mode: 'number' }).notNull().default(0),
     quarantined: bigint('quarantined', { mode: 'number' }).notNull().default(0),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** The worker that claimed the partition last (host:pid:nonce); null for unfenced sources. */
+    owner: text('owner'),
+    /** Bumped by every claim; a flush carrying an older generation is refused. */
+    generation: bigint('generation', { mode: 'number' }).notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.source, t.partition] })],
 );

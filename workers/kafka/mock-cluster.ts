@@ -27,7 +27,10 @@ export interface MockCluster {
 /** Compiles the harness (once per source version) and returns the binary's path. */
 export function buildMockCluster(): string {
   const source = readFileSync(SOURCE);
-  const binary = join(CACHE, `mock-cluster-${createHash('sha256').update(source).digest('hex').slice(0, 12)}`);
+  const binary = join(
+    CACHE,
+    `mock-cluster-${createHash('sha256').update(source).digest('hex').slice(0, 12)}`,
+  );
   if (existsSync(binary)) return binary;
   mkdirSync(CACHE, { recursive: true });
   const result = spawnSync('cc', ['-O1', '-o', binary, SOURCE, '-lrdkafka'], { encoding: 'utf8' });

@@ -11,7 +11,7 @@ export default defineConfig({
         resolve: { alias: { '@': root } },
         test: {
           name: 'unit',
-          include: ['{lib,db,workers,app}/**/*.test.{ts,tsx}'],
+          include: ['{lib,db,workers,app}/**/*.test.{ts,tsx}', '*.test.ts'],
           exclude: ['**/*.int.test.ts', 'node_modules/**'],
           environment: 'node',
         },

@@ -21,7 +21,7 @@ import { Simulator } from '@/lib/simulator/generator';
 import { schedule, type Injection } from '@/lib/simulator/scenarios';
 import type { PulseEvent } from '@/lib/types';
 import { createDb, type DbHandle } from '@/db/client';
-import { insertInjections } from '@/db/queries/detection';
+import { startDueInjections } from './injections';
 
 const TICK_MS = 250;
 const BACKFILL_CHUNK_MS = 5_000;
@@ -113,25 +113,7 @@ async function main(): Promise<void> {
   while (!stopped) {
     const now = Date.now();
     const until = endsAt === null ? now : Math.min(now, endsAt);
-    while (pending.length > 0 && pending[0]!.startsAt <= until) {
-      const injection = pending.shift()!;
-      if (handle) {
-        await insertInjections(handle.db, [
-          {
-            scenario: injection.scenario,
-            metricKey: injection.metricKey,
-            description: injection.description,
-            rootCause: injection.rootCause,
-            startsAt: new Date(injection.startsAt),
-            endsAt: new Date(injection.endsAt),
-          },
-        ]).catch((error: unknown) => log.warn({ err: error }, 'could not record injection'));
-      }
-      log.info(
-        { scenario: injection.scenario, until: new Date(injection.endsAt).toISOString() },
-        `incident injected: ${injection.description}`,
-      );
-    }
+    await startDueInjections(pending, until, handle?.db ?? null, log);
     if (until > cursor) {
       await publisher.publish(simulator.generate(cursor, until));
       cursor = until;

@@ -10,9 +10,9 @@ import { Simulator } from '@/lib/simulator/generator';
 import { schedule, type Injection } from '@/lib/simulator/scenarios';
 import { toNdjson } from '@/lib/simulator/generator';
 import { createDb } from '@/db/client';
-import { insertInjections } from '@/db/queries/detection';
 import { partitionWatermark } from '@/db/queries/stream';
 import { SIMULATOR_SOURCE } from '@/lib/pipeline';
+import { startDueInjections } from './injections';
 
 const TICK_MS = 250;
 const BACKFILL_CHUNK_MS = 5_000;
@@ -76,23 +76,7 @@ async function main(): Promise<void> {
   // Live: every tick, the events whose time has come.
   while (!stopped) {
     const now = Date.now();
-    while (pending.length > 0 && pending[0]!.startsAt <= now) {
-      const injection = pending.shift()!;
-      await insertInjections(handle.db, [
-        {
-          scenario: injection.scenario,
-          metricKey: injection.metricKey,
-          description: injection.description,
-          rootCause: injection.rootCause,
-          startsAt: new Date(injection.startsAt),
-          endsAt: new Date(injection.endsAt),
-        },
-      ]).catch((error: unknown) => log.warn({ err: error }, 'could not record injection'));
-      log.info(
-        { scenario: injection.scenario, until: new Date(injection.endsAt).toISOString() },
-        `incident injected: ${injection.description}`,
-      );
-    }
+    await startDueInjections(pending, now, handle.db, log);
     if (now > cursor) {
       await write(toNdjson(simulator.generate(cursor, now)));
       cursor = now;

@@ -89,3 +89,63 @@ export interface ClientToServerEvents {
   /** Ask for a room: 'board' or `anomaly:${id}`. */
   subscribe: (room: string) => void;
 }
+
+/** Health page: one source partition's accounting and progress. */
+export interface HealthPartition {
+  source: string;
+  partition: number;
+  received: number;
+  folded: number;
+  quarantined: number;
+  /** received === folded + quarantined: no event lost or counted twice. */
+  balanced: boolean;
+  /** Event-time watermark (epoch ms), null before the partition's first flush. */
+  watermark: number | null;
+  nextOffset: number;
+  /** The worker that claimed the partition last; null for unfenced sources. */
+  owner: string | null;
+  /** Last write to the partition's progress (epoch ms). */
+  updatedAt: number;
+  /** No update for longer than {@link Health.idleAfterMs}. */
+  idle: boolean;
+}
+
+export interface HealthTotals {
+  partitions: number;
+  received: number;
+  folded: number;
+  quarantined: number;
+  /** Every partition is balanced. */
+  balanced: boolean;
+  idle: number;
+}
+
+/** Quarantined events of one reason. Every known reason is listed, zeros included. */
+export interface QuarantineReasonCount {
+  reason: string;
+  count: number;
+}
+
+/** A quarantined event. `raw` and `detail` are attacker-controlled: render them as text only. */
+export interface QuarantineItem {
+  id: number;
+  receivedAt: number;
+  source: string;
+  reason: string;
+  detail: string;
+  /** The payload, already truncated to a bound. */
+  raw: string;
+  /** Size in bytes of the original payload. */
+  rawSize: number;
+}
+
+export interface Health {
+  /** Server time of the read (epoch ms). */
+  generatedAt: number;
+  idleAfterMs: number;
+  partitions: HealthPartition[];
+  totals: HealthTotals;
+  reasons: QuarantineReasonCount[];
+  /** Newest first. */
+  latest: QuarantineItem[];
+}

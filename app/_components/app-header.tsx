@@ -25,6 +25,11 @@ export function AppHeader({ user, children }: { user: HeaderUser; children?: Rea
           </svg>
           <span className="brand-name">Pulse</span>
         </Link>
+        <nav aria-label="Main">
+          <Link href="/health" className="link">
+            Health
+          </Link>
+        </nav>
         <div className="app-header-status">{children}</div>
         <div className="app-header-user">
           <span className="user" data-testid="current-user">

@@ -1,0 +1,302 @@
+'use client';
+import { useRouter } from 'next/navigation';
+import { useEffect, useState } from 'react';
+import type { Health, HealthPartition, QuarantineItem } from '@/lib/views';
+import { AppHeader, type HeaderUser } from '../_components/app-header';
+import { TimeAgo } from '../_components/time-ago';
+import { apiFetch } from '../_lib/api';
+import { formatNumber } from '../_lib/format';
+import { useNow } from '../_lib/use-now';
+
+/** How often the page asks for fresh numbers. */
+export const HEALTH_REFRESH_MS = 5_000;
+
+const REASON_LABEL: Record<string, string> = {
+  malformed_json: 'Malformed JSON',
+  schema: 'Schema violation',
+  too_large: 'Too large',
+  bad_timestamp: 'Bad timestamp',
+  future: 'Too far in the future',
+  late: 'Late (window already final)',
+};
+
+/** Long payloads wrap and scroll inside a bounded box instead of stretching the page. */
+const RAW_STYLE = {
+  margin: '8px 0 0',
+  maxHeight: '14rem',
+  overflow: 'auto',
+  whiteSpace: 'pre-wrap',
+  overflowWrap: 'anywhere',
+} as const;
+
+export function HealthView({ initial, user }: { initial: Health; user: HeaderUser }) {
+  const router = useRouter();
+  const [health, setHealth] = useState(initial);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    let stopped = false;
+    let busy = false;
+    const refresh = async () => {
+      if (busy || document.hidden) return;
+      busy = true;
+      const result = await apiFetch<Health>('/api/health/details');
+      busy = false;
+      if (stopped) return;
+      if (result.status === 401) router.replace('/login?next=%2Fhealth');
+      else if (result.ok) {
+        setHealth(result.data);
+        setError(null);
+      } else setError(result.error);
+    };
+    const timer = setInterval(() => void refresh(), HEALTH_REFRESH_MS);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }, [router]);
+
+  const { totals } = health;
+  return (
+    <>
+      <AppHeader user={user}>
+        <span className="muted" data-testid="health-refreshed">
+          <TimeAgo ms={health.generatedAt} prefix="Updated " /> · every {HEALTH_REFRESH_MS / 1000} s
+        </span>
+      </AppHeader>
+      <main id="main" className="page">
+        <div className="section-head">
+          <h1>Health</h1>
+          <p className="muted">Every event received is either folded or quarantined.</p>
+        </div>
+        {error ? (
+          <p className="notice notice-warn" role="status">
+            Could not refresh: {error} Showing the last numbers read.
+          </p>
+        ) : null}
+
+        <dl className="stat-row" data-testid="health-totals">
+          <Stat label="Received" value={totals.received} />
+          <Stat label="Folded" value={totals.folded} />
+          <Stat label="Quarantined" value={totals.quarantined} />
+          <div className="stat">
+            <dt>Accounting</dt>
+            <dd style={{ color: totals.balanced ? 'var(--ok)' : 'var(--critical)' }}>
+              {totals.balanced ? '✓ balanced' : '✗ off'}
+            </dd>
+          </div>
+        </dl>
+
+        <section className="card" aria-labelledby="accounting-heading">
+          <div className="card-head">
+            <h2 id="accounting-heading">Accounting per partition</h2>
+            <span className="muted">
+              {totals.partitions} {totals.partitions === 1 ? 'partition' : 'partitions'}
+              {totals.idle > 0 ? ` · ${totals.idle} idle` : ''}
+            </span>
+          </div>
+          <AccountingTable health={health} />
+        </section>
+
+        <section className="card" aria-labelledby="reasons-heading">
+          <div className="card-head">
+            <h2 id="reasons-heading">Quarantine by reason</h2>
+            <span className="muted">{formatNumber(totals.quarantined)} in total</span>
+          </div>
+          <div className="table-wrap">
+            <table className="table" data-testid="quarantine-reasons">
+              <thead>
+                <tr>
+                  <th scope="col">Reason</th>
+                  <th scope="col" className="num">
+                    Events
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {health.reasons.map((r) => (
+                  <tr key={r.reason} data-reason={r.reason} data-count={r.count}>
+                    <td>
+                      {REASON_LABEL[r.reason] ?? r.reason} <code>{r.reason}</code>
+                    </td>
+                    <td className="num">{formatNumber(r.count)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+
+        <section className="card" aria-labelledby="latest-heading">
+          <div className="card-head">
+            <h2 id="latest-heading">Latest quarantined events</h2>
+            <span className="muted">newest first, up to 50</span>
+          </div>
+          <div data-testid="quarantine-latest">
+            {health.latest.length === 0 ? (
+              <p className="empty">Nothing quarantined — every event so far was valid.</p>
+            ) : (
+              <ol className="alert-list">
+                {health.latest.map((item) => (
+                  <QuarantineEntry key={item.id} item={item} />
+                ))}
+              </ol>
+            )}
+          </div>
+        </section>
+      </main>
+    </>
+  );
+}
+
+function Stat({ label, value }: { label: string; value: number }) {
+  return (
+    <div className="stat">
+      <dt>{label}</dt>
+      <dd>{formatNumber(value)}</dd>
+    </div>
+  );
+}
+
+function AccountingTable({ health }: { health: Health }) {
+  const clock = useNow();
+  // Before hydration the server's read time stands in for "now", so both renders agree.
+  const now = clock ?? health.generatedAt;
+  if (health.partitions.length === 0) {
+    return (
+      <p className="empty" data-testid="accounting">
+        No source has reported yet — a partition appears with its first flush.
+      </p>
+    );
+  }
+  return (
+    <div className="table-wrap">
+      <table className="table" data-testid="accounting">
+        <caption className="sr-only">
+          Per partition: received must equal folded plus quarantined.
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Source</th>
+            <th scope="col" className="num">
+              Partition
+            </th>
+            <th scope="col" className="num">
+              Received
+            </th>
+            <th scope="col" className="num">
+              = Folded
+            </th>
+            <th scope="col" className="num">
+              + Quarantined
+            </th>
+            <th scope="col">Balanced</th>
+            <th scope="col">Watermark</th>
+            <th scope="col" className="num">
+              Lag
+            </th>
+            <th scope="col" className="num">
+              Next offset
+            </th>
+            <th scope="col">Owner</th>
+            <th scope="col">Updated</th>
+          </tr>
+        </thead>
+        <tbody>
+          {health.partitions.map((p) => (
+            <PartitionRow key={`${p.source}\0${p.partition}`} p={p} now={now} />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function PartitionRow({ p, now }: { p: HealthPartition; now: number }) {
+  const gap = p.received - p.folded - p.quarantined;
+  return (
+    <tr
+      data-testid={`partition-${p.source}-${p.partition}`}
+      data-source={p.source}
+      data-partition={p.partition}
+      data-balanced={p.balanced ? 'true' : 'false'}
+      data-received={p.received}
+      data-idle={p.idle ? 'true' : 'false'}
+    >
+      <td className="cell-value">{p.source}</td>
+      <td className="num">{p.partition}</td>
+      <td className="num" data-testid="received">
+        {formatCount(p.received)}
+      </td>
+      <td className="num">{formatCount(p.folded)}</td>
+      <td className="num">{formatCount(p.quarantined)}</td>
+      <td>
+        {p.balanced ? (
+          <span className="badge status-ok" title="received = folded + quarantined">
+            ✓ balanced
+          </span>
+        ) : (
+          <span className="badge status-critical" title="received ≠ folded + quarantined">
+            ✗ off by {formatCount(gap)}
+          </span>
+        )}
+      </td>
+      <td>
+        {p.watermark !== null ? <TimeAgo ms={p.watermark} /> : <span className="muted">—</span>}
+      </td>
+      <td className="num">{p.watermark !== null ? formatLag(now - p.watermark) : '—'}</td>
+      <td className="num">{formatCount(p.nextOffset)}</td>
+      <td className="cell-value">{p.owner ?? <span className="muted">—</span>}</td>
+      <td>
+        <TimeAgo ms={p.updatedAt} />
+        {p.idle ? (
+          <>
+            {' '}
+            <span className="badge status-learning" title="No update for over a minute">
+              idle
+            </span>
+          </>
+        ) : null}
+      </td>
+    </tr>
+  );
+}
+
+function QuarantineEntry({ item }: { item: QuarantineItem }) {
+  const kept = new TextEncoder().encode(item.raw).length;
+  return (
+    <li className="alert-item" data-testid={`quarantined-${item.id}`} data-reason={item.reason}>
+      <div className="alert-top">
+        <span className="badge status-warn">{REASON_LABEL[item.reason] ?? item.reason}</span>
+        <span className="cell-value">{item.source}</span>
+        <span className="muted">
+          <TimeAgo ms={item.receivedAt} /> · {formatBytes(item.rawSize)}
+          {item.rawSize > kept ? ` (first ${formatBytes(kept)} kept)` : ''}
+        </span>
+      </div>
+      <p className="alert-sentence">{item.detail}</p>
+      <pre style={RAW_STYLE}>
+        <code style={{ display: 'block', padding: '8px 10px' }}>{item.raw}</code>
+      </pre>
+    </li>
+  );
+}
+
+function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** now − watermark, short: "850 ms", "12 s", "3 min", "2 h". */
+export function formatLag(ms: number): string {
+  if (ms < 0) return '0 s';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}

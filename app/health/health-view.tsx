@@ -21,14 +21,6 @@ const REASON_LABEL: Record<string, string> = {
 };
 
 /** Long payloads wrap and scroll inside a bounded box instead of stretching the page. */
-const RAW_STYLE = {
-  margin: '8px 0 0',
-  maxHeight: '14rem',
-  overflow: 'auto',
-  whiteSpace: 'pre-wrap',
-  overflowWrap: 'anywhere',
-} as const;
-
 export function HealthView({ initial, user }: { initial: Health; user: HeaderUser }) {
   const router = useRouter();
   const [health, setHealth] = useState(initial);
@@ -81,7 +73,7 @@ export function HealthView({ initial, user }: { initial: Health; user: HeaderUse
           <Stat label="Quarantined" value={totals.quarantined} />
           <div className="stat">
             <dt>Accounting</dt>
-            <dd style={{ color: totals.balanced ? 'var(--ok)' : 'var(--critical)' }}>
+            <dd className={totals.balanced ? 'balanced' : 'unbalanced'}>
               {totals.balanced ? '✓ balanced' : '✗ off'}
             </dd>
           </div>
@@ -275,8 +267,8 @@ function QuarantineEntry({ item }: { item: QuarantineItem }) {
         </span>
       </div>
       <p className="alert-sentence">{item.detail}</p>
-      <pre style={RAW_STYLE}>
-        <code style={{ display: 'block', padding: '8px 10px' }}>{item.raw}</code>
+      <pre className="raw-payload">
+        <code>{item.raw}</code>
       </pre>
     </li>
   );

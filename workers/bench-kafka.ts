@@ -20,7 +20,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +28,7 @@ import { kafkaSourceName, messageKey } from '@/lib/kafka';
 import { Simulator } from '@/lib/simulator/generator';
 import type { PulseEvent } from '@/lib/types';
 import { createDb, type DbHandle } from '@/db/client';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '@/db/embedded';
+import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '@/db/embedded';
 import { runMigrations } from '@/db/migrate';
 import { startMockCluster, type MockCluster } from './kafka/mock-cluster';
 import { childEnvironment } from '@/lib/config';
@@ -106,17 +105,6 @@ export interface KafkaBenchResult {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;

@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   let cursor = startedAt - sim.backfillMs;
   if (folded !== null) cursor = Math.max(cursor, Math.min(startedAt, folded + cfg.outOfOrderMs));
   log.info(
-    { minutes: Math.round(sim.backfillMs / 60_000), rate: sim.ratePerSec },
+    { from: new Date(cursor).toISOString(), resumed: folded !== null, rate: sim.ratePerSec },
     'back-filling history',
   );
   while (!stopped && cursor < startedAt) {

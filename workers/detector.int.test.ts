@@ -18,7 +18,7 @@ import {
   updateRule,
 } from '@/db/queries/metrics';
 import { pointsSince } from '@/db/queries/detection';
-import { partitionStats } from '@/db/queries/stream';
+import { claimPartitions, partitionStats } from '@/db/queries/stream';
 import { anomalySummaries, loadAnomalyDetail } from '@/db/queries/views';
 import { createDetector } from './detector';
 import { Flusher } from './flusher';
@@ -33,6 +33,22 @@ beforeAll(async () => {
 });
 afterAll(() => t.drop());
 
+/** Claims the test source like a worker does and returns its pipeline and flusher. */
+async function openSource() {
+  const [claim] = await claimPartitions(t.sql, { source: 'test', owner: 'test', partitions: [0] });
+  const pipeline = new Pipeline({
+    source: 'test',
+    partition: 0,
+    windowMs: MINUTE,
+    outOfOrderMs: 2000,
+    allowedLatenessMs: 0,
+    maxValuesPerDim: 200,
+    resumeFrom: { nextOffset: claim!.nextOffset, watermark: claim!.watermark },
+  });
+  const flusher = new Flusher(t.sql, { source: 'test', ...claim! }, log);
+  return { pipeline, flusher };
+}
+
 async function feed(
   sim: Simulator,
   from: number,
@@ -46,7 +62,7 @@ async function feed(
     for (const event of sim.generate(w, w + MINUTE))
       pipeline.ingestLine(JSON.stringify(event), now);
     for (let i = 0; i < junk; i++) pipeline.ingestLine(i % 2 ? '{"ts":1,' : '{"type":"x"}', now);
-    expect(await flusher.flush(pipeline.drain())).toBe(true);
+    expect(await flusher.flush(pipeline)).toBe('ok');
   }
 }
 
@@ -68,15 +84,7 @@ describe('pipeline → rollups → detector', () => {
 
   it('detects the injected purchase drop and names region=eu-west as its root cause', async () => {
     const sim = new Simulator({ seed: 11, ratePerSec: 1000, injections });
-    const pipeline = new Pipeline({
-      source: 'test',
-      partition: 0,
-      windowMs: MINUTE,
-      outOfOrderMs: 2000,
-      allowedLatenessMs: 0,
-      maxValuesPerDim: 200,
-    });
-    const flusher = new Flusher(t.sql, { source: 'test', partition: 0 }, log);
+    const { pipeline, flusher } = await openSource();
     await feed(sim, start, start + 18 * MINUTE, pipeline, flusher, 5);
 
     // warn at |z| ≥ 4: one false alarm in the quiet windows is a few percent likely at 3.
@@ -136,15 +144,7 @@ describe('pipeline → rollups → detector', () => {
         untilMs: start + 50 * MINUTE,
       }),
     });
-    const pipeline = new Pipeline({
-      source: 'test',
-      partition: 0,
-      windowMs: MINUTE,
-      outOfOrderMs: 2000,
-      allowedLatenessMs: 0,
-      maxValuesPerDim: 200,
-    });
-    const flusher = new Flusher(t.sql, { source: 'test', partition: 0 }, log);
+    const { pipeline, flusher } = await openSource();
     const before = (await anomalySummaries(t.db)).filter((a) => a.metricKey === 'purchases');
     await feed(sim, start + 36 * MINUTE, start + 44 * MINUTE, pipeline, flusher);
     const detector = createDetector({ handle: t, log, windowMs: MINUTE });

@@ -1,13 +1,16 @@
 /**
- * Writes drained pipeline state to PostgreSQL, one transaction per flush. A failed flush is
- * kept and merged with the next drain, so a database outage delays data but loses none; the
- * caller stops reading input while `backlogged` is true, which pushes back on the source.
+ * Flushes one claimed source partition (the stdin/simulator path) with the same fenced,
+ * compare-and-set write as the Kafka source (db/queries/stream.ts writeFencedFlush): a flush
+ * lands only while this worker still holds the partition's generation and the stored next
+ * offset is where its data begins. A failed flush is retried unchanged — newer events wait in
+ * the pipeline — so a retry after a lost COMMIT reply is recognised as already stored instead
+ * of being counted twice. While a flush is held the caller stops reading input, which pushes
+ * back on the producer.
  */
-import { mergeDeltas } from '@/lib/rollup';
-import type { Drained } from '@/lib/pipeline';
+import type { Drained, Pipeline } from '@/lib/pipeline';
 import type { Logger } from '@/lib/log';
 import type { Sql } from '@/db/client';
-import { writeFlush, type Flush } from '@/db/queries/stream';
+import { writeFencedFlush } from '@/db/queries/stream';
 
 export interface FlushStats {
   flushes: number;
@@ -16,20 +19,34 @@ export interface FlushStats {
   lastError: string | null;
 }
 
+export interface ClaimedSource {
+  source: string;
+  partition: number;
+  generation: number;
+  /** Next offset stored in PostgreSQL when the claim was made. */
+  nextOffset: number;
+}
+
+/** 'fenced': another worker claimed the partition; this one must stop writing it. */
+export type FlushResult = 'ok' | 'failed' | 'fenced';
+
 export class Flusher {
-  private pending: Drained | null = null;
+  private held: Drained | null = null;
+  private stored: number;
   private failuresInRow = 0;
   readonly stats: FlushStats = { flushes: 0, rows: 0, failures: 0, lastError: null };
 
   constructor(
     private readonly sql: Sql,
-    private readonly partition: { source: string; partition: number },
+    private readonly claim: ClaimedSource,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.stored = claim.nextOffset;
+  }
 
   /** True while earlier data could not be written: the caller should stop reading input. */
   get backlogged(): boolean {
-    return this.pending !== null;
+    return this.held !== null;
   }
 
   /** Delay before the next attempt after failures (exponential, capped at 10 s). */
@@ -37,32 +54,32 @@ export class Flusher {
     return this.failuresInRow === 0 ? 0 : Math.min(10_000, 250 * 2 ** (this.failuresInRow - 1));
   }
 
-  /** Writes `drained` (plus anything left from failed flushes). Returns whether it landed. */
-  async flush(drained: Drained): Promise<boolean> {
-    const batch = this.pending ? merge(this.pending, drained) : drained;
-    if (batch.received === 0 && batch.deltas.length === 0 && batch.quarantined.length === 0) {
-      this.pending = null;
-      return true;
-    }
-    const flush: Flush = {
-      deltas: batch.deltas,
-      quarantined: batch.quarantined,
-      progress: [
-        {
-          ...this.partition,
-          watermark: batch.watermark,
-          nextOffset: batch.nextOffset,
-          received: batch.received,
-          folded: batch.folded,
-          quarantined: batch.quarantined.length,
-        },
-      ],
-    };
+  /** Writes what the pipeline folded since the last flush (or retries the held flush). */
+  async flush(pipeline: Pipeline): Promise<FlushResult> {
+    const batch = this.held ?? pipeline.drain();
+    if (batch.nextOffset === this.stored && batch.received === 0) return 'ok';
     const started = performance.now();
+    let outcome;
     try {
-      await writeFlush(this.sql, flush);
+      [outcome] = await writeFencedFlush(this.sql, [
+        {
+          generation: this.claim.generation,
+          fromOffset: this.stored,
+          deltas: batch.deltas,
+          quarantined: batch.quarantined,
+          progress: {
+            source: this.claim.source,
+            partition: this.claim.partition,
+            watermark: batch.watermark,
+            nextOffset: batch.nextOffset,
+            received: batch.received,
+            folded: batch.folded,
+            quarantined: batch.quarantined.length,
+          },
+        },
+      ]);
     } catch (error) {
-      this.pending = batch;
+      this.held = batch;
       this.failuresInRow++;
       this.stats.failures++;
       this.stats.lastError = error instanceof Error ? error.message : String(error);
@@ -70,15 +87,24 @@ export class Flusher {
         { err: error, retryInMs: this.retryDelayMs, heldRows: batch.deltas.length },
         'flush failed; holding the batch and retrying',
       );
-      return false;
+      return 'failed';
     }
-    if (this.failuresInRow > 0) this.log.info('flushes succeed again');
-    this.pending = null;
+    this.held = null;
+    if (outcome === 'fenced') {
+      this.log.error(
+        { source: this.claim.source, partition: this.claim.partition },
+        'another worker claimed this source partition; this one stops writing it',
+      );
+      return 'fenced';
+    }
+    if (this.failuresInRow > 0) this.log.info({ outcome }, 'flushes succeed again');
     this.failuresInRow = 0;
+    this.stored = batch.nextOffset;
     this.stats.flushes++;
-    this.stats.rows += batch.deltas.length;
+    this.stats.rows += outcome === 'written' ? batch.deltas.length : 0;
     this.log.debug(
       {
+        outcome,
         rows: batch.deltas.length,
         events: batch.received,
         quarantined: batch.quarantined.length,
@@ -86,17 +112,6 @@ export class Flusher {
       },
       'flushed',
     );
-    return true;
+    return 'ok';
   }
-}
-
-function merge(a: Drained, b: Drained): Drained {
-  return {
-    deltas: mergeDeltas(a.deltas, b.deltas),
-    quarantined: [...a.quarantined, ...b.quarantined],
-    received: a.received + b.received,
-    folded: a.folded + b.folded,
-    watermark: b.watermark ?? a.watermark,
-    nextOffset: b.nextOffset,
-  };
 }

@@ -6,12 +6,14 @@
  * window once the watermark has passed it; with several workers only the holder of the
  * advisory lock scores.
  */
+import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { config, type Config } from '@/lib/config';
 import { createLogger, type Logger } from '@/lib/log';
 import { Pipeline, SIMULATOR_SOURCE } from '@/lib/pipeline';
 import { createDb, type DbHandle } from '@/db/client';
+import { claimPartitions } from '@/db/queries/stream';
 import { startDetector, type Detector } from './detector';
 import { Flusher } from './flusher';
 import { KafkaSource } from './kafka/source';
@@ -29,6 +31,14 @@ async function main(): Promise<void> {
   const detector = cfg.detector ? startDetector({ handle, log, windowMs: cfg.windowMs }) : null;
   if (cfg.kafka) return consumeKafka(cfg, cfg.kafka, handle, log, detector);
   const source = args.source ?? SIMULATOR_SOURCE;
+  // Claim the partition: fences any earlier worker on this source and gives the stored
+  // position, from which offsets and the watermark continue.
+  const [claim] = await claimPartitions(handle.sql, {
+    source,
+    owner: `${hostname()}:${process.pid}`,
+    partitions: [0],
+  });
+  if (!claim) throw new Error(`could not claim ${source}/0`);
 
   const pipeline = new Pipeline({
     source,
@@ -37,32 +47,48 @@ async function main(): Promise<void> {
     outOfOrderMs: cfg.outOfOrderMs,
     allowedLatenessMs: 0,
     maxValuesPerDim: cfg.maxValuesPerDim,
+    resumeFrom: { nextOffset: claim.nextOffset, watermark: claim.watermark },
   });
-  const flusher = new Flusher(handle.sql, { source, partition: 0 }, log);
+  const flusher = new Flusher(
+    handle.sql,
+    { source, partition: 0, generation: claim.generation, nextOffset: claim.nextOffset },
+    log,
+  );
 
   let inputDone = false;
   let stopping = false;
+  let fenced = false;
 
   const flushLoop = (async () => {
     while (!stopping && !inputDone) {
       await sleep(flusher.backlogged ? flusher.retryDelayMs : cfg.flushIntervalMs);
-      await flusher.flush(pipeline.drain());
+      if ((await flusher.flush(pipeline)) === 'fenced') {
+        fenced = true;
+        stop();
+        return;
+      }
     }
     // Final flush: a few quick attempts. If PostgreSQL is gone (Ctrl-C reaches it too), give
     // up: nothing was stored as consumed, so the source delivers these events again on restart.
-    for (let attempt = 0; attempt < 5; attempt++) {
-      if (await flusher.flush(pipeline.drain())) return;
-      await sleep(400);
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const result = await flusher.flush(pipeline);
+      if (result === 'fenced') {
+        fenced = true;
+        return;
+      }
+      // 'ok' after retrying a held flush: what arrived meanwhile goes in the next round.
+      if (result === 'ok' && pipeline.pending().received === 0) return;
+      if (result === 'failed') await sleep(400);
     }
     log.warn('final flush failed; the unflushed events will be read again on restart');
   })();
 
   const overflowReported = new Set<string>();
   const input = createInterface({ input: process.stdin, crlfDelay: Infinity });
-  const stop = () => {
+  function stop() {
     stopping = true;
     input.close();
-  };
+  }
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 
@@ -91,7 +117,7 @@ async function main(): Promise<void> {
   await detector?.stop();
   await handle.close();
   log.info('worker stopped');
-  process.exit(0);
+  process.exit(fenced ? 1 : 0);
 }
 
 /**

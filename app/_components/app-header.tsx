@@ -1,6 +1,7 @@
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { SignOutButton } from './sign-out-button';
+import { BrandMark } from './brand-mark';
 
 export interface HeaderUser {
   username: string;
@@ -13,16 +14,7 @@ export function AppHeader({ user, children }: { user: HeaderUser; children?: Rea
     <header className="app-header">
       <div className="app-header-inner">
         <Link href="/" className="brand" aria-label="Pulse — live board">
-          <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" className="brand-mark">
-            <path
-              d="M2 12h4l2.5-6 4 12 3-9 2 3H22"
-              fill="none"
-              stroke="currentColor"
-              strokeWidth="2.2"
-              strokeLinecap="round"
-              strokeLinejoin="round"
-            />
-          </svg>
+          <BrandMark size={22} />
           <span className="brand-name">Pulse</span>
         </Link>
         <nav aria-label="Main">

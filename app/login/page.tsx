@@ -3,6 +3,7 @@ import { redirect } from 'next/navigation';
 import { currentUser } from '@/lib/server/session';
 import { safeNext } from '../_lib/safe-next';
 import { LoginForm } from './login-form';
+import { BrandMark } from '../_components/brand-mark';
 
 export const dynamic = 'force-dynamic';
 
@@ -20,16 +21,7 @@ export default async function LoginPage({
     <main id="main" className="login-page">
       <div className="login-card card">
         <div className="login-brand">
-          <svg viewBox="0 0 24 24" width="32" height="32" aria-hidden="true" className="brand-mark">
-            <path
-              d="M2 12h4l2.5-6 4 12 3-9 2 3H22"
-              fill="none"
-              stroke="currentColor"
-              strokeWidth="2.2"
-              strokeLinecap="round"
-              strokeLinejoin="round"
-            />
-          </svg>
+          <BrandMark size={32} />
           <span className="brand-name">Pulse</span>
         </div>
         <h1>Sign in</h1>

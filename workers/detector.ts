@@ -5,6 +5,7 @@
  */
 import { explainWindow, metricEventTypes, scoreWindow } from '@/lib/analyze';
 import type { Logger } from '@/lib/log';
+import { isWindowFinal } from '@/lib/windows';
 import type { RollupDelta } from '@/lib/types';
 import type { DbHandle } from '@/db/client';
 import {
@@ -150,7 +151,11 @@ export function createDetector(options: DetectorOptions): Detector {
         : await firstRollupWindow(db, watermark - MAX_HISTORY_MS);
     if (next === null) return 0;
     let scored = 0;
-    while (!stopped && next + windowMs <= watermark && scored < MAX_WINDOWS_PER_TICK) {
+    while (
+      !stopped &&
+      isWindowFinal(next, windowMs, 0, watermark) &&
+      scored < MAX_WINDOWS_PER_TICK
+    ) {
       const notices = await scoreWindowStart(next);
       for (const notice of notices) await notify(sql, notice);
       next += windowMs;

@@ -1,5 +1,5 @@
 /** Scored points, anomalies, detector progress and injected incidents. */
-import { and, asc, desc, eq, gt, gte, inArray, lt, lte } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, lte } from 'drizzle-orm';
 import type { Explanation, Score } from '@/lib/types';
 import type { Db } from '../client';
 import { anomalies, detectorProgress, injections, metricPoints } from '../schema';
@@ -200,16 +200,6 @@ export async function resolveStaleAnomalies(db: Db, metricId: number, windowStar
 export async function getAnomaly(db: Db, id: number): Promise<AnomalyRow | undefined> {
   const [row] = await db.select().from(anomalies).where(eq(anomalies.id, id));
   return row;
-}
-
-/** Latest anomalies, newest first; with `afterId`, only those with a larger id. */
-export async function listAnomalies(db: Db, options: { limit?: number; afterId?: number } = {}) {
-  return db
-    .select()
-    .from(anomalies)
-    .where(options.afterId !== undefined ? gt(anomalies.id, options.afterId) : undefined)
-    .orderBy(desc(anomalies.id))
-    .limit(options.limit ?? 50);
 }
 
 export async function insertInjections(

@@ -1,5 +1,5 @@
 /** Reads shaped for the dashboard (see lib/views.ts). */
-import { desc, eq, gt, inArray } from 'drizzle-orm';
+import { desc, eq, gt } from 'drizzle-orm';
 import type { AnomalyDetail, AnomalySummary, Board, BoardMetric, BoardPoint } from '@/lib/views';
 import type { Db } from '../client';
 import { anomalies, metrics } from '../schema';
@@ -151,9 +151,4 @@ export async function loadAnomalyDetail(
       endsAt: i.endsAt.getTime(),
     })),
   };
-}
-
-export async function metricsByIds(db: Db, ids: number[]): Promise<MetricRow[]> {
-  if (ids.length === 0) return [];
-  return db.select().from(metrics).where(inArray(metrics.id, ids));
 }

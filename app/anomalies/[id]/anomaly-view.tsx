@@ -4,9 +4,9 @@ import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { formatMetricValue } from '@/lib/metrics';
 import type { AnomalyDetail, AnomalySummary, InjectedIncident } from '@/lib/views';
-import { AppHeader, type HeaderUser } from '../../_components/app-header';
+import type { HeaderUser } from '../../_components/app-header';
+import { DetailPage } from '../../_components/detail-page';
 import { ContributionBars, MetricChart } from '../../_components/charts';
-import { ConnectionIndicator } from '../../_components/connection-state';
 import { LifecycleBadge, SeverityBadge } from '../../_components/status-badge';
 import { ClockTime, TimeAgo } from '../../_components/time-ago';
 import { apiFetch } from '../../_lib/api';
@@ -71,170 +71,159 @@ export function AnomalyView({ initial, user }: { initial: AnomalyDetail; user: H
     detail.expected !== 0 ? (detail.value - detail.expected) / Math.abs(detail.expected) : null;
 
   return (
-    <>
-      <AppHeader user={user}>
-        <ConnectionIndicator state={connection} />
-      </AppHeader>
-      <main id="main" className="page">
-        <nav className="breadcrumb" aria-label="Breadcrumb">
-          <Link href="/" className="link">
-            ← Back to the board
-          </Link>
-        </nav>
-
-        <header className="detail-head" data-testid="anomaly-header">
-          <div className="detail-badges">
-            <SeverityBadge severity={detail.severity} />
-            <LifecycleBadge status={detail.status} />
-            <span className={`direction direction-${detail.direction}`}>
-              <span aria-hidden="true">{detail.direction === 'up' ? '▲' : '▼'}</span>{' '}
-              {detail.direction === 'up' ? 'Up' : 'Down'}
-            </span>
-          </div>
-          <h1 data-testid="anomaly-title">
-            {detail.metricName}: {SEVERITY_LABEL[detail.severity].toLowerCase()} {change}
-          </h1>
-          <p className="muted detail-range" data-testid="anomaly-range">
-            <ClockTime ms={detail.firstWindow} seconds={seconds} /> –{' '}
-            <ClockTime ms={detail.lastWindow + detail.windowMs} seconds={seconds} /> · {windows}{' '}
-            {windows === 1 ? 'window' : 'windows'} · started <TimeAgo ms={detail.firstWindow} />
-            {detail.status === 'resolved' ? ' · resolved' : ' · still open'}
-          </p>
-        </header>
-
-        <p className="explanation" data-testid="explanation">
-          {detail.sentence || detail.explanation.sentence}
+    <DetailPage user={user} connection={connection}>
+      <header className="detail-head" data-testid="anomaly-header">
+        <div className="detail-badges">
+          <SeverityBadge severity={detail.severity} />
+          <LifecycleBadge status={detail.status} />
+          <span className={`direction direction-${detail.direction}`}>
+            <span aria-hidden="true">{detail.direction === 'up' ? '▲' : '▼'}</span>{' '}
+            {detail.direction === 'up' ? 'Up' : 'Down'}
+          </span>
+        </div>
+        <h1 data-testid="anomaly-title">
+          {detail.metricName}: {SEVERITY_LABEL[detail.severity].toLowerCase()} {change}
+        </h1>
+        <p className="muted detail-range" data-testid="anomaly-range">
+          <ClockTime ms={detail.firstWindow} seconds={seconds} /> –{' '}
+          <ClockTime ms={detail.lastWindow + detail.windowMs} seconds={seconds} /> · {windows}{' '}
+          {windows === 1 ? 'window' : 'windows'} · started <TimeAgo ms={detail.firstWindow} />
+          {detail.status === 'resolved' ? ' · resolved' : ' · still open'}
         </p>
+      </header>
 
-        {detail.injected.map((incident) => (
-          <GroundTruth
-            key={`${incident.scenario}-${incident.startsAt}`}
-            incident={incident}
-            found={detail.explanation.top[0] ?? null}
-            seconds={seconds}
-          />
-        ))}
+      <p className="explanation" data-testid="explanation">
+        {detail.sentence || detail.explanation.sentence}
+      </p>
 
-        <dl className="stat-row">
-          <div className="stat">
-            <dt>Value at peak</dt>
-            <dd>{fmt(detail.value)}</dd>
-          </div>
-          <div className="stat">
-            <dt>Expected</dt>
-            <dd>{fmt(detail.expected)}</dd>
-          </div>
-          <div className="stat">
-            <dt>Change</dt>
-            <dd>
-              {deviation === null
-                ? '—'
-                : `${deviation > 0 ? '+' : ''}${(deviation * 100).toFixed(1)}%`}
-            </dd>
-          </div>
-          <div className="stat">
-            <dt>Peak z</dt>
-            <dd>{formatZ(detail.z)}</dd>
-          </div>
-          <div className="stat">
-            <dt>Peak window</dt>
-            <dd>
-              <ClockTime ms={detail.peakWindow} seconds={seconds} />
-            </dd>
-          </div>
-        </dl>
+      {detail.injected.map((incident) => (
+        <GroundTruth
+          key={`${incident.scenario}-${incident.startsAt}`}
+          incident={incident}
+          found={detail.explanation.top[0] ?? null}
+          seconds={seconds}
+        />
+      ))}
 
-        <section className="card" aria-labelledby="chart-heading">
-          <div className="card-head">
-            <h2 id="chart-heading">{detail.metricName} around the anomaly</h2>
-            <Link href={`/metrics/${encodeURIComponent(detail.metricKey)}`} className="link">
-              Thresholds
-            </Link>
+      <dl className="stat-row">
+        <div className="stat">
+          <dt>Value at peak</dt>
+          <dd>{fmt(detail.value)}</dd>
+        </div>
+        <div className="stat">
+          <dt>Expected</dt>
+          <dd>{fmt(detail.expected)}</dd>
+        </div>
+        <div className="stat">
+          <dt>Change</dt>
+          <dd>
+            {deviation === null
+              ? '—'
+              : `${deviation > 0 ? '+' : ''}${(deviation * 100).toFixed(1)}%`}
+          </dd>
+        </div>
+        <div className="stat">
+          <dt>Peak z</dt>
+          <dd>{formatZ(detail.z)}</dd>
+        </div>
+        <div className="stat">
+          <dt>Peak window</dt>
+          <dd>
+            <ClockTime ms={detail.peakWindow} seconds={seconds} />
+          </dd>
+        </div>
+      </dl>
+
+      <section className="card" aria-labelledby="chart-heading">
+        <div className="card-head">
+          <h2 id="chart-heading">{detail.metricName} around the anomaly</h2>
+          <Link href={`/metrics/${encodeURIComponent(detail.metricKey)}`} className="link">
+            Thresholds
+          </Link>
+        </div>
+        <MetricChart
+          points={detail.points}
+          metric={metric}
+          windowMs={detail.windowMs}
+          highlight={{ from: detail.firstWindow, to: detail.lastWindow }}
+          label={`${detail.metricName}: value, expected value and expected ± 3σ band; the anomalous windows are highlighted`}
+        />
+        <ChartLegend />
+      </section>
+
+      {dimensions.length > 0 ? (
+        <section aria-labelledby="breakdown-heading">
+          <h2 id="breakdown-heading" className="section-title">
+            Share of the deviation by dimension
+          </h2>
+          <div className="breakdown-grid">
+            {dimensions.map(([dim, list]) => (
+              <div className="card" key={dim} data-testid={`dimension-${dim}`}>
+                <h3 className="card-title">{dim}</h3>
+                <ContributionBars dim={dim} contributors={list} />
+              </div>
+            ))}
           </div>
-          <MetricChart
-            points={detail.points}
-            metric={metric}
-            windowMs={detail.windowMs}
-            highlight={{ from: detail.firstWindow, to: detail.lastWindow }}
-            label={`${detail.metricName}: value, expected value and expected ± 3σ band; the anomalous windows are highlighted`}
-          />
-          <ChartLegend />
         </section>
+      ) : null}
 
-        {dimensions.length > 0 ? (
-          <section aria-labelledby="breakdown-heading">
-            <h2 id="breakdown-heading" className="section-title">
-              Share of the deviation by dimension
-            </h2>
-            <div className="breakdown-grid">
-              {dimensions.map(([dim, list]) => (
-                <div className="card" key={dim} data-testid={`dimension-${dim}`}>
-                  <h3 className="card-title">{dim}</h3>
-                  <ContributionBars dim={dim} contributors={list} />
-                </div>
-              ))}
-            </div>
-          </section>
-        ) : null}
-
-        <section className="card" aria-labelledby="contributors-heading">
-          <h2 id="contributors-heading">Top contributors</h2>
-          {top.length === 0 ? (
-            <p className="empty">No single dimension value stands out for this anomaly.</p>
-          ) : (
-            <div className="table-wrap">
-              <table className="table" data-testid="contributors">
-                <thead>
-                  <tr>
-                    <th scope="col">Dimension</th>
-                    <th scope="col">Value</th>
-                    <th scope="col" className="num">
-                      Actual
-                    </th>
-                    <th scope="col" className="num">
-                      Expected
-                    </th>
-                    <th scope="col" className="num">
-                      Share of deviation
-                    </th>
-                    <th scope="col" className="num">
-                      z
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {top.map((c) => (
-                    <tr key={`${c.dim}\u0000${c.value}`}>
-                      <td>{c.dim}</td>
-                      <td className="cell-value">{c.value}</td>
-                      <td className="num">{fmt(c.actual)}</td>
-                      <td className="num">{fmt(c.expected)}</td>
-                      <td className="num">
-                        <span className="share">
-                          <span className="share-track" aria-hidden="true">
-                            <span
-                              className="share-bar"
-                              style={{ width: `${Math.min(100, Math.max(0, c.share) * 100)}%` }}
-                            />
-                          </span>
-                          <span className="share-text">{formatShare(c.share)}</span>
+      <section className="card" aria-labelledby="contributors-heading">
+        <h2 id="contributors-heading">Top contributors</h2>
+        {top.length === 0 ? (
+          <p className="empty">No single dimension value stands out for this anomaly.</p>
+        ) : (
+          <div className="table-wrap">
+            <table className="table" data-testid="contributors">
+              <thead>
+                <tr>
+                  <th scope="col">Dimension</th>
+                  <th scope="col">Value</th>
+                  <th scope="col" className="num">
+                    Actual
+                  </th>
+                  <th scope="col" className="num">
+                    Expected
+                  </th>
+                  <th scope="col" className="num">
+                    Share of deviation
+                  </th>
+                  <th scope="col" className="num">
+                    z
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {top.map((c) => (
+                  <tr key={`${c.dim}\u0000${c.value}`}>
+                    <td>{c.dim}</td>
+                    <td className="cell-value">{c.value}</td>
+                    <td className="num">{fmt(c.actual)}</td>
+                    <td className="num">{fmt(c.expected)}</td>
+                    <td className="num">
+                      <span className="share">
+                        <span className="share-track" aria-hidden="true">
+                          <span
+                            className="share-bar"
+                            style={{ width: `${Math.min(100, Math.max(0, c.share) * 100)}%` }}
+                          />
                         </span>
-                      </td>
-                      <td className="num">{formatZ(c.z)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
-          {hasOther ? (
-            <p className="muted footnote">
-              {OTHER} collects the values beyond a dimension&apos;s cardinality limit.
-            </p>
-          ) : null}
-        </section>
-      </main>
-    </>
+                        <span className="share-text">{formatShare(c.share)}</span>
+                      </span>
+                    </td>
+                    <td className="num">{formatZ(c.z)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {hasOther ? (
+          <p className="muted footnote">
+            {OTHER} collects the values beyond a dimension&apos;s cardinality limit.
+          </p>
+        ) : null}
+      </section>
+    </DetailPage>
   );
 }
 

@@ -1,13 +1,12 @@
 'use client';
-import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
 import { validateRule } from '@/lib/detect';
 import type { AlertRule, Direction, MetricDefinition } from '@/lib/types';
 import type { BoardPoint } from '@/lib/views';
-import { AppHeader, type HeaderUser } from '../../_components/app-header';
+import type { HeaderUser } from '../../_components/app-header';
+import { DetailPage } from '../../_components/detail-page';
 import { MetricChart } from '../../_components/charts';
-import { ConnectionIndicator } from '../../_components/connection-state';
 import { TimeAgo } from '../../_components/time-ago';
 import { apiFetch } from '../../_lib/api';
 import { mergePoints } from '../../_lib/board-state';
@@ -227,197 +226,187 @@ export function RuleEditor({
   };
 
   return (
-    <>
-      <AppHeader user={user}>
-        <ConnectionIndicator state={connection} />
-      </AppHeader>
-      <main id="main" className="page">
-        <nav className="breadcrumb" aria-label="Breadcrumb">
-          <Link href="/" className="link">
-            ← Back to the board
-          </Link>
-        </nav>
-        <header className="detail-head">
-          <p className="eyebrow">Thresholds</p>
-          <h1 data-testid="metric-name">{metric.name}</h1>
-          <p className="muted" data-testid="metric-definition">
-            {describeDefinition(metric)}
-            {metric.unit ? <> Unit: {metric.unit}.</> : null}
-            {!metric.enabled ? ' Scoring is paused for this metric.' : null}
-          </p>
-        </header>
+    <DetailPage user={user} connection={connection}>
+      <header className="detail-head">
+        <p className="eyebrow">Thresholds</p>
+        <h1 data-testid="metric-name">{metric.name}</h1>
+        <p className="muted" data-testid="metric-definition">
+          {describeDefinition(metric)}
+          {metric.unit ? <> Unit: {metric.unit}.</> : null}
+          {!metric.enabled ? ' Scoring is paused for this metric.' : null}
+        </p>
+      </header>
 
-        <div className="rule-layout">
-          <section className="card" aria-labelledby="rule-heading">
-            <h2 id="rule-heading">Alert rule</h2>
-            {!canEdit ? (
-              <p className="notice" data-testid="read-only-note">
-                Only editors can change thresholds.
-              </p>
-            ) : null}
-            {remoteChange ? (
-              <p className="notice notice-warn" role="status">
-                Someone else changed these thresholds while you were editing.{' '}
-                <button type="button" className="button-link" onClick={reset}>
-                  Load their values
-                </button>
-              </p>
-            ) : null}
-            <form onSubmit={submit} noValidate className="rule-form" aria-describedby="rule-help">
-              <fieldset disabled={!canEdit || saving}>
-                <legend className="sr-only">Thresholds for {metric.name}</legend>
-                <div className="field">
-                  <label htmlFor="warnZ">Warn z</label>
-                  <input
-                    {...fieldProps('warnZ')}
-                    type="number"
-                    inputMode="decimal"
-                    step="0.1"
-                    onChange={(e) => change('warnZ', e.target.value)}
-                  />
-                  <p id="warnZ-hint" className="hint">
-                    Alert as a warning when |z| reaches this.
-                  </p>
-                  {fieldError('warnZ')}
-                </div>
-                <div className="field">
-                  <label htmlFor="criticalZ">Critical z</label>
-                  <input
-                    {...fieldProps('criticalZ')}
-                    type="number"
-                    inputMode="decimal"
-                    step="0.1"
-                    onChange={(e) => change('criticalZ', e.target.value)}
-                  />
-                  <p id="criticalZ-hint" className="hint">
-                    Critical when |z| reaches this; above the warn level.
-                  </p>
-                  {fieldError('criticalZ')}
-                </div>
-                <div className="field">
-                  <label htmlFor="direction">Direction</label>
-                  <select
-                    {...fieldProps('direction')}
-                    onChange={(e) => change('direction', e.target.value as Direction)}
-                  >
-                    <option value="both">both</option>
-                    <option value="up">up</option>
-                    <option value="down">down</option>
-                  </select>
-                  <p id="direction-hint" className="hint">
-                    Which deviations alert: rises, drops, or both.
-                  </p>
-                  {fieldError('direction')}
-                </div>
-                <div className="field">
-                  <label htmlFor="minVolume">Minimum volume</label>
-                  <input
-                    {...fieldProps('minVolume')}
-                    type="number"
-                    inputMode="numeric"
-                    step="1"
-                    onChange={(e) => change('minVolume', e.target.value)}
-                  />
-                  <p id="minVolume-hint" className="hint">
-                    Windows with fewer events than this never alert.
-                  </p>
-                  {fieldError('minVolume')}
-                </div>
-                <div className="field">
-                  <label htmlFor="baselineWindows">Baseline windows</label>
-                  <input
-                    {...fieldProps('baselineWindows')}
-                    type="number"
-                    inputMode="numeric"
-                    step="1"
-                    onChange={(e) => change('baselineWindows', e.target.value)}
-                  />
-                  <p id="baselineWindows-hint" className="hint">
-                    How many earlier windows the expected value is learned from.
-                  </p>
-                  {fieldError('baselineWindows')}
-                </div>
-                <div className="form-actions">
-                  <button type="submit" className="button button-primary">
-                    {saving ? 'Saving…' : 'Save'}
-                  </button>
-                  {dirty ? (
-                    <button type="button" className="button button-ghost" onClick={reset}>
-                      Discard changes
-                    </button>
-                  ) : null}
-                </div>
-              </fieldset>
-              <div className="form-feedback">
-                {formError ? (
-                  <p role="alert" className="form-error" data-testid="form-error">
-                    {formError}
-                  </p>
-                ) : null}
-                <p role="status" className="form-success" data-testid="save-status">
-                  {saved ? 'Saved. Applies from the next window.' : ''}
-                </p>
-              </div>
-              <p id="rule-help" className="muted small">
-                Changes apply from the next scored window; past windows keep their status.
-                {ruleUpdatedAt !== null ? (
-                  <>
-                    {' '}
-                    Last changed <TimeAgo ms={ruleUpdatedAt} />.
-                  </>
-                ) : null}
-              </p>
-            </form>
-          </section>
-
-          <section className="card" aria-labelledby="preview-heading">
-            <h2 id="preview-heading">Effect on recent windows</h2>
-            {points.length === 0 ? (
-              <p className="empty">Waiting for the first window…</p>
-            ) : (
-              <>
-                <MetricChart
-                  points={points}
-                  metric={metric}
-                  windowMs={windowMs}
-                  inner={previewed.warnZ}
-                  outer={previewed.criticalZ}
-                  markOf={(p) => wouldFire(p, previewed)}
-                  height={260}
-                  label={`${metric.name} over the last ${points.length} windows with the warn and critical bands of the ${dirty ? 'edited' : 'current'} rule`}
+      <div className="rule-layout">
+        <section className="card" aria-labelledby="rule-heading">
+          <h2 id="rule-heading">Alert rule</h2>
+          {!canEdit ? (
+            <p className="notice" data-testid="read-only-note">
+              Only editors can change thresholds.
+            </p>
+          ) : null}
+          {remoteChange ? (
+            <p className="notice notice-warn" role="status">
+              Someone else changed these thresholds while you were editing.{' '}
+              <button type="button" className="button-link" onClick={reset}>
+                Load their values
+              </button>
+            </p>
+          ) : null}
+          <form onSubmit={submit} noValidate className="rule-form" aria-describedby="rule-help">
+            <fieldset disabled={!canEdit || saving}>
+              <legend className="sr-only">Thresholds for {metric.name}</legend>
+              <div className="field">
+                <label htmlFor="warnZ">Warn z</label>
+                <input
+                  {...fieldProps('warnZ')}
+                  type="number"
+                  inputMode="decimal"
+                  step="0.1"
+                  onChange={(e) => change('warnZ', e.target.value)}
                 />
-                <ul className="legend" aria-hidden="true">
-                  <li>
-                    <span className="swatch swatch-value" /> value
-                  </li>
-                  <li>
-                    <span className="swatch swatch-band" /> expected ± warn z·σ
-                  </li>
-                  <li>
-                    <span className="swatch swatch-band-outer" /> expected ± critical z·σ
-                  </li>
-                </ul>
-                <p className="preview-summary" data-testid="rule-preview">
-                  {dirty && check.ok ? 'With these thresholds, ' : 'With the current thresholds, '}
-                  <strong>
-                    {preview.warn + preview.critical} of the last {preview.scored}
-                  </strong>{' '}
-                  scored windows would have alerted ({preview.critical} critical).
-                  {dirty && check.ok ? (
-                    <> The saved rule alerts on {current.warn + current.critical}.</>
-                  ) : null}
+                <p id="warnZ-hint" className="hint">
+                  Alert as a warning when |z| reaches this.
                 </p>
-                {dirty && check.ok && previewed.baselineWindows !== savedRule.baselineWindows ? (
-                  <p className="muted small">
-                    A different baseline length changes the expected values themselves; the preview
-                    uses the stored ones.
-                  </p>
+                {fieldError('warnZ')}
+              </div>
+              <div className="field">
+                <label htmlFor="criticalZ">Critical z</label>
+                <input
+                  {...fieldProps('criticalZ')}
+                  type="number"
+                  inputMode="decimal"
+                  step="0.1"
+                  onChange={(e) => change('criticalZ', e.target.value)}
+                />
+                <p id="criticalZ-hint" className="hint">
+                  Critical when |z| reaches this; above the warn level.
+                </p>
+                {fieldError('criticalZ')}
+              </div>
+              <div className="field">
+                <label htmlFor="direction">Direction</label>
+                <select
+                  {...fieldProps('direction')}
+                  onChange={(e) => change('direction', e.target.value as Direction)}
+                >
+                  <option value="both">both</option>
+                  <option value="up">up</option>
+                  <option value="down">down</option>
+                </select>
+                <p id="direction-hint" className="hint">
+                  Which deviations alert: rises, drops, or both.
+                </p>
+                {fieldError('direction')}
+              </div>
+              <div className="field">
+                <label htmlFor="minVolume">Minimum volume</label>
+                <input
+                  {...fieldProps('minVolume')}
+                  type="number"
+                  inputMode="numeric"
+                  step="1"
+                  onChange={(e) => change('minVolume', e.target.value)}
+                />
+                <p id="minVolume-hint" className="hint">
+                  Windows with fewer events than this never alert.
+                </p>
+                {fieldError('minVolume')}
+              </div>
+              <div className="field">
+                <label htmlFor="baselineWindows">Baseline windows</label>
+                <input
+                  {...fieldProps('baselineWindows')}
+                  type="number"
+                  inputMode="numeric"
+                  step="1"
+                  onChange={(e) => change('baselineWindows', e.target.value)}
+                />
+                <p id="baselineWindows-hint" className="hint">
+                  How many earlier windows the expected value is learned from.
+                </p>
+                {fieldError('baselineWindows')}
+              </div>
+              <div className="form-actions">
+                <button type="submit" className="button button-primary">
+                  {saving ? 'Saving…' : 'Save'}
+                </button>
+                {dirty ? (
+                  <button type="button" className="button button-ghost" onClick={reset}>
+                    Discard changes
+                  </button>
                 ) : null}
-              </>
-            )}
-          </section>
-        </div>
-      </main>
-    </>
+              </div>
+            </fieldset>
+            <div className="form-feedback">
+              {formError ? (
+                <p role="alert" className="form-error" data-testid="form-error">
+                  {formError}
+                </p>
+              ) : null}
+              <p role="status" className="form-success" data-testid="save-status">
+                {saved ? 'Saved. Applies from the next window.' : ''}
+              </p>
+            </div>
+            <p id="rule-help" className="muted small">
+              Changes apply from the next scored window; past windows keep their status.
+              {ruleUpdatedAt !== null ? (
+                <>
+                  {' '}
+                  Last changed <TimeAgo ms={ruleUpdatedAt} />.
+                </>
+              ) : null}
+            </p>
+          </form>
+        </section>
+
+        <section className="card" aria-labelledby="preview-heading">
+          <h2 id="preview-heading">Effect on recent windows</h2>
+          {points.length === 0 ? (
+            <p className="empty">Waiting for the first window…</p>
+          ) : (
+            <>
+              <MetricChart
+                points={points}
+                metric={metric}
+                windowMs={windowMs}
+                inner={previewed.warnZ}
+                outer={previewed.criticalZ}
+                markOf={(p) => wouldFire(p, previewed)}
+                height={260}
+                label={`${metric.name} over the last ${points.length} windows with the warn and critical bands of the ${dirty ? 'edited' : 'current'} rule`}
+              />
+              <ul className="legend" aria-hidden="true">
+                <li>
+                  <span className="swatch swatch-value" /> value
+                </li>
+                <li>
+                  <span className="swatch swatch-band" /> expected ± warn z·σ
+                </li>
+                <li>
+                  <span className="swatch swatch-band-outer" /> expected ± critical z·σ
+                </li>
+              </ul>
+              <p className="preview-summary" data-testid="rule-preview">
+                {dirty && check.ok ? 'With these thresholds, ' : 'With the current thresholds, '}
+                <strong>
+                  {preview.warn + preview.critical} of the last {preview.scored}
+                </strong>{' '}
+                scored windows would have alerted ({preview.critical} critical).
+                {dirty && check.ok ? (
+                  <> The saved rule alerts on {current.warn + current.critical}.</>
+                ) : null}
+              </p>
+              {dirty && check.ok && previewed.baselineWindows !== savedRule.baselineWindows ? (
+                <p className="muted small">
+                  A different baseline length changes the expected values themselves; the preview
+                  uses the stored ones.
+                </p>
+              ) : null}
+            </>
+          )}
+        </section>
+      </div>
+    </DetailPage>
   );
 }

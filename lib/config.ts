@@ -68,6 +68,10 @@ const schema = z
     PULSE_OUT_OF_ORDER: duration('2s', 0),
     PULSE_FLUSH_INTERVAL: duration('1s', 50),
     PULSE_MAX_VALUES_PER_DIM: int(200, 2, 100_000),
+    PULSE_ALLOWED_LATENESS: duration('1m', 0),
+    PULSE_IDLE_TIMEOUT: duration('30s', 1000),
+    PULSE_INGEST_MAX_BYTES: int(1_048_576, 1024, 104_857_600),
+    PULSE_INGEST_MAX_PENDING: int(100_000, 100, 10_000_000),
     KAFKA_BROKERS: optionalString.pipe(
       z
         .string()
@@ -121,6 +125,18 @@ const schema = z
     outOfOrderMs: env.PULSE_OUT_OF_ORDER,
     flushIntervalMs: env.PULSE_FLUSH_INTERVAL,
     maxValuesPerDim: env.PULSE_MAX_VALUES_PER_DIM,
+    /**
+     * How long after a window's end (in event time) a late event still revises it; the window
+     * is then re-scored. Later events are quarantined as 'late'.
+     */
+    allowedLatenessMs: env.PULSE_ALLOWED_LATENESS,
+    /** A partition that delivered nothing for this long no longer holds the global watermark. */
+    idleTimeoutMs: env.PULSE_IDLE_TIMEOUT,
+    /** POST /api/ingest: largest body accepted (413 beyond), events pending before 429. */
+    ingest: {
+      maxBodyBytes: env.PULSE_INGEST_MAX_BYTES,
+      maxPendingEvents: env.PULSE_INGEST_MAX_PENDING,
+    },
     /** Whether stream workers run the detector (off: ingest only, e.g. in ingest tests). */
     detector: env.PULSE_DETECTOR,
     /** Set when KAFKA_BROKERS is: the stream workers consume Kafka instead of the simulator. */

@@ -71,12 +71,17 @@ export class Pipeline {
    * quarantined with its reason.
    */
   ingestLine(line: string, now: number, offset?: number): void {
-    this.offset = offset === undefined ? this.offset + 1 : offset + 1;
+    const position = offset ?? this.offset;
+    this.offset = position + 1;
     if (line.trim() === '') return;
     this.received++;
     const parsed = parseEventLine(line, now, this.options.source);
     if (!parsed.ok) {
-      this.quarantined.push(parsed.quarantined);
+      this.quarantined.push({
+        ...parsed.quarantined,
+        partition: this.options.partition,
+        offset: position,
+      });
       return;
     }
     const { event } = parsed;
@@ -88,6 +93,8 @@ export class Pipeline {
         raw: line.length > QUARANTINE_RAW_LIMIT ? line.slice(0, QUARANTINE_RAW_LIMIT) : line,
         rawSize: utf8ByteLength(line),
         source: this.options.source,
+        partition: this.options.partition,
+        offset: position,
       });
       return;
     }

@@ -32,6 +32,9 @@ export interface QuarantinedEvent {
   /** Size in bytes of the original payload before truncation. */
   rawSize: number;
   source: string;
+  /** Source partition and record offset, where the source has them. */
+  partition?: number;
+  offset?: number;
 }
 
 /** Name used for the "all events" slice in rollups. */

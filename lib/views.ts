@@ -33,7 +33,7 @@ export interface AnomalySummary {
   metricKey: string;
   metricName: string;
   unit: string;
-  status: 'open' | 'resolved';
+  status: 'open' | 'resolved' | 'withdrawn';
   severity: 'warn' | 'critical';
   direction: 'up' | 'down';
   firstWindow: number;

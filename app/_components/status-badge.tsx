@@ -13,10 +13,12 @@ export function SeverityBadge({ severity }: { severity: Severity }) {
   );
 }
 
-export function LifecycleBadge({ status }: { status: 'open' | 'resolved' }) {
+const LIFECYCLE_LABEL = { open: 'Open', resolved: 'Resolved', withdrawn: 'Withdrawn' } as const;
+
+export function LifecycleBadge({ status }: { status: keyof typeof LIFECYCLE_LABEL }) {
   return (
     <span className={`lifecycle lifecycle-${status}`} data-lifecycle={status}>
-      {status === 'open' ? 'Open' : 'Resolved'}
+      {LIFECYCLE_LABEL[status]}
     </span>
   );
 }

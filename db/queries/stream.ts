@@ -36,11 +36,13 @@ async function writeFlushIn(tx: postgres.TransactionSql, flush: Flush): Promise<
   if (flush.quarantined.length > 0) {
     const q = flush.quarantined;
     await tx`
-      insert into quarantine (source, reason, detail, raw, raw_size)
+      insert into quarantine (source, reason, detail, raw, raw_size, partition, source_offset)
       select * from unnest(
         ${tx.array(q.map((e) => e.source))}::text[], ${tx.array(q.map((e) => e.reason))}::text[],
         ${tx.array(q.map((e) => e.detail))}::text[], ${tx.array(q.map((e) => e.raw))}::text[],
-        ${tx.array(q.map((e) => e.rawSize))}::int[])`;
+        ${tx.array(q.map((e) => e.rawSize))}::int[],
+        ${tx.array(q.map((e) => e.partition ?? null))}::int[],
+        ${tx.array(q.map((e) => e.offset ?? null))}::bigint[])`;
   }
   for (const p of flush.progress) {
     // drizzle's driver hands dates to postgres.js as strings, so pass ISO text and cast.

@@ -68,7 +68,8 @@ export const anomalies = pgTable(
     metricId: integer('metric_id')
       .notNull()
       .references(() => metrics.id, { onDelete: 'cascade' }),
-    status: text('status', { enum: ['open', 'resolved'] })
+    /** withdrawn: a revision of its windows (late data) left none of them anomalous. */
+    status: text('status', { enum: ['open', 'resolved', 'withdrawn'] })
       .notNull()
       .default('open'),
     severity: text('severity', { enum: ['warn', 'critical'] }).notNull(),
@@ -83,6 +84,9 @@ export const anomalies = pgTable(
     z: doublePrecision('z').notNull(),
     explanation: jsonb('explanation').$type<Explanation>().notNull(),
     sentence: text('sentence').notNull(),
+    /** Times late events re-scored one of its windows and changed it; 0 if never revised. */
+    revisions: integer('revisions').notNull().default(0),
+    revisedAt: timestamp('revised_at', { withTimezone: true, mode: 'date' }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },

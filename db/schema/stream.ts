@@ -2,14 +2,17 @@
 import {
   bigint,
   bigserial,
+  boolean,
   doublePrecision,
   index,
   integer,
+  jsonb,
   pgTable,
   primaryKey,
   text,
   timestamp,
 } from 'drizzle-orm/pg-core';
+import { users } from './auth';
 
 /**
  * Additive rollups per (window, event type, dimension, value, measure). dim = value = '*' is the
@@ -73,9 +76,38 @@ export const quarantine = pgTable(
     detail: text('detail').notNull(),
     raw: text('raw').notNull(),
     rawSize: integer('raw_size').notNull(),
+    /** Source partition and record offset, where the source has them (Kafka). */
+    partition: integer('partition'),
+    sourceOffset: bigint('source_offset', { mode: 'number' }),
+    /** Set when an admin re-ingested the event after a fix; it is then folded (or failed again). */
+    reingestedAt: timestamp('reingested_at', { withTimezone: true, mode: 'date' }),
+    reingestedBy: integer('reingested_by').references(() => users.id, { onDelete: 'set null' }),
   },
   (t) => [index('quarantine_reason_idx').on(t.reason, t.receivedAt)],
 );
+
+/**
+ * Windows waiting to be scored by the detector. The detector enqueues a window when it closes
+ * it (revision = false); a flush that adds data to a window already closed enqueues it again
+ * (revision = true, version bumped), so late events re-score their window. Entries are deleted
+ * only at the version that was scored, so a revision arriving during scoring is not lost.
+ */
+export const scoringQueue = pgTable('scoring_queue', {
+  windowStart: timestamp('window_start', { withTimezone: true, mode: 'date' }).primaryKey(),
+  revision: boolean('revision').notNull(),
+  version: integer('version').notNull().default(1),
+  enqueuedAt: timestamp('enqueued_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/**
+ * The latest snapshot of each worker process's Prometheus metrics (prom-client JSON), which
+ * the web server aggregates into /metrics and the health page.
+ */
+export const workerMetrics = pgTable('worker_metrics', {
+  worker: text('worker').primaryKey(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  metrics: jsonb('metrics').notNull(),
+});
 
 /** Windows the detector has scored, so a restart neither skips nor repeats one. */
 export const detectorProgress = pgTable('detector_progress', {

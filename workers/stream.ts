@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const log = createLogger('worker', cfg.logLevel);
   if (!cfg.databaseUrl) throw new Error('DATABASE_URL: required by the stream worker');
   const handle = createDb(cfg.databaseUrl, { max: 4, appName: 'pulse-worker' });
-  const detector = cfg.detector ? startDetector({ handle, log, windowMs: cfg.windowMs }) : null;
+  const detector = cfg.detector ? startDetector({ handle, log, windowMs: cfg.windowMs, idleTimeoutMs: cfg.idleTimeoutMs }) : null;
   if (cfg.kafka) return consumeKafka(cfg, cfg.kafka, handle, log, detector);
   const source = args.source ?? SIMULATOR_SOURCE;
   // Claim the partition: fences any earlier worker on this source and gives the stored
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     partition: 0,
     windowMs: cfg.windowMs,
     outOfOrderMs: cfg.outOfOrderMs,
-    allowedLatenessMs: 0,
+    allowedLatenessMs: cfg.allowedLatenessMs,
     maxValuesPerDim: cfg.maxValuesPerDim,
     resumeFrom: { nextOffset: claim.nextOffset, watermark: claim.watermark },
   });
@@ -139,6 +139,7 @@ async function consumeKafka(
     outOfOrderMs: cfg.outOfOrderMs,
     flushIntervalMs: cfg.flushIntervalMs,
     maxValuesPerDim: cfg.maxValuesPerDim,
+    allowedLatenessMs: cfg.allowedLatenessMs,
   });
   // kafkajs starts some retries in timers whose promises nobody awaits; a rejection there is a
   // transient fault the source recovers from, not a reason to exit.

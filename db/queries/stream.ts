@@ -31,7 +31,7 @@ export async function writeFlush(sql: Sql, flush: Flush): Promise<void> {
 }
 
 /** The statements of {@link writeFlush}, inside a transaction the caller holds. */
-async function writeFlushIn(tx: postgres.TransactionSql, flush: Flush): Promise<void> {
+export async function writeFlushIn(tx: postgres.TransactionSql, flush: Flush): Promise<void> {
   if (flush.deltas.length > 0) await upsertRollups(tx, flush.deltas);
   if (flush.quarantined.length > 0) {
     const q = flush.quarantined;

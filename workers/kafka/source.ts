@@ -69,6 +69,8 @@ export interface KafkaSourceOptions {
   outOfOrderMs: number;
   flushIntervalMs: number;
   maxValuesPerDim: number;
+  /** How long after its window's end an event still revises the window (else: 'late'). */
+  allowedLatenessMs: number;
   /** Consumption pauses while more events than this wait to be flushed (default 200 000). */
   maxPendingEvents?: number;
   /** Identity written as the claimer of partitions (default host:pid:nonce). */
@@ -379,7 +381,7 @@ export class KafkaSource {
           partition,
           windowMs: this.options.windowMs,
           outOfOrderMs: this.options.outOfOrderMs,
-          allowedLatenessMs: 0,
+          allowedLatenessMs: this.options.allowedLatenessMs,
           maxValuesPerDim: this.options.maxValuesPerDim,
           resumeFrom: { nextOffset: row.nextOffset, watermark: row.watermark },
         }),

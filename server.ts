@@ -16,6 +16,7 @@ import { CHANNEL, parseNotice, type PulseNotice } from '@/db/queries/notify';
 import { anomalySummary, toBoardPoint } from '@/db/queries/views';
 import { registerDb } from '@/lib/server/context';
 import { SESSION_COOKIE } from '@/lib/server/cookie';
+import { isMetricsRequest, serveMetrics, webTelemetry } from '@/lib/server/telemetry';
 
 type PulseSocket = Socket<
   ClientToServerEvents,
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
   if (!cfg.databaseUrl) throw new ConfigError(['DATABASE_URL: required by the web process']);
   const handle = createDb(cfg.databaseUrl, { max: 10, appName: 'pulse-web' });
   registerDb(handle);
+  const telemetry = webTelemetry();
 
   const dev = cfg.nodeEnv === 'development';
   const app = next({ dev, hostname: cfg.host, port: cfg.port, dir: process.cwd() });
@@ -79,6 +81,13 @@ async function main(): Promise<void> {
   const server = createServer((req, res) => {
     if (req.url === '/api/health') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      return;
+    }
+    // Prometheus: this process merged with the workers' snapshots (see lib/server/telemetry.ts).
+    if (isMetricsRequest(req)) {
+      void serveMetrics(req, res, handle.sql, telemetry, (error) =>
+        log.warn({ err: error }, 'could not serve /metrics'),
+      );
       return;
     }
     void handler(req, res);
@@ -104,6 +113,8 @@ async function main(): Promise<void> {
       });
   });
   io.on('connection', (socket: PulseSocket) => {
+    telemetry.socketConnected();
+    socket.on('disconnect', () => telemetry.socketDisconnected());
     socket.on('subscribe', (room) => {
       if (typeof room === 'string' && ROOM.test(room)) void socket.join(room);
     });

@@ -9,6 +9,7 @@
  */
 import type { Drained, Pipeline } from '@/lib/pipeline';
 import type { Logger } from '@/lib/log';
+import type { Telemetry } from '@/lib/telemetry';
 import type { Sql } from '@/db/client';
 import { writeFencedFlush } from '@/db/queries/stream';
 
@@ -34,14 +35,26 @@ export class Flusher {
   private held: Drained | null = null;
   private stored: number;
   private failuresInRow = 0;
+  private landedWatermark: number | null = null;
   readonly stats: FlushStats = { flushes: 0, rows: 0, failures: 0, lastError: null };
 
   constructor(
     private readonly sql: Sql,
     private readonly claim: ClaimedSource,
     private readonly log: Logger,
+    private readonly telemetry?: Telemetry,
   ) {
     this.stored = claim.nextOffset;
+  }
+
+  /** Events of the held flush, waiting for a retry (0 when none is held). */
+  get heldEvents(): number {
+    return this.held?.received ?? 0;
+  }
+
+  /** Watermark of the last flush that landed; null before the first. */
+  get watermark(): number | null {
+    return this.landedWatermark;
   }
 
   /** True while earlier data could not be written: the caller should stop reading input. */
@@ -79,6 +92,8 @@ export class Flusher {
         },
       ]);
     } catch (error) {
+      this.telemetry?.observeFlush(this.claim.source, (performance.now() - started) / 1000);
+      this.telemetry?.countFlushPart(this.claim.source, 'failed');
       this.held = batch;
       this.failuresInRow++;
       this.stats.failures++;
@@ -90,6 +105,12 @@ export class Flusher {
       return 'failed';
     }
     this.held = null;
+    this.telemetry?.observeFlush(this.claim.source, (performance.now() - started) / 1000);
+    this.telemetry?.countFlushPart(this.claim.source, outcome ?? 'fenced', {
+      rows: batch.deltas.length,
+      folded: batch.folded,
+      quarantinedReasons: batch.quarantined.map((q) => q.reason),
+    });
     if (outcome === 'fenced') {
       this.log.error(
         { source: this.claim.source, partition: this.claim.partition },
@@ -100,6 +121,7 @@ export class Flusher {
     if (this.failuresInRow > 0) this.log.info({ outcome }, 'flushes succeed again');
     this.failuresInRow = 0;
     this.stored = batch.nextOffset;
+    this.landedWatermark = batch.watermark ?? this.landedWatermark;
     this.stats.flushes++;
     this.stats.rows += outcome === 'written' ? batch.deltas.length : 0;
     this.log.debug(

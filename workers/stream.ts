@@ -12,11 +12,13 @@ import { parseArgs } from 'node:util';
 import { config, type Config } from '@/lib/config';
 import { createLogger, type Logger } from '@/lib/log';
 import { Pipeline, SIMULATOR_SOURCE } from '@/lib/pipeline';
+import { createTelemetry, type Telemetry } from '@/lib/telemetry';
 import { createDb, type DbHandle } from '@/db/client';
 import { claimPartitions } from '@/db/queries/stream';
 import { startDetector, type Detector } from './detector';
 import { Flusher } from './flusher';
 import { KafkaSource } from './kafka/source';
+import { startTelemetryPublisher, type TelemetryPublisher } from './telemetry';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -28,8 +30,21 @@ async function main(): Promise<void> {
   const log = createLogger('worker', cfg.logLevel);
   if (!cfg.databaseUrl) throw new Error('DATABASE_URL: required by the stream worker');
   const handle = createDb(cfg.databaseUrl, { max: 4, appName: 'pulse-worker' });
-  const detector = cfg.detector ? startDetector({ handle, log, windowMs: cfg.windowMs, idleTimeoutMs: cfg.idleTimeoutMs }) : null;
-  if (cfg.kafka) return consumeKafka(cfg, cfg.kafka, handle, log, detector);
+  // Metrics: published to worker_metrics every few seconds, merged into the web's /metrics.
+  const telemetry = createTelemetry();
+  const metrics = {
+    telemetry,
+    publisher: startTelemetryPublisher({
+      sql: handle.sql,
+      telemetry,
+      worker: `${hostname()}:${process.pid}`,
+      log,
+    }),
+  };
+  const detector = cfg.detector
+    ? startDetector({ handle, log, windowMs: cfg.windowMs, idleTimeoutMs: cfg.idleTimeoutMs })
+    : null;
+  if (cfg.kafka) return consumeKafka(cfg, cfg.kafka, handle, log, detector, metrics);
   const source = args.source ?? SIMULATOR_SOURCE;
   // Claim the partition: fences any earlier worker on this source and gives the stored
   // position, from which offsets and the watermark continue.
@@ -53,7 +68,17 @@ async function main(): Promise<void> {
     handle.sql,
     { source, partition: 0, generation: claim.generation, nextOffset: claim.nextOffset },
     log,
+    telemetry,
   );
+  telemetry.addSource(() => ({
+    source,
+    buffer: {
+      events: pipeline.pending().received + flusher.heldEvents,
+      cells: pipeline.pending().cells,
+      heldFlushes: flusher.backlogged ? 1 : 0,
+    },
+    partitions: [{ partition: 0, consumerLag: null, watermark: flusher.watermark }],
+  }));
 
   let inputDone = false;
   let stopping = false;
@@ -115,6 +140,7 @@ async function main(): Promise<void> {
   log.info({ lines }, stopping ? 'stopping: final flush' : 'input ended: final flush');
   await flushLoop;
   await detector?.stop();
+  await metrics.publisher.stop();
   await handle.close();
   log.info('worker stopped');
   process.exit(fenced ? 1 : 0);
@@ -130,6 +156,7 @@ async function consumeKafka(
   handle: DbHandle,
   log: Logger,
   detector: Detector | null,
+  metrics: { telemetry: Telemetry; publisher: TelemetryPublisher },
 ): Promise<void> {
   const source = new KafkaSource({
     kafka,
@@ -140,6 +167,7 @@ async function consumeKafka(
     flushIntervalMs: cfg.flushIntervalMs,
     maxValuesPerDim: cfg.maxValuesPerDim,
     allowedLatenessMs: cfg.allowedLatenessMs,
+    telemetry: metrics.telemetry,
   });
   // kafkajs starts some retries in timers whose promises nobody awaits; a rejection there is a
   // transient fault the source recovers from, not a reason to exit.
@@ -155,6 +183,7 @@ async function consumeKafka(
   log.info({ signal }, 'stopping: final flush');
   await source.stop();
   await detector?.stop();
+  await metrics.publisher.stop();
   await handle.close();
   log.info('worker stopped');
   process.exit(0);

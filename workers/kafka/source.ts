@@ -49,6 +49,7 @@ import {
 import { backoffMs, kafkaSourceName, planBatch, type PartitionCursor } from '@/lib/kafka';
 import type { Logger } from '@/lib/log';
 import { Pipeline, type Drained } from '@/lib/pipeline';
+import type { SourceReading, Telemetry } from '@/lib/telemetry';
 import type { Sql } from '@/db/client';
 import { claimPartitions, writeFencedFlush, type FencedPart } from '@/db/queries/stream';
 
@@ -75,6 +76,8 @@ export interface KafkaSourceOptions {
   maxPendingEvents?: number;
   /** Identity written as the claimer of partitions (default host:pid:nonce). */
   owner?: string;
+  /** Metrics: flushes, events, lag and buffers (lib/telemetry.ts). */
+  telemetry?: Telemetry;
 }
 
 export interface KafkaSourceStats {
@@ -99,6 +102,10 @@ interface PartitionState {
   stored: number;
   /** Drained data being written; unchanged until it lands or is fenced. */
   held: Drained | null;
+  /** The partition's high watermark (next offset to be produced) as of the last batch. */
+  highWatermark: number | null;
+  /** Event-time watermark as of the last drain (or the claim). */
+  watermark: number | null;
 }
 
 const FINAL_FLUSH_ATTEMPTS = 5;
@@ -140,6 +147,7 @@ export class KafkaSource {
   private inBatch: Promise<void> | null = null;
   /** Aborted by stop(): ends every wait of the connect and restart loops. */
   private readonly stopSignal = new AbortController();
+  private readonly unregisterTelemetry: () => void;
 
   constructor(options: KafkaSourceOptions) {
     this.options = options;
@@ -163,6 +171,31 @@ export class KafkaSource {
           kafkaLog[method]({ namespace, ...details }, message);
         },
     });
+    this.unregisterTelemetry = options.telemetry?.addSource(() => this.reading()) ?? (() => {});
+  }
+
+  /** Live figures for the metrics: buffers, and per assigned partition its lags. */
+  private reading(): SourceReading {
+    let cells = 0;
+    let heldFlushes = 0;
+    const partitions: SourceReading['partitions'] = [];
+    for (const state of this.states.values()) {
+      cells += state.pipeline.pending().cells;
+      if (state.held) heldFlushes++;
+      if (!this.assigned.has(state.partition)) continue;
+      const { highWatermark } = state;
+      const position = state.cursor.position;
+      partitions.push({
+        partition: state.partition,
+        consumerLag: highWatermark !== null && position !== null ? highWatermark - position : null,
+        watermark: state.watermark,
+      });
+    }
+    return {
+      source: this.source,
+      buffer: { events: this.pending().events, cells, heldFlushes },
+      partitions,
+    };
   }
 
   /** Starts consuming (connecting in the background, retrying while brokers are unreachable). */
@@ -210,6 +243,7 @@ export class KafkaSource {
         this.log.warn({ err: error }, 'could not leave the consumer group cleanly'),
       );
     }
+    this.unregisterTelemetry();
     this.log.info({ ...this.stats }, 'Kafka source stopped');
   }
 
@@ -330,6 +364,7 @@ export class KafkaSource {
       folded++;
     }
     this.stats.events += folded;
+    state.highWatermark = Number(batch.highWatermark);
     resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
     if (this.applyPause(consumer)) this.wake?.();
     await heartbeat();
@@ -388,6 +423,8 @@ export class KafkaSource {
         cursor: { position: row.nextOffset > 0 ? row.nextOffset : null, sought: false },
         stored: row.nextOffset,
         held: null,
+        highWatermark: null,
+        watermark: row.watermark,
       };
       this.states.set(partition, state);
       this.log.debug({ partition, generation: row.generation, from: row.nextOffset }, 'claimed');
@@ -414,6 +451,7 @@ export class KafkaSource {
       if (!state.held) {
         const drained = state.pipeline.drain();
         if (drained.nextOffset > state.stored) state.held = drained;
+        state.watermark = drained.watermark ?? state.watermark;
       }
       if (state.held) involved.push(state);
     }
@@ -447,6 +485,9 @@ export class KafkaSource {
     try {
       outcomes = await writeFencedFlush(this.options.sql, parts);
     } catch (error) {
+      this.options.telemetry?.observeFlush(this.source, (performance.now() - started) / 1000);
+      for (let i = 0; i < parts.length; i++)
+        this.options.telemetry?.countFlushPart(this.source, 'failed');
       this.stats.flushFailures++;
       this.pgFailed(error, 'flush');
       this.forgetRevoked();
@@ -454,6 +495,14 @@ export class KafkaSource {
     }
     this.pgRecovered();
     this.stats.flushes++;
+    this.options.telemetry?.observeFlush(this.source, (performance.now() - started) / 1000);
+    parts.forEach((part, i) =>
+      this.options.telemetry?.countFlushPart(this.source, outcomes[i] ?? 'fenced', {
+        rows: part.deltas.length,
+        folded: part.progress.folded,
+        quarantinedReasons: part.quarantined.map((q) => q.reason),
+      }),
+    );
 
     const commits: { topic: string; partition: number; offset: string }[] = [];
     involved.forEach((state, i) => {

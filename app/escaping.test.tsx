@@ -47,6 +47,7 @@ const anomaly = {
   z: -6,
   sentence: `region=${EVIL} accounts for 90% of the drop`,
   updatedAt: now,
+  revisions: 0,
 };
 
 function expectNoMarkupFromData(html: string) {

@@ -7,7 +7,12 @@ import type { AnomalySummary, Board, BoardMetric } from '@/lib/views';
 import { AppHeader, type HeaderUser } from './_components/app-header';
 import { Sparkline } from './_components/charts';
 import { ConnectionIndicator } from './_components/connection-state';
-import { LifecycleBadge, SeverityBadge, StatusBadge } from './_components/status-badge';
+import {
+  LifecycleBadge,
+  RevisedBadge,
+  SeverityBadge,
+  StatusBadge,
+} from './_components/status-badge';
 import { ClockTime, TimeAgo } from './_components/time-ago';
 import { apiFetch } from './_lib/api';
 import { boardReducer, hasUnknownMetric, initBoardState } from './_lib/board-state';
@@ -242,6 +247,7 @@ function AlertItem({ anomaly, isNew }: { anomaly: AnomalySummary; isNew: boolean
           <SeverityBadge severity={anomaly.severity} />
           <span className="alert-metric">{anomaly.metricName}</span>
           <LifecycleBadge status={anomaly.status} />
+          <RevisedBadge revisions={anomaly.revisions} />
         </span>
         <span className="alert-sentence">{anomaly.sentence}</span>
         <span className="alert-meta muted">

@@ -44,6 +44,8 @@ export interface AnomalySummary {
   z: number;
   sentence: string;
   updatedAt: number;
+  /** Times late events re-scored its windows and changed it (0: never). */
+  revisions: number;
 }
 
 /** An incident the simulator injected (ground truth), to compare detection with. */

@@ -5,16 +5,34 @@
  */
 import { explainWindow, metricEventTypes, scoreWindow } from '@/lib/analyze';
 import type { Logger } from '@/lib/log';
+import { anomalyExtent, anomalyToJoin, pointChanged } from '@/lib/revise';
 import { isWindowFinal } from '@/lib/windows';
-import type { RollupDelta } from '@/lib/types';
+import type {
+  AlertRule,
+  Explanation,
+  MetricDefinition,
+  RollupDelta,
+  Score,
+  Severity,
+} from '@/lib/types';
 import type { DbHandle } from '@/db/client';
 import {
+  anomaliesNear,
+  anomalyPoints,
   baselineHistory,
+  closeWindows,
+  createRevisedAnomaly,
+  dequeueWindow,
+  ensureDetectorProgress,
   getScoredThrough,
   openOrExtendAnomaly,
+  hasLaterPoint,
+  pointsOfWindow,
+  queuedWindows,
   resolveStaleAnomalies,
-  setScoredThrough,
+  reviseAnomaly,
   upsertPoint,
+  type PointRow,
 } from '@/db/queries/detection';
 import { listMetrics, toDefinition, toRule } from '@/db/queries/metrics';
 import { notify, type PulseNotice } from '@/db/queries/notify';
@@ -80,38 +98,65 @@ export function createDetector(options: DetectorOptions): Detector {
     }
   }
 
+  /** Rollups of the metric's baseline windows, grouped by window, for the explanation. */
+  async function historyCells(metric: MetricDefinition, windows: number[]) {
+    const past = await readRollups(db, windows, metricEventTypes(metric));
+    const byWindow = new Map<number, RollupDelta[]>();
+    for (const cell of past) {
+      const list = byWindow.get(cell.windowStart) ?? [];
+      list.push(cell);
+      byWindow.set(cell.windowStart, list);
+    }
+    return [...byWindow.values()];
+  }
+
+  /** Score and explanation of one metric in one window, as the detector stores them. */
+  async function assess(
+    metric: MetricDefinition,
+    rule: AlertRule,
+    windowStart: number,
+    cells: RollupDelta[],
+  ) {
+    const history = await baselineHistory(db, metric.id, windowStart, rule.baselineWindows);
+    const { score, volume } = scoreWindow(
+      metric,
+      rule,
+      cells,
+      history.map((h) => h.value),
+    );
+    const explanation = score.severity
+      ? explainWindow(
+          metric,
+          cells,
+          await historyCells(
+            metric,
+            history.map((h) => h.windowStart),
+          ),
+          { actual: score.value, expected: score.expected },
+        )
+      : null;
+    return { score, volume, explanation };
+  }
+
+  /** Scores the window for every enabled metric: first scoring, or a revision by late data. */
   async function scoreWindowStart(windowStart: number): Promise<PulseNotice[]> {
     const notices: PulseNotice[] = [{ kind: 'window', windowStart }];
     const metrics = (await listMetrics(db)).filter((m) => m.enabled);
     const types = [...new Set(metrics.flatMap((m) => metricEventTypes(toDefinition(m))))];
     const cells = await readRollups(db, [windowStart], types);
+    const scored = new Map((await pointsOfWindow(db, windowStart)).map((p) => [p.metricId, p]));
     for (const row of metrics) {
       const metric = toDefinition(row);
       const rule = toRule(row);
-      const history = await baselineHistory(db, metric.id, windowStart, rule.baselineWindows);
-      const { score, volume } = scoreWindow(
-        metric,
-        rule,
-        cells,
-        history.map((h) => h.value),
-      );
+      const { score, volume, explanation } = await assess(metric, rule, windowStart, cells);
+      const before = scored.get(metric.id);
+      if (before) {
+        const ids = await revise(metric, rule, windowStart, before, score, volume, explanation);
+        for (const id of ids) notices.push({ kind: 'anomaly', id });
+        continue;
+      }
       let anomalyId: number | null = null;
-      if (score.severity) {
-        const past = await readRollups(
-          db,
-          history.map((h) => h.windowStart),
-          metricEventTypes(metric),
-        );
-        const byWindow = new Map<number, RollupDelta[]>();
-        for (const cell of past) {
-          const list = byWindow.get(cell.windowStart) ?? [];
-          list.push(cell);
-          byWindow.set(cell.windowStart, list);
-        }
-        const explanation = explainWindow(metric, cells, [...byWindow.values()], {
-          actual: score.value,
-          expected: score.expected,
-        });
+      if (score.severity && explanation) {
         anomalyId = await openOrExtendAnomaly(db, {
           metricId: metric.id,
           windowStart,
@@ -136,29 +181,132 @@ export function createDetector(options: DetectorOptions): Detector {
       }
       await upsertPoint(db, metric.id, windowStart, score, volume, anomalyId);
     }
-    await setScoredThrough(db, windowStart, windowMs);
     return notices;
   }
 
-  async function tick(): Promise<number> {
-    if (!(await ensureLeader())) return 0;
-    const watermark = await globalWatermark(db, idleTimeoutMs);
-    if (watermark === null) return 0;
+  /**
+   * Applies a re-score of a window that was scored before (late data changed it): updates the
+   * point and every anomaly it joins or leaves — extent, peak, severity — marking them revised;
+   * an anomaly left with no anomalous window is withdrawn. Returns the anomalies it changed.
+   */
+  async function revise(
+    metric: MetricDefinition,
+    rule: AlertRule,
+    windowStart: number,
+    before: PointRow,
+    score: Score,
+    volume: number,
+    explanation: Explanation | null,
+  ): Promise<number[]> {
+    if (!pointChanged(before, score)) return [];
+    let joined: number | null = null;
+    if (score.severity && explanation) {
+      const direction = score.direction ?? (score.z < 0 ? 'down' : 'up');
+      const near = await anomaliesNear(db, metric.id, windowStart, windowMs);
+      const sameAsBefore = near.find((a) => a.id === before.anomalyId && a.direction === direction);
+      const target =
+        sameAsBefore ??
+        anomalyToJoin(
+          near.map((a) => ({
+            ...a,
+            firstWindow: a.firstWindow.getTime(),
+            lastWindow: a.lastWindow.getTime(),
+          })),
+          windowStart,
+          windowMs,
+          direction,
+        );
+      if (target) {
+        joined = target.id;
+      } else {
+        joined = await createRevisedAnomaly(
+          db,
+          metric.id,
+          { windowStart, score, explanation },
+          (await hasLaterPoint(db, metric.id, windowStart)) ? 'resolved' : 'open',
+        );
+        await upsertPoint(db, metric.id, windowStart, score, volume, joined);
+        log.info(
+          { metric: metric.key, window: new Date(windowStart).toISOString(), anomalyId: joined },
+          `late data made a window anomalous: ${explanation.sentence}`,
+        );
+        return before.anomalyId !== null
+          ? [joined, ...(await refresh(metric, rule, before.anomalyId))]
+          : [joined];
+      }
+    }
+    await upsertPoint(db, metric.id, windowStart, score, volume, joined);
+    const changed = new Set<number>();
+    for (const id of [before.anomalyId, joined]) {
+      if (id !== null && !changed.has(id))
+        for (const c of await refresh(metric, rule, id)) changed.add(c);
+    }
+    log.info(
+      {
+        metric: metric.key,
+        window: new Date(windowStart).toISOString(),
+        from: before.status,
+        to: score.status,
+        anomalies: [...changed],
+      },
+      'late data revised a scored window',
+    );
+    return [...changed];
+  }
+
+  /** Recomputes an anomaly from its member windows after one of them was revised. */
+  async function refresh(
+    metric: MetricDefinition,
+    rule: AlertRule,
+    anomalyId: number,
+  ): Promise<number[]> {
+    const members = (await anomalyPoints(db, anomalyId)).filter(
+      (p): p is PointRow & { z: number; status: Severity } =>
+        p.z !== null && (p.status === 'warn' || p.status === 'critical'),
+    );
+    const extent = anomalyExtent(
+      members.map((p) => ({ windowStart: p.windowStart.getTime(), z: p.z, severity: p.status })),
+    );
+    let peak = null;
+    if (extent) {
+      const cells = await readRollups(db, [extent.peakWindow], metricEventTypes(metric));
+      const { score, explanation } = await assess(metric, rule, extent.peakWindow, cells);
+      if (explanation) peak = { windowStart: extent.peakWindow, score, explanation };
+    } else {
+      log.info({ metric: metric.key, anomalyId }, 'late data withdrew an anomaly');
+    }
+    await reviseAnomaly(db, anomalyId, extent, peak);
+    return [anomalyId];
+  }
+
+  /** Closes every window the global watermark has passed, queueing it for scoring. */
+  async function closeFinalWindows(): Promise<void> {
+    const watermark = await globalWatermark(sql, idleTimeoutMs);
+    if (watermark === null) return;
+    await ensureDetectorProgress(db, windowMs);
     const scoredThrough = await getScoredThrough(db, windowMs);
     let next =
       scoredThrough !== null
         ? scoredThrough + windowMs
         : await firstRollupWindow(db, watermark - MAX_HISTORY_MS);
-    if (next === null) return 0;
-    let scored = 0;
-    while (
-      !stopped &&
-      isWindowFinal(next, windowMs, 0, watermark) &&
-      scored < MAX_WINDOWS_PER_TICK
-    ) {
-      const notices = await scoreWindowStart(next);
-      for (const notice of notices) await notify(sql, notice);
+    if (next === null) return;
+    const closing: number[] = [];
+    while (isWindowFinal(next, windowMs, 0, watermark) && closing.length < MAX_WINDOWS_PER_TICK) {
+      closing.push(next);
       next += windowMs;
+    }
+    await closeWindows(db, closing, windowMs);
+  }
+
+  async function tick(): Promise<number> {
+    if (!(await ensureLeader())) return 0;
+    await closeFinalWindows();
+    let scored = 0;
+    for (const entry of await queuedWindows(db, MAX_WINDOWS_PER_TICK)) {
+      if (stopped) break;
+      const notices = await scoreWindowStart(entry.windowStart);
+      await dequeueWindow(db, entry);
+      for (const notice of notices) await notify(sql, notice);
       scored++;
     }
     return scored;

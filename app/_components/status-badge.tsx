@@ -22,3 +22,17 @@ export function LifecycleBadge({ status }: { status: keyof typeof LIFECYCLE_LABE
     </span>
   );
 }
+
+/** Shown when late events re-scored an anomaly's windows after it was first detected. */
+export function RevisedBadge({ revisions }: { revisions: number }) {
+  if (revisions <= 0) return null;
+  return (
+    <span
+      className="revised"
+      data-testid="revised"
+      title="Late events changed this anomaly's windows after it was first detected; it was re-scored."
+    >
+      Revised{revisions > 1 ? ` ×${revisions}` : ''}
+    </span>
+  );
+}

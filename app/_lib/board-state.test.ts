@@ -58,6 +58,7 @@ const anomaly = (
   z: 4,
   sentence: 's',
   updatedAt,
+  revisions: 0,
 });
 
 const board = (over: Partial<Board> = {}): Board => ({

@@ -1,8 +1,9 @@
 /** Scored points, anomalies, detector progress and injected incidents. */
-import { and, asc, desc, eq, gte, inArray, lt, lte } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte, ne, sql } from 'drizzle-orm';
+import type { AnomalyExtent } from '@/lib/revise';
 import type { Explanation, Score } from '@/lib/types';
 import type { Db } from '../client';
-import { anomalies, detectorProgress, injections, metricPoints } from '../schema';
+import { anomalies, detectorProgress, injections, metricPoints, scoringQueue } from '../schema';
 
 export type PointRow = typeof metricPoints.$inferSelect;
 export type AnomalyRow = typeof anomalies.$inferSelect;
@@ -13,16 +14,6 @@ export async function getScoredThrough(db: Db, windowMs: number): Promise<number
   // A changed window length starts scoring afresh rather than mixing window sizes.
   if (!row || row.windowMs !== windowMs) return null;
   return row.scoredThrough ? row.scoredThrough.getTime() : null;
-}
-
-export async function setScoredThrough(db: Db, windowStart: number, windowMs: number) {
-  await db
-    .insert(detectorProgress)
-    .values({ id: 1, scoredThrough: new Date(windowStart), windowMs })
-    .onConflictDoUpdate({
-      target: detectorProgress.id,
-      set: { scoredThrough: new Date(windowStart), windowMs },
-    });
 }
 
 /**
@@ -219,4 +210,192 @@ export async function listInjections(db: Db, options: { from?: number; to?: numb
     .from(injections)
     .where(and(...conditions))
     .orderBy(asc(injections.startsAt));
+}
+
+/**
+ * Makes sure the detector's progress row exists before any window is closed: flushes lock it
+ * (db/queries/stream.ts enqueueRevisions) to order late data against closing.
+ */
+export async function ensureDetectorProgress(db: Db, windowMs: number): Promise<void> {
+  await db.insert(detectorProgress).values({ id: 1, windowMs }).onConflictDoNothing();
+}
+
+/**
+ * Closes windows: advances the detector's progress through the last of `windowStarts` and
+ * queues them for scoring, in one transaction (so a crash neither skips nor loses one).
+ */
+export async function closeWindows(db: Db, windowStarts: number[], windowMs: number) {
+  const last = windowStarts.at(-1);
+  if (last === undefined) return;
+  await db.transaction(async (tx) => {
+    await tx
+      .insert(detectorProgress)
+      .values({ id: 1, scoredThrough: new Date(last), windowMs })
+      .onConflictDoUpdate({
+        target: detectorProgress.id,
+        set: { scoredThrough: new Date(last), windowMs },
+      });
+    await tx
+      .insert(scoringQueue)
+      .values(windowStarts.map((w) => ({ windowStart: new Date(w), revision: false })))
+      .onConflictDoNothing();
+  });
+}
+
+export interface QueuedWindow {
+  windowStart: number;
+  version: number;
+  /** True when late data (or a re-ingest) changed the window after it was closed. */
+  revision: boolean;
+}
+
+/** Windows waiting to be scored, oldest first. */
+export async function queuedWindows(db: Db, limit: number): Promise<QueuedWindow[]> {
+  const rows = await db
+    .select()
+    .from(scoringQueue)
+    .orderBy(asc(scoringQueue.windowStart))
+    .limit(limit);
+  return rows.map((r) => ({
+    windowStart: r.windowStart.getTime(),
+    version: r.version,
+    revision: r.revision,
+  }));
+}
+
+/**
+ * Removes a scored window from the queue, only at the version that was scored: if more late
+ * data arrived meanwhile, the entry stays and the window is scored again.
+ */
+export async function dequeueWindow(db: Db, entry: QueuedWindow): Promise<void> {
+  await db
+    .delete(scoringQueue)
+    .where(
+      and(
+        eq(scoringQueue.windowStart, new Date(entry.windowStart)),
+        eq(scoringQueue.version, entry.version),
+      ),
+    );
+}
+
+/** The metric's anomalies (not withdrawn) whose extent comes within `margin` of a window. */
+export async function anomaliesNear(
+  db: Db,
+  metricId: number,
+  windowStart: number,
+  margin: number,
+): Promise<AnomalyRow[]> {
+  return db
+    .select()
+    .from(anomalies)
+    .where(
+      and(
+        eq(anomalies.metricId, metricId),
+        ne(anomalies.status, 'withdrawn'),
+        lte(anomalies.firstWindow, new Date(windowStart + margin)),
+        gte(anomalies.lastWindow, new Date(windowStart - margin)),
+      ),
+    );
+}
+
+/** The scored windows that belong to an anomaly, oldest first. */
+export async function anomalyPoints(db: Db, anomalyId: number): Promise<PointRow[]> {
+  return db
+    .select()
+    .from(metricPoints)
+    .where(eq(metricPoints.anomalyId, anomalyId))
+    .orderBy(asc(metricPoints.windowStart));
+}
+
+/** Describes an anomaly's peak window: its score and explanation. */
+export interface PeakInput {
+  windowStart: number;
+  score: Score;
+  explanation: Explanation;
+}
+
+/**
+ * Opens an anomaly for a window that became anomalous only in a revision (late data). It is
+ * open when no later window has been scored for the metric yet, else already resolved.
+ */
+export async function createRevisedAnomaly(
+  db: Db,
+  metricId: number,
+  peak: PeakInput,
+  status: 'open' | 'resolved',
+): Promise<number> {
+  const { score } = peak;
+  const [created] = await db
+    .insert(anomalies)
+    .values({
+      metricId,
+      status,
+      severity: score.severity ?? 'warn',
+      direction: score.direction ?? (score.z < 0 ? 'down' : 'up'),
+      firstWindow: new Date(peak.windowStart),
+      lastWindow: new Date(peak.windowStart),
+      peakWindow: new Date(peak.windowStart),
+      value: score.value,
+      expected: score.expected,
+      sigma: score.sigma,
+      z: score.z,
+      explanation: peak.explanation,
+      sentence: peak.explanation.sentence,
+      revisions: 1,
+      revisedAt: new Date(),
+    })
+    .returning({ id: anomalies.id });
+  if (!created) throw new Error('insert into anomalies returned no row');
+  return created.id;
+}
+
+/**
+ * Records a revision of an anomaly: its new extent and severity (or withdrawn when `extent` is
+ * null), the new peak when it moved or changed, one more revision and when.
+ */
+export async function reviseAnomaly(
+  db: Db,
+  anomalyId: number,
+  extent: AnomalyExtent | null,
+  peak: PeakInput | null,
+): Promise<void> {
+  const now = new Date();
+  await db
+    .update(anomalies)
+    .set({
+      ...(extent
+        ? {
+            firstWindow: new Date(extent.firstWindow),
+            lastWindow: new Date(extent.lastWindow),
+            severity: extent.severity,
+          }
+        : { status: 'withdrawn' as const }),
+      ...(peak
+        ? {
+            peakWindow: new Date(peak.windowStart),
+            value: peak.score.value,
+            expected: peak.score.expected,
+            sigma: peak.score.sigma,
+            z: peak.score.z,
+            explanation: peak.explanation,
+            sentence: peak.explanation.sentence,
+          }
+        : {}),
+      revisions: sql`${anomalies.revisions} + 1`,
+      revisedAt: now,
+      updatedAt: now,
+    })
+    .where(eq(anomalies.id, anomalyId));
+}
+
+/** True when the metric has a scored window after `windowStart`. */
+export async function hasLaterPoint(db: Db, metricId: number, windowStart: number) {
+  const [row] = await db
+    .select({ windowStart: metricPoints.windowStart })
+    .from(metricPoints)
+    .where(
+      and(eq(metricPoints.metricId, metricId), gt(metricPoints.windowStart, new Date(windowStart))),
+    )
+    .limit(1);
+  return row !== undefined;
 }

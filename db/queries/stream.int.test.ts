@@ -71,7 +71,7 @@ describe('writeFlush', () => {
     // Counters accumulate; the watermark never moves back.
     expect(stats).toMatchObject({ received: 5, folded: 4, quarantined: 1, nextOffset: 5 });
     expect(stats?.watermark?.getTime()).toBe(W + 5000);
-    expect(await globalWatermark(t.db, 60_000)).toBe(W + 5000);
+    expect(await globalWatermark(t.sql, 60_000)).toBe(W + 5000);
   });
 
   it('is all or nothing: a failing statement leaves no rollups behind', async () => {

@@ -2,6 +2,7 @@
 import type postgres from 'postgres';
 import { and, eq, inArray, sql as dsql } from 'drizzle-orm';
 import { mergeDeltas } from '@/lib/rollup';
+import { globalWatermark as globalWatermarkOf } from '@/lib/windows';
 import type { QuarantinedEvent, RollupDelta } from '@/lib/types';
 import type { Db, Sql } from '../client';
 import { rollups, sourcePartitions } from '../schema';
@@ -32,7 +33,10 @@ export async function writeFlush(sql: Sql, flush: Flush): Promise<void> {
 
 /** The statements of {@link writeFlush}, inside a transaction the caller holds. */
 export async function writeFlushIn(tx: postgres.TransactionSql, flush: Flush): Promise<void> {
-  if (flush.deltas.length > 0) await upsertRollups(tx, flush.deltas);
+  if (flush.deltas.length > 0) {
+    await upsertRollups(tx, flush.deltas);
+    await enqueueRevisions(tx, [...new Set(flush.deltas.map((d) => d.windowStart))]);
+  }
   if (flush.quarantined.length > 0) {
     const q = flush.quarantined;
     await tx`
@@ -60,6 +64,27 @@ export async function writeFlushIn(tx: postgres.TransactionSql, flush: Flush): P
         quarantined = source_partitions.quarantined + excluded.quarantined,
         updated_at = now()`;
   }
+}
+
+/**
+ * Queues for re-scoring the windows among `windowStarts` that the detector has already closed:
+ * late events (within the allowed lateness) or a re-ingest changed them. The share lock on the
+ * detector's progress row orders this against the detector closing a window: either the
+ * detector closes the window after this flush committed (and its scoring reads this data), or
+ * this statement sees the window closed and queues it — a late event is never missed.
+ */
+async function enqueueRevisions(tx: postgres.TransactionSql, windowStarts: number[]) {
+  await tx`
+    with closed as (
+      select scored_through from detector_progress where id = 1 and scored_through is not null
+      for share)
+    insert into scoring_queue (window_start, revision)
+    select w, true
+    from unnest(${tx.array(windowStarts.map((w) => new Date(w).toISOString()))}::timestamptz[]) as w,
+         closed
+    where w <= closed.scored_through
+    on conflict (window_start) do update set
+      version = scoring_queue.version + 1, revision = true, enqueued_at = now()`;
 }
 
 /**
@@ -242,19 +267,24 @@ export async function readRollups(
   return rows.map((r) => ({ ...r, windowStart: r.windowStart.getTime() }));
 }
 
-/** The global watermark: minimum over partitions updated within `activeWithinMs`. */
-export async function globalWatermark(db: Db, activeWithinMs: number): Promise<number | null> {
-  const [row] = await db
-    .select({
-      watermark: dsql<Date | null>`coalesce(
-        min(${sourcePartitions.watermark}) filter (
-          where ${sourcePartitions.updatedAt} > now() - make_interval(secs => ${activeWithinMs / 1000})),
-        max(${sourcePartitions.watermark}))`.mapWith((v: string | null) =>
-        v ? new Date(v) : null,
-      ),
-    })
-    .from(sourcePartitions);
-  return row?.watermark ? row.watermark.getTime() : null;
+/**
+ * The global watermark (lib/windows `globalWatermark`): the minimum over partitions that
+ * delivered data within `idleTimeoutMs`, idle ones left out; null before any watermark.
+ * Idleness is measured on PostgreSQL's clock, against the last flush that carried data.
+ */
+export async function globalWatermark(sql: Sql, idleTimeoutMs: number): Promise<number | null> {
+  const rows = await sql<{ watermark: Date; idle_ms: number }[]>`
+    select watermark, extract(epoch from now() - updated_at) * 1000 as idle_ms
+    from source_partitions where watermark is not null`;
+  const wm = globalWatermarkOf(
+    rows.map((r) => ({
+      watermark: new Date(r.watermark).getTime(),
+      lastSeenAt: -Number(r.idle_ms),
+    })),
+    0,
+    idleTimeoutMs,
+  );
+  return Number.isFinite(wm) ? wm : null;
 }
 
 /** Per-partition accounting, for health views and tests. */

@@ -43,6 +43,7 @@ export function toSummary(row: AnomalyRow, metric: MetricRow): AnomalySummary {
     z: row.z,
     sentence: row.sentence,
     updatedAt: row.updatedAt.getTime(),
+    revisions: row.revisions,
   };
 }
 

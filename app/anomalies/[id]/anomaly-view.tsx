@@ -7,7 +7,7 @@ import type { AnomalyDetail, AnomalySummary, InjectedIncident } from '@/lib/view
 import type { HeaderUser } from '../../_components/app-header';
 import { DetailPage } from '../../_components/detail-page';
 import { ContributionBars, MetricChart } from '../../_components/charts';
-import { LifecycleBadge, SeverityBadge } from '../../_components/status-badge';
+import { LifecycleBadge, RevisedBadge, SeverityBadge } from '../../_components/status-badge';
 import { ClockTime, TimeAgo } from '../../_components/time-ago';
 import { apiFetch } from '../../_lib/api';
 import { mergePoints } from '../../_lib/board-state';
@@ -15,6 +15,12 @@ import { SEVERITY_LABEL, formatShare, formatZ } from '../../_lib/format';
 import { usePulseSocket } from '../../_lib/use-pulse-socket';
 
 const OTHER = '(other)';
+
+const LIFECYCLE_NOTE = {
+  open: ' · still open',
+  resolved: ' · resolved',
+  withdrawn: ' · withdrawn',
+} as const;
 
 export function AnomalyView({ initial, user }: { initial: AnomalyDetail; user: HeaderUser }) {
   const router = useRouter();
@@ -76,6 +82,7 @@ export function AnomalyView({ initial, user }: { initial: AnomalyDetail; user: H
         <div className="detail-badges">
           <SeverityBadge severity={detail.severity} />
           <LifecycleBadge status={detail.status} />
+          <RevisedBadge revisions={detail.revisions} />
           <span className={`direction direction-${detail.direction}`}>
             <span aria-hidden="true">{detail.direction === 'up' ? '▲' : '▼'}</span>{' '}
             {detail.direction === 'up' ? 'Up' : 'Down'}
@@ -88,8 +95,15 @@ export function AnomalyView({ initial, user }: { initial: AnomalyDetail; user: H
           <ClockTime ms={detail.firstWindow} seconds={seconds} /> –{' '}
           <ClockTime ms={detail.lastWindow + detail.windowMs} seconds={seconds} /> · {windows}{' '}
           {windows === 1 ? 'window' : 'windows'} · started <TimeAgo ms={detail.firstWindow} />
-          {detail.status === 'resolved' ? ' · resolved' : ' · still open'}
+          {LIFECYCLE_NOTE[detail.status]}
         </p>
+        {detail.revisions > 0 && (
+          <p className="muted" data-testid="revision-note">
+            {detail.status === 'withdrawn'
+              ? 'Withdrawn: events that arrived late (within the allowed lateness) completed its windows, and with them none is anomalous.'
+              : `Revised ${detail.revisions === 1 ? 'once' : `${detail.revisions} times`}: events that arrived late changed its windows, which were re-scored; the figures below include them.`}
+          </p>
+        )}
       </header>
 
       <p className="explanation" data-testid="explanation">

@@ -5,8 +5,8 @@
  */
 import { parseEventLine, utf8ByteLength } from './events';
 import { RollupAccumulator } from './rollup';
-import type { QuarantinedEvent, RollupDelta } from './types';
-import { WatermarkTracker, windowStart } from './windows';
+import type { QuarantinedEvent, QuarantineReason, RollupDelta } from './types';
+import { WatermarkTracker, windowEnd, windowStart } from './windows';
 
 export interface PipelineOptions {
   source: string;
@@ -49,6 +49,10 @@ export class Pipeline {
   private received = 0;
   private folded = 0;
   private offset = 0;
+  /** Oldest and newest event time folded by this instance (not reset by drains). */
+  private firstFolded = Infinity;
+  private lastFolded = -Infinity;
+  private finished = false;
 
   constructor(private readonly options: PipelineOptions) {
     this.rollups = new RollupAccumulator({
@@ -101,6 +105,62 @@ export class Pipeline {
     this.rollups.add(event);
     this.watermarks.observe(event.ts);
     this.folded++;
+    if (event.ts < this.firstFolded) this.firstFolded = event.ts;
+    if (event.ts > this.lastFolded) this.lastFolded = event.ts;
+  }
+
+  /**
+   * Quarantines a record the caller could not turn into a line to ingest (a CSV row that does
+   * not parse): it counts as received and quarantined and takes its offset like a line.
+   */
+  reject(raw: string, reason: QuarantineReason, detail: string, offset?: number): void {
+    const position = offset ?? this.offset;
+    this.offset = position + 1;
+    this.received++;
+    // PostgreSQL text refuses NUL characters.
+    const storable = (text: string) => text.replaceAll('\u0000', '\uFFFD');
+    this.quarantined.push({
+      reason,
+      detail: storable(detail),
+      raw: storable(raw.length > QUARANTINE_RAW_LIMIT ? raw.slice(0, QUARANTINE_RAW_LIMIT) : raw),
+      rawSize: utf8ByteLength(raw),
+      source: this.options.source,
+      partition: this.options.partition,
+      offset: position,
+    });
+  }
+
+  /**
+   * Newest event time folded, including the position this pipeline resumed from; null before
+   * any. A replayed file's clock.
+   */
+  newestEventTime(): number | null {
+    const newest = this.watermarks.maxSeen();
+    return Number.isFinite(newest) ? newest : null;
+  }
+
+  /** Oldest and newest event time this instance folded (since it was created), or null. */
+  foldedEventTimes(): { first: number; last: number } | null {
+    return this.lastFolded >= this.firstFolded
+      ? { first: this.firstFolded, last: this.lastFolded }
+      : null;
+  }
+
+  /**
+   * End of input (a replayed file): moves the watermark to the end of the newest event's
+   * window plus the allowed lateness, so that every window with data is final and the next
+   * drain carries that watermark. Events ingested afterwards for those windows are late.
+   * Idempotent; returns the watermark, or null when no event was ever folded.
+   */
+  finish(): number | null {
+    const newest = this.newestEventTime();
+    if (newest === null) return null;
+    if (!this.finished) {
+      this.finished = true;
+      const { windowMs, allowedLatenessMs, outOfOrderMs } = this.options;
+      this.watermarks.observe(windowEnd(newest, windowMs) + allowedLatenessMs + outOfOrderMs);
+    }
+    return this.watermarks.watermark();
   }
 
   /** Events received since the last drain, and quarantined ones waiting to be written. */

@@ -139,6 +139,8 @@ export interface QuarantineItem {
   raw: string;
   /** Size in bytes of the original payload. */
   rawSize: number;
+  /** When an admin re-ingested it (epoch ms); null while it waits. */
+  reingestedAt: number | null;
 }
 
 export interface Health {

@@ -5,8 +5,10 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it, vi } from 'vitest';
 import { QUARANTINE_REASONS } from '@/lib/types';
+import type { LiveMetrics } from '@/lib/telemetry';
 import type { Health } from '@/lib/views';
 import { HealthView, formatLag } from './health-view';
+import { formatSeconds } from './live-metrics';
 
 vi.mock('next/navigation', () => ({
   useRouter: () => ({ replace: () => undefined, push: () => undefined, refresh: () => undefined }),
@@ -60,6 +62,7 @@ function health(over: Partial<Health> = {}): Health {
         detail: `dims.${EVIL}: expected string`,
         raw: `{"type":"${EVIL}"}`,
         rawSize: 70_000,
+        reingestedAt: null,
       },
     ],
     ...over,
@@ -89,6 +92,91 @@ describe('the Health page', () => {
   it('says so when nothing is quarantined', () => {
     const html = renderToStaticMarkup(<HealthView initial={health({ latest: [] })} user={user} />);
     expect(html).toContain('Nothing quarantined — every event so far was valid.');
+  });
+
+  it('renders live metrics, with hostile source and worker names as text', () => {
+    const live: LiveMetrics = {
+      generatedAt: now,
+      workers: [{ worker: EVIL, updatedAt: now }],
+      throughput: 48_210.4,
+      events: { folded: 1000, quarantined: 3 },
+      flush: { count: 40, p50: 0.0042, p99: 1.3, failed: 1 },
+      rowsWritten: 900,
+      partitions: [
+        { source: EVIL, partition: 2, worker: EVIL, consumerLag: 17, watermarkLagSeconds: 12 },
+      ],
+      buffers: [{ worker: EVIL, source: 'kafka:events', events: 5, cells: 2, heldFlushes: 1 }],
+      quarantine: [{ reason: 'late', count: 3 }],
+      sockets: 4,
+    };
+    const html = renderToStaticMarkup(
+      <HealthView initial={health()} initialLive={live} user={user} />,
+    );
+    expect(html).not.toContain('<img');
+    expect(html).not.toContain('<script');
+    expect(html).toMatch(/data-testid="live-throughput"[^>]*>48,210\/s</);
+    expect(html).toMatch(/data-testid="live-flush-p50"[^>]*>4\.2 ms</);
+    expect(html).toMatch(/data-testid="live-flush-p99"[^>]*>1\.3 s</);
+    expect(html).toMatch(/data-testid="live-sockets"[^>]*>4</);
+    expect(html).toContain('17 msgs');
+    expect(html).toContain('1 held');
+    expect(html).toContain('Late (window already final)');
+  });
+
+  it('says so when no worker reports, and when the metrics could not be read', () => {
+    const empty: LiveMetrics = {
+      generatedAt: now,
+      workers: [],
+      throughput: 0,
+      events: { folded: 0, quarantined: 0 },
+      flush: { count: 0, p50: null, p99: null, failed: 0 },
+      rowsWritten: 0,
+      partitions: [],
+      buffers: [],
+      quarantine: [],
+      sockets: 0,
+    };
+    let html = renderToStaticMarkup(
+      <HealthView initial={health()} initialLive={empty} user={user} />,
+    );
+    expect(html).toContain('No worker has reported in the last 30 s.');
+    expect(html).toMatch(/data-testid="live-flush-p99"[^>]*>—</);
+    html = renderToStaticMarkup(<HealthView initial={health()} initialLive={null} user={user} />);
+    expect(html).toContain('Could not refresh the live metrics');
+  });
+
+  it('lets only admins select events for re-ingest; truncated and re-ingested ones are locked', () => {
+    const items: Health['latest'] = [
+      { ...health().latest[0]!, id: 1, raw: '{"ok":1}', rawSize: 8 },
+      { ...health().latest[0]!, id: 2, raw: '{"ok":1}', rawSize: 8, reingestedAt: now },
+      { ...health().latest[0]!, id: 3, raw: '{"cut', rawSize: 9000 },
+    ];
+    const admin = { username: 'root', role: 'admin' as const };
+    const html = renderToStaticMarkup(
+      <HealthView initial={health({ latest: items })} user={admin} />,
+    );
+    expect(html).toContain('data-testid="reingest-button"');
+    const box = (id: number) =>
+      new RegExp(`<input[^>]*aria-label="Select #${id} for re-ingest"[^>]*>`).exec(html)?.[0];
+    expect(box(1)).not.toContain('disabled');
+    expect(box(2)).toContain('disabled');
+    expect(box(3)).toContain('disabled');
+    expect(html).toContain('cannot be re-ingested');
+    expect(html).toContain('re-ingested');
+
+    const viewerHtml = renderToStaticMarkup(
+      <HealthView initial={health({ latest: items })} user={user} />,
+    );
+    expect(viewerHtml).not.toContain('reingest-button');
+    expect(viewerHtml).not.toContain('type="checkbox"');
+  });
+
+  it('formats seconds', () => {
+    expect(formatSeconds(null)).toBe('—');
+    expect(formatSeconds(0.0008)).toBe('0.8 ms');
+    expect(formatSeconds(0.042)).toBe('42 ms');
+    expect(formatSeconds(1.34)).toBe('1.3 s');
+    expect(formatSeconds(300)).toBe('5 min');
   });
 
   it('formats lag', () => {

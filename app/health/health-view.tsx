@@ -1,12 +1,15 @@
 'use client';
 import { useRouter } from 'next/navigation';
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { ReingestResult } from '@/db/queries/reingest';
+import type { LiveMetrics } from '@/lib/telemetry';
 import type { Health, HealthPartition, QuarantineItem } from '@/lib/views';
 import { AppHeader, type HeaderUser } from '../_components/app-header';
 import { TimeAgo } from '../_components/time-ago';
 import { apiFetch } from '../_lib/api';
 import { formatNumber } from '../_lib/format';
 import { useNow } from '../_lib/use-now';
+import { LiveMetricsSection } from './live-metrics';
 
 /** How often the page asks for fresh numbers. */
 export const HEALTH_REFRESH_MS = 5_000;
@@ -20,33 +23,64 @@ const REASON_LABEL: Record<string, string> = {
   late: 'Late (window already final)',
 };
 
+const reasonLabel = (reason: string) => REASON_LABEL[reason] ?? reason;
+
 /** Long payloads wrap and scroll inside a bounded box instead of stretching the page. */
-export function HealthView({ initial, user }: { initial: Health; user: HeaderUser }) {
+export function HealthView({
+  initial,
+  initialLive = null,
+  user,
+}: {
+  initial: Health;
+  /** The live metrics read with the page; null when they could not be read. */
+  initialLive?: LiveMetrics | null;
+  user: HeaderUser;
+}) {
   const router = useRouter();
   const [health, setHealth] = useState(initial);
   const [error, setError] = useState<string | null>(null);
+  const [live, setLive] = useState<LiveMetrics | null>(initialLive);
+  const [liveError, setLiveError] = useState<string | null>(
+    initialLive ? null : 'the metrics could not be read.',
+  );
+  const busy = useRef(false);
+  const mounted = useRef(true);
 
-  useEffect(() => {
-    let stopped = false;
-    let busy = false;
-    const refresh = async () => {
-      if (busy || document.hidden) return;
-      busy = true;
-      const result = await apiFetch<Health>('/api/health/details');
-      busy = false;
-      if (stopped) return;
-      if (result.status === 401) router.replace('/login?next=%2Fhealth');
-      else if (result.ok) {
+  // Accounting and live metrics, read together every few seconds (and after a re-ingest).
+  const refresh = useCallback(
+    async (force = false) => {
+      if (busy.current || (!force && document.hidden)) return;
+      busy.current = true;
+      const [result, metrics] = await Promise.all([
+        apiFetch<Health>('/api/health/details'),
+        apiFetch<LiveMetrics>('/api/health/metrics'),
+      ]);
+      busy.current = false;
+      if (!mounted.current) return;
+      if (result.status === 401 || metrics.status === 401) {
+        router.replace('/login?next=%2Fhealth');
+        return;
+      }
+      if (result.ok) {
         setHealth(result.data);
         setError(null);
       } else setError(result.error);
-    };
+      if (metrics.ok) {
+        setLive(metrics.data);
+        setLiveError(null);
+      } else setLiveError(metrics.error);
+    },
+    [router],
+  );
+
+  useEffect(() => {
+    mounted.current = true;
     const timer = setInterval(() => void refresh(), HEALTH_REFRESH_MS);
     return () => {
-      stopped = true;
+      mounted.current = false;
       clearInterval(timer);
     };
-  }, [router]);
+  }, [refresh]);
 
   const { totals } = health;
   return (
@@ -79,6 +113,8 @@ export function HealthView({ initial, user }: { initial: Health; user: HeaderUse
           </div>
         </dl>
 
+        <LiveMetricsSection live={live} error={liveError} reasonLabel={reasonLabel} />
+
         <section className="card" aria-labelledby="accounting-heading">
           <div className="card-head">
             <h2 id="accounting-heading">Accounting per partition</h2>
@@ -109,7 +145,7 @@ export function HealthView({ initial, user }: { initial: Health; user: HeaderUse
                 {health.reasons.map((r) => (
                   <tr key={r.reason} data-reason={r.reason} data-count={r.count}>
                     <td>
-                      {REASON_LABEL[r.reason] ?? r.reason} <code>{r.reason}</code>
+                      {reasonLabel(r.reason)} <code>{r.reason}</code>
                     </td>
                     <td className="num">{formatNumber(r.count)}</td>
                   </tr>
@@ -119,23 +155,11 @@ export function HealthView({ initial, user }: { initial: Health; user: HeaderUse
           </div>
         </section>
 
-        <section className="card" aria-labelledby="latest-heading">
-          <div className="card-head">
-            <h2 id="latest-heading">Latest quarantined events</h2>
-            <span className="muted">newest first, up to 50</span>
-          </div>
-          <div data-testid="quarantine-latest">
-            {health.latest.length === 0 ? (
-              <p className="empty">Nothing quarantined — every event so far was valid.</p>
-            ) : (
-              <ol className="alert-list">
-                {health.latest.map((item) => (
-                  <QuarantineEntry key={item.id} item={item} />
-                ))}
-              </ol>
-            )}
-          </div>
-        </section>
+        <LatestQuarantined
+          latest={health.latest}
+          canReingest={user.role === 'admin'}
+          onReingested={() => refresh(true)}
+        />
       </main>
     </>
   );
@@ -254,16 +278,192 @@ function PartitionRow({ p, now }: { p: HealthPartition; now: number }) {
   );
 }
 
-function QuarantineEntry({ item }: { item: QuarantineItem }) {
-  const kept = new TextEncoder().encode(item.raw).length;
+/** Bytes of the payload kept in quarantine; fewer than `rawSize` means it was truncated. */
+function keptBytes(item: QuarantineItem): number {
+  return new TextEncoder().encode(item.raw).length;
+}
+
+/**
+ * The newest quarantined events; admins select some and re-ingest them after a fix
+ * (POST /api/quarantine/reingest). Truncated and already re-ingested ones cannot be selected.
+ */
+function LatestQuarantined({
+  latest,
+  canReingest,
+  onReingested,
+}: {
+  latest: QuarantineItem[];
+  canReingest: boolean;
+  onReingested: () => Promise<void>;
+}) {
+  const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState<ReingestResult | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+
+  const selectable = (item: QuarantineItem) =>
+    item.reingestedAt === null && item.rawSize <= keptBytes(item);
+  // Only what is still listed and selectable counts (the list refreshes underneath).
+  const chosen = latest.filter((item) => selected.has(item.id) && selectable(item));
+
+  const toggle = (id: number, on: boolean) =>
+    setSelected((prev) => {
+      const next = new Set(prev);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+
+  const reingest = async () => {
+    if (chosen.length === 0 || busy) return;
+    setBusy(true);
+    setFailure(null);
+    setOutcome(null);
+    const result = await apiFetch<ReingestResult>('/api/quarantine/reingest', {
+      method: 'POST',
+      body: JSON.stringify({ ids: chosen.map((item) => item.id) }),
+    });
+    setBusy(false);
+    if (!result.ok) {
+      setFailure(result.error);
+      return;
+    }
+    setOutcome(result.data);
+    setSelected(new Set());
+    await onReingested();
+  };
+
   return (
-    <li className="alert-item" data-testid={`quarantined-${item.id}`} data-reason={item.reason}>
+    <section className="card" aria-labelledby="latest-heading">
+      <div className="card-head">
+        <h2 id="latest-heading">Latest quarantined events</h2>
+        <span className="muted">newest first, up to 50</span>
+      </div>
+      {canReingest && latest.length > 0 ? (
+        <div className="reingest-bar">
+          <button
+            type="button"
+            className="button button-primary"
+            data-testid="reingest-button"
+            disabled={chosen.length === 0 || busy}
+            onClick={() => void reingest()}
+          >
+            {busy
+              ? 'Re-ingesting…'
+              : `Re-ingest selected${chosen.length > 0 ? ` (${chosen.length})` : ''}`}
+          </button>
+          <span className="hint">
+            After a fix: the stored payloads go through validation again as source{' '}
+            <code>reingest</code>. Events past the allowed lateness are still counted, and their
+            windows are re-scored. Truncated payloads cannot be re-ingested.
+          </span>
+        </div>
+      ) : null}
+      {failure ? (
+        <p className="form-error" role="alert" data-testid="reingest-error">
+          {failure}
+        </p>
+      ) : null}
+      {outcome ? <ReingestOutcome result={outcome} /> : null}
+      <div data-testid="quarantine-latest">
+        {latest.length === 0 ? (
+          <p className="empty">Nothing quarantined — every event so far was valid.</p>
+        ) : (
+          <ol className="alert-list">
+            {latest.map((item) => (
+              <QuarantineEntry
+                key={item.id}
+                item={item}
+                select={
+                  canReingest
+                    ? {
+                        checked: selected.has(item.id) && selectable(item),
+                        disabled: !selectable(item) || busy,
+                        onChange: (on) => toggle(item.id, on),
+                      }
+                    : null
+                }
+              />
+            ))}
+          </ol>
+        )}
+      </div>
+    </section>
+  );
+}
+
+function ReingestOutcome({ result }: { result: ReingestResult }) {
+  const reasons = Object.entries(result.quarantinedByReason)
+    .map(([reason, n]) => `${reasonLabel(reason).toLowerCase()}: ${n}`)
+    .join(', ');
+  return (
+    <div
+      className="notice reingest-result"
+      role="status"
+      data-testid="reingest-result"
+      data-reingested={result.reingested}
+      data-folded={result.folded}
+      data-quarantined={result.quarantined}
+      data-refused={result.refused.length}
+    >
+      <p>
+        Re-ingested {result.reingested} {result.reingested === 1 ? 'event' : 'events'}:{' '}
+        {result.folded} folded, {result.quarantined} quarantined again
+        {reasons ? ` (${reasons})` : ''}.
+        {result.alreadyReingested.length > 0
+          ? ` ${result.alreadyReingested.length} had already been re-ingested.`
+          : ''}
+        {result.missing.length > 0 ? ` ${result.missing.length} no longer exist.` : ''}
+      </p>
+      {result.refused.length > 0 ? (
+        <ul className="reingest-refused">
+          {result.refused.map((r) => (
+            <li key={r.id}>{r.message}</li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+function QuarantineEntry({
+  item,
+  select,
+}: {
+  item: QuarantineItem;
+  select: { checked: boolean; disabled: boolean; onChange: (on: boolean) => void } | null;
+}) {
+  const kept = keptBytes(item);
+  return (
+    <li
+      className="alert-item"
+      data-testid={`quarantined-${item.id}`}
+      data-reason={item.reason}
+      data-reingested={item.reingestedAt !== null ? 'true' : 'false'}
+    >
       <div className="alert-top">
-        <span className="badge status-warn">{REASON_LABEL[item.reason] ?? item.reason}</span>
+        {select ? (
+          <input
+            type="checkbox"
+            className="reingest-check"
+            aria-label={`Select #${item.id} for re-ingest`}
+            checked={select.checked}
+            disabled={select.disabled}
+            onChange={(e) => select.onChange(e.target.checked)}
+          />
+        ) : null}
+        <span className="badge status-warn">{reasonLabel(item.reason)}</span>
+        {item.reingestedAt !== null ? (
+          <span className="badge status-ok" title="Re-ingested by an admin">
+            re-ingested <TimeAgo ms={item.reingestedAt} />
+          </span>
+        ) : null}
         <span className="cell-value">{item.source}</span>
         <span className="muted">
-          <TimeAgo ms={item.receivedAt} /> · {formatBytes(item.rawSize)}
-          {item.rawSize > kept ? ` (first ${formatBytes(kept)} kept)` : ''}
+          #{item.id} · <TimeAgo ms={item.receivedAt} /> · {formatBytes(item.rawSize)}
+          {item.rawSize > kept
+            ? ` (first ${formatBytes(kept)} kept${select ? '; cannot be re-ingested' : ''})`
+            : ''}
         </span>
       </div>
       <p className="alert-sentence">{item.detail}</p>

@@ -81,6 +81,7 @@ export async function loadHealth(
       detail: r.detail,
       raw: r.raw,
       rawSize: r.rawSize,
+      reingestedAt: r.reingestedAt ? r.reingestedAt.getTime() : null,
     })),
   };
 }

@@ -1,0 +1,18 @@
+import { NextResponse } from 'next/server';
+import { NO_STORE } from '@/lib/server/api';
+import { handle } from '@/lib/server/errors';
+import { requireApiUser } from '@/lib/server/session';
+import { getSql } from '@/lib/server/sql';
+import { liveMetrics } from '@/lib/server/telemetry';
+
+export const dynamic = 'force-dynamic';
+
+/**
+ * The live figures of the Health page, for signed-in users: the same metrics as `/metrics`
+ * (this web process merged with fresh worker snapshots), summed up — throughput, flush
+ * latency, lags per partition, buffers, quarantine by reason, socket connections.
+ */
+export const GET = handle(async () => {
+  await requireApiUser('viewer');
+  return NextResponse.json(await liveMetrics(getSql()), { headers: NO_STORE });
+});

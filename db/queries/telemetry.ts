@@ -13,7 +13,7 @@ export async function upsertWorkerSnapshot(
 ): Promise<void> {
   await sql`
     insert into worker_metrics (worker, updated_at, metrics)
-    values (${worker}, now(), ${sql.json(metrics as unknown as Parameters<Sql['json']>[0])})
+    values (${worker}, now(), ${JSON.stringify(metrics)}::jsonb)
     on conflict (worker) do update set updated_at = now(), metrics = excluded.metrics`;
 }
 
@@ -22,19 +22,31 @@ export async function deleteWorkerSnapshot(sql: Sql, worker: string): Promise<vo
   await sql`delete from worker_metrics where worker = ${worker}`;
 }
 
+/**
+ * JSON travels as text: drizzle's postgres-js driver turns the pool's own json(b)
+ * (de)serialisers off, and this pool is shared with drizzle.
+ */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
 /** Snapshots written within `maxAgeMs`, judged by the database clock (the one that stamped them). */
 export async function freshWorkerSnapshots(
   sql: Sql,
   maxAgeMs = SNAPSHOT_MAX_AGE_MS,
 ): Promise<WorkerSnapshot[]> {
-  const rows = await sql<{ worker: string; updated_at: Date; metrics: unknown }[]>`
-    select worker, updated_at, metrics from worker_metrics
+  const rows = await sql<{ worker: string; updated_at: Date; metrics: string }[]>`
+    select worker, updated_at, metrics::text as metrics from worker_metrics
     where updated_at > now() - make_interval(secs => ${maxAgeMs / 1000})
     order by worker`;
   return rows.map((r) => ({
     worker: r.worker,
     updatedAt: new Date(r.updated_at).getTime(),
-    metrics: parseSnapshot(r.metrics),
+    metrics: parseSnapshot(parseJson(r.metrics)),
   }));
 }
 

@@ -21,6 +21,7 @@ import { naiveFold } from '@/lib/rollup';
 import { Simulator } from '@/lib/simulator/generator';
 import type { PulseEvent, RollupDelta } from '@/lib/types';
 import { createTestDatabase, type TestDatabase } from '@/db/test-db';
+import { ensureDefaultMetrics } from '@/db/queries/metrics';
 import { startMockCluster, type MockCluster } from './mock-cluster';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -632,6 +633,75 @@ describe('Kafka source: exactly-once effect on the rollups', () => {
       if (process.env.PULSE_TEST_DUMP_LOGS) console.error(failureContext(workers));
       for (const w of workers) await kill(w, 'SIGKILL');
       await proxy.stop();
+      await database.drop();
+    }
+  }, 90_000);
+});
+
+describe('Kafka source: event time', () => {
+  it('revises a scored window with events late within the allowed lateness; later ones are quarantined', async () => {
+    const database = await createTestDatabase();
+    await ensureDefaultMetrics(database.db);
+    const topic = 'pulse-lateness';
+    await cluster.createTopic(topic, 1);
+    const base = Math.floor((Date.now() - 12 * WINDOW_MS) / WINDOW_MS) * WINDOW_MS;
+    const W = base + 3 * WINDOW_MS;
+    const sim = new Simulator({ seed: SEED, ratePerSec: 50, injections: [] });
+    const events = sim.generate(base, base + 8 * WINDOW_MS);
+    const isHeld = (e: PulseEvent) => e.ts >= W && e.ts < W + WINDOW_MS && e.type === 'purchase';
+    const held = events.filter(isHeld);
+    // Ten minutes before the first window: past the allowed lateness whatever the watermark.
+    const tooLate = events
+      .slice(0, 3)
+      .map((e, i) => ({ ...e, id: `too-late-${i}`, ts: e.ts - 10 * WINDOW_MS }));
+    const send = (list: PulseEvent[]) =>
+      producer.send({
+        topic,
+        acks: -1,
+        messages: list.map((e) => ({ partition: 0, value: JSON.stringify(e) })),
+      });
+    const purchasesAt = async (windowStart: number) => {
+      const [row] = await database.sql<{ value: number | null }[]>`
+        select p.value from metric_points p join metrics m on m.id = p.metric_id
+        where m.key = 'purchases' and p.window_start = ${new Date(windowStart).toISOString()}::timestamptz`;
+      return row?.value ?? null;
+    };
+    const worker = startWorker(
+      { topic, messages: [], truth: [], perPartition: [], quarantined: 0 },
+      'workers-lateness',
+      database.url,
+      { PULSE_DETECTOR: 'on', PULSE_ALLOWED_LATENESS: '10m', PULSE_IDLE_TIMEOUT: '1h' },
+    );
+    try {
+      await send(events.filter((e) => !isHeld(e)));
+      let before: number | null = null;
+      await waitFor(
+        `window ${new Date(W).toISOString()} scored`,
+        async () => (before = await purchasesAt(W)) !== null,
+        30_000,
+      );
+      // Five windows behind the watermark: within the 10-minute lateness, so the window is
+      // revised and re-scored. Events older than that are quarantined as late.
+      await send([...held, ...tooLate]);
+      await waitFor(
+        'the revised window re-scored with the late purchases',
+        async () => (await purchasesAt(W)) === before! + held.length,
+        30_000,
+      );
+      const [late] = await database.sql<{ n: string }[]>`
+        select count(*) as n from quarantine where reason = 'late'`;
+      expect(Number(late!.n)).toBe(tooLate.length);
+      const [p] = await database.sql<{ received: string; folded: string; quarantined: string }[]>`
+        select received, folded, quarantined from source_partitions
+        where source = ${kafkaSourceName(topic)}`;
+      expect(Number(p!.received)).toBe(events.length + tooLate.length);
+      expect(Number(p!.folded) + Number(p!.quarantined)).toBe(Number(p!.received));
+      expect(await kill(worker, 'SIGTERM'), 'graceful exit').toBe(0);
+    } catch (error) {
+      console.error(`seed ${SEED}\n${failureContext([worker])}`);
+      throw error;
+    } finally {
+      await kill(worker, 'SIGKILL');
       await database.drop();
     }
   }, 90_000);

@@ -366,7 +366,7 @@ export class KafkaSource {
     this.stats.events += folded;
     state.highWatermark = Number(batch.highWatermark);
     resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
-    if (this.applyPause(consumer)) this.wake?.();
+    if (this.applyPause(consumer) || this.flushDue()) this.wake?.();
     await heartbeat();
   }
 
@@ -436,9 +436,13 @@ export class KafkaSource {
 
   private async runFlushLoop(): Promise<void> {
     while (!this.closed) {
-      await this.sleep(
-        this.pgFailures > 0 ? backoffMs(this.pgFailures) : this.options.flushIntervalMs,
-      );
+      // A backlog of a quarter of the pause threshold flushes at once instead of waiting for
+      // the interval, so fast consumption keeps going instead of hitting the pause.
+      if (this.pgFailures > 0 || !this.flushDue()) {
+        await this.sleep(
+          this.pgFailures > 0 ? backoffMs(this.pgFailures) : this.options.flushIntervalMs,
+        );
+      }
       if (this.closed) break;
       await this.serial(() => this.flushOnce());
     }
@@ -585,6 +589,11 @@ export class KafkaSource {
   }
 
   // ── backpressure ────────────────────────────────────────────────────────────────────────
+
+  /** True when enough waits to flush before the interval is up. */
+  private flushDue(): boolean {
+    return this.pending().events > this.maxPendingEvents / 4;
+  }
 
   private pending(): { events: number; quarantined: number } {
     let events = 0;

@@ -9,13 +9,13 @@ describe('parseReplayArgs', () => {
       help: false,
       file: 'data/events.jsonl',
       format: 'jsonl',
-      sourceName: 'events',
+      sourceName: 'events.jsonl',
       speed: 1,
       maxGapMs: 3_600_000,
       wait: true,
       waitTimeoutMs: 300_000,
     });
-    expect(parse('/tmp/Day 1.CSV')).toMatchObject({ format: 'csv', sourceName: 'Day_1' });
+    expect(parse('/tmp/Day 1.CSV')).toMatchObject({ format: 'csv', sourceName: 'Day_1.CSV' });
     expect(parse('events.ndjson').format).toBe('jsonl');
   });
 
@@ -79,9 +79,9 @@ describe('parseReplayArgs', () => {
 });
 
 describe('defaultSourceName', () => {
-  it('is the base name without extension, reduced to safe characters', () => {
-    expect(defaultSourceName('/data/events.2025-06-01.jsonl')).toBe('events.2025-06-01');
-    expect(defaultSourceName('./my events (copy).csv')).toBe('my_events_copy_');
+  it('is the base name, reduced to safe characters', () => {
+    expect(defaultSourceName('/data/events.2025-06-01.jsonl')).toBe('events.2025-06-01.jsonl');
+    expect(defaultSourceName('./my events (copy).csv')).toBe('my_events_copy_.csv');
     expect(defaultSourceName('.hidden')).toBe('hidden');
     expect(defaultSourceName('///')).toBe('file');
   });

@@ -21,7 +21,7 @@ Pacing (results never depend on it):
 
 Options:
   --format F        jsonl or csv (default: from the extension; .csv is csv, anything else jsonl)
-  --source NAME     the source is replay:NAME (default: the file's base name without extension);
+  --source NAME     the source is replay:NAME (default: the file's base name, e.g. events.csv);
                     a different NAME replays the file again as a new source
   --max-gap D       largest jump forward of the replay clock (default 1h): an event more than
                     D + 5m after every event before it is quarantined as "future"
@@ -77,9 +77,9 @@ const DEFAULT_WAIT_TIMEOUT_MS = 300_000;
 const MAX_GAP_LIMIT_MS = 86_400_000;
 const MAX_SPEED = 1e9;
 
-/** The source name a file replays as by default: its base name without the extension. */
+/** The source name a file replays as by default: its base name (extension included). */
 export function defaultSourceName(file: string): string {
-  const base = basename(file, extname(file));
+  const base = basename(file);
   const cleaned = base.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+/, '');
   return cleaned.slice(0, 100) || 'file';
 }

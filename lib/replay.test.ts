@@ -9,6 +9,7 @@ import {
   CsvRecordReader,
   eventsToCsv,
   jsonLineTime,
+  LineSplitter,
   Pacer,
   parseCsvHeader,
   RunTotals,
@@ -213,6 +214,43 @@ describe('CSV round trip', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('LineSplitter', () => {
+  const split = (chunks: string[]) => {
+    const splitter = new LineSplitter();
+    return [...chunks.flatMap((c) => splitter.push(c)), ...splitter.end()];
+  };
+
+  it('splits on \\n and \\r\\n, keeps blank lines, counts a last line without newline', () => {
+    expect(split(['a\r\nb\n\nc'])).toEqual(['a', 'b', '', 'c']);
+    expect(split(['a\n', '\n'])).toEqual(['a', '']);
+    expect(split(['a\r', '\nb\r'])).toEqual(['a', 'b']);
+    expect(split([''])).toEqual([]);
+  });
+
+  it('property: any chunking gives the lines of the whole text', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('a', 'b', '\n', '\r\n', '{}', ' ')),
+        fc.array(fc.integer({ min: 0, max: 5 })),
+        (parts, cuts) => {
+          const text = parts.join('');
+          const chunks: string[] = [];
+          let at = 0;
+          for (const cut of cuts) {
+            chunks.push(text.slice(at, at + cut));
+            at += cut;
+          }
+          chunks.push(text.slice(at));
+          expect(split(chunks)).toEqual(split([text]));
+          const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
+          if (lines.at(-1) === '') lines.pop();
+          expect(split([text])).toEqual(lines);
+        },
+      ),
     );
   });
 });

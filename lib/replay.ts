@@ -183,6 +183,30 @@ export type ReplayRecord =
   | { kind: 'line'; line: string; ts: number | null }
   | { kind: 'malformed'; raw: string; reason: QuarantineReason; detail: string };
 
+/**
+ * Splits JSONL text fed in chunks (already decoded) into lines: on \n, with a \r before it
+ * dropped; a last line without a newline counts, an empty remainder at the end does not.
+ */
+export class LineSplitter {
+  private rest = '';
+
+  push(chunk: string): string[] {
+    const lines = (this.rest + chunk).split('\n');
+    this.rest = lines.pop() ?? '';
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (line.endsWith('\r')) lines[i] = line.slice(0, -1);
+    }
+    return lines;
+  }
+
+  end(): string[] {
+    const rest = this.rest.endsWith('\r') ? this.rest.slice(0, -1) : this.rest;
+    this.rest = '';
+    return rest === '' ? [] : [rest];
+  }
+}
+
 const TRAILING_NEWLINE = /[\r\n]+$/;
 const LEADING_NEWLINE = /^[\r\n]+/;
 

@@ -3,6 +3,7 @@
  * PostgreSQL notices from the workers, reads what changed and emits it to socket.io rooms.
  */
 import { createServer, type IncomingMessage } from 'node:http';
+import { hostname } from 'node:os';
 import next from 'next';
 import { Server, type Socket } from 'socket.io';
 import { config, ConfigError } from '@/lib/config';
@@ -16,6 +17,7 @@ import { CHANNEL, parseNotice, type PulseNotice } from '@/db/queries/notify';
 import { anomalySummary, toBoardPoint } from '@/db/queries/views';
 import { registerDb } from '@/lib/server/context';
 import { SESSION_COOKIE } from '@/lib/server/cookie';
+import { startHttpIngest } from '@/lib/server/ingest';
 import { isMetricsRequest, serveMetrics, webTelemetry } from '@/lib/server/telemetry';
 
 type PulseSocket = Socket<
@@ -72,6 +74,21 @@ async function main(): Promise<void> {
   const handle = createDb(cfg.databaseUrl, { max: 10, appName: 'pulse-web' });
   registerDb(handle);
   const telemetry = webTelemetry();
+  // POST /api/ingest is served here, before Next, not as a route handler: it limits the raw
+  // body while it streams, and its group commit needs one flusher per process that owns source
+  // http/0 (claimed now, written on shutdown). One web instance serves HTTP ingest: a second
+  // one fences this one, which then answers 503 and logs it (lib/server/ingest.ts).
+  const ingest = await startHttpIngest(
+    { sql: handle.sql, db: handle.db, log: log.child({ component: 'ingest' }) },
+    {
+      owner: `web:${hostname()}:${process.pid}`,
+      windowMs: cfg.windowMs,
+      outOfOrderMs: cfg.outOfOrderMs,
+      allowedLatenessMs: cfg.allowedLatenessMs,
+      maxValuesPerDim: cfg.maxValuesPerDim,
+      ...cfg.ingest,
+    },
+  );
 
   const dev = cfg.nodeEnv === 'development';
   const app = next({ dev, hostname: cfg.host, port: cfg.port, dir: process.cwd() });
@@ -81,6 +98,10 @@ async function main(): Promise<void> {
   const server = createServer((req, res) => {
     if (req.url === '/api/health') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      return;
+    }
+    if (req.url === '/api/ingest' || req.url?.startsWith('/api/ingest?')) {
+      void ingest.handle(req, res);
       return;
     }
     // Prometheus: this process merged with the workers' snapshots (see lib/server/telemetry.ts).
@@ -143,6 +164,7 @@ async function main(): Promise<void> {
     const timeout = new Promise((resolve) => setTimeout(resolve, 5000));
     await Promise.race([
       (async () => {
+        await ingest.stop(3000);
         await listener.unlisten().catch(() => undefined);
         await new Promise((resolve) => io.close(() => resolve(undefined)));
         await handle.close();

@@ -21,6 +21,11 @@ export function AppHeader({ user, children }: { user: HeaderUser; children?: Rea
           <Link href="/health" className="link">
             Health
           </Link>
+          {user.role === 'admin' ? (
+            <Link href="/admin/api-keys" className="link">
+              API keys
+            </Link>
+          ) : null}
         </nav>
         <div className="app-header-status">{children}</div>
         <div className="app-header-user">

@@ -309,7 +309,7 @@ export class HttpIngest {
     const body = await this.readBody(req, res);
     if (body === null) return;
     const split = splitBody(body);
-    const log = { key: identity.prefix, bytes: utf8ByteLength(body) };
+    const log = { keyId: identity.id, bytes: utf8ByteLength(body) };
 
     if (split.kind === 'empty') {
       return send(res, 400, {

@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   // http/0 (claimed now, written on shutdown). One web instance serves HTTP ingest: a second
   // one fences this one, which then answers 503 and logs it (lib/server/ingest.ts).
   const ingest = await startHttpIngest(
-    { sql: handle.sql, db: handle.db, log: log.child({ component: 'ingest' }) },
+    { sql: handle.sql, db: handle.db, log: log.child({ component: 'ingest' }), telemetry },
     {
       owner: `web:${hostname()}:${process.pid}`,
       windowMs: cfg.windowMs,

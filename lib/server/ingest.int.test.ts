@@ -15,6 +15,7 @@ import { claimPartitions, partitionStats, readRollups } from '@/db/queries/strea
 import { freePort } from '@/db/embedded';
 import { createTestDatabase, type TestDatabase } from '@/db/test-db';
 import { createLogger } from '@/lib/log';
+import { createTelemetry, type Telemetry } from '@/lib/telemetry';
 import { TOTAL } from '@/lib/types';
 import { windowStart } from '@/lib/windows';
 import { HTTP_SOURCE, startHttpIngest, type HttpIngest, type IngestOptions } from './ingest';
@@ -32,6 +33,7 @@ const OPTIONS: Omit<IngestOptions, 'owner'> = {
 
 interface Running {
   ingest: HttpIngest;
+  telemetry: Telemetry;
   url: string;
   close(): Promise<void>;
 }
@@ -41,8 +43,9 @@ async function run(
   clients: { sql: DbHandle['sql']; db: DbHandle['db'] },
   options: Partial<IngestOptions> = {},
 ): Promise<Running> {
+  const telemetry = createTelemetry();
   const ingest = await startHttpIngest(
-    { ...clients, log },
+    { ...clients, log, telemetry },
     { owner: 'test', ...OPTIONS, ...options },
   );
   const server: Server = createHttpServer((req, res) => {
@@ -53,6 +56,7 @@ async function run(
   const { port } = server.address() as AddressInfo;
   return {
     ingest,
+    telemetry,
     url: `http://127.0.0.1:${port}/api/ingest`,
     async close() {
       await ingest.stop(1000);
@@ -409,6 +413,14 @@ describe('POST /api/ingest', () => {
     expect(after.received).toBe(after.folded + after.quarantined);
     expect((await quarantineRows(t.sql)).length - quarantinedBefore).toBe(quarantined);
     expect(svc.ingest.stats()).toMatchObject({ pendingEvents: 0, backlogged: false });
+  });
+
+  it('counts requests by status, and events by outcome, for /metrics', async () => {
+    const text = await svc.telemetry.registry.metrics();
+    expect(text).toMatch(/pulse_http_ingest_requests_total\{status="200"\} [1-9]/);
+    expect(text).toMatch(/pulse_http_ingest_requests_total\{status="401"\} [1-9]/);
+    expect(text).toMatch(/pulse_http_ingest_requests_total\{status="413"\} [1-9]/);
+    expect(text).toMatch(/pulse_events_total\{source="http",outcome="folded"\} [1-9]/);
   });
 
   it('stops, answering 503, once another process claims the http source', async () => {

@@ -33,6 +33,7 @@ import {
 } from '@/lib/ingest-body';
 import { utf8ByteLength } from '@/lib/events';
 import type { Logger } from '@/lib/log';
+import type { Telemetry } from '@/lib/telemetry';
 import { Pipeline, type Drained, type PipelineOptions } from '@/lib/pipeline';
 import type { QuarantineReason, QuarantinedEvent } from '@/lib/types';
 import { Flusher, type FlushResult } from '@/workers/flusher';
@@ -54,6 +55,8 @@ export interface IngestClients {
   /** drizzle over a pool: API key lookups. */
   db: Db;
   log: Logger;
+  /** Metrics: flushes, events by outcome, buffer depth, requests by status. */
+  telemetry?: Telemetry;
 }
 
 export interface IngestOptions {
@@ -188,8 +191,19 @@ export async function startHttpIngest(
       nextOffset: claim.nextOffset,
     },
     clients.log,
+    clients.telemetry,
   );
-  return new HttpIngest(clients, options, pipeline, flusher);
+  const ingest = new HttpIngest(clients, options, pipeline, flusher);
+  clients.telemetry?.addSource(() => ({
+    source: HTTP_SOURCE,
+    buffer: {
+      events: ingest.stats().pendingEvents,
+      cells: pipeline.pending().cells,
+      heldFlushes: flusher.backlogged ? 1 : 0,
+    },
+    partitions: [{ partition: PARTITION, consumerLag: null, watermark: flusher.watermark }],
+  }));
+  return ingest;
 }
 
 export class HttpIngest {
@@ -228,6 +242,8 @@ export class HttpIngest {
 
   /** Serves one request to /api/ingest. Never throws. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const telemetry = this.clients.telemetry;
+    if (telemetry) res.once('finish', () => telemetry.httpIngestRequest(res.statusCode));
     try {
       await this.serve(req, res);
     } catch (error) {

@@ -333,10 +333,14 @@ describe('POST /api/ingest', () => {
     expect(await countOf(t.db, 'purchase')).toBe(7);
   });
 
-  it('answers 405 to other methods', async () => {
+  it('answers 405 to other methods, 415 to compressed bodies', async () => {
     const response = await fetch(svc.url, { headers: { authorization: `Bearer ${key}` } });
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe('POST');
+    const gzip = await post(svc.url, ndjson(event('purchase')), key, {
+      'content-encoding': 'gzip',
+    });
+    expect(gzip.status).toBe(415);
   });
 
   it('commits concurrent requests in groups, each answered with its own counts', async () => {

@@ -299,6 +299,10 @@ export class HttpIngest {
     }
     const length = checkContentLength(req.headers['content-length'], this.options.maxBodyBytes);
     if (!length.ok) return send(res, length.status, { error: length.message }, CLOSE);
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      return send(res, 415, { error: 'Send the body uncompressed (no Content-Encoding).' }, CLOSE);
+    }
     const early = this.admit(0);
     if (!early.ok) return refuse(res, early, true);
 

@@ -98,9 +98,10 @@ const MAX_DETAIL_CHARS = 300;
  */
 export function splitBody(text: string): SplitBody {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const start = firstNonBlank(body);
-  if (start === -1) return { kind: 'empty' };
-  if (body[start] === '[') return splitJsonArray(body);
+  // Blank means what String#trim strips, as in the pipeline, which skips blank lines.
+  const trimmed = body.trimStart();
+  if (trimmed === '') return { kind: 'empty' };
+  if (trimmed[0] === '[') return splitJsonArray(body);
   const records: string[] = [];
   let from = 0;
   while (from <= body.length) {
@@ -108,7 +109,7 @@ export function splitBody(text: string): SplitBody {
     if (end === -1) end = body.length;
     const line =
       body.charCodeAt(end - 1) === 0x0d ? body.slice(from, end - 1) : body.slice(from, end);
-    if (firstNonBlank(line) !== -1) records.push(line);
+    if (line.trim() !== '') records.push(line);
     from = end + 1;
   }
   return { kind: 'records', format: 'ndjson', records };
@@ -133,14 +134,6 @@ function splitJsonArray(body: string): SplitBody {
     }
   }
   return { kind: 'records', format: 'json-array', records };
-}
-
-function firstNonBlank(text: string): number {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return i;
-  }
-  return -1;
 }
 
 function clip(text: string): string {

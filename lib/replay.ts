@@ -325,16 +325,18 @@ export function validationNow(seed: number | null, newest: number | null, maxGap
 
 /**
  * When each record is due, in wall-clock ms after the replay started: the replay clock's
- * advance divided by the speed. The clock follows the records' event times forward, at most
- * `maxGapMs` per record (an outlier cannot stall the replay) and never back (out-of-order
- * events are due at once). Infinity speed (--fast): everything is due at 0. Monotone.
+ * advance divided by the speed. The clock follows the records' event times forward, like the
+ * validation clock: up to `reachMs` (the largest gap plus the 5 minutes validation allows)
+ * beyond where it is; a record further ahead will be quarantined as `future` and does not move
+ * it, so an outlier cannot stall the replay. Out-of-order records are due at once. Infinity
+ * speed (--fast): everything is due at 0. Monotone.
  */
 export class Pacer {
   private start: number | null;
   private clock: number | null;
 
   constructor(
-    private readonly options: { speed: number; maxGapMs: number; startTime: number | null },
+    private readonly options: { speed: number; reachMs: number; startTime: number | null },
   ) {
     this.start = options.startTime;
     this.clock = options.startTime;
@@ -343,7 +345,7 @@ export class Pacer {
   due(ts: number | null): number {
     if (ts !== null && Number.isFinite(ts)) {
       if (this.clock === null) this.start = this.clock = ts;
-      else this.clock = Math.max(this.clock, Math.min(ts, this.clock + this.options.maxGapMs));
+      else if (ts > this.clock && ts <= this.clock + this.options.reachMs) this.clock = ts;
     }
     if (this.clock === null || this.start === null || !Number.isFinite(this.options.speed)) {
       return 0;

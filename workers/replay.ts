@@ -20,6 +20,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { config, type Config } from '@/lib/config';
+import { EVENT_LIMITS } from '@/lib/events';
 import { createLogger, type Logger } from '@/lib/log';
 import { Pipeline, type Drained, type PipelineOptions } from '@/lib/pipeline';
 import {
@@ -245,7 +246,7 @@ export async function replayFile(args: ReplayArgs, deps: ReplayDeps): Promise<Re
   const clockStart = validationNow(seed, pipeline.newestEventTime(), 0);
   const pacer = new Pacer({
     speed: args.speed,
-    maxGapMs: args.maxGapMs,
+    reachMs: args.maxGapMs + EVENT_LIMITS.maxFutureMs,
     startTime: Number.isNaN(clockStart) ? null : clockStart,
   });
 

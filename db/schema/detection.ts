@@ -22,8 +22,19 @@ export const metrics = pgTable('metrics', {
   eventType: text('event_type').notNull(),
   measure: text('measure'),
   denominatorEventType: text('denominator_event_type'),
+  /** Count metrics: further event types counted with `eventType`. */
+  extraEventTypes: text('extra_event_types').array().notNull().default([]),
+  /** Only events whose dimensions match: { dim: [allowed values] } (AND across dims). */
+  filters: jsonb('filters').$type<Record<string, string[]>>().notNull().default({}),
+  /** The metric's window is this many base windows (PULSE_WINDOW) long. */
+  windowMultiple: integer('window_multiple').notNull().default(1),
   unit: text('unit').notNull().default(''),
   enabled: boolean('enabled').notNull().default(true),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  definitionUpdatedAt: timestamp('definition_updated_at', { withTimezone: true, mode: 'date' }),
+  definitionUpdatedBy: integer('definition_updated_by').references(() => users.id, {
+    onDelete: 'set null',
+  }),
   // Alert rule, applied by the detector from the next window on.
   warnZ: doublePrecision('warn_z').notNull().default(3),
   criticalZ: doublePrecision('critical_z').notNull().default(5),
@@ -32,8 +43,23 @@ export const metrics = pgTable('metrics', {
     .default('both'),
   minVolume: integer('min_volume').notNull().default(20),
   baselineWindows: integer('baseline_windows').notNull().default(20),
+  /** rolling: mean and σ; robust: median and MAD × 1.4826; seasonal: same slot a season ago. */
+  baseline: text('baseline', { enum: ['rolling', 'robust', 'seasonal'] })
+    .notNull()
+    .default('rolling'),
+  season: text('season', { enum: ['day', 'week'] })
+    .notNull()
+    .default('day'),
+  /** Floor on σ in the metric's unit (besides the window's own sampling noise). */
+  sigmaFloor: doublePrecision('sigma_floor').notNull().default(0),
+  /** Anomalous windows in a row before an anomaly opens. */
+  consecutiveWindows: integer('consecutive_windows').notNull().default(1),
+  /** Normal windows in a row after which an open anomaly resolves itself. */
+  resolveAfter: integer('resolve_after').notNull().default(2),
   ruleUpdatedAt: timestamp('rule_updated_at', { withTimezone: true, mode: 'date' }),
   ruleUpdatedBy: integer('rule_updated_by').references(() => users.id, { onDelete: 'set null' }),
+  /** Set when a change asks for stored history to be re-scored from this window on. */
+  rescoreFrom: timestamp('rescore_from', { withTimezone: true, mode: 'date' }),
 });
 
 /** One scored window of one metric: what the board's sparklines and charts draw. */
@@ -84,6 +110,18 @@ export const anomalies = pgTable(
     z: doublePrecision('z').notNull(),
     explanation: jsonb('explanation').$type<Explanation>().notNull(),
     sentence: text('sentence').notNull(),
+    /** Normal windows in a row since its last anomalous one (it resolves at the rule's K). */
+    normalWindows: integer('normal_windows').notNull().default(0),
+    // What people did with it (each change is also in anomaly_events).
+    acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true, mode: 'date' }),
+    acknowledgedBy: integer('acknowledged_by').references(() => users.id, { onDelete: 'set null' }),
+    snoozedUntil: timestamp('snoozed_until', { withTimezone: true, mode: 'date' }),
+    /** Set when a person resolved it (the detector's own resolution leaves it null). */
+    resolvedBy: integer('resolved_by').references(() => users.id, { onDelete: 'set null' }),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true, mode: 'date' }),
+    verdict: text('verdict', { enum: ['true_positive', 'false_positive'] }),
+    verdictBy: integer('verdict_by').references(() => users.id, { onDelete: 'set null' }),
+    verdictAt: timestamp('verdict_at', { withTimezone: true, mode: 'date' }),
     /** Times late events re-scored one of its windows and changed it; 0 if never revised. */
     revisions: integer('revisions').notNull().default(0),
     revisedAt: timestamp('revised_at', { withTimezone: true, mode: 'date' }),
@@ -107,3 +145,31 @@ export const injections = pgTable('injections', {
   endsAt: timestamp('ends_at', { withTimezone: true, mode: 'date' }).notNull(),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
+
+/** Audit trail of what people did with anomalies: who, when, what. */
+export const anomalyEvents = pgTable(
+  'anomaly_events',
+  {
+    id: serial('id').primaryKey(),
+    anomalyId: integer('anomaly_id')
+      .notNull()
+      .references(() => anomalies.id, { onDelete: 'cascade' }),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    userId: integer('user_id').references(() => users.id, { onDelete: 'set null' }),
+    action: text('action', {
+      enum: [
+        'acknowledge',
+        'unacknowledge',
+        'resolve',
+        'reopen',
+        'snooze',
+        'unsnooze',
+        'mark_true_positive',
+        'mark_false_positive',
+        'clear_verdict',
+      ],
+    }).notNull(),
+    detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [index('anomaly_events_anomaly_idx').on(t.anomalyId, t.at)],
+);

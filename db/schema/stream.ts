@@ -37,6 +37,27 @@ export const rollups = pgTable(
 );
 
 /**
+ * The cube: additive rollups per (window, event type, leaf, measure), where a leaf is one full
+ * combination of an event's dimension values, as canonical JSON with sorted keys
+ * ({"device":"ios","region":"eu-west"}). Multi-dimensional root cause and filtered metrics
+ * aggregate it; values beyond the cardinality limit are '(other)' here too. measure = '' is the
+ * count row.
+ */
+export const leafRollups = pgTable(
+  'leaf_rollups',
+  {
+    windowStart: timestamp('window_start', { withTimezone: true, mode: 'date' }).notNull(),
+    eventType: text('event_type').notNull(),
+    leaf: text('leaf').notNull(),
+    measure: text('measure').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+    sum: doublePrecision('sum').notNull(),
+    sumsq: doublePrecision('sumsq').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.windowStart, t.eventType, t.leaf, t.measure] })],
+);
+
+/**
  * Progress of each source partition: event-time watermark and accounting counters
  * (received = folded + quarantined), written in the same transaction as the rollups.
  * For Kafka, `next_offset` is the partition's real next offset and PostgreSQL is the source of

@@ -142,7 +142,15 @@ export function metricValue(metric: MetricDefinition, obs: MetricObservation): n
 
 /** The metrics a fresh installation starts with, matching the simulator's events. */
 export function defaultMetrics(): Omit<MetricDefinition, 'id'>[] {
-  const base = { measure: null, denominatorEventType: null, unit: '', enabled: true };
+  const base = {
+    measure: null,
+    denominatorEventType: null,
+    extraEventTypes: [],
+    filters: {},
+    windowMultiple: 1,
+    unit: '',
+    enabled: true,
+  };
   return [
     { ...base, key: 'purchases', name: 'Purchases', kind: 'count', eventType: 'purchase' },
     {

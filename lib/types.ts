@@ -59,6 +59,39 @@ export interface RollupDelta {
   max: number;
 }
 
+/**
+ * One additive cell of the leaf cube: (window, event type, leaf, measure), where the leaf is
+ * the full combination of an event's dimension values as canonical JSON with sorted keys
+ * (`{"device":"ios","region":"eu-west"}`; `{}` for an event without dimensions). Values beyond
+ * the cardinality limit are '(other)', as in the marginal rollups. measure = '' is the count
+ * row; otherwise `count` is the number of events that carried the measure.
+ */
+export interface LeafDelta {
+  windowStart: number;
+  eventType: string;
+  leaf: string;
+  measure: string;
+  count: number;
+  sum: number;
+  sumsq: number;
+}
+
+/**
+ * One additive cell of the leaf cube: (window, event type, leaf, measure), where `leaf` is the
+ * full combination of an event's dimension values as canonical JSON with sorted keys
+ * ('{"device":"ios","region":"eu-west"}'; '{}' for an event without dimensions). measure = ''
+ * is the count row. No min/max: they cannot be filtered or re-projected additively.
+ */
+export interface LeafDelta {
+  windowStart: number;
+  eventType: string;
+  leaf: string;
+  measure: string;
+  count: number;
+  sum: number;
+  sumsq: number;
+}
+
 export type MetricKind = 'count' | 'sum' | 'avg' | 'ratio';
 export type Direction = 'up' | 'down' | 'both';
 export type Severity = 'warn' | 'critical';
@@ -66,10 +99,12 @@ export type PointStatus = 'ok' | 'warn' | 'critical' | 'learning' | 'low_volume'
 
 /**
  * A metric is defined over rollups.
- * - count: number of events of `eventType`.
+ * - count: number of events of `eventType` (and of `extraEventTypes`).
  * - sum:   sum of `measure` over events of `eventType`.
  * - avg:   sum of `measure` / number of events of `eventType` carrying it.
  * - ratio: count of `eventType` / count of `denominatorEventType`.
+ * Filters keep only events whose dimensions match (numerator and denominator alike); a
+ * filtered metric is evaluated from the leaf cube (lib/metrics `cellsFromLeaves`).
  */
 export interface MetricDefinition {
   id: number;
@@ -77,8 +112,14 @@ export interface MetricDefinition {
   name: string;
   kind: MetricKind;
   eventType: string;
+  /** Count metrics only: further event types counted together with `eventType`. */
+  extraEventTypes: string[];
   measure: string | null;
   denominatorEventType: string | null;
+  /** { dim: [allowed values] }: a value in the list for every dim (AND across dims). */
+  filters: Record<string, string[]>;
+  /** The metric's window is this many base windows long (1..60), aligned to the epoch. */
+  windowMultiple: number;
   /** Display unit, e.g. '', '%', 'ms', '$'. */
   unit: string;
   enabled: boolean;

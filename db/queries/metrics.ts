@@ -9,7 +9,21 @@ export type MetricRow = typeof metrics.$inferSelect;
 
 export function toDefinition(row: MetricRow): MetricDefinition {
   const { id, key, name, kind, eventType, measure, denominatorEventType, unit, enabled } = row;
-  return { id, key, name, kind, eventType, measure, denominatorEventType, unit, enabled };
+  const { extraEventTypes, filters, windowMultiple } = row;
+  return {
+    id,
+    key,
+    name,
+    kind,
+    eventType,
+    extraEventTypes,
+    measure,
+    denominatorEventType,
+    filters,
+    windowMultiple,
+    unit,
+    enabled,
+  };
 }
 
 export function toRule(row: MetricRow): AlertRule {

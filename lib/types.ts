@@ -60,23 +60,6 @@ export interface RollupDelta {
 }
 
 /**
- * One additive cell of the leaf cube: (window, event type, leaf, measure), where the leaf is
- * the full combination of an event's dimension values as canonical JSON with sorted keys
- * (`{"device":"ios","region":"eu-west"}`; `{}` for an event without dimensions). Values beyond
- * the cardinality limit are '(other)', as in the marginal rollups. measure = '' is the count
- * row; otherwise `count` is the number of events that carried the measure.
- */
-export interface LeafDelta {
-  windowStart: number;
-  eventType: string;
-  leaf: string;
-  measure: string;
-  count: number;
-  sum: number;
-  sumsq: number;
-}
-
-/**
  * One additive cell of the leaf cube: (window, event type, leaf, measure), where `leaf` is the
  * full combination of an event's dimension values as canonical JSON with sorted keys
  * ('{"device":"ios","region":"eu-west"}'; '{}' for an event without dimensions). measure = ''
@@ -125,6 +108,18 @@ export interface MetricDefinition {
   enabled: boolean;
 }
 
+/**
+ * How the expected value is learned:
+ * - rolling: mean and σ of the earlier windows;
+ * - robust: median and MAD × 1.4826 of the earlier windows (one outlier barely moves them);
+ * - seasonal: mean and σ of the same slot on earlier days or weeks, falling back to rolling
+ *   (and saying so) while that history is short.
+ */
+export const BASELINE_KINDS = ['rolling', 'robust', 'seasonal'] as const;
+export type BaselineKind = (typeof BASELINE_KINDS)[number];
+export const SEASONS = ['day', 'week'] as const;
+export type Season = (typeof SEASONS)[number];
+
 export interface AlertRule {
   warnZ: number;
   criticalZ: number;
@@ -133,6 +128,15 @@ export interface AlertRule {
   minVolume: number;
   /** Number of earlier windows the baseline uses. */
   baselineWindows: number;
+  baseline: BaselineKind;
+  /** Period of the seasonal baseline (used when baseline = 'seasonal'). */
+  season: Season;
+  /** Floor on σ in the metric's unit, on top of the window's own sampling noise. 0: none. */
+  sigmaFloor: number;
+  /** Anomalous windows in a row before an anomaly opens (1: the first one opens it). */
+  consecutiveWindows: number;
+  /** Normal windows in a row after which an open anomaly resolves itself. */
+  resolveAfter: number;
 }
 
 export const DEFAULT_RULE: AlertRule = {
@@ -141,6 +145,11 @@ export const DEFAULT_RULE: AlertRule = {
   direction: 'both',
   minVolume: 20,
   baselineWindows: 20,
+  baseline: 'rolling',
+  season: 'day',
+  sigmaFloor: 0,
+  consecutiveWindows: 1,
+  resolveAfter: 2,
 };
 
 /**
@@ -162,6 +171,11 @@ export interface Score {
   status: PointStatus;
   severity: Severity | null;
   direction: 'up' | 'down' | null;
+  /**
+   * The baseline the expected value came from, in words: 'rolling', 'robust', 'seasonal', or
+   * a stated fallback such as 'rolling (not enough seasonal history: 2 of 3 days)'.
+   */
+  baselineUsed: string;
 }
 
 /** One dimension value's part in a deviation. */

@@ -48,6 +48,10 @@ const anomaly = {
   sentence: `region=${EVIL} accounts for 90% of the drop`,
   updatedAt: now,
   revisions: 0,
+  acknowledged: null,
+  snoozedUntil: null,
+  verdict: null,
+  resolvedBy: null,
 };
 
 function expectNoMarkupFromData(html: string) {

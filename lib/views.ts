@@ -2,6 +2,7 @@
  * View models shared by the REST API, the socket.io events and the React components. Plain
  * JSON (times as epoch ms) so they cross the wire unchanged.
  */
+import type { LifecycleAction, Verdict } from './lifecycle-actions';
 import type { AlertRule, Explanation, MetricKind, PointStatus } from './types';
 
 export interface BoardPoint {
@@ -46,6 +47,33 @@ export interface AnomalySummary {
   updatedAt: number;
   /** Times late events re-scored its windows and changed it (0: never). */
   revisions: number;
+  /** Who acknowledged it and when; null when nobody has (or it was unacknowledged). */
+  acknowledged: PersonStamp | null;
+  /** Until when (epoch ms) it is snoozed; may lie in the past (then it no longer applies). */
+  snoozedUntil: number | null;
+  /** A person's verdict on it, if any. */
+  verdict: (PersonStamp & { value: Verdict }) | null;
+  /** Set when a person resolved it; null when it is open or the detector resolved it. */
+  resolvedBy: PersonStamp | null;
+}
+
+/** Who did something and when. `by` is null when the user was deleted since. */
+export interface PersonStamp {
+  by: string | null;
+  at: number;
+}
+
+/** One entry of an anomaly's audit trail: what a person did with it. */
+export interface AnomalyEventView {
+  id: number;
+  action: LifecycleAction;
+  at: number;
+  /** Username; null when the user was deleted since. */
+  by: string | null;
+  /** The note given with the action (user text: render as text only). */
+  note: string | null;
+  /** Snooze: until when (epoch ms). */
+  until: number | null;
 }
 
 /** An incident the simulator injected (ground truth), to compare detection with. */

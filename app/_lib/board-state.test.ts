@@ -59,6 +59,10 @@ const anomaly = (
   sentence: 's',
   updatedAt,
   revisions: 0,
+  acknowledged: null,
+  snoozedUntil: null,
+  verdict: null,
+  resolvedBy: null,
 });
 
 const board = (over: Partial<Board> = {}): Board => ({

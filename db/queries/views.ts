@@ -1,8 +1,9 @@
 /** Reads shaped for the dashboard (see lib/views.ts). */
 import { desc, eq, gt } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { AnomalyDetail, AnomalySummary, Board, BoardMetric, BoardPoint } from '@/lib/views';
 import type { Db } from '../client';
-import { anomalies, metrics } from '../schema';
+import { anomalies, metrics, users } from '../schema';
 import {
   listInjections,
   pointsBetween,
@@ -25,7 +26,15 @@ export function toBoardPoint(row: PointRow): BoardPoint {
   };
 }
 
-export function toSummary(row: AnomalyRow, metric: MetricRow): AnomalySummary {
+/** Usernames of the people who acted on an anomaly (null: nobody, or a deleted user). */
+export interface SummaryNames {
+  acknowledgedBy: string | null;
+  resolvedBy: string | null;
+  verdictBy: string | null;
+}
+
+export function toSummary(row: AnomalyRow, metric: MetricRow, names: SummaryNames): AnomalySummary {
+  const stamp = (by: string | null, at: Date | null) => (at ? { by, at: at.getTime() } : null);
   return {
     id: row.id,
     metricId: row.metricId,
@@ -44,8 +53,40 @@ export function toSummary(row: AnomalyRow, metric: MetricRow): AnomalySummary {
     sentence: row.sentence,
     updatedAt: row.updatedAt.getTime(),
     revisions: row.revisions,
+    acknowledged: stamp(names.acknowledgedBy, row.acknowledgedAt),
+    snoozedUntil: row.snoozedUntil?.getTime() ?? null,
+    verdict: row.verdict
+      ? { value: row.verdict, by: names.verdictBy, at: (row.verdictAt ?? row.updatedAt).getTime() }
+      : null,
+    // Only a person's resolution has a resolvedAt; the detector's leaves it null.
+    resolvedBy: row.status === 'resolved' ? stamp(names.resolvedBy, row.resolvedAt) : null,
   };
 }
+
+const ackUser = alias(users, 'ack_user');
+const resolveUser = alias(users, 'resolve_user');
+const verdictUser = alias(users, 'verdict_user');
+
+/** Anomalies with their metric and the names of who acted on them: one query. */
+function selectSummaryRows(db: Db) {
+  return db
+    .select({
+      anomaly: anomalies,
+      metric: metrics,
+      acknowledgedBy: ackUser.username,
+      resolvedBy: resolveUser.username,
+      verdictBy: verdictUser.username,
+    })
+    .from(anomalies)
+    .innerJoin(metrics, eq(metrics.id, anomalies.metricId))
+    .leftJoin(ackUser, eq(ackUser.id, anomalies.acknowledgedBy))
+    .leftJoin(resolveUser, eq(resolveUser.id, anomalies.resolvedBy))
+    .leftJoin(verdictUser, eq(verdictUser.id, anomalies.verdictBy));
+}
+
+type SummaryRow = Awaited<ReturnType<typeof selectSummaryRows>>[number];
+
+const summaryOf = (r: SummaryRow) => toSummary(r.anomaly, r.metric, r);
 
 export function toBoardMetric(metric: MetricRow, points: BoardPoint[]): BoardMetric {
   return {
@@ -65,23 +106,16 @@ export async function anomalySummaries(
   db: Db,
   options: { afterId?: number; limit?: number } = {},
 ): Promise<AnomalySummary[]> {
-  const rows = await db
-    .select({ anomaly: anomalies, metric: metrics })
-    .from(anomalies)
-    .innerJoin(metrics, eq(metrics.id, anomalies.metricId))
+  const rows = await selectSummaryRows(db)
     .where(options.afterId !== undefined ? gt(anomalies.id, options.afterId) : undefined)
     .orderBy(desc(anomalies.updatedAt))
     .limit(options.limit ?? 50);
-  return rows.map((r) => toSummary(r.anomaly, r.metric));
+  return rows.map(summaryOf);
 }
 
 export async function anomalySummary(db: Db, id: number): Promise<AnomalySummary | null> {
-  const [row] = await db
-    .select({ anomaly: anomalies, metric: metrics })
-    .from(anomalies)
-    .innerJoin(metrics, eq(metrics.id, anomalies.metricId))
-    .where(eq(anomalies.id, id));
-  return row ? toSummary(row.anomaly, row.metric) : null;
+  const [row] = await selectSummaryRows(db).where(eq(anomalies.id, id));
+  return row ? summaryOf(row) : null;
 }
 
 /** Everything the live board shows: metrics with recent points, and recent anomalies. */
@@ -124,11 +158,7 @@ export async function loadAnomalyDetail(
   windowMs: number,
   context = 30,
 ): Promise<AnomalyDetail | null> {
-  const [row] = await db
-    .select({ anomaly: anomalies, metric: metrics })
-    .from(anomalies)
-    .innerJoin(metrics, eq(metrics.id, anomalies.metricId))
-    .where(eq(anomalies.id, id));
+  const [row] = await selectSummaryRows(db).where(eq(anomalies.id, id));
   if (!row) return null;
   const from = row.anomaly.firstWindow.getTime() - context * windowMs;
   const to = row.anomaly.lastWindow.getTime() + (context / 3) * windowMs;
@@ -138,7 +168,7 @@ export async function loadAnomalyDetail(
     to: row.anomaly.lastWindow.getTime() + windowMs,
   });
   return {
-    ...toSummary(row.anomaly, row.metric),
+    ...summaryOf(row),
     kind: row.metric.kind,
     windowMs,
     explanation: row.anomaly.explanation,

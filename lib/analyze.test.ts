@@ -51,7 +51,10 @@ describe('noiseFloor', () => {
 });
 
 describe('scoreWindow', () => {
-  const history = Array.from({ length: 20 }, (_, i) => 1000 + (i % 2 ? 10 : -10));
+  const history = Array.from({ length: 20 }, (_, i) => ({
+    windowStart: (i - 20) * W,
+    value: 1000 + (i % 2 ? 10 : -10),
+  }));
 
   it('stays learning until enough history', () => {
     const cells = naiveFold(events('purchase', 1000, { region: 'eu' }), W);
@@ -60,6 +63,7 @@ describe('scoreWindow', () => {
       DEFAULT_RULE,
       cells,
       history.slice(0, MIN_HISTORY - 1),
+      [],
     );
     expect(score.status).toBe('learning');
   });
@@ -67,16 +71,38 @@ describe('scoreWindow', () => {
   it('does not alert on a change within sampling noise even when the history is unusually flat', () => {
     // history σ ≈ 10, but Poisson noise at 1000 is ≈ 32: 1060 is under 2σ of that.
     const cells = naiveFold(events('purchase', 1060, { region: 'eu' }), W);
-    const { score } = scoreWindow(metric('purchases'), DEFAULT_RULE, cells, history);
+    const { score } = scoreWindow(metric('purchases'), DEFAULT_RULE, cells, history, []);
     expect(score.status).toBe('ok');
     expect(score.sigma).toBeGreaterThanOrEqual(31);
   });
 
   it('flags a large drop as critical, downwards', () => {
     const cells = naiveFold(events('purchase', 500, { region: 'eu' }), W);
-    const { score, volume } = scoreWindow(metric('purchases'), DEFAULT_RULE, cells, history);
+    const { score, volume } = scoreWindow(metric('purchases'), DEFAULT_RULE, cells, history, []);
     expect(volume).toBe(500);
     expect(score).toMatchObject({ status: 'critical', severity: 'critical', direction: 'down' });
+  });
+
+  it('names the windows its baseline used, and the baseline', () => {
+    const cells = naiveFold(events('purchase', 1000, { region: 'eu' }), W);
+    const rolling = scoreWindow(metric('purchases'), DEFAULT_RULE, cells, history, []);
+    expect(rolling.baselineWindows).toEqual(history.map((h) => h.windowStart));
+    expect(rolling.score.baselineUsed).toBe('rolling');
+
+    const DAY = 86_400_000;
+    const sameSlot = [3, 2, 1].map((k) => ({ windowStart: -k * DAY, value: 2000 }));
+    const seasonal = scoreWindow(
+      metric('purchases'),
+      { ...DEFAULT_RULE, baseline: 'seasonal' },
+      cells,
+      history,
+      sameSlot,
+    );
+    expect(seasonal.baselineWindows).toEqual([-3 * DAY, -2 * DAY, -DAY]);
+    expect(seasonal.score).toMatchObject({ expected: 2000, baselineUsed: 'seasonal' });
+    // Poisson noise at the seasonal expectation (√2000 ≈ 44.7), not at the recent level.
+    expect(seasonal.score.sigma).toBeCloseTo(Math.sqrt(2000), 6);
+    expect(seasonal.score.status).toBe('critical');
   });
 });
 

@@ -2,7 +2,7 @@
  * Scoring one metric in one window, pure: rollup cells of the window and of its baseline
  * windows in, score and (for anomalies) the dimension breakdown out.
  */
-import { baseline, poissonFloor, score } from './detect';
+import { baseline, chooseBaseline, poissonFloor, score, type HistoryPoint } from './detect';
 import { metricValue, observe } from './metrics';
 import { explain } from './rootcause';
 import {
@@ -66,22 +66,39 @@ export function noiseFloor(
 export interface WindowScore {
   score: Score;
   volume: number;
+  /**
+   * Window starts the baseline was computed from (earlier windows, or the same slot on earlier
+   * days/weeks for a seasonal baseline), oldest first: read their cells for {@link explainWindow}.
+   */
+  baselineWindows: number[];
 }
 
-/** Scores the metric's total in a window against the history of its earlier values. */
+/**
+ * Scores the metric's total in a window against its history, with the baseline the rule asks
+ * for and the window's sampling noise as a floor on σ (see {@link noiseFloor}).
+ * - `history`: earlier windows, oldest first, anomalous ones left out (baselineHistory);
+ * - `seasonalHistory`: the same slot on earlier days or weeks (seasonalHistory), or [] when the
+ *   rule's baseline is not seasonal.
+ */
 export function scoreWindow(
   metric: MetricDefinition,
   rule: AlertRule,
   cells: RollupDelta[],
-  history: number[],
+  history: readonly HistoryPoint[],
+  seasonalHistory: readonly HistoryPoint[],
 ): WindowScore {
   const total = { dim: TOTAL, value: TOTAL };
   const obs = observe(metric, cells, total);
   const value = metricValue(metric, obs);
-  const sigmaFloor = noiseFloor(metric, cells, total, baseline(history).mean);
+  const opts = {
+    minHistory: MIN_HISTORY,
+    sigmaFloor: (expected: number) => noiseFloor(metric, cells, total, expected),
+  };
+  const base = chooseBaseline(history, seasonalHistory, rule, opts);
   return {
-    score: score(value, obs.volume, history, rule, { sigmaFloor, minHistory: MIN_HISTORY }),
+    score: score(value, obs.volume, history, seasonalHistory, rule, opts),
     volume: obs.volume,
+    baselineWindows: base.windows,
   };
 }
 

@@ -1,9 +1,19 @@
 /**
- * Detection: a baseline from earlier windows, a z-score for the current one, severity from the
- * metric's alert rule, and validation of alert rules edited in the browser.
+ * Detection: a baseline from earlier windows (rolling, robust, or the same slot on earlier days
+ * or weeks), a z-score for the current one, severity from the metric's alert rule, and
+ * validation of alert rules edited in the browser. Pure.
  */
 import { z } from 'zod';
-import type { AlertRule, Direction, Score, Severity } from '@/lib/types';
+import {
+  BASELINE_KINDS,
+  SEASONS,
+  type AlertRule,
+  type BaselineKind,
+  type Direction,
+  type Score,
+  type Season,
+  type Severity,
+} from '@/lib/types';
 
 /** Smallest σ ever used, so that z stays finite. */
 const ABSOLUTE_SIGMA_FLOOR = 1e-9;
@@ -44,8 +54,141 @@ export function baseline(history: readonly number[], opts?: { sigmaFloor?: numbe
   return { mean, sigma: floorSigma(sigma, mean, opts?.sigmaFloor), n };
 }
 
+/** Median of a non-empty list (mean of the middle two for an even length); NaN when empty. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** MAD × this estimates σ for normally distributed data. */
+export const MAD_SCALE = 1.4826;
+
+/**
+ * Median and MAD × 1.4826 of `history`, σ floored like {@link baseline}. One extreme value
+ * moves the median by at most one rank and leaves the MAD nearly unchanged, where it would
+ * drag the mean and inflate σ. Empty history: mean 0, n 0.
+ */
+export function robustBaseline(
+  history: readonly number[],
+  opts?: { sigmaFloor?: number },
+): Baseline {
+  const n = history.length;
+  if (n === 0) return { mean: 0, sigma: floorSigma(0, 0, opts?.sigmaFloor), n };
+  const center = median(history);
+  const mad = median(history.map((x) => Math.abs(x - center)));
+  return { mean: center, sigma: floorSigma(MAD_SCALE * mad, center, opts?.sigmaFloor), n };
+}
+
+/** One earlier window's value, as the baseline reads it. */
+export interface HistoryPoint {
+  windowStart: number;
+  value: number;
+}
+
+export const SEASON_MS: Record<Season, number> = { day: 86_400_000, week: 7 * 86_400_000 };
+/** How many earlier seasons (k = 1..K) the seasonal baseline reads the same slot of. */
+export const SEASONAL_PERIODS: Record<Season, number> = { day: 7, week: 4 };
+/** Fewest same-slot values the seasonal baseline needs; with fewer it falls back to rolling. */
+export const SEASONAL_MIN_PERIODS = 3;
+
+/** Plural: SEASONAL_MIN_PERIODS is more than one. */
+const SEASON_WORDS: Record<Season, string> = { day: 'days', week: 'weeks' };
+
+/** A floor on σ in the metric's unit, or one that depends on the expected value. */
+export type SigmaFloor = number | ((expected: number) => number);
+
+export interface BaselineOptions {
+  /** Finite history values needed before scoring (capped at rule.baselineWindows). Default 5. */
+  minHistory?: number;
+  /**
+   * Lower bound for σ besides rule.sigmaFloor, e.g. the window's sampling noise
+   * ({@link poissonFloor} for counts); a function receives the expected value.
+   */
+  sigmaFloor?: SigmaFloor;
+}
+
+export interface ChosenBaseline extends Baseline {
+  /** The kind actually used (seasonal falls back to rolling while its history is short). */
+  kind: BaselineKind;
+  /** In words, with the reason for a fallback: see {@link Score.baselineUsed}. */
+  used: string;
+  /** Window starts the baseline was computed from, oldest first. */
+  windows: number[];
+  /** False while there is not enough history to score: the window is 'learning'. */
+  ready: boolean;
+}
+
+function finite(points: readonly HistoryPoint[]): HistoryPoint[] {
+  return points.filter((p) => Number.isFinite(p.value));
+}
+
+/**
+ * The baseline `rule` asks for, over `history` (earlier windows, oldest first, anomalous ones
+ * already left out; the last `rule.baselineWindows` finite values are used) and
+ * `seasonalHistory` (the same slot on earlier days or weeks, oldest first; the last
+ * SEASONAL_PERIODS[season] are used). σ is floored at rule.sigmaFloor, `opts.sigmaFloor`, 1e-9
+ * and 1% of |expected|.
+ *
+ * Seasonal: with at least SEASONAL_MIN_PERIODS same-slot values, their mean; σ is the larger of
+ * their spread and the recent windows' spread (3 to 7 values alone would understate it too
+ * often). With fewer, the rolling baseline, and `used` says why.
+ */
+export function chooseBaseline(
+  history: readonly HistoryPoint[],
+  seasonalHistory: readonly HistoryPoint[],
+  rule: AlertRule,
+  opts?: BaselineOptions,
+): ChosenBaseline {
+  const recent = finite(history).slice(-rule.baselineWindows);
+  const minHistory = Math.min(opts?.minHistory ?? DEFAULT_MIN_HISTORY, rule.baselineWindows);
+  const floorAt = (expected: number) => {
+    const extra = opts?.sigmaFloor;
+    return Math.max(rule.sigmaFloor, typeof extra === 'function' ? extra(expected) : (extra ?? 0));
+  };
+  const values = recent.map((p) => p.value);
+
+  if (rule.baseline === 'seasonal') {
+    const same = finite(seasonalHistory).slice(-SEASONAL_PERIODS[rule.season]);
+    if (same.length >= SEASONAL_MIN_PERIODS) {
+      const slot = baseline(same.map((p) => p.value));
+      const spread = recent.length > 1 ? baseline(values).sigma : 0;
+      const sigma = floorSigma(Math.max(slot.sigma, spread), slot.mean, floorAt(slot.mean));
+      return {
+        mean: slot.mean,
+        sigma,
+        n: same.length,
+        kind: 'seasonal',
+        used: 'seasonal',
+        windows: same.map((p) => p.windowStart),
+        ready: true,
+      };
+    }
+    const unit = SEASON_WORDS[rule.season];
+    const rolling = baseline(values);
+    return {
+      ...baseline(values, { sigmaFloor: floorAt(rolling.mean) }),
+      kind: 'rolling',
+      used: `rolling (not enough seasonal history: ${same.length} of ${SEASONAL_MIN_PERIODS} ${unit})`,
+      windows: recent.map((p) => p.windowStart),
+      ready: recent.length >= minHistory,
+    };
+  }
+
+  const compute = rule.baseline === 'robust' ? robustBaseline : baseline;
+  const center = compute(values).mean;
+  return {
+    ...compute(values, { sigmaFloor: floorAt(center) }),
+    kind: rule.baseline,
+    used: rule.baseline,
+    windows: recent.map((p) => p.windowStart),
+    ready: recent.length >= minHistory,
+  };
+}
+
 /** Severity of `z` under `rule`, or null; a one-sided rule ignores the other side. */
-function severityOf(z: number, rule: AlertRule): Severity | null {
+export function severityOf(z: number, rule: AlertRule): Severity | null {
   if ((rule.direction === 'up' && z <= 0) || (rule.direction === 'down' && z >= 0)) return null;
   const size = Math.abs(z);
   if (size >= rule.criticalZ) return 'critical';
@@ -53,31 +196,26 @@ function severityOf(z: number, rule: AlertRule): Severity | null {
   return null;
 }
 
-export interface ScoreOptions {
-  /** Finite history values needed before scoring (capped at rule.baselineWindows). Default 5. */
-  minHistory?: number;
-  /** Lower bound for σ in the metric's units, e.g. {@link poissonFloor} for counts. */
-  sigmaFloor?: number;
-}
+export type ScoreOptions = BaselineOptions;
 
 /**
- * Scores a window's value against its history (oldest first; the last `rule.baselineWindows`
- * finite values are used, windows without a value are skipped).
- * - 'learning' while the history is shorter than minHistory (z = 0);
+ * Scores a window's value against the baseline `rule` asks for (see {@link chooseBaseline}):
+ * - 'learning' while there is not enough history (z = 0);
  * - 'low_volume' when the value is null (value NaN, z = 0) or volume < rule.minVolume
  *   (z is computed but there is no severity);
- * - otherwise z = (value − mean) / σ and the status is the severity, or 'ok'.
+ * - otherwise z = (value − expected) / σ and the status is the severity, or 'ok'.
+ * Whether an anomaly opens is the lifecycle's call (lib/lifecycle.ts), not this one's.
  */
 export function score(
   value: number | null,
   volume: number,
-  history: readonly number[],
+  history: readonly HistoryPoint[],
+  seasonalHistory: readonly HistoryPoint[],
   rule: AlertRule,
   opts?: ScoreOptions,
 ): Score {
-  const recent = history.filter(Number.isFinite).slice(-rule.baselineWindows);
-  const minHistory = Math.min(opts?.minHistory ?? DEFAULT_MIN_HISTORY, rule.baselineWindows);
-  const { mean, sigma } = baseline(recent, { sigmaFloor: opts?.sigmaFloor });
+  const base = chooseBaseline(history, seasonalHistory, rule, opts);
+  const { mean, sigma } = base;
   const unscored = {
     value: value ?? Number.NaN,
     expected: mean,
@@ -85,13 +223,14 @@ export function score(
     z: 0,
     severity: null,
     direction: null,
+    baselineUsed: base.used,
   };
-  if (recent.length < minHistory) return { ...unscored, status: 'learning' };
+  if (!base.ready) return { ...unscored, status: 'learning' };
   if (value === null) return { ...unscored, status: 'low_volume' };
 
   const z = (value - mean) / sigma;
   const direction = z > 0 ? 'up' : z < 0 ? 'down' : null;
-  const scored = { value, expected: mean, sigma, z, direction } as const;
+  const scored = { value, expected: mean, sigma, z, direction, baselineUsed: base.used } as const;
   if (volume < rule.minVolume) return { ...scored, status: 'low_volume', severity: null };
   const severity = severityOf(z, rule);
   return { ...scored, status: severity ?? 'ok', severity };
@@ -99,6 +238,9 @@ export function score(
 
 const MAX_Z = 1000;
 const MAX_MIN_VOLUME = 1_000_000_000;
+const MAX_SIGMA_FLOOR = 1_000_000_000;
+export const MAX_CONSECUTIVE = 60;
+export const MAX_RESOLVE_AFTER = 1000;
 
 const warnZSchema = z
   .number({ error: 'Warn z must be a number.' })
@@ -130,6 +272,24 @@ export const alertRuleSchema = z
       .int({ error: 'Baseline windows must be a whole number.' })
       .min(3, { error: 'Baseline windows must be between 3 and 1000.' })
       .max(1000, { error: 'Baseline windows must be between 3 and 1000.' }),
+    baseline: z.enum(BASELINE_KINDS, { error: 'Baseline must be rolling, robust or seasonal.' }),
+    season: z.enum(SEASONS, { error: 'Season must be day or week.' }),
+    sigmaFloor: z
+      .number({ error: 'σ floor must be a number.' })
+      .min(0, { error: 'σ floor must be 0 or more.' })
+      .max(MAX_SIGMA_FLOOR, { error: 'σ floor must be at most 1,000,000,000.' }),
+    consecutiveWindows: z
+      .int({ error: 'Consecutive windows must be a whole number.' })
+      .min(1, { error: `Consecutive windows must be between 1 and ${MAX_CONSECUTIVE}.` })
+      .max(MAX_CONSECUTIVE, {
+        error: `Consecutive windows must be between 1 and ${MAX_CONSECUTIVE}.`,
+      }),
+    resolveAfter: z
+      .int({ error: 'Resolve after must be a whole number of windows.' })
+      .min(1, { error: `Resolve after must be between 1 and ${MAX_RESOLVE_AFTER} windows.` })
+      .max(MAX_RESOLVE_AFTER, {
+        error: `Resolve after must be between 1 and ${MAX_RESOLVE_AFTER} windows.`,
+      }),
   })
   .superRefine(
     (rule, ctx) => {
@@ -158,6 +318,11 @@ const RULE_FIELDS = [
   'direction',
   'minVolume',
   'baselineWindows',
+  'baseline',
+  'season',
+  'sigmaFloor',
+  'consecutiveWindows',
+  'resolveAfter',
 ] as const satisfies readonly (keyof AlertRule)[];
 
 function isRuleField(key: PropertyKey | undefined): key is keyof AlertRule {

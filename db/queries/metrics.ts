@@ -1,5 +1,5 @@
 /** Metric definitions and their alert rules. */
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import { defaultMetrics } from '@/lib/metrics';
 import type { AlertRule, MetricDefinition } from '@/lib/types';
 import type { Db } from '../client';
@@ -26,9 +26,26 @@ export function toDefinition(row: MetricRow): MetricDefinition {
   };
 }
 
-export function toRule(row: MetricRow): AlertRule {
+/** The rule's own fields of a row, or of any object that carries more (extra keys dropped). */
+export function toRule(row: AlertRule): AlertRule {
+  return ruleColumns(row);
+}
+
+function ruleColumns(row: AlertRule): AlertRule {
   const { warnZ, criticalZ, direction, minVolume, baselineWindows } = row;
-  return { warnZ, criticalZ, direction, minVolume, baselineWindows };
+  const { baseline, season, sigmaFloor, consecutiveWindows, resolveAfter } = row;
+  return {
+    warnZ,
+    criticalZ,
+    direction,
+    minVolume,
+    baselineWindows,
+    baseline,
+    season,
+    sigmaFloor,
+    consecutiveWindows,
+    resolveAfter,
+  };
 }
 
 /** Creates the default metrics that do not exist yet (by key); leaves edited ones alone. */
@@ -50,16 +67,32 @@ export async function getMetric(db: Db, id: number): Promise<MetricRow | undefin
   return row;
 }
 
-/** Saves a validated rule; the detector reads rules fresh for every window. */
+/**
+ * Saves a validated rule; the detector reads rules fresh for every window. With `rescoreFrom`
+ * (epoch ms) it also asks the detector to re-score stored history from that window on; an
+ * earlier pending request is kept when it reaches further back.
+ */
 export async function updateRule(
   db: Db,
   metricId: number,
   rule: AlertRule,
   userId: number,
+  options: { rescoreFrom?: number } = {},
 ): Promise<MetricRow | undefined> {
+  const { rescoreFrom } = options;
   const [row] = await db
     .update(metrics)
-    .set({ ...rule, ruleUpdatedAt: new Date(), ruleUpdatedBy: userId })
+    .set({
+      ...ruleColumns(rule),
+      ruleUpdatedAt: new Date(),
+      ruleUpdatedBy: userId,
+      ...(rescoreFrom !== undefined
+        ? {
+            // least() ignores NULL: a pending earlier request is kept.
+            rescoreFrom: sql`least(${metrics.rescoreFrom}, ${new Date(rescoreFrom)}::timestamptz)`,
+          }
+        : {}),
+    })
     .where(eq(metrics.id, metricId))
     .returning();
   return row;

@@ -48,9 +48,9 @@ const anomaly = {
   sentence: `region=${EVIL} accounts for 90% of the drop`,
   updatedAt: now,
   revisions: 0,
-  acknowledged: null,
-  snoozedUntil: null,
-  verdict: null,
+  acknowledged: { by: `ack${EVIL}`, at: now },
+  snoozedUntil: now + 3_600_000,
+  verdict: { value: 'false_positive' as const, by: `judge${EVIL}`, at: now },
   resolvedBy: null,
 };
 
@@ -104,6 +104,35 @@ describe('event data is rendered as text', () => {
         dimensions: { [contributor.dim]: [contributor] },
       },
     };
-    expectNoMarkupFromData(renderToStaticMarkup(<AnomalyView initial={detail} user={user} />));
+    const history = [
+      { id: 1, action: 'snooze' as const, at: now, by: `who${EVIL}`, note: EVIL, until: now + 1 },
+    ];
+    const html = renderToStaticMarkup(
+      <AnomalyView initial={detail} user={user} history={history} />,
+    );
+    expectNoMarkupFromData(html);
+    expect(html).toContain('Acknowledged by ack&lt;img');
+    expect(html).toContain('<q');
+  });
+
+  it('in the drill-down, a viewer is offered no actions', () => {
+    const detail: AnomalyDetail = {
+      ...anomaly,
+      acknowledged: null,
+      snoozedUntil: null,
+      verdict: null,
+      kind: 'count',
+      windowMs: 60_000,
+      points: [],
+      injected: [],
+      explanation: { sentence: anomaly.sentence, top: [], dimensions: {} },
+    };
+    const asViewer = renderToStaticMarkup(<AnomalyView initial={detail} user={user} />);
+    expect(asViewer).not.toContain('data-testid="actions-bar"');
+    const asEditor = renderToStaticMarkup(
+      <AnomalyView initial={detail} user={{ username: 'ed', role: 'editor' }} />,
+    );
+    expect(asEditor).toContain('data-testid="actions-bar"');
+    expect(asEditor).toContain('>Acknowledge<');
   });
 });

@@ -7,6 +7,7 @@ import type { AnomalySummary, Board, BoardMetric } from '@/lib/views';
 import { AppHeader, type HeaderUser } from './_components/app-header';
 import { Sparkline } from './_components/charts';
 import { ConnectionIndicator } from './_components/connection-state';
+import { LifecycleMarks, SNOOZED_CLASS, useSnoozed } from './_components/lifecycle-badges';
 import {
   LifecycleBadge,
   RevisedBadge,
@@ -234,14 +235,16 @@ function MetricCard({ metric }: { metric: BoardMetric }) {
 }
 
 function AlertItem({ anomaly, isNew }: { anomaly: AnomalySummary; isNew: boolean }) {
+  const snoozed = useSnoozed(anomaly);
   return (
     <li>
       <Link
         href={`/anomalies/${anomaly.id}`}
-        className={`alert-item alert-${anomaly.severity} alert-${anomaly.status}${isNew ? ' alert-new' : ''}`}
+        className={`alert-item alert-${anomaly.severity} alert-${anomaly.status}${isNew ? ' alert-new' : ''}${snoozed ? ` ${SNOOZED_CLASS}` : ''}`}
         data-testid={`alert-${anomaly.id}`}
         data-severity={anomaly.severity}
         data-lifecycle={anomaly.status}
+        data-snoozed={snoozed ? 'true' : undefined}
       >
         <span className="alert-top">
           <SeverityBadge severity={anomaly.severity} />
@@ -250,6 +253,7 @@ function AlertItem({ anomaly, isNew }: { anomaly: AnomalySummary; isNew: boolean
           <RevisedBadge revisions={anomaly.revisions} />
         </span>
         <span className="alert-sentence">{anomaly.sentence}</span>
+        <LifecycleMarks anomaly={anomaly} />
         <span className="alert-meta muted">
           <TimeAgo ms={anomaly.firstWindow} /> ·{' '}
           <span aria-hidden="true">{anomaly.direction === 'up' ? '▲' : '▼'}</span>

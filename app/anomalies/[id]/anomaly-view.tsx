@@ -3,16 +3,23 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { formatMetricValue } from '@/lib/metrics';
-import type { AnomalyDetail, AnomalySummary, InjectedIncident } from '@/lib/views';
+import type {
+  AnomalyDetail,
+  AnomalyEventView,
+  AnomalySummary,
+  InjectedIncident,
+} from '@/lib/views';
 import type { HeaderUser } from '../../_components/app-header';
 import { DetailPage } from '../../_components/detail-page';
 import { ContributionBars, MetricChart } from '../../_components/charts';
+import { LifecycleMarks } from '../../_components/lifecycle-badges';
 import { LifecycleBadge, RevisedBadge, SeverityBadge } from '../../_components/status-badge';
 import { ClockTime, TimeAgo } from '../../_components/time-ago';
 import { apiFetch } from '../../_lib/api';
 import { mergePoints } from '../../_lib/board-state';
 import { SEVERITY_LABEL, formatShare, formatZ } from '../../_lib/format';
 import { usePulseSocket } from '../../_lib/use-pulse-socket';
+import { LifecyclePanel } from './lifecycle-panel';
 
 const OTHER = '(other)';
 
@@ -22,10 +29,27 @@ const LIFECYCLE_NOTE = {
   withdrawn: ' · withdrawn',
 } as const;
 
-export function AnomalyView({ initial, user }: { initial: AnomalyDetail; user: HeaderUser }) {
+export function AnomalyView({
+  initial,
+  user,
+  history: initialHistory = [],
+}: {
+  initial: AnomalyDetail;
+  user: HeaderUser;
+  /** The audit trail, newest first. */
+  history?: AnomalyEventView[];
+}) {
   const router = useRouter();
   const [detail, setDetail] = useState(initial);
+  const [history, setHistory] = useState(initialHistory);
   const id = initial.id;
+  // The API refuses viewers too; this only decides whether to offer the buttons.
+  const canAct = user.role === 'editor' || user.role === 'admin';
+
+  async function refreshHistory() {
+    const result = await apiFetch<AnomalyEventView[]>(`/api/anomalies/${id}/history`);
+    if (result.ok) setHistory(result.data);
+  }
 
   async function refresh() {
     const result = await apiFetch<AnomalyDetail>(`/api/anomalies/${id}`);
@@ -49,6 +73,7 @@ export function AnomalyView({ initial, user }: { initial: AnomalyDetail; user: H
       if (summary.id !== id) return;
       applySummary(summary);
       void refresh(); // the explanation and the points travel by REST
+      void refreshHistory(); // someone may have acted on it
     },
     points: (update) => {
       const mine = update.points.filter((p) => p.metricId === detail.metricId);
@@ -58,7 +83,10 @@ export function AnomalyView({ initial, user }: { initial: AnomalyDetail; user: H
         points: mergePoints(current.points, mine, current.windowMs, 240),
       }));
     },
-    onConnect: () => void refresh(),
+    onConnect: () => {
+      void refresh();
+      void refreshHistory();
+    },
   });
 
   const metric = { kind: detail.kind, unit: detail.unit };
@@ -83,6 +111,7 @@ export function AnomalyView({ initial, user }: { initial: AnomalyDetail; user: H
           <SeverityBadge severity={detail.severity} />
           <LifecycleBadge status={detail.status} />
           <RevisedBadge revisions={detail.revisions} />
+          <LifecycleMarks anomaly={detail} />
           <span className={`direction direction-${detail.direction}`}>
             <span aria-hidden="true">{detail.direction === 'up' ? '▲' : '▼'}</span>{' '}
             {detail.direction === 'up' ? 'Up' : 'Down'}
@@ -147,6 +176,16 @@ export function AnomalyView({ initial, user }: { initial: AnomalyDetail; user: H
           </dd>
         </div>
       </dl>
+
+      <LifecyclePanel
+        anomaly={detail}
+        canAct={canAct}
+        history={history}
+        onChanged={(summary) => {
+          applySummary(summary);
+          void refreshHistory();
+        }}
+      />
 
       <section className="card" aria-labelledby="chart-heading">
         <div className="card-head">

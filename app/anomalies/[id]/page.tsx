@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
+import { listAnomalyEvents } from '@/db/queries/lifecycle';
 import { loadAnomalyDetail } from '@/db/queries/views';
 import { config } from '@/lib/config';
 import { getDb } from '@/lib/server/context';
@@ -16,7 +17,17 @@ export default async function AnomalyPage({ params }: { params: Promise<{ id: st
   const user = await requirePageUser(`/anomalies/${encodeURIComponent(raw)}`);
   const id = parseId(raw);
   if (id === null) notFound();
-  const detail = await loadAnomalyDetail(getDb(), id, config().windowMs);
+  const db = getDb();
+  const [detail, history] = await Promise.all([
+    loadAnomalyDetail(db, id, config().windowMs),
+    listAnomalyEvents(db, id),
+  ]);
   if (!detail) notFound();
-  return <AnomalyView initial={detail} user={{ username: user.username, role: user.role }} />;
+  return (
+    <AnomalyView
+      initial={detail}
+      history={history}
+      user={{ username: user.username, role: user.role }}
+    />
+  );
 }

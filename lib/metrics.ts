@@ -163,7 +163,9 @@ export function metricValue(metric: MetricDefinition, obs: MetricObservation): n
  * Every event type whose rows `metric` reads: its event type, the extra types of a count
  * metric, and the denominator type of a ratio; each once, in that order.
  */
-export function definitionEventTypes(metric: MetricDefinition): string[] {
+export function definitionEventTypes(
+  metric: Pick<MetricDefinition, 'kind' | 'eventType' | 'extraEventTypes' | 'denominatorEventType'>,
+): string[] {
   const types = [metric.eventType];
   if (metric.kind === 'count') types.push(...metric.extraEventTypes);
   if (metric.denominatorEventType) types.push(metric.denominatorEventType);
@@ -308,7 +310,10 @@ export function cellsFromLeaves(
  * @throws RangeError when the metric filters on two dimensions or more (use the leaves).
  */
 export function filteredTotals(
-  metric: MetricDefinition,
+  metric: Pick<
+    MetricDefinition,
+    'kind' | 'eventType' | 'extraEventTypes' | 'denominatorEventType' | 'filters'
+  >,
   cells: readonly RollupDelta[],
 ): RollupDelta[] {
   const filters = Object.entries(metric.filters);

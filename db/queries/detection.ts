@@ -1,7 +1,10 @@
 /** Scored points, anomalies, detector progress and injected incidents. */
-import { and, asc, desc, eq, gt, gte, inArray, lt, lte, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte, ne, or, sql } from 'drizzle-orm';
+import { SEASON_MS } from '@/lib/detect';
+import { pendingRun, type IncidentState } from '@/lib/lifecycle';
+import type { StoredWindow } from '@/lib/preview';
 import type { AnomalyExtent } from '@/lib/revise';
-import type { Explanation, Score } from '@/lib/types';
+import type { Explanation, Score, Season } from '@/lib/types';
 import type { Db } from '../client';
 import { anomalies, detectorProgress, injections, metricPoints, scoringQueue } from '../schema';
 
@@ -398,4 +401,173 @@ export async function hasLaterPoint(db: Db, metricId: number, windowStart: numbe
     )
     .limit(1);
   return row !== undefined;
+}
+
+/**
+ * The metric's seasonal baseline: its values at the same slot on the `k` previous days or
+ * weeks (windowStart − j·season for j = 1..k), oldest first, leaving out windows that alerted
+ * and windows without a value, as {@link baselineHistory} does. Fewer than k while the history
+ * is short (the score then falls back to the rolling baseline and says so).
+ */
+export async function seasonalHistory(
+  db: Db,
+  metricId: number,
+  windowStart: number,
+  season: Season,
+  k: number,
+): Promise<{ windowStart: number; value: number }[]> {
+  if (k < 1) return [];
+  const slots = Array.from(
+    { length: k },
+    (_, j) => new Date(windowStart - (j + 1) * SEASON_MS[season]),
+  );
+  const rows = await db
+    .select({
+      windowStart: metricPoints.windowStart,
+      value: metricPoints.value,
+      status: metricPoints.status,
+    })
+    .from(metricPoints)
+    .where(and(eq(metricPoints.metricId, metricId), inArray(metricPoints.windowStart, slots)))
+    .orderBy(asc(metricPoints.windowStart));
+  return rows
+    .filter((r) => r.value !== null && (r.status === 'ok' || r.status === 'learning'))
+    .map((r) => ({ windowStart: r.windowStart.getTime(), value: r.value as number }));
+}
+
+/**
+ * What the threshold preview re-scores: the metric's stored windows in [from, to], the
+ * `before` windows just before `from` (the rolling baseline of the first ones), and, for a
+ * seasonal preview, the same range `seasons` days or weeks back, one range per period.
+ */
+export async function previewWindows(
+  db: Db,
+  metricId: number,
+  range: { from: number; to: number; before: number; season?: Season; seasons?: number },
+): Promise<StoredWindow[]> {
+  const columns = {
+    windowStart: metricPoints.windowStart,
+    value: metricPoints.value,
+    volume: metricPoints.volume,
+    status: metricPoints.status,
+  };
+  const inRange = db
+    .select(columns)
+    .from(metricPoints)
+    .where(
+      and(
+        eq(metricPoints.metricId, metricId),
+        gte(metricPoints.windowStart, new Date(range.from)),
+        lte(metricPoints.windowStart, new Date(range.to)),
+      ),
+    );
+  const before = db
+    .select(columns)
+    .from(metricPoints)
+    .where(
+      and(eq(metricPoints.metricId, metricId), lt(metricPoints.windowStart, new Date(range.from))),
+    )
+    .orderBy(desc(metricPoints.windowStart))
+    .limit(range.before);
+  const seasonMs = range.season ? SEASON_MS[range.season] : 0;
+  const shifted = Array.from({ length: seasonMs > 0 ? (range.seasons ?? 0) : 0 }, (_, j) =>
+    and(
+      gte(metricPoints.windowStart, new Date(range.from - (j + 1) * seasonMs)),
+      lte(metricPoints.windowStart, new Date(range.to - (j + 1) * seasonMs)),
+    ),
+  );
+  const seasonal =
+    shifted.length > 0
+      ? db
+          .select(columns)
+          .from(metricPoints)
+          .where(and(eq(metricPoints.metricId, metricId), or(...shifted)))
+      : null;
+  const [a, b, c] = await Promise.all([inRange, before, seasonal ?? Promise.resolve([])]);
+  const byWindow = new Map<number, StoredWindow>();
+  for (const r of [...c, ...b, ...a]) {
+    const windowStart = r.windowStart.getTime();
+    byWindow.set(windowStart, { windowStart, value: r.value, volume: r.volume, status: r.status });
+  }
+  return [...byWindow.values()].sort((x, y) => x.windowStart - y.windowStart);
+}
+
+/**
+ * The metric's hysteresis state as the detector left it before `windowStart`: its open
+ * anomaly (with its count of normal windows) and, when none is open, the pending run of
+ * flagged windows without an anomaly that ends at the previous window. `windowMs` is the
+ * metric's window length; `consecutiveWindows` bounds how far back a run is read.
+ */
+export async function incidentState(
+  db: Db,
+  metricId: number,
+  windowStart: number,
+  windowMs: number,
+  consecutiveWindows: number,
+): Promise<IncidentState & { openId: number | null }> {
+  const [open] = await db
+    .select()
+    .from(anomalies)
+    .where(and(eq(anomalies.metricId, metricId), eq(anomalies.status, 'open')))
+    .orderBy(desc(anomalies.lastWindow))
+    .limit(1);
+  if (open) {
+    return {
+      openId: open.id,
+      run: null,
+      open: {
+        firstWindow: open.firstWindow.getTime(),
+        lastWindow: open.lastWindow.getTime(),
+        peakWindow: open.peakWindow.getTime(),
+        peakZ: open.z,
+        severity: open.severity,
+        direction: open.direction,
+        normalWindows: open.normalWindows,
+      },
+    };
+  }
+  const recent = await db
+    .select({
+      windowStart: metricPoints.windowStart,
+      z: metricPoints.z,
+      status: metricPoints.status,
+      anomalyId: metricPoints.anomalyId,
+    })
+    .from(metricPoints)
+    .where(
+      and(
+        eq(metricPoints.metricId, metricId),
+        lt(metricPoints.windowStart, new Date(windowStart)),
+        gte(metricPoints.windowStart, new Date(windowStart - consecutiveWindows * windowMs)),
+      ),
+    );
+  const run = pendingRun(
+    recent.map((p) => ({ ...p, windowStart: p.windowStart.getTime() })),
+    windowStart,
+    windowMs,
+  );
+  return { openId: null, open: null, run };
+}
+
+/**
+ * Puts the metric's points in [from, to] into an anomaly: when a run of flagged windows opens
+ * one, the windows before the one that opened it belong to it too.
+ */
+export async function attachPointsToAnomaly(
+  db: Db,
+  metricId: number,
+  anomalyId: number,
+  from: number,
+  to: number,
+): Promise<void> {
+  await db
+    .update(metricPoints)
+    .set({ anomalyId })
+    .where(
+      and(
+        eq(metricPoints.metricId, metricId),
+        gte(metricPoints.windowStart, new Date(from)),
+        lte(metricPoints.windowStart, new Date(to)),
+      ),
+    );
 }

@@ -89,7 +89,7 @@ export async function updateRule(
       ...(rescoreFrom !== undefined
         ? {
             // least() ignores NULL: a pending earlier request is kept.
-            rescoreFrom: sql`least(${metrics.rescoreFrom}, ${new Date(rescoreFrom)}::timestamptz)`,
+            rescoreFrom: sql`least(${metrics.rescoreFrom}, ${new Date(rescoreFrom).toISOString()}::timestamptz)`,
           }
         : {}),
     })

@@ -1,7 +1,10 @@
 import { NextResponse } from 'next/server';
 import { getMetricByKey, toRule, updateRule } from '@/db/queries/metrics';
 import { notify } from '@/db/queries/notify';
+import { previewRange } from '@/db/queries/rule-preview';
+import { config } from '@/lib/config';
 import { validateRule } from '@/lib/detect';
+import type { SavedRule } from '@/lib/preview';
 import { NO_STORE, readJson } from '@/lib/server/api';
 import { getDb } from '@/lib/server/context';
 import { assertSameOrigin, handle, HttpError } from '@/lib/server/errors';
@@ -13,7 +16,9 @@ export const dynamic = 'force-dynamic';
 
 /**
  * Replaces a metric's alert rule (editors only). The detector reads rules fresh for every
- * window, so the change applies from the next window; the live tier is told via NOTIFY.
+ * window, so the change applies from the next window; the live tier is told via NOTIFY. With
+ * `rescore: true` it also asks the detector to re-score the stored windows the preview covers
+ * (metrics.rescore_from).
  */
 export const PUT = handle(
   async (request: Request, context: { params: Promise<{ key: string }> }) => {
@@ -24,7 +29,8 @@ export const PUT = handle(
     const metric = await getMetricByKey(db, key);
     if (!metric) throw new HttpError(404, 'No such metric.');
 
-    const checked = validateRule(await readJson(request));
+    const body = await readJson(request);
+    const checked = validateRule(body);
     if (!checked.ok) {
       const fields = Object.fromEntries(
         Object.entries(checked.errors).filter(
@@ -34,7 +40,17 @@ export const PUT = handle(
       throw new HttpError(400, 'Check the highlighted fields.', fields);
     }
 
-    const saved = await updateRule(db, metric.id, checked.rule, user.id);
+    // "Re-score stored history with the new settings": over the range the preview showed.
+    const rescore = typeof body === 'object' && body !== null && 'rescore' in body && body.rescore;
+    if (rescore !== undefined && rescore !== false && rescore !== true) {
+      throw new HttpError(400, 'Check the highlighted fields.', {
+        rescore: 'Re-score must be true or false.',
+      });
+    }
+    const windowMs = config().windowMs * Math.max(1, metric.windowMultiple);
+    const saved = await updateRule(db, metric.id, checked.rule, user.id, {
+      ...(rescore === true ? { rescoreFrom: previewRange(Date.now(), windowMs).from } : {}),
+    });
     if (!saved) throw new HttpError(404, 'No such metric.');
     try {
       await notify(getSql(), { kind: 'rule', metricId: saved.id });
@@ -42,6 +58,10 @@ export const PUT = handle(
       // The rule is saved and the detector will use it; only the live push is late.
       console.error('rule saved but NOTIFY failed', error);
     }
-    return NextResponse.json(toRule(saved), { headers: NO_STORE });
+    const result: SavedRule = {
+      rule: toRule(saved),
+      rescoreFrom: saved.rescoreFrom ? saved.rescoreFrom.getTime() : null,
+    };
+    return NextResponse.json(result, { headers: NO_STORE });
   },
 );

@@ -189,3 +189,16 @@ export interface SavedRule {
   /** Window from which stored history will be re-scored, or null when none is pending. */
   rescoreFrom: number | null;
 }
+
+/** The preview endpoint's answer: a candidate rule and the saved one over the same windows. */
+export interface RulePreview {
+  /** First and last window start of the range, and the metric's window length. */
+  from: number;
+  to: number;
+  windowMs: number;
+  /** The candidate rule's verdict per stored window of the range, oldest first. */
+  windows: PreviewWindow[];
+  candidate: PreviewOutcome;
+  /** The saved rule over the same windows, re-scored the same way. */
+  current: PreviewOutcome;
+}

@@ -173,6 +173,8 @@ export interface MetricChartProps {
   outer?: number | null;
   /** Windows to highlight, [first window start, last window start]. */
   highlight?: { from: number; to: number } | null;
+  /** More highlighted spans, drawn like `highlight` (e.g. the anomalies a rule would open). */
+  highlights?: readonly { from: number; to: number }[];
   /** Which windows get a red/amber dot (default: their stored status). */
   markOf?: (p: BoardPoint) => Mark;
 }
@@ -187,6 +189,7 @@ export function MetricChart({
   inner = 3,
   outer = null,
   highlight = null,
+  highlights = [],
   markOf = markOfStatus,
 }: MetricChartProps) {
   const data = toData(points, inner, outer, markOf);
@@ -213,17 +216,18 @@ export function MetricChart({
             fontSize={12}
             width={72}
           />
-          {highlight ? (
+          {[...(highlight ? [highlight] : []), ...highlights].map((span, i) => (
             <ReferenceArea
-              x1={highlight.from - windowMs / 2}
-              x2={highlight.to + windowMs / 2}
+              key={`${i}-${span.from}`}
+              x1={span.from - windowMs / 2}
+              x2={span.to + windowMs / 2}
               fill={CHART.critical}
               fillOpacity={0.1}
               stroke={CHART.critical}
               strokeOpacity={0.35}
               ifOverflow="extendDomain"
             />
-          ) : null}
+          ))}
           {outer !== null ? (
             <Area
               dataKey="outer"

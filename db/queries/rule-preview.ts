@@ -1,26 +1,16 @@
 /** The thresholds page's preview: a candidate rule and the current one over stored history. */
 import { SEASONAL_PERIODS } from '@/lib/detect';
-import { simulateRule, type PreviewOutcome, type PreviewWindow } from '@/lib/preview';
+import { simulateRule, type RulePreview } from '@/lib/preview';
 import type { AlertRule } from '@/lib/types';
 import type { Db } from '../client';
 import { previewWindows } from './detection';
 import { toRule, type MetricRow } from './metrics';
 
+export type { RulePreview };
+
 /** Most windows a preview re-scores (24 h of one-minute windows). */
 export const MAX_PREVIEW_WINDOWS = 1440;
 export const DEFAULT_PREVIEW_HOURS = 24;
-
-export interface RulePreview {
-  /** First and last window start of the range, and the metric's window length. */
-  from: number;
-  to: number;
-  windowMs: number;
-  /** The candidate rule's verdict per stored window of the range, oldest first. */
-  windows: PreviewWindow[];
-  candidate: PreviewOutcome;
-  /** The saved rule over the same windows, re-scored the same way. */
-  current: PreviewOutcome;
-}
 
 /** The range a preview covers: the last `hours` of metric windows up to `now`, capped. */
 export function previewRange(now: number, windowMs: number, hours = DEFAULT_PREVIEW_HOURS) {

@@ -1,17 +1,20 @@
 'use client';
 import { useRouter } from 'next/navigation';
-import { useState, type FormEvent } from 'react';
-import { validateRule } from '@/lib/detect';
-import type { AlertRule, Direction, MetricDefinition } from '@/lib/types';
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { MAX_CONSECUTIVE, MAX_RESOLVE_AFTER, validateRule } from '@/lib/detect';
+import type { PreviewOutcome, RulePreview, SavedRule } from '@/lib/preview';
+import type { AlertRule, MetricDefinition } from '@/lib/types';
 import type { BoardPoint } from '@/lib/views';
 import type { HeaderUser } from '../../_components/app-header';
 import { DetailPage } from '../../_components/detail-page';
 import { MetricChart } from '../../_components/charts';
 import { TimeAgo } from '../../_components/time-ago';
 import { apiFetch } from '../../_lib/api';
+import { formatDateTime } from '../../_lib/format';
 import { mergePoints } from '../../_lib/board-state';
 import { previewRule, wouldFire } from '../../_lib/rule-preview';
 import { usePulseSocket } from '../../_lib/use-pulse-socket';
+import styles from './rule-editor.module.css';
 
 export interface RulePageData {
   metric: MetricDefinition;
@@ -25,7 +28,18 @@ type Field = keyof AlertRule;
 type Values = Record<Field, string>;
 type FieldErrors = Partial<Record<Field, string>>;
 
-const FIELDS: Field[] = ['warnZ', 'criticalZ', 'direction', 'minVolume', 'baselineWindows'];
+const FIELDS: Field[] = [
+  'warnZ',
+  'criticalZ',
+  'direction',
+  'minVolume',
+  'baseline',
+  'baselineWindows',
+  'season',
+  'sigmaFloor',
+  'consecutiveWindows',
+  'resolveAfter',
+];
 
 function toValues(rule: AlertRule): Values {
   return {
@@ -34,6 +48,11 @@ function toValues(rule: AlertRule): Values {
     direction: rule.direction,
     minVolume: String(rule.minVolume),
     baselineWindows: String(rule.baselineWindows),
+    baseline: rule.baseline,
+    season: rule.season,
+    sigmaFloor: String(rule.sigmaFloor),
+    consecutiveWindows: String(rule.consecutiveWindows),
+    resolveAfter: String(rule.resolveAfter),
   };
 }
 
@@ -50,6 +69,11 @@ function toCandidate(values: Values): Record<Field, unknown> {
     direction: values.direction,
     minVolume: num(values.minVolume),
     baselineWindows: num(values.baselineWindows),
+    baseline: values.baseline,
+    season: values.season,
+    sigmaFloor: num(values.sigmaFloor),
+    consecutiveWindows: num(values.consecutiveWindows),
+    resolveAfter: num(values.resolveAfter),
   };
 }
 
@@ -94,6 +118,72 @@ export function describeDefinition(metric: MetricDefinition) {
   }
 }
 
+type PreviewState =
+  | { status: 'idle' }
+  | { status: 'loading'; key: string; last: RulePreview | null }
+  | { status: 'ready'; key: string; data: RulePreview }
+  | { status: 'error'; key: string; error: string; last: RulePreview | null };
+
+const PREVIEW_DEBOUNCE_MS = 400;
+
+function lastPreview(state: PreviewState): RulePreview | null {
+  if (state.status === 'ready') return state.data;
+  if (state.status === 'idle') return null;
+  return state.last;
+}
+
+/**
+ * Asks the server what `ruleJson` would have done over the stored history, debounced, the
+ * older request cancelled when the rule changes again. `savedJson` and `attempt` are part of
+ * the key: a new saved rule changes the comparison, and a retry asks again.
+ */
+function useRulePreview(
+  metricKey: string,
+  ruleJson: string | null,
+  savedJson: string,
+  attempt: number,
+  enabled: boolean,
+): { state: PreviewState; key: string | null } {
+  const key = ruleJson === null ? null : `${ruleJson}|${savedJson}|${attempt}`;
+  const [state, setState] = useState<PreviewState>({ status: 'idle' });
+  useEffect(() => {
+    if (!enabled || ruleJson === null || key === null) return;
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      setState((s) => ({ status: 'loading', key, last: lastPreview(s) }));
+      void apiFetch<RulePreview>(`/api/metrics/${encodeURIComponent(metricKey)}/preview`, {
+        method: 'POST',
+        body: JSON.stringify({ rule: JSON.parse(ruleJson) as unknown }),
+        signal: controller.signal,
+      }).then((result) => {
+        if (controller.signal.aborted) return;
+        setState((s) =>
+          result.ok
+            ? { status: 'ready', key, data: result.data }
+            : { status: 'error', key, error: result.error, last: lastPreview(s) },
+        );
+      });
+    }, PREVIEW_DEBOUNCE_MS);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+  }, [enabled, metricKey, ruleJson, key]);
+  return { state, key };
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+function spanLabel(preview: RulePreview): string {
+  const hours = (preview.to - preview.from + preview.windowMs) / 3_600_000;
+  if (hours >= 1) return `${Number(hours.toFixed(1))} h`;
+  return `${Math.round(hours * 60)} min`;
+}
+
+function alerted(outcome: PreviewOutcome): number {
+  return outcome.counts.warn + outcome.counts.critical;
+}
+
 export function RuleEditor({
   data,
   user,
@@ -111,18 +201,31 @@ export function RuleEditor({
   const [submitted, setSubmitted] = useState(false);
   const [serverErrors, setServerErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
-  const [saved, setSaved] = useState(false);
+  const [saved, setSaved] = useState<{ rescoreFrom: number | null } | null>(null);
   const [saving, setSaving] = useState(false);
+  const [rescore, setRescore] = useState(false);
   const [remoteChange, setRemoteChange] = useState(false);
   const [points, setPoints] = useState<BoardPoint[]>(data.points);
   const [ruleUpdatedAt, setRuleUpdatedAt] = useState<number | null>(data.ruleUpdatedAt);
+  const [attempt, setAttempt] = useState(0);
 
   const dirty = !sameValues(values, toValues(savedRule));
   const check = validateRule(toCandidate(values));
   const clientErrors: FieldErrors = check.ok ? {} : check.errors;
   const previewed = check.ok ? check.rule : savedRule;
-  const preview = previewRule(points, previewed);
-  const current = previewRule(points, savedRule);
+  const storedPreview = previewRule(points, previewed);
+  const storedCurrent = previewRule(points, savedRule);
+
+  const { state: preview, key: previewKey } = useRulePreview(
+    metric.key,
+    check.ok ? JSON.stringify(check.rule) : null,
+    JSON.stringify(savedRule),
+    attempt,
+    canEdit,
+  );
+  const shown = lastPreview(preview);
+  const upToDate = preview.status === 'ready' && preview.key === previewKey;
+  const updating = canEdit && check.ok && !upToDate && preview.status !== 'error';
 
   function errorFor(field: Field): string | undefined {
     return serverErrors[field] ?? (submitted || touched[field] ? clientErrors[field] : undefined);
@@ -151,7 +254,7 @@ export function RuleEditor({
       delete next[field];
       return next;
     });
-    setSaved(false);
+    setSaved(null);
     setFormError(null);
   }
 
@@ -163,7 +266,7 @@ export function RuleEditor({
     event.preventDefault();
     if (!canEdit || saving) return;
     setSubmitted(true);
-    setSaved(false);
+    setSaved(null);
     setFormError(null);
     if (!check.ok) {
       const first = FIELDS.find((f) => check.errors[f]);
@@ -171,19 +274,20 @@ export function RuleEditor({
       return;
     }
     setSaving(true);
-    const result = await apiFetch<AlertRule>(
+    const result = await apiFetch<SavedRule>(
       `/api/metrics/${encodeURIComponent(metric.key)}/rule`,
-      { method: 'PUT', body: JSON.stringify(check.rule) },
+      { method: 'PUT', body: JSON.stringify({ ...check.rule, rescore }) },
     );
     setSaving(false);
     if (result.ok) {
-      setSavedRule(result.data);
-      setValues(toValues(result.data));
+      setSavedRule(result.data.rule);
+      setValues(toValues(result.data.rule));
       setServerErrors({});
       setTouched({});
       setSubmitted(false);
       setRemoteChange(false);
-      setSaved(true);
+      setSaved({ rescoreFrom: rescore ? result.data.rescoreFrom : null });
+      setRescore(false);
       setRuleUpdatedAt(currentTime());
       return;
     }
@@ -225,6 +329,36 @@ export function RuleEditor({
     ) : null;
   };
 
+  /** One form field: label, control, hint and its error. */
+  const field = (name: Field, label: string, hint: ReactNode, control: ReactNode) => (
+    <div className="field">
+      <label htmlFor={name}>{label}</label>
+      {control}
+      <p id={`${name}-hint`} className="hint">
+        {hint}
+      </p>
+      {fieldError(name)}
+    </div>
+  );
+
+  const numberInput = (
+    name: Field,
+    range: { min: number; max?: number; step: number; decimal?: boolean },
+  ) => (
+    <input
+      {...fieldProps(name)}
+      type="number"
+      inputMode={range.decimal ? 'decimal' : 'numeric'}
+      min={range.min}
+      max={range.max}
+      step={range.step}
+      onChange={(e) => change(name, e.target.value)}
+    />
+  );
+
+  const editing = dirty && check.ok;
+  const seasonal = values.baseline === 'seasonal';
+
   return (
     <DetailPage user={user} connection={connection}>
       <header className="detail-head">
@@ -256,77 +390,114 @@ export function RuleEditor({
           <form onSubmit={submit} noValidate className="rule-form" aria-describedby="rule-help">
             <fieldset disabled={!canEdit || saving}>
               <legend className="sr-only">Thresholds for {metric.name}</legend>
-              <div className="field">
-                <label htmlFor="warnZ">Warn z</label>
-                <input
-                  {...fieldProps('warnZ')}
-                  type="number"
-                  inputMode="decimal"
-                  step="0.1"
-                  onChange={(e) => change('warnZ', e.target.value)}
-                />
-                <p id="warnZ-hint" className="hint">
-                  Alert as a warning when |z| reaches this.
-                </p>
-                {fieldError('warnZ')}
-              </div>
-              <div className="field">
-                <label htmlFor="criticalZ">Critical z</label>
-                <input
-                  {...fieldProps('criticalZ')}
-                  type="number"
-                  inputMode="decimal"
-                  step="0.1"
-                  onChange={(e) => change('criticalZ', e.target.value)}
-                />
-                <p id="criticalZ-hint" className="hint">
-                  Critical when |z| reaches this; above the warn level.
-                </p>
-                {fieldError('criticalZ')}
-              </div>
-              <div className="field">
-                <label htmlFor="direction">Direction</label>
+              <h3 className={styles.group}>When a window is anomalous</h3>
+              {field(
+                'warnZ',
+                'Warn z',
+                'Alert as a warning when |z| reaches this.',
+                numberInput('warnZ', { min: 0.1, max: 1000, step: 0.1, decimal: true }),
+              )}
+              {field(
+                'criticalZ',
+                'Critical z',
+                'Critical when |z| reaches this; above the warn level.',
+                numberInput('criticalZ', { min: 0.1, max: 1000, step: 0.1, decimal: true }),
+              )}
+              {field(
+                'direction',
+                'Direction',
+                'Which deviations alert: rises, drops, or both.',
                 <select
                   {...fieldProps('direction')}
-                  onChange={(e) => change('direction', e.target.value as Direction)}
+                  onChange={(e) => change('direction', e.target.value)}
                 >
                   <option value="both">both</option>
                   <option value="up">up</option>
                   <option value="down">down</option>
-                </select>
-                <p id="direction-hint" className="hint">
-                  Which deviations alert: rises, drops, or both.
-                </p>
-                {fieldError('direction')}
-              </div>
-              <div className="field">
-                <label htmlFor="minVolume">Minimum volume</label>
-                <input
-                  {...fieldProps('minVolume')}
-                  type="number"
-                  inputMode="numeric"
-                  step="1"
-                  onChange={(e) => change('minVolume', e.target.value)}
-                />
-                <p id="minVolume-hint" className="hint">
-                  Windows with fewer events than this never alert.
-                </p>
-                {fieldError('minVolume')}
-              </div>
-              <div className="field">
-                <label htmlFor="baselineWindows">Baseline windows</label>
-                <input
-                  {...fieldProps('baselineWindows')}
-                  type="number"
-                  inputMode="numeric"
-                  step="1"
-                  onChange={(e) => change('baselineWindows', e.target.value)}
-                />
-                <p id="baselineWindows-hint" className="hint">
-                  How many earlier windows the expected value is learned from.
-                </p>
-                {fieldError('baselineWindows')}
-              </div>
+                </select>,
+              )}
+              {field(
+                'minVolume',
+                'Minimum volume',
+                'Windows with fewer events than this never alert.',
+                numberInput('minVolume', { min: 0, max: 1_000_000_000, step: 1 }),
+              )}
+
+              <h3 className={styles.group}>Expected value</h3>
+              {field(
+                'baseline',
+                'Baseline',
+                'Rolling: mean and σ of earlier windows. Robust: median and MAD, so one odd window barely moves it. Seasonal: the same time on earlier days or weeks (rolling until 3 of them exist).',
+                <select
+                  {...fieldProps('baseline')}
+                  onChange={(e) => change('baseline', e.target.value)}
+                >
+                  <option value="rolling">rolling</option>
+                  <option value="robust">robust</option>
+                  <option value="seasonal">seasonal</option>
+                </select>,
+              )}
+              {field(
+                'baselineWindows',
+                'Baseline windows',
+                'How many earlier windows the expected value is learned from (3–1000).',
+                numberInput('baselineWindows', { min: 3, max: 1000, step: 1 }),
+              )}
+              {field(
+                'season',
+                'Season',
+                seasonal
+                  ? 'Compare with the same time of day, or of the week.'
+                  : 'Used by the seasonal baseline only.',
+                <select
+                  {...fieldProps('season')}
+                  onChange={(e) => change('season', e.target.value)}
+                >
+                  <option value="day">day</option>
+                  <option value="week">week</option>
+                </select>,
+              )}
+              {field(
+                'sigmaFloor',
+                'σ floor',
+                <>
+                  Smallest σ used, in the metric&rsquo;s unit
+                  {metric.unit ? ` (${metric.unit})` : ''}; 0 for none. The window&rsquo;s own
+                  sampling noise is always a floor.
+                </>,
+                numberInput('sigmaFloor', { min: 0, step: 0.01, decimal: true }),
+              )}
+
+              <h3 className={styles.group}>Anomalies</h3>
+              {field(
+                'consecutiveWindows',
+                'Consecutive windows',
+                `Anomalous windows in a row before an anomaly opens (1–${MAX_CONSECUTIVE}); it then covers all of them.`,
+                numberInput('consecutiveWindows', { min: 1, max: MAX_CONSECUTIVE, step: 1 }),
+              )}
+              {field(
+                'resolveAfter',
+                'Resolve after',
+                `Normal windows in a row after which an open anomaly resolves itself (1–${MAX_RESOLVE_AFTER}). A shorter dip keeps it open.`,
+                numberInput('resolveAfter', { min: 1, max: MAX_RESOLVE_AFTER, step: 1 }),
+              )}
+
+              {canEdit ? (
+                <div className={styles.check}>
+                  <input
+                    id="rescore"
+                    type="checkbox"
+                    checked={rescore}
+                    onChange={(e) => setRescore(e.target.checked)}
+                    aria-describedby="rescore-hint"
+                  />
+                  <label htmlFor="rescore">Re-score stored history with the new settings</label>
+                  <p id="rescore-hint" className="hint">
+                    The detector re-scores the windows the preview covers, so anomalies that would
+                    not open with these settings do not linger.
+                  </p>
+                </div>
+              ) : null}
               <div className="form-actions">
                 <button type="submit" className="button button-primary">
                   {saving ? 'Saving…' : 'Save'}
@@ -345,11 +516,16 @@ export function RuleEditor({
                 </p>
               ) : null}
               <p role="status" className="form-success" data-testid="save-status">
-                {saved ? 'Saved. Applies from the next window.' : ''}
+                {saved
+                  ? saved.rescoreFrom !== null
+                    ? `Saved. Applies from the next window; stored windows from ${formatDateTime(saved.rescoreFrom)} on will be re-scored.`
+                    : 'Saved. Applies from the next window.'
+                  : ''}
               </p>
             </div>
             <p id="rule-help" className="muted small">
-              Changes apply from the next scored window; past windows keep their status.
+              Changes apply from the next scored window; past windows keep their status unless
+              stored history is re-scored.
               {ruleUpdatedAt !== null ? (
                 <>
                   {' '}
@@ -360,9 +536,76 @@ export function RuleEditor({
           </form>
         </section>
 
-        <section className="card" aria-labelledby="preview-heading">
-          <h2 id="preview-heading">Effect on recent windows</h2>
-          {points.length === 0 ? (
+        <section className="card" aria-labelledby="preview-heading" aria-busy={updating}>
+          <h2 id="preview-heading">Effect on stored history</h2>
+          {canEdit && shown ? (
+            <>
+              <MetricChart
+                points={shown.windows}
+                metric={metric}
+                windowMs={shown.windowMs}
+                inner={previewed.warnZ}
+                outer={previewed.criticalZ}
+                highlights={shown.candidate.anomalies.map((a) => ({
+                  from: a.firstWindow,
+                  to: a.lastWindow,
+                }))}
+                height={260}
+                label={`${metric.name} over the last ${spanLabel(shown)}, re-scored with the ${editing ? 'edited' : 'current'} settings: windows that would alert are marked, anomalies that would open are shaded`}
+              />
+              <ul className="legend" aria-hidden="true">
+                <li>
+                  <span className="swatch swatch-value" /> value
+                </li>
+                <li>
+                  <span className="swatch swatch-band" /> expected ± warn z·σ
+                </li>
+                <li>
+                  <span className="swatch swatch-band-outer" /> expected ± critical z·σ
+                </li>
+                <li>
+                  <span className="swatch swatch-highlight" /> would open an anomaly
+                </li>
+              </ul>
+              <div className={styles.summary} data-testid="rule-preview">
+                <p>
+                  {editing ? 'With these settings, ' : 'With the current settings, '}
+                  <strong data-testid="preview-alerts">
+                    {plural(alerted(shown.candidate), 'window')}
+                  </strong>{' '}
+                  of the last {spanLabel(shown)} would have alerted (
+                  {shown.candidate.counts.critical} critical), opening{' '}
+                  <strong data-testid="preview-anomalies">
+                    {plural(shown.candidate.counts.anomalies, 'anomaly', 'anomalies')}
+                  </strong>
+                  .
+                </p>
+                {editing ? (
+                  <p data-testid="preview-current">
+                    The saved settings: {plural(alerted(shown.current), 'window')},{' '}
+                    {plural(shown.current.counts.anomalies, 'anomaly', 'anomalies')}.
+                  </p>
+                ) : null}
+                {shown.candidate.counts.unconfirmed > 0 ? (
+                  <p className="muted small">
+                    {plural(shown.candidate.counts.unconfirmed, 'flagged window')} would open
+                    nothing: fewer than {previewed.consecutiveWindows} anomalous in a row.
+                  </p>
+                ) : null}
+                {shown.candidate.counts.learning > 0 ? (
+                  <p className="muted small">
+                    {plural(shown.candidate.counts.learning, 'window')} still learning (not enough
+                    history to score).
+                  </p>
+                ) : null}
+                {shown.candidate.baselineUsed?.startsWith('rolling (') && seasonal ? (
+                  <p className="muted small" data-testid="preview-baseline">
+                    Latest window: {shown.candidate.baselineUsed}.
+                  </p>
+                ) : null}
+              </div>
+            </>
+          ) : points.length === 0 ? (
             <p className="empty">Waiting for the first window…</p>
           ) : (
             <>
@@ -376,35 +619,39 @@ export function RuleEditor({
                 height={260}
                 label={`${metric.name} over the last ${points.length} windows with the warn and critical bands of the ${dirty ? 'edited' : 'current'} rule`}
               />
-              <ul className="legend" aria-hidden="true">
-                <li>
-                  <span className="swatch swatch-value" /> value
-                </li>
-                <li>
-                  <span className="swatch swatch-band" /> expected ± warn z·σ
-                </li>
-                <li>
-                  <span className="swatch swatch-band-outer" /> expected ± critical z·σ
-                </li>
-              </ul>
               <p className="preview-summary" data-testid="rule-preview">
-                {dirty && check.ok ? 'With these thresholds, ' : 'With the current thresholds, '}
+                {editing ? 'With these thresholds, ' : 'With the current thresholds, '}
                 <strong>
-                  {preview.warn + preview.critical} of the last {preview.scored}
+                  {storedPreview.warn + storedPreview.critical} of the last {storedPreview.scored}
                 </strong>{' '}
-                scored windows would have alerted ({preview.critical} critical).
-                {dirty && check.ok ? (
-                  <> The saved rule alerts on {current.warn + current.critical}.</>
+                scored windows would have alerted ({storedPreview.critical} critical).
+                {editing ? (
+                  <> The saved rule alerts on {storedCurrent.warn + storedCurrent.critical}.</>
                 ) : null}
               </p>
-              {dirty && check.ok && previewed.baselineWindows !== savedRule.baselineWindows ? (
-                <p className="muted small">
-                  A different baseline length changes the expected values themselves; the preview
-                  uses the stored ones.
-                </p>
-              ) : null}
             </>
           )}
+          <p role="status" className={styles.state} data-testid="preview-state">
+            {!canEdit
+              ? ''
+              : !check.ok
+                ? 'Fix the highlighted fields to update the preview.'
+                : updating
+                  ? 'Updating the preview…'
+                  : ''}
+          </p>
+          {canEdit && preview.status === 'error' && preview.key === previewKey ? (
+            <p role="alert" className="form-error" data-testid="preview-error">
+              The preview failed: {preview.error}{' '}
+              <button
+                type="button"
+                className="button-link"
+                onClick={() => setAttempt((n) => n + 1)}
+              >
+                Try again
+              </button>
+            </p>
+          ) : null}
         </section>
       </div>
     </DetailPage>

@@ -24,6 +24,7 @@ import {
   observeSlices,
   parseLeaf,
   previewSeries,
+  summarizeDefinition,
   validateDefinition,
   type DefinitionInput,
 } from './metrics';
@@ -797,5 +798,29 @@ describe('changesValues / describeFilters', () => {
     expect(describeFilters(base.filters)).toBe('region is eu-west or us-east, and device is ios');
     expect(describeFilters({ plan: ['free', 'pro', 'team'] })).toBe('plan is free, pro or team');
     expect(describeFilters({})).toBe('');
+  });
+});
+
+describe('summarizeDefinition', () => {
+  it('says each kind in words, with filters and window multiple', () => {
+    expect(summarizeDefinition(metric('purchases'))).toBe('Count of purchase events');
+    expect(summarizeDefinition(metric('conversion'))).toBe(
+      'purchase events ÷ session_start events',
+    );
+    expect(summarizeDefinition(metric('api_latency'))).toBe(
+      'Average latency_ms of api_request events',
+    );
+    expect(summarizeDefinition(metric('revenue'))).toBe('Sum of revenue over purchase events');
+    expect(
+      summarizeDefinition(
+        define({
+          extraEventTypes: ['refund', 'chargeback'],
+          filters: { region: ['eu-west'] },
+          windowMultiple: 5,
+        }),
+      ),
+    ).toBe(
+      'Count of purchase, refund and chargeback events where region is eu-west, per 5 base windows',
+    );
   });
 });

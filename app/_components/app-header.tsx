@@ -18,6 +18,9 @@ export function AppHeader({ user, children }: { user: HeaderUser; children?: Rea
           <span className="brand-name">Pulse</span>
         </Link>
         <nav aria-label="Main">
+          <Link href="/metrics" className="link">
+            Metrics
+          </Link>
           <Link href="/health" className="link">
             Health
           </Link>

@@ -1,0 +1,37 @@
+import { NextResponse } from 'next/server';
+import { previewDefinition } from '@/db/queries/metric-definitions';
+import { config } from '@/lib/config';
+import { validateDefinition } from '@/lib/metrics';
+import { NO_STORE, readJson } from '@/lib/server/api';
+import { getDb } from '@/lib/server/context';
+import { assertSameOrigin, handle, HttpError } from '@/lib/server/errors';
+import { requireApiUser } from '@/lib/server/session';
+
+export const dynamic = 'force-dynamic';
+
+/**
+ * The last hour of values of a draft definition, computed from the stored rollups (or the
+ * leaf cube for filters on several dimensions) as the detector would. Nothing is written.
+ * Key and name are not needed to preview.
+ */
+export const POST = handle(async (request: Request) => {
+  assertSameOrigin(request);
+  await requireApiUser('viewer');
+  const raw = await readJson(request);
+  const checked = validateDefinition({
+    ...(typeof raw === 'object' && raw !== null ? raw : {}),
+    key: 'draft',
+    name: 'Draft',
+  });
+  if (!checked.ok) {
+    throw new HttpError(
+      400,
+      'The draft is not complete yet.',
+      checked.errors as Record<string, string>,
+    );
+  }
+  const preview = await previewDefinition(getDb(), checked.definition, {
+    baseWindowMs: config().windowMs,
+  });
+  return NextResponse.json(preview, { headers: NO_STORE });
+});

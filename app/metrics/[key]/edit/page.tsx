@@ -1,0 +1,30 @@
+import type { Metadata } from 'next';
+import { notFound } from 'next/navigation';
+import { getMetricItem } from '@/db/queries/metric-definitions';
+import { config } from '@/lib/config';
+import { getDb } from '@/lib/server/context';
+import { hasRole, requirePageUser } from '@/lib/server/session';
+import { decodeSegment } from '../../../_lib/ids';
+import { loadCatalog } from '../../catalog';
+import { DefinitionForm } from '../../definition-form';
+
+export const dynamic = 'force-dynamic';
+
+export const metadata: Metadata = { title: 'Metric definition · Pulse' };
+
+/** A metric's definition: editors change it, viewers read it. */
+export default async function EditMetricPage({ params }: { params: Promise<{ key: string }> }) {
+  const key = decodeSegment((await params).key);
+  const user = await requirePageUser(`/metrics/${encodeURIComponent(key)}/edit`);
+  const metric = await getMetricItem(getDb(), key);
+  if (!metric) notFound();
+  return (
+    <DefinitionForm
+      user={{ username: user.username, role: user.role }}
+      canEdit={hasRole(user, 'editor')}
+      catalog={await loadCatalog()}
+      windowMs={config().windowMs}
+      metric={metric}
+    />
+  );
+}

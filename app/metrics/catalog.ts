@@ -1,0 +1,10 @@
+import { metricCatalog, type MetricCatalog } from '@/db/queries/metric-definitions';
+import { getDb } from '@/lib/server/context';
+
+/** How far back the form's suggestions look. */
+const CATALOG_SPAN_MS = 6 * 3_600_000;
+
+/** Event types, measures and dimension values seen lately, for the form's suggestions. */
+export async function loadCatalog(): Promise<MetricCatalog> {
+  return metricCatalog(getDb(), Date.now() - CATALOG_SPAN_MS);
+}

@@ -5,7 +5,7 @@
  */
 import { parseEventLine, utf8ByteLength } from './events';
 import { RollupAccumulator } from './rollup';
-import type { QuarantinedEvent, QuarantineReason, RollupDelta } from './types';
+import type { LeafDelta, QuarantinedEvent, QuarantineReason, RollupDelta } from './types';
 import { WatermarkTracker, windowEnd, windowStart } from './windows';
 
 export interface PipelineOptions {
@@ -16,6 +16,8 @@ export interface PipelineOptions {
   /** How long after a window's end (in event time) an event may still revise it. */
   allowedLatenessMs: number;
   maxValuesPerDim: number;
+  /** Fold the leaf cube too (multi-dimensional root cause, filtered metrics). Default true. */
+  leafCube?: boolean;
   /**
    * Where a partition resumes after a restart or a reassignment: its stored next offset and
    * watermark, so that offsets continue and lateness is judged as if it had never stopped.
@@ -25,6 +27,8 @@ export interface PipelineOptions {
 
 export interface Drained {
   deltas: RollupDelta[];
+  /** Leaf cube cells, written in the same transaction as `deltas`. */
+  leaves: LeafDelta[];
   quarantined: QuarantinedEvent[];
   received: number;
   folded: number;
@@ -58,6 +62,7 @@ export class Pipeline {
     this.rollups = new RollupAccumulator({
       windowMs: options.windowMs,
       maxValuesPerDim: options.maxValuesPerDim,
+      leafCube: options.leafCube ?? true,
     });
     this.watermarks = new WatermarkTracker({ outOfOrderMs: options.outOfOrderMs });
     const resume = options.resumeFrom;
@@ -180,8 +185,10 @@ export class Pipeline {
   /** Takes everything since the last drain. */
   drain(): Drained {
     const wm = this.watermarks.watermark();
+    const { deltas, leaves } = this.rollups.drain();
     const drained: Drained = {
-      deltas: this.rollups.drain(),
+      deltas,
+      leaves,
       quarantined: this.quarantined,
       received: this.received,
       folded: this.folded,

@@ -1,9 +1,11 @@
 /**
  * The hot path: folding validated events into additive rollup cells per
- * (window, event type, dimension, value, measure). Names are interned to small integers once;
- * per event the fold only does numeric lookups and typed-array arithmetic.
+ * (window, event type, dimension, value, measure), and into the leaf cube per
+ * (window, event type, leaf, measure) where a leaf is the full combination of an event's
+ * dimension values. Names are interned to small integers once, and so are leaves (a trie over
+ * slice ids); per event the fold only does numeric lookups and typed-array arithmetic.
  */
-import { TOTAL, type PulseEvent, type RollupDelta } from '@/lib/types';
+import { TOTAL, type LeafDelta, type PulseEvent, type RollupDelta } from '@/lib/types';
 import { windowStart } from '@/lib/windows';
 
 /** Value that dimension values beyond the cardinality limit fold into. */
@@ -14,6 +16,7 @@ export const COUNT_MEASURE = '';
 
 const DEFAULT_MAX_VALUES_PER_DIM = 200;
 const DEFAULT_CELL_CAPACITY = 1024;
+const DEFAULT_MAX_LEAVES = 100_000;
 /** Slice id of the total over all events (dim = value = TOTAL). */
 const TOTAL_SLICE = 0;
 /** Measure id of the count row: COUNT_MEASURE is interned first. */
@@ -67,6 +70,131 @@ interface Group {
   typeId: number;
   /** cells[measureId][sliceId] = cell index. */
   cells: (number | undefined)[][];
+  /**
+   * The group's leaf cube: one slot per leaf, holding (count, sum, sumsq) for the count row and
+   * each measure the group has seen, side by side, so that an event's leaf cells share a cache
+   * line or two (the cube is much larger than the marginal cells).
+   */
+  leaf: GroupLeaves;
+}
+
+interface GroupLeaves {
+  /** Slot per leaf id. */
+  slots: (number | undefined)[];
+  /** Leaf id per slot. */
+  slotLeaf: number[];
+  /** Position of each measure id within a slot (the count row is 0), and back. */
+  measureAt: (number | undefined)[];
+  measures: number[];
+  /** Positions a slot has room for. */
+  stride: number;
+  /** (count, sum, sumsq) of (slot, position) at (slot × stride + position) × 3. */
+  data: Float64Array;
+}
+
+const LEAF_STRIDE = 4;
+const LEAF_SLOTS = 64;
+
+function newGroupLeaves(leafCube: boolean): GroupLeaves {
+  return {
+    slots: [],
+    slotLeaf: [],
+    measureAt: [COUNT_MEASURE_ID],
+    measures: [COUNT_MEASURE_ID],
+    stride: LEAF_STRIDE,
+    data: new Float64Array(leafCube ? LEAF_SLOTS * LEAF_STRIDE * 3 : 0),
+  };
+}
+
+/** Start and multiplier of the incremental hash over an event's slice ids. */
+const PATH_HASH_SEED = 0x811c9dc5 | 0;
+const PATH_HASH_MULTIPLIER = 0x9e3779b1 | 0;
+
+/**
+ * Leaf ids by path: the sequence of slice ids an event's dimensions intern to, in the event's
+ * key order. The caller hashes the path while it interns the dimensions (`hash = imul(hash ^
+ * slice, PATH_HASH_MULTIPLIER)` from PATH_HASH_SEED); a lookup is then one probe of an
+ * open-addressing table in typed arrays, verified against the stored path, so a hash collision
+ * never merges two leaves. Events listing the same dimension values in another key order are
+ * another path to the same leaf id.
+ */
+class LeafPaths {
+  /** Path index + 1 per slot; 0 = empty. Always at most half full. */
+  #table = new Int32Array(1024);
+  #pathHash = new Int32Array(256);
+  #pathStart = new Int32Array(256);
+  #pathLength = new Int32Array(256);
+  #pathLeaf = new Int32Array(256);
+  #pool = new Int32Array(1024);
+  #poolSize = 0;
+  #paths = 0;
+
+  /** The leaf id of the path slices[from..to) with this hash, or −1 if unknown. */
+  find(hash: number, slices: readonly number[], from: number, to: number): number {
+    const table = this.#table;
+    const mask = table.length - 1;
+    for (let i = slot(hash, mask); ; i = (i + 1) & mask) {
+      const entry = table[i]!;
+      if (entry === 0) return -1;
+      const path = entry - 1;
+      if (this.#pathHash[path] === hash && this.#same(path, slices, from, to))
+        return this.#pathLeaf[path]!;
+    }
+  }
+
+  /** Records the path slices[from..to) (not yet known) as leading to `leaf`. */
+  insert(hash: number, slices: readonly number[], from: number, to: number, leaf: number): void {
+    const length = to - from;
+    if (this.#paths === this.#pathHash.length) {
+      const capacity = this.#paths * 2;
+      this.#pathHash = resized(this.#pathHash, new Int32Array(capacity));
+      this.#pathStart = resized(this.#pathStart, new Int32Array(capacity));
+      this.#pathLength = resized(this.#pathLength, new Int32Array(capacity));
+      this.#pathLeaf = resized(this.#pathLeaf, new Int32Array(capacity));
+    }
+    while (this.#poolSize + length > this.#pool.length)
+      this.#pool = resized(this.#pool, new Int32Array(this.#pool.length * 2));
+    const path = this.#paths++;
+    this.#pathHash[path] = hash;
+    this.#pathStart[path] = this.#poolSize;
+    this.#pathLength[path] = length;
+    this.#pathLeaf[path] = leaf;
+    for (let i = from; i < to; i++) this.#pool[this.#poolSize++] = slices[i]!;
+    if (this.#paths * 2 > this.#table.length) this.#rehash(this.#table.length * 2);
+    else this.#place(path);
+  }
+
+  #same(path: number, slices: readonly number[], from: number, to: number): boolean {
+    if (this.#pathLength[path] !== to - from) return false;
+    const pool = this.#pool;
+    let at = this.#pathStart[path]!;
+    for (let i = from; i < to; i++) if (pool[at++] !== slices[i]) return false;
+    return true;
+  }
+
+  #place(path: number): void {
+    const table = this.#table;
+    const mask = table.length - 1;
+    let i = slot(this.#pathHash[path]!, mask);
+    while (table[i] !== 0) i = (i + 1) & mask;
+    table[i] = path + 1;
+  }
+
+  #rehash(size: number): void {
+    this.#table = new Int32Array(size);
+    for (let path = 0; path < this.#paths; path++) this.#place(path);
+  }
+}
+
+/** Table slot of a path hash: its high bits folded in, as the multiplier mixes upwards. */
+function slot(hash: number, mask: number): number {
+  return (hash ^ (hash >>> 16)) & mask;
+}
+
+/** What a drain returns: marginal rollup cells and leaf cube cells since the last drain. */
+export interface RollupDrain {
+  deltas: RollupDelta[];
+  leaves: LeafDelta[];
 }
 
 export interface RollupAccumulatorOptions {
@@ -75,13 +203,22 @@ export interface RollupAccumulatorOptions {
   maxValuesPerDim?: number;
   /** Cells to allocate up front (arrays double when full). Default 1024. */
   initialCapacity?: number;
+  /** Also fold the leaf cube (joint distribution of the dimensions). Default true. */
+  leafCube?: boolean;
+  /**
+   * Leaves kept interned across drains; a drain beyond it forgets them all (they are interned
+   * again on their next event). Bounds the memory of a long-lived worker. Default 100,000.
+   */
+  maxLeaves?: number;
 }
 
 /**
  * Accumulates rollup deltas in memory between flushes. Each distinct
- * (window, type, dim, value, measure) is one cell held in typed arrays. The cardinality limit
- * applies per dimension over the accumulator's lifetime (interned values are never forgotten),
- * so a value keeps its slice across drains.
+ * (window, type, dim, value, measure) is one cell held in typed arrays, and so is each
+ * distinct (window, type, leaf, measure) of the leaf cube. The cardinality limit applies per
+ * dimension over the accumulator's lifetime (interned values are never forgotten), so a value
+ * keeps its slice across drains; leaves are built from the same guarded slices, so a value
+ * beyond the limit is '(other)' in its leaf too.
  */
 export class RollupAccumulator {
   readonly #windowMs: number;
@@ -101,6 +238,15 @@ export class RollupAccumulator {
   /** Slice ids of the event being folded; [0] is always TOTAL_SLICE. */
   readonly #scratch: number[] = [TOTAL_SLICE];
 
+  readonly #leafCube: boolean;
+  readonly #maxLeaves: number;
+  #leafPaths = new LeafPaths();
+  /** Canonical JSON of each leaf id, and the reverse. */
+  #leafNames: string[] = [];
+  #leafIds = new Map<string, number>();
+  /** Leaf id of the event being folded (−1 without the leaf cube). */
+  #leaf = -1;
+
   #size = 0;
   #events = 0;
   #cellGroup: Int32Array;
@@ -111,6 +257,11 @@ export class RollupAccumulator {
   #sumsq: Float64Array;
   #min: Float64Array;
   #max: Float64Array;
+
+  /** Leaf cells held: (slot, position) pairs with a non-zero count. */
+  #leafSize = 0;
+  /** Slot of the event being folded in its group's leaf cube. */
+  #leafSlot = 0;
 
   constructor(options: RollupAccumulatorOptions) {
     if (!(options.windowMs > 0)) throw new RangeError('windowMs must be positive');
@@ -126,9 +277,14 @@ export class RollupAccumulator {
     this.#sumsq = new Float64Array(capacity);
     this.#min = new Float64Array(capacity);
     this.#max = new Float64Array(capacity);
+    this.#leafCube = options.leafCube ?? true;
+    this.#maxLeaves = options.maxLeaves ?? DEFAULT_MAX_LEAVES;
   }
 
-  /** Folds one validated event into the count row and measure rows of every slice it is in. */
+  /**
+   * Folds one validated event into the count row and measure rows of every slice it is in,
+   * and of its leaf.
+   */
   add(event: PulseEvent): void {
     const group = this.#group(event.type, windowStart(event.ts, this.#windowMs));
     const slices = this.#collectSlices(event.dims);
@@ -138,6 +294,15 @@ export class RollupAccumulator {
       // Resolve the cell first: creating it may grow (replace) the typed arrays.
       const cell = this.#cell(group, countRow, COUNT_MEASURE_ID, this.#scratch[i]!);
       this.#count[cell]! += 1;
+    }
+    const leaf = this.#leaf;
+    if (leaf >= 0) {
+      const leaves = group.leaf;
+      const slot = leaves.slots[leaf] ?? this.#newLeafSlot(leaves, leaf);
+      this.#leafSlot = slot;
+      const at = slot * leaves.stride * 3; // the count row is at position 0
+      if (leaves.data[at] === 0) this.#leafSize++;
+      leaves.data[at]! += 1;
     }
 
     const measures = event.measures;
@@ -149,7 +314,7 @@ export class RollupAccumulator {
   }
 
   /** Returns every cell accumulated since the last drain and starts over (delta semantics). */
-  drain(): RollupDelta[] {
+  drain(): RollupDrain {
     const deltas: RollupDelta[] = [];
     for (let i = 0; i < this.#size; i++) {
       const group = this.#groupList[this.#cellGroup[i]!]!;
@@ -167,17 +332,50 @@ export class RollupAccumulator {
         max: this.#max[i]!,
       });
     }
+    const leaves: LeafDelta[] = [];
+    for (const group of this.#groupList) {
+      const { slotLeaf, measures, stride, data } = group.leaf;
+      const eventType = this.#types.name(group.typeId);
+      for (let slot = 0; slot < slotLeaf.length; slot++) {
+        const leaf = this.#leafNames[slotLeaf[slot]!]!;
+        for (let position = 0; position < measures.length; position++) {
+          const at = (slot * stride + position) * 3;
+          if (data[at] === 0) continue; // no event of this leaf carried the measure
+          leaves.push({
+            windowStart: group.windowStart,
+            eventType,
+            leaf,
+            measure: this.#measures.name(measures[position]!),
+            count: data[at]!,
+            sum: data[at + 1]!,
+            sumsq: data[at + 2]!,
+          });
+        }
+      }
+    }
     this.#groups = new Map();
     this.#groupList = [];
     this.#recentGroup = [];
     this.#size = 0;
+    this.#leafSize = 0;
     this.#events = 0;
-    return deltas;
+    if (this.#leafNames.length > this.#maxLeaves) {
+      // No cell refers to a leaf id any more: forget them, and intern again from scratch.
+      this.#leafPaths = new LeafPaths();
+      this.#leafNames = [];
+      this.#leafIds = new Map();
+    }
+    return { deltas, leaves };
   }
 
-  /** Number of cells held (rows the next drain returns). */
+  /** Number of marginal cells held (rollup rows the next drain returns). */
   size(): number {
     return this.#size;
+  }
+
+  /** Number of leaf cube cells held (leaf rows the next drain returns). */
+  leafSize(): number {
+    return this.#leafSize;
   }
 
   /** Number of events added since the last drain. */
@@ -203,16 +401,60 @@ export class RollupAccumulator {
       if (value < this.#min[cell]!) this.#min[cell] = value;
       if (value > this.#max[cell]!) this.#max[cell] = value;
     }
+    if (this.#leaf >= 0) {
+      const leaves = group.leaf;
+      const position = leaves.measureAt[measureId] ?? this.#newLeafMeasure(leaves, measureId);
+      const at = (this.#leafSlot * leaves.stride + position) * 3;
+      const data = leaves.data; // after the position: a new one may widen the slots
+      if (data[at] === 0) this.#leafSize++;
+      data[at]! += 1;
+      data[at + 1]! += value;
+      data[at + 2]! += squared;
+    }
   }
 
-  /** Fills the scratch list with the event's slice ids after TOTAL; returns how many in all. */
+  /**
+   * Fills the scratch list with the event's slice ids after TOTAL; returns how many in all.
+   * With the leaf cube, hashes the same slice ids on the way and sets the event's leaf id.
+   */
   #collectSlices(dims: Record<string, string>): number {
     let n = 1;
+    if (!this.#leafCube) {
+      for (const dim in dims) {
+        const value = dims[dim];
+        if (value !== undefined) this.#scratch[n++] = this.#slice(dim, value);
+      }
+      return n;
+    }
+    let hash = PATH_HASH_SEED;
     for (const dim in dims) {
       const value = dims[dim];
-      if (value !== undefined) this.#scratch[n++] = this.#slice(dim, value);
+      if (value === undefined) continue;
+      const slice = this.#slice(dim, value);
+      this.#scratch[n++] = slice;
+      hash = Math.imul(hash ^ slice, PATH_HASH_MULTIPLIER);
     }
+    const leaf = this.#leafPaths.find(hash, this.#scratch, 1, n);
+    this.#leaf = leaf >= 0 ? leaf : this.#newLeaf(hash, n);
     return n;
+  }
+
+  /** First event along this path: finds or assigns the leaf id of its dimension values. */
+  #newLeaf(hash: number, slices: number): number {
+    const pairs: [string, string][] = [];
+    for (let i = 1; i < slices; i++) {
+      const slice = this.#scratch[i]!;
+      pairs.push([this.#sliceDims[slice]!, this.#sliceValues[slice]!]);
+    }
+    const name = canonicalLeaf(pairs);
+    let id = this.#leafIds.get(name);
+    if (id === undefined) {
+      id = this.#leafNames.length;
+      this.#leafNames.push(name);
+      this.#leafIds.set(name, id);
+    }
+    this.#leafPaths.insert(hash, this.#scratch, 1, slices, id);
+    return id;
   }
 
   #slice(dim: string, value: string): number {
@@ -251,7 +493,13 @@ export class RollupAccumulator {
     }
     let group = byType[typeId];
     if (group === undefined) {
-      group = { index: this.#groupList.length, windowStart: start, typeId, cells: [] };
+      group = {
+        index: this.#groupList.length,
+        windowStart: start,
+        typeId,
+        cells: [],
+        leaf: newGroupLeaves(this.#leafCube),
+      };
       byType[typeId] = group;
       this.#groupList.push(group);
     }
@@ -285,6 +533,37 @@ export class RollupAccumulator {
     this.#max[cell] = measureId === COUNT_MEASURE_ID ? 0 : -Infinity;
     row[slice] = cell;
     return cell;
+  }
+
+  /** The next slot of a group's leaf cube, for `leaf`; grows the slots when full. */
+  #newLeafSlot(leaves: GroupLeaves, leaf: number): number {
+    const slot = leaves.slotLeaf.length;
+    const size = (slot + 1) * leaves.stride * 3;
+    if (size > leaves.data.length) {
+      leaves.data = resized(leaves.data, new Float64Array(Math.max(size, leaves.data.length * 2)));
+    }
+    leaves.slotLeaf.push(leaf);
+    leaves.slots[leaf] = slot;
+    return slot;
+  }
+
+  /** The position of a measure new to a group's leaf cube; widens every slot when full. */
+  #newLeafMeasure(leaves: GroupLeaves, measureId: number): number {
+    const position = leaves.measures.length;
+    if (position === leaves.stride) {
+      const stride = leaves.stride * 2;
+      const slots = leaves.data.length / (leaves.stride * 3);
+      const data = new Float64Array(slots * stride * 3);
+      for (let slot = 0; slot < leaves.slotLeaf.length; slot++) {
+        const from = slot * leaves.stride * 3;
+        data.set(leaves.data.subarray(from, from + leaves.stride * 3), slot * stride * 3);
+      }
+      leaves.stride = stride;
+      leaves.data = data;
+    }
+    leaves.measures.push(measureId);
+    leaves.measureAt[measureId] = position;
+    return position;
   }
 
   #grow(): void {
@@ -378,6 +657,107 @@ export function naiveFold(events: readonly PulseEvent[], windowMs: number): Roll
       for (const [measure, x] of Object.entries(event.measures)) {
         fold(start, event.type, dim, value, measure, x);
       }
+    }
+  }
+  return [...cells.values()];
+}
+
+/**
+ * Canonical JSON of a leaf: one key per dimension, keys sorted by UTF-16 code units, no
+ * whitespace (`{"device":"ios","region":"eu-west"}`; `{}` without dimensions). Written by hand
+ * because a JavaScript object lists integer-like keys first, whatever their order.
+ */
+function canonicalLeaf(pairs: [dim: string, value: string][]): string {
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  let json = '{';
+  for (let i = 0; i < pairs.length; i++) {
+    const [dim, value] = pairs[i]!;
+    json += `${i > 0 ? ',' : ''}${JSON.stringify(dim)}:${JSON.stringify(value)}`;
+  }
+  return `${json}}`;
+}
+
+/** The leaf of a set of dimension values, as stored in leaf_rollups (canonical JSON). */
+export function leafOf(dims: Readonly<Record<string, string>>): string {
+  return canonicalLeaf(Object.entries(dims));
+}
+
+/** Key of a leaf cell; the leaf is free text, so it goes last. */
+function leafCellKey(d: LeafDelta): string {
+  return `${d.windowStart}\u0000${d.eventType}\u0000${d.measure}\u0000${d.leaf}`;
+}
+
+/**
+ * Additive merge of two leaf delta lists keyed by (window, type, leaf, measure), as the
+ * database upsert does. Inputs are not modified.
+ */
+export function mergeLeafDeltas(a: readonly LeafDelta[], b: readonly LeafDelta[]): LeafDelta[] {
+  const merged = new Map<string, LeafDelta>();
+  for (const delta of [...a, ...b]) {
+    const key = leafCellKey(delta);
+    const existing = merged.get(key);
+    if (existing) {
+      existing.count += delta.count;
+      existing.sum += delta.sum;
+      existing.sumsq += delta.sumsq;
+    } else merged.set(key, { ...delta });
+  }
+  return [...merged.values()];
+}
+
+/**
+ * Straightforward leaf fold with string keys: the test oracle for the accumulator's leaf cube.
+ * Without `maxValuesPerDim` there is no cardinality limit (as in {@link naiveFold}); with it,
+ * each dimension admits its first `maxValuesPerDim` distinct values in event order and folds
+ * later ones into OTHER_VALUE, as the accumulator does over its lifetime.
+ */
+export function naiveLeafFold(
+  events: readonly PulseEvent[],
+  windowMs: number,
+  options: { maxValuesPerDim?: number } = {},
+): LeafDelta[] {
+  const limit = options.maxValuesPerDim ?? Infinity;
+  const admitted = new Map<string, Set<string>>();
+  const guard = (dim: string, value: string): string => {
+    let values = admitted.get(dim);
+    if (values === undefined) {
+      values = new Set();
+      admitted.set(dim, values);
+    }
+    if (values.has(value)) return value;
+    if (values.size < limit) {
+      values.add(value);
+      return value;
+    }
+    return OTHER_VALUE;
+  };
+  const cells = new Map<string, LeafDelta>();
+  const fold = (start: number, type: string, leaf: string, measure: string, x: number) => {
+    const delta: LeafDelta = {
+      windowStart: start,
+      eventType: type,
+      leaf,
+      measure,
+      count: 1,
+      sum: x,
+      sumsq: x * x,
+    };
+    const key = leafCellKey(delta);
+    const existing = cells.get(key);
+    if (existing) {
+      existing.count += 1;
+      existing.sum += delta.sum;
+      existing.sumsq += delta.sumsq;
+    } else cells.set(key, delta);
+  };
+  for (const event of events) {
+    const start = windowStart(event.ts, windowMs);
+    const leaf = canonicalLeaf(
+      Object.entries(event.dims).map(([dim, value]) => [dim, guard(dim, value)]),
+    );
+    fold(start, event.type, leaf, COUNT_MEASURE, 0);
+    for (const [measure, x] of Object.entries(event.measures)) {
+      fold(start, event.type, leaf, measure, x);
     }
   }
   return [...cells.values()];

@@ -79,6 +79,7 @@ export class Flusher {
           generation: this.claim.generation,
           fromOffset: this.stored,
           deltas: batch.deltas,
+          leaves: batch.leaves,
           quarantined: batch.quarantined,
           progress: {
             source: this.claim.source,

@@ -161,6 +161,7 @@ export async function reingestQuarantined(
     }));
     const flush: Flush = {
       deltas: drained.deltas,
+      leaves: drained.leaves,
       quarantined,
       progress: [
         {

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOTAL, type RollupDelta } from '@/lib/types';
+import { TOTAL, type LeafDelta, type RollupDelta } from '@/lib/types';
 import { createTestDatabase, type TestDatabase } from '../test-db';
 import {
   claimPartitions,
   globalWatermark,
   partitionStats,
+  readLeaves,
   readRollups,
   writeFencedFlush,
   writeFlush,
@@ -31,6 +32,18 @@ const cell = (over: Partial<RollupDelta>): RollupDelta => ({
   max: 0,
   ...over,
 });
+const leafCell = (over: Partial<LeafDelta>): LeafDelta => ({
+  windowStart: W,
+  eventType: 'purchase',
+  leaf: '{"device":"ios","region":"eu-west"}',
+  measure: '',
+  count: 1,
+  sum: 0,
+  sumsq: 0,
+  ...over,
+});
+const byLeaf = (rows: LeafDelta[]) =>
+  Object.fromEntries(rows.map((r) => [`${r.leaf} ${r.measure}`, [r.count, r.sum, r.sumsq]]));
 
 describe('writeFlush', () => {
   it('merges deltas additively: count, sum, sumsq add up; min and max combine', async () => {
@@ -48,6 +61,10 @@ describe('writeFlush', () => {
         cell({ count: 2 }),
         cell({ measure: 'revenue', count: 2, sum: 30, sumsq: 500, min: 10, max: 20 }),
       ],
+      leaves: [
+        leafCell({ count: 2 }),
+        leafCell({ measure: 'revenue', count: 2, sum: 30, sumsq: 500 }),
+      ],
       quarantined: [],
       progress: [progress(2, 2, 0, W + 5000)],
     });
@@ -55,6 +72,11 @@ describe('writeFlush', () => {
       deltas: [
         cell({ count: 3 }),
         cell({ measure: 'revenue', count: 1, sum: 5, sumsq: 25, min: 5, max: 5 }),
+      ],
+      leaves: [
+        leafCell({ count: 2 }),
+        leafCell({ leaf: '{"region":"eu-west"}' }),
+        leafCell({ measure: 'revenue', count: 1, sum: 5, sumsq: 25 }),
       ],
       quarantined: [
         { reason: 'schema', detail: 'type: required', raw: '{}', rawSize: 2, source: 's' },
@@ -66,6 +88,14 @@ describe('writeFlush', () => {
     const revenue = rows.find((r) => r.measure === 'revenue');
     expect(count?.count).toBe(5);
     expect(revenue).toMatchObject({ count: 3, sum: 35, sumsq: 525, min: 5, max: 20 });
+    // Leaf cells add up across flushes like rollups.
+    expect(byLeaf(await readLeaves(t.db, [W], ['purchase']))).toEqual({
+      '{"device":"ios","region":"eu-west"} ': [4, 0, 0],
+      '{"device":"ios","region":"eu-west"} revenue': [3, 35, 525],
+      '{"region":"eu-west"} ': [1, 0, 0],
+    });
+    expect(await readLeaves(t.db, [W], ['other'])).toEqual([]);
+    expect(await readLeaves(t.db, [], ['purchase'])).toEqual([]);
 
     const [stats] = await partitionStats(t.db);
     // Counters accumulate; the watermark never moves back.
@@ -74,11 +104,12 @@ describe('writeFlush', () => {
     expect(await globalWatermark(t.sql, 60_000)).toBe(W + 5000);
   });
 
-  it('is all or nothing: a failing statement leaves no rollups behind', async () => {
+  it('is all or nothing: a failing statement leaves no rollups and no leaves behind', async () => {
     const bad = cell({ windowStart: W + 60_000, count: 1 });
     await expect(
       writeFlush(t.sql, {
         deltas: [bad],
+        leaves: [leafCell({ windowStart: W + 60_000 })],
         quarantined: [],
         // partition must be an integer: this row fails after the rollups were written
         progress: [
@@ -95,6 +126,25 @@ describe('writeFlush', () => {
       }),
     ).rejects.toThrow();
     expect(await readRollups(t.db, [W + 60_000], ['purchase'])).toEqual([]);
+    expect(await readLeaves(t.db, [W + 60_000], ['purchase'])).toEqual([]);
+  });
+
+  it('writes the leaves in the same transaction as the rollups', async () => {
+    // A leaf cell that fails (count is bigint): the rollups of the flush do not land either.
+    const w = W + 2 * 60_000;
+    await expect(
+      writeFlush(t.sql, {
+        deltas: [cell({ windowStart: w })],
+        leaves: [
+          leafCell({ windowStart: w }),
+          leafCell({ windowStart: w, leaf: '{}', count: 0.5 }),
+        ],
+        quarantined: [],
+        progress: [],
+      }),
+    ).rejects.toThrow(/bigint/);
+    expect(await readRollups(t.db, [w], ['purchase'])).toEqual([]);
+    expect(await readLeaves(t.db, [w], ['purchase'])).toEqual([]);
   });
 });
 
@@ -111,6 +161,8 @@ describe('claimPartitions and writeFencedFlush', () => {
     generation,
     fromOffset,
     deltas: [cell({ windowStart: W2, count })],
+    // Every partition writes the same leaf cell: merged within a flush, added across flushes.
+    leaves: [leafCell({ windowStart: W2, count }), leafCell({ windowStart: W2, leaf: '{}' })],
     quarantined: [],
     progress: {
       source: SOURCE,
@@ -122,8 +174,16 @@ describe('claimPartitions and writeFencedFlush', () => {
       quarantined: 0,
     },
   });
-  const total = async () =>
-    (await readRollups(t.db, [W2], ['purchase'])).find((r) => r.measure === '')?.count ?? 0;
+  const total = async () => {
+    const rollups = (await readRollups(t.db, [W2], ['purchase'])).find((r) => r.measure === '');
+    const leaves = await readLeaves(t.db, [W2], ['purchase']);
+    const leaf = leaves.find((r) => r.leaf !== '{}')?.count ?? 0;
+    // The leaves of every part that landed, and of no other.
+    expect(leaf).toBe(rollups?.count ?? 0);
+    return leaf;
+  };
+  const emptyLeaf = async () =>
+    (await readLeaves(t.db, [W2], ['purchase'])).find((r) => r.leaf === '{}')?.count ?? 0;
 
   it('creates rows on the first claim and bumps the generation on every claim', async () => {
     const first = await claimPartitions(t.sql, { source: SOURCE, owner: 'a', partitions: [1, 0] });
@@ -142,6 +202,7 @@ describe('claimPartitions and writeFencedFlush', () => {
       'written',
     ]);
     expect(await total()).toBe(15);
+    expect(await emptyLeaf()).toBe(2);
 
     // Worker B takes partition 1 over: it resumes at A's offset and fences A.
     const [claimed] = await claimPartitions(t.sql, { source: SOURCE, owner: 'b', partitions: [1] });
@@ -154,6 +215,7 @@ describe('claimPartitions and writeFencedFlush', () => {
       'fenced',
     ]);
     expect(await total()).toBe(17);
+    expect(await emptyLeaf()).toBe(3); // the fenced part wrote no leaf
 
     // B writes partition 1 from offset 5; the same flush again (its reply lost) is not re-applied.
     const b = part(1, 2, 5, 9, 4);
@@ -164,6 +226,7 @@ describe('claimPartitions and writeFencedFlush', () => {
     // A flush that does not continue from the stored offset is refused (compare-and-set).
     expect(await writeFencedFlush(t.sql, [part(0, 2, 11, 15, 3)])).toEqual(['fenced']);
     expect(await total()).toBe(21);
+    expect(await emptyLeaf()).toBe(4);
 
     const stats = (await partitionStats(t.db)).filter((r) => r.source === SOURCE);
     expect(stats.map((r) => [r.partition, r.nextOffset, r.received, r.owner])).toEqual([

@@ -1,11 +1,11 @@
 /** Writes of the stream worker: one transaction per flush. */
 import type postgres from 'postgres';
 import { and, eq, inArray, sql as dsql } from 'drizzle-orm';
-import { mergeDeltas } from '@/lib/rollup';
+import { mergeDeltas, mergeLeafDeltas } from '@/lib/rollup';
 import { globalWatermark as globalWatermarkOf } from '@/lib/windows';
-import type { QuarantinedEvent, RollupDelta } from '@/lib/types';
+import type { LeafDelta, QuarantinedEvent, RollupDelta } from '@/lib/types';
 import type { Db, Sql } from '../client';
-import { rollups, sourcePartitions } from '../schema';
+import { leafRollups, rollups, sourcePartitions } from '../schema';
 
 export interface PartitionProgress {
   source: string;
@@ -19,13 +19,18 @@ export interface PartitionProgress {
 
 export interface Flush {
   deltas: RollupDelta[];
+  /**
+   * Leaf cube cells of the same events as `deltas`. Optional only for writes that fold no
+   * events (tests, quarantine-only flushes); a pipeline's flush always passes its leaves.
+   */
+  leaves?: LeafDelta[];
   quarantined: QuarantinedEvent[];
   progress: PartitionProgress[];
 }
 
 /**
- * Writes rollup deltas (additive upsert), quarantined events and partition progress in one
- * transaction: either all of a flush lands or none of it.
+ * Writes rollup deltas and leaf cube cells (additive upserts), quarantined events and partition
+ * progress in one transaction: either all of a flush lands or none of it.
  */
 export async function writeFlush(sql: Sql, flush: Flush): Promise<void> {
   await sql.begin((tx) => writeFlushIn(tx, flush));
@@ -37,6 +42,8 @@ export async function writeFlushIn(tx: postgres.TransactionSql, flush: Flush): P
     await upsertRollups(tx, flush.deltas);
     await enqueueRevisions(tx, [...new Set(flush.deltas.map((d) => d.windowStart))]);
   }
+  // Leaves come from the same events as the deltas, so their windows are already queued.
+  if (flush.leaves && flush.leaves.length > 0) await upsertLeafRollups(tx, flush.leaves);
   if (flush.quarantined.length > 0) {
     const q = flush.quarantined;
     await tx`
@@ -154,6 +161,7 @@ export interface FencedPart {
   /** The next offset the writer believes is stored: where `progress` continues from. */
   fromOffset: number;
   deltas: RollupDelta[];
+  leaves: LeafDelta[];
   quarantined: QuarantinedEvent[];
   progress: PartitionProgress;
 }
@@ -213,6 +221,13 @@ export async function writeFencedFlush(sql: Sql, parts: FencedPart[]): Promise<F
                 owned.flatMap((p) => p.deltas),
                 [],
               ),
+        leaves:
+          owned.length === 1
+            ? owned[0]!.leaves
+            : mergeLeafDeltas(
+                owned.flatMap((p) => p.leaves),
+                [],
+              ),
         quarantined: owned.flatMap((p) => p.quarantined),
         progress: owned.map((p) => p.progress),
       });
@@ -243,6 +258,53 @@ export async function upsertRollups(sql: Sql | postgres.TransactionSql, deltas: 
       sumsq = rollups.sumsq + excluded.sumsq,
       min = least(rollups.min, excluded.min),
       max = greatest(rollups.max, excluded.max)`;
+}
+
+/**
+ * Additive upsert of leaf cube cells through unnest, one statement. The cells must be distinct
+ * per (window, type, leaf, measure): one statement cannot touch a row twice.
+ */
+export async function upsertLeafRollups(
+  sql: Sql | postgres.TransactionSql,
+  leaves: LeafDelta[],
+): Promise<void> {
+  const col = <T>(pick: (d: LeafDelta) => T) => leaves.map(pick);
+  await sql`
+    insert into leaf_rollups (window_start, event_type, leaf, measure, count, sum, sumsq)
+    select * from unnest(
+      ${sql.array(col((d) => new Date(d.windowStart).toISOString()))}::timestamptz[],
+      ${sql.array(col((d) => d.eventType))}::text[],
+      ${sql.array(col((d) => d.leaf))}::text[],
+      ${sql.array(col((d) => d.measure))}::text[],
+      ${sql.array(col((d) => d.count))}::bigint[],
+      ${sql.array(col((d) => d.sum))}::float8[],
+      ${sql.array(col((d) => d.sumsq))}::float8[])
+    on conflict (window_start, event_type, leaf, measure) do update set
+      count = leaf_rollups.count + excluded.count,
+      sum = leaf_rollups.sum + excluded.sum,
+      sumsq = leaf_rollups.sumsq + excluded.sumsq`;
+}
+
+/** Leaf cube rows of the given windows and event types, as LeafDelta values. */
+export async function readLeaves(
+  db: Db,
+  windowStarts: number[],
+  eventTypes: string[],
+): Promise<LeafDelta[]> {
+  if (windowStarts.length === 0 || eventTypes.length === 0) return [];
+  const rows = await db
+    .select()
+    .from(leafRollups)
+    .where(
+      and(
+        inArray(
+          leafRollups.windowStart,
+          windowStarts.map((w) => new Date(w)),
+        ),
+        inArray(leafRollups.eventType, eventTypes),
+      ),
+    );
+  return rows.map((r) => ({ ...r, windowStart: r.windowStart.getTime() }));
 }
 
 /** Rollup rows of the given windows and event types, as RollupDelta values. */

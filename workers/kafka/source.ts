@@ -472,6 +472,7 @@ export class KafkaSource {
         generation: state.generation,
         fromOffset: state.stored,
         deltas: held.deltas,
+        leaves: held.leaves,
         quarantined: held.quarantined,
         progress: {
           source: this.source,

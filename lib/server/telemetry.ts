@@ -61,10 +61,21 @@ export async function liveMetrics(sql: Sql, telemetry?: Telemetry): Promise<Live
   return summarize(merged, workers, Date.now());
 }
 
-/** True for `GET|HEAD /metrics` (query string allowed). */
+/**
+ * True for `GET|HEAD /metrics` (query string allowed) from a scraper. The same path is the
+ * Metrics page of the app: a browser asking for a page (Accept: text/html) or Next's router
+ * fetching its payload (RSC header, `_rsc` query) gets the page, everything else (Prometheus,
+ * curl) the exposition text.
+ */
 export function isMetricsRequest(req: IncomingMessage): boolean {
-  const path = (req.url ?? '').split('?')[0];
-  return path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD');
+  const [path, query = ''] = (req.url ?? '').split('?');
+  if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+  const accept = String(req.headers.accept ?? '').toLowerCase();
+  const forPage =
+    accept.includes('text/html') ||
+    req.headers.rsc !== undefined ||
+    new URLSearchParams(query).has('_rsc');
+  return !forPage;
 }
 
 /** Answers `/metrics` for server.ts. Never throws; a failed read is a 503 without details. */

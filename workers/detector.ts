@@ -3,40 +3,32 @@
  * it, explain anomalies by dimension, persist points and anomalies, and NOTIFY the web tier.
  * Several workers may run it; only the holder of a PostgreSQL advisory lock scores.
  */
-import { explainWindow, metricEventTypes, scoreWindow } from '@/lib/analyze';
+import { assessMetric, scoreBaseWindow, type EngineMetric } from '@/lib/engine';
 import type { Logger } from '@/lib/log';
+import { metricWindowStart } from '@/lib/metrics';
 import { anomalyExtent, anomalyToJoin, pointChanged } from '@/lib/revise';
 import { isWindowFinal } from '@/lib/windows';
-import type {
-  AlertRule,
-  Explanation,
-  MetricDefinition,
-  RollupDelta,
-  Score,
-  Severity,
-} from '@/lib/types';
+import type { AlertRule, MetricDefinition, Severity } from '@/lib/types';
 import type { DbHandle } from '@/db/client';
 import {
   anomaliesNear,
   anomalyPoints,
-  baselineHistory,
   closeWindows,
   createRevisedAnomaly,
   dequeueWindow,
   ensureDetectorProgress,
   getScoredThrough,
-  openOrExtendAnomaly,
   hasLaterPoint,
-  pointsOfWindow,
+  pointsBetween,
   queuedWindows,
-  resolveStaleAnomalies,
   reviseAnomaly,
   upsertPoint,
   type PointRow,
 } from '@/db/queries/detection';
+import { pgEngineStore } from '@/db/queries/engine-store';
 import { listMetrics, toDefinition, toRule } from '@/db/queries/metrics';
 import { notify, type PulseNotice } from '@/db/queries/notify';
-import { firstRollupWindow, globalWatermark, readRollups } from '@/db/queries/stream';
+import { firstRollupWindow, globalWatermark } from '@/db/queries/stream';
 
 /** Arbitrary constant naming the detector's advisory lock. */
 const LEADER_LOCK = 0x70756c73; // "puls"
@@ -98,111 +90,72 @@ export function createDetector(options: DetectorOptions): Detector {
     }
   }
 
-  /** Rollups of the metric's baseline windows, grouped by window, for the explanation. */
-  async function historyCells(metric: MetricDefinition, windows: number[]) {
-    const past = await readRollups(db, windows, metricEventTypes(metric));
-    const byWindow = new Map<number, RollupDelta[]>();
-    for (const cell of past) {
-      const list = byWindow.get(cell.windowStart) ?? [];
-      list.push(cell);
-      byWindow.set(cell.windowStart, list);
-    }
-    return [...byWindow.values()];
-  }
+  const store = pgEngineStore(db);
 
-  /** Score and explanation of one metric in one window, as the detector stores them. */
-  async function assess(
-    metric: MetricDefinition,
-    rule: AlertRule,
-    windowStart: number,
-    cells: RollupDelta[],
-  ) {
-    const history = await baselineHistory(db, metric.id, windowStart, rule.baselineWindows);
-    const { score, volume } = scoreWindow(
-      metric,
-      rule,
-      cells,
-      history.map((h) => h.value),
-    );
-    const explanation = score.severity
-      ? explainWindow(
-          metric,
-          cells,
-          await historyCells(
-            metric,
-            history.map((h) => h.windowStart),
-          ),
-          { actual: score.value, expected: score.expected },
-        )
-      : null;
-    return { score, volume, explanation };
-  }
-
-  /** Scores the window for every enabled metric: first scoring, or a revision by late data. */
+  /**
+   * Scores base window `windowStart` for every enabled metric: first scoring through the
+   * engine for metrics whose window ends here, or a revision (late data) for metrics whose
+   * window containing it was already scored.
+   */
   async function scoreWindowStart(windowStart: number): Promise<PulseNotice[]> {
     const notices: PulseNotice[] = [{ kind: 'window', windowStart }];
-    const metrics = (await listMetrics(db)).filter((m) => m.enabled);
-    const types = [...new Set(metrics.flatMap((m) => metricEventTypes(toDefinition(m))))];
-    const cells = await readRollups(db, [windowStart], types);
-    const scored = new Map((await pointsOfWindow(db, windowStart)).map((p) => [p.metricId, p]));
-    for (const row of metrics) {
-      const metric = toDefinition(row);
-      const rule = toRule(row);
-      const { score, volume, explanation } = await assess(metric, rule, windowStart, cells);
-      const before = scored.get(metric.id);
+    const metrics = (await listMetrics(db))
+      .filter((m) => m.enabled)
+      .map((row) => ({ definition: toDefinition(row), rule: toRule(row) }));
+    const fresh: EngineMetric[] = [];
+    for (const m of metrics) {
+      const start = metricWindowStart(windowStart, windowMs, m.definition.windowMultiple);
+      const [before] = await pointsBetween(db, m.definition.id, start, start);
       if (before) {
-        const ids = await revise(metric, rule, windowStart, before, score, volume, explanation);
-        for (const id of ids) notices.push({ kind: 'anomaly', id });
-        continue;
+        const changed = await revise(m.definition, m.rule, start, before);
+        for (const id of changed) notices.push({ kind: 'anomaly', id });
+        if (start !== windowStart) notices.push({ kind: 'window', windowStart: start });
+      } else {
+        fresh.push(m);
       }
-      let anomalyId: number | null = null;
-      if (score.severity && explanation) {
-        anomalyId = await openOrExtendAnomaly(db, {
-          metricId: metric.id,
-          windowStart,
-          windowMs,
-          score,
-          explanation,
-        });
-        notices.push({ kind: 'anomaly', id: anomalyId });
+    }
+    for (const outcome of await scoreBaseWindow(store, fresh, windowStart, windowMs)) {
+      if (outcome.windowStart !== windowStart) {
+        notices.push({ kind: 'window', windowStart: outcome.windowStart });
+      }
+      if (outcome.anomalyId === null) continue;
+      notices.push({ kind: 'anomaly', id: outcome.anomalyId });
+      if (outcome.step.kind === 'open' || outcome.step.kind === 'resolve') {
         log.info(
           {
-            metric: metric.key,
-            z: Number(score.z.toFixed(2)),
-            severity: score.severity,
-            anomalyId,
+            metric: outcome.metric.key,
+            z: Number(outcome.score.z.toFixed(2)),
+            severity: outcome.step.anomaly.severity,
+            anomalyId: outcome.anomalyId,
           },
-          `anomaly: ${explanation.sentence}`,
+          outcome.step.kind === 'open'
+            ? `anomaly: ${outcome.peak?.explanation.sentence ?? ''}`
+            : 'anomaly resolved after normal windows',
         );
-      } else {
-        for (const resolved of await resolveStaleAnomalies(db, metric.id, windowStart)) {
-          notices.push({ kind: 'anomaly', id: resolved.id });
-        }
       }
-      await upsertPoint(db, metric.id, windowStart, score, volume, anomalyId);
     }
     return notices;
   }
 
   /**
-   * Applies a re-score of a window that was scored before (late data changed it): updates the
-   * point and every anomaly it joins or leaves — extent, peak, severity — marking them revised;
-   * an anomaly left with no anomalous window is withdrawn. Returns the anomalies it changed.
+   * Applies a re-score of a metric window that was scored before (late data changed it):
+   * updates the point and every anomaly it joins or leaves — extent, peak, severity — marking
+   * them revised; an anomaly left with no anomalous window is withdrawn. Returns the anomalies
+   * it changed.
    */
   async function revise(
     metric: MetricDefinition,
     rule: AlertRule,
-    windowStart: number,
+    start: number,
     before: PointRow,
-    score: Score,
-    volume: number,
-    explanation: Explanation | null,
   ): Promise<number[]> {
+    const span = windowMs * metric.windowMultiple;
+    const { score, volume, explain } = await assessMetric(store, metric, rule, start, windowMs);
     if (!pointChanged(before, score)) return [];
     let joined: number | null = null;
-    if (score.severity && explanation) {
+    if (score.severity) {
       const direction = score.direction ?? (score.z < 0 ? 'down' : 'up');
-      const near = await anomaliesNear(db, metric.id, windowStart, windowMs);
+      const near = await anomaliesNear(db, metric.id, start, span);
       const sameAsBefore = near.find((a) => a.id === before.anomalyId && a.direction === direction);
       const target =
         sameAsBefore ??
@@ -212,22 +165,23 @@ export function createDetector(options: DetectorOptions): Detector {
             firstWindow: a.firstWindow.getTime(),
             lastWindow: a.lastWindow.getTime(),
           })),
-          windowStart,
-          windowMs,
+          start,
+          span,
           direction,
         );
       if (target) {
         joined = target.id;
       } else {
+        const explanation = await explain();
         joined = await createRevisedAnomaly(
           db,
           metric.id,
-          { windowStart, score, explanation },
-          (await hasLaterPoint(db, metric.id, windowStart)) ? 'resolved' : 'open',
+          { windowStart: start, score, explanation },
+          (await hasLaterPoint(db, metric.id, start)) ? 'resolved' : 'open',
         );
-        await upsertPoint(db, metric.id, windowStart, score, volume, joined);
+        await upsertPoint(db, metric.id, start, score, volume, joined);
         log.info(
-          { metric: metric.key, window: new Date(windowStart).toISOString(), anomalyId: joined },
+          { metric: metric.key, window: new Date(start).toISOString(), anomalyId: joined },
           `late data made a window anomalous: ${explanation.sentence}`,
         );
         return before.anomalyId !== null
@@ -235,7 +189,7 @@ export function createDetector(options: DetectorOptions): Detector {
           : [joined];
       }
     }
-    await upsertPoint(db, metric.id, windowStart, score, volume, joined);
+    await upsertPoint(db, metric.id, start, score, volume, joined);
     const changed = new Set<number>();
     for (const id of [before.anomalyId, joined]) {
       if (id !== null && !changed.has(id))
@@ -244,7 +198,7 @@ export function createDetector(options: DetectorOptions): Detector {
     log.info(
       {
         metric: metric.key,
-        window: new Date(windowStart).toISOString(),
+        window: new Date(start).toISOString(),
         from: before.status,
         to: score.status,
         anomalies: [...changed],
@@ -269,9 +223,15 @@ export function createDetector(options: DetectorOptions): Detector {
     );
     let peak = null;
     if (extent) {
-      const cells = await readRollups(db, [extent.peakWindow], metricEventTypes(metric));
-      const { score, explanation } = await assess(metric, rule, extent.peakWindow, cells);
-      if (explanation) peak = { windowStart: extent.peakWindow, score, explanation };
+      const { score, explain } = await assessMetric(
+        store,
+        metric,
+        rule,
+        extent.peakWindow,
+        windowMs,
+      );
+      if (score.severity)
+        peak = { windowStart: extent.peakWindow, score, explanation: await explain() };
     } else {
       log.info({ metric: metric.key, anomalyId }, 'late data withdrew an anomaly');
     }

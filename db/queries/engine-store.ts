@@ -1,0 +1,112 @@
+/**
+ * The detection engine's store over PostgreSQL (see lib/engine.ts): history from
+ * metric_points, cells from rollups and the leaf cube, and each verdict recorded as a point plus
+ * the anomaly change its lifecycle step asks for.
+ */
+import { and, eq } from 'drizzle-orm';
+import type { EngineStore, MetricOutcome } from '@/lib/engine';
+import type { Db } from '../client';
+import { anomalies } from '../schema';
+import {
+  attachPointsToAnomaly,
+  baselineHistory,
+  incidentState,
+  seasonalHistory,
+  upsertPoint,
+} from './detection';
+import { readLeaves, readRollups } from './stream';
+
+export function pgEngineStore(db: Db): EngineStore {
+  return {
+    cells: (windows, types) => readRollups(db, windows, types),
+    leaves: (windows, types) => readLeaves(db, windows, types),
+    history: (metricId, before, limit) => baselineHistory(db, metricId, before, limit),
+    seasonal: (metricId, windowStart, season, k) =>
+      seasonalHistory(db, metricId, windowStart, season, k),
+    incident: (metricId, windowStart, windowMs, consecutive) =>
+      incidentState(db, metricId, windowStart, windowMs, consecutive),
+    record: (outcome) => recordOutcome(db, outcome),
+  };
+}
+
+/** Writes a verdict: the point, and the anomaly its lifecycle step opens or changes. */
+export async function recordOutcome(db: Db, outcome: MetricOutcome): Promise<number | null> {
+  const { metric, windowStart, score, volume, step, openId, peak } = outcome;
+  const now = new Date();
+  const peakFields = peak
+    ? {
+        peakWindow: new Date(peak.windowStart),
+        value: peak.score.value,
+        expected: peak.score.expected,
+        sigma: peak.score.sigma,
+        z: peak.score.z,
+        explanation: peak.explanation,
+        sentence: peak.explanation.sentence,
+      }
+    : {};
+  switch (step.kind) {
+    case 'none':
+    case 'pending':
+      await upsertPoint(db, metric.id, windowStart, score, volume, null);
+      return null;
+    case 'open': {
+      if (!peak) throw new Error('an anomaly opens with its peak explained');
+      const [created] = await db
+        .insert(anomalies)
+        .values({
+          metricId: metric.id,
+          severity: step.anomaly.severity,
+          direction: step.anomaly.direction,
+          firstWindow: new Date(step.anomaly.firstWindow),
+          lastWindow: new Date(step.anomaly.lastWindow),
+          peakWindow: new Date(peak.windowStart),
+          value: peak.score.value,
+          expected: peak.score.expected,
+          sigma: peak.score.sigma,
+          z: peak.score.z,
+          explanation: peak.explanation,
+          sentence: peak.explanation.sentence,
+        })
+        .returning({ id: anomalies.id });
+      if (!created) throw new Error('insert into anomalies returned no row');
+      await upsertPoint(db, metric.id, windowStart, score, volume, created.id);
+      // The earlier windows of the run belong to it too.
+      if (step.anomaly.firstWindow < windowStart) {
+        await attachPointsToAnomaly(
+          db,
+          metric.id,
+          created.id,
+          step.anomaly.firstWindow,
+          windowStart,
+        );
+      }
+      return created.id;
+    }
+    case 'extend':
+    case 'count_normal':
+    case 'resolve': {
+      if (openId === null) throw new Error(`lifecycle step ${step.kind} without an open anomaly`);
+      await db
+        .update(anomalies)
+        .set({
+          lastWindow: new Date(step.anomaly.lastWindow),
+          severity: step.anomaly.severity,
+          normalWindows: step.anomaly.normalWindows,
+          updatedAt: now,
+          ...(step.kind === 'resolve' ? { status: 'resolved' as const } : {}),
+          ...(step.kind === 'extend' ? peakFields : {}),
+        })
+        // A person may have resolved it meanwhile: leave their decision alone.
+        .where(and(eq(anomalies.id, openId), eq(anomalies.status, 'open')));
+      await upsertPoint(
+        db,
+        metric.id,
+        windowStart,
+        score,
+        volume,
+        step.kind === 'extend' ? openId : null,
+      );
+      return openId;
+    }
+  }
+}

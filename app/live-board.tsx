@@ -59,7 +59,11 @@ export function LiveBoard({ initial, user }: { initial: Board; user: HeaderUser 
       }
     },
     anomaly: (anomaly) => dispatch({ type: 'anomalies', anomalies: [anomaly] }),
-    rule: (update) => dispatch({ type: 'rule', ...update }),
+    rule: (update) => {
+      dispatch({ type: 'rule', ...update });
+      // A rule change may come with re-scored history: fetch the points again.
+      void refetchBoard();
+    },
     onConnect: () => void catchUp(),
   });
 

@@ -17,6 +17,8 @@ import {
   toRule,
   updateRule,
 } from '@/db/queries/metrics';
+import { eq } from 'drizzle-orm';
+import { metrics } from '@/db/schema';
 import { pointsSince } from '@/db/queries/detection';
 import { claimPartitions, partitionStats } from '@/db/queries/stream';
 import { anomalySummaries, loadAnomalyDetail } from '@/db/queries/views';
@@ -152,5 +154,33 @@ describe('pipeline → rollups → detector', () => {
     await detector.stop();
     const after = (await anomalySummaries(t.db)).filter((a) => a.metricKey === 'purchases');
     expect(after.map((a) => a.id)).toEqual(before.map((a) => a.id));
+  });
+
+  it('re-scores stored history on request, withdrawing anomalies the new rule would not raise', async () => {
+    const purchases = (await getMetricByKey(t.db, 'purchases'))!;
+    // The rule was raised to warn at 500 in the previous test; the old anomaly still stands.
+    const stale = (await anomalySummaries(t.db)).filter(
+      (a) => a.metricKey === 'purchases' && a.status !== 'withdrawn',
+    );
+    expect(stale.length).toBeGreaterThanOrEqual(1);
+    const pointsBefore = await pointsSince(t.db, [purchases.id], start);
+    await t.db
+      .update(metrics)
+      .set({ rescoreFrom: new Date(start) })
+      .where(eq(metrics.id, purchases.id));
+
+    const detector = createDetector({ handle: t, log, windowMs: MINUTE });
+    await detector.tick();
+    await detector.stop();
+
+    const after = (await anomalySummaries(t.db)).filter((a) => a.metricKey === 'purchases');
+    expect(after.filter((a) => a.status !== 'withdrawn')).toEqual([]);
+    expect(after.map((a) => a.id).sort()).toEqual(stale.map((a) => a.id).sort());
+    const pointsAfter = await pointsSince(t.db, [purchases.id], start);
+    expect(pointsAfter.map((p) => p.windowStart.getTime())).toEqual(
+      pointsBefore.map((p) => p.windowStart.getTime()),
+    );
+    expect(pointsAfter.filter((p) => p.status === 'warn' || p.status === 'critical')).toEqual([]);
+    expect((await getMetricByKey(t.db, 'purchases'))!.rescoreFrom).toBeNull();
   });
 });

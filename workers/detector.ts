@@ -17,10 +17,12 @@ import {
   createRevisedAnomaly,
   dequeueWindow,
   ensureDetectorProgress,
+  finishRescore,
   getScoredThrough,
   hasLaterPoint,
   pointsBetween,
   queuedWindows,
+  resetMetricHistory,
   reviseAnomaly,
   upsertPoint,
   type PointRow,
@@ -258,9 +260,56 @@ export function createDetector(options: DetectorOptions): Detector {
     await closeWindows(db, closing, windowMs);
   }
 
+  /**
+   * Honours re-score requests (a metric's definition or rule changed and its history should
+   * follow): withdraws the metric's anomalies from the requested window on, deletes its points
+   * there and scores those windows again, oldest first, up to the last closed window. Done in
+   * one go per metric, so a crash half-way simply starts it over. Returns windows scored.
+   */
+  async function rescoreRequested(): Promise<number> {
+    const closedThrough = await getScoredThrough(db, windowMs);
+    if (closedThrough === null) return 0;
+    let scored = 0;
+    for (const row of await listMetrics(db)) {
+      if (!row.rescoreFrom || stopped) continue;
+      const requested = row.rescoreFrom;
+      if (!row.enabled) {
+        await finishRescore(db, row.id, requested);
+        continue;
+      }
+      const metric = { definition: toDefinition(row), rule: toRule(row) };
+      const span = windowMs * metric.definition.windowMultiple;
+      const from = metricWindowStart(
+        requested.getTime(),
+        windowMs,
+        metric.definition.windowMultiple,
+      );
+      const withdrawn = await resetMetricHistory(db, row.id, from);
+      for (let w = from + span - windowMs; w <= closedThrough && !stopped; w += span) {
+        await scoreBaseWindow(store, [metric], w, windowMs);
+        scored++;
+      }
+      if (stopped) break;
+      await finishRescore(db, row.id, requested);
+      for (const { id } of withdrawn) await notify(sql, { kind: 'anomaly', id });
+      await notify(sql, { kind: 'rule', metricId: row.id });
+      log.info(
+        {
+          metric: row.key,
+          from: new Date(from).toISOString(),
+          windows: scored,
+          withdrawn: withdrawn.length,
+        },
+        're-scored stored history after a change',
+      );
+    }
+    return scored;
+  }
+
   async function tick(): Promise<number> {
     if (!(await ensureLeader())) return 0;
     await closeFinalWindows();
+    await rescoreRequested();
     let scored = 0;
     for (const entry of await queuedWindows(db, MAX_WINDOWS_PER_TICK)) {
       if (stopped) break;

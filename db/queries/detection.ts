@@ -6,7 +6,14 @@ import type { StoredWindow } from '@/lib/preview';
 import type { AnomalyExtent } from '@/lib/revise';
 import type { Explanation, Score, Season } from '@/lib/types';
 import type { Db } from '../client';
-import { anomalies, detectorProgress, injections, metricPoints, scoringQueue } from '../schema';
+import {
+  anomalies,
+  detectorProgress,
+  injections,
+  metricPoints,
+  metrics,
+  scoringQueue,
+} from '../schema';
 
 export type PointRow = typeof metricPoints.$inferSelect;
 export type AnomalyRow = typeof anomalies.$inferSelect;
@@ -570,4 +577,39 @@ export async function attachPointsToAnomaly(
         lte(metricPoints.windowStart, new Date(to)),
       ),
     );
+}
+
+/**
+ * Starts re-scoring a metric's history from `from`: its anomalies that reach into the range are
+ * withdrawn (they were computed with the old definition or rule) and its points from `from` on
+ * are deleted, in one transaction. Returns the withdrawn anomalies.
+ */
+export async function resetMetricHistory(db: Db, metricId: number, from: number) {
+  return db.transaction(async (tx) => {
+    const withdrawn = await tx
+      .update(anomalies)
+      .set({ status: 'withdrawn', updatedAt: new Date() })
+      .where(
+        and(
+          eq(anomalies.metricId, metricId),
+          gte(anomalies.lastWindow, new Date(from)),
+          ne(anomalies.status, 'withdrawn'),
+        ),
+      )
+      .returning({ id: anomalies.id });
+    await tx
+      .delete(metricPoints)
+      .where(
+        and(eq(metricPoints.metricId, metricId), gte(metricPoints.windowStart, new Date(from))),
+      );
+    return withdrawn;
+  });
+}
+
+/** Clears a metric's re-score request, unless a newer one replaced it meanwhile. */
+export async function finishRescore(db: Db, metricId: number, requested: Date): Promise<void> {
+  await db
+    .update(metrics)
+    .set({ rescoreFrom: null })
+    .where(and(eq(metrics.id, metricId), eq(metrics.rescoreFrom, requested)));
 }

@@ -133,6 +133,12 @@ export function AnomalyView({
               : `Revised ${detail.revisions === 1 ? 'once' : `${detail.revisions} times`}: events that arrived late changed its windows, which were re-scored; the figures below include them.`}
           </p>
         )}
+        {detail.revisions === 0 && detail.status === 'withdrawn' && (
+          <p className="muted" data-testid="revision-note">
+            Withdrawn: the metric&apos;s definition or alert rule changed and its stored history was
+            re-scored; with the new settings these windows are not anomalous.
+          </p>
+        )}
       </header>
 
       <p className="explanation" data-testid="explanation">

@@ -209,4 +209,19 @@ export interface Explanation {
   top: Contributor[];
   /** e.g. "region=eu-west accounts for 87% of the drop". */
   sentence: string;
+  /**
+   * Multi-dimensional root cause over the leaf cube (lib/rca): absent on anomalies explained
+   * before the leaf cube existed.
+   */
+  rootCause?: RootCause;
+}
+
+/** The smallest set of dimension-value conjunctions that explains the deviation, and why. */
+export interface RootCause {
+  /** e.g. [{ region: 'eu-west', device: 'android' }]; [] when the change is spread. */
+  set: Record<string, string>[];
+  /** Ranked candidate conjunctions with their scores. */
+  candidates: { elements: Record<string, string>; score: number; explains: number }[];
+  /** The root cause in words. */
+  sentence: string;
 }

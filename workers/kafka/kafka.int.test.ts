@@ -3,7 +3,8 @@
  * consume librdkafka's mock cluster (a real Kafka protocol peer) into a real PostgreSQL, and are
  * killed, rebalanced, cut off from their broker or from PostgreSQL while they work. Whatever
  * happens, the final rollups must equal exactly a fold of the produced events computed here
- * independently (`naiveFold`), every partition must account for every record
+ * independently (`naiveFold`), and so must the leaf cube (`naiveLeafFold`), every partition
+ * must account for every record
  * (received = folded + quarantined, next_offset = records in the partition), and quarantine
  * must hold each bad record once.
  *
@@ -17,9 +18,9 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaSourceName } from '@/lib/kafka';
-import { naiveFold } from '@/lib/rollup';
+import { naiveFold, naiveLeafFold } from '@/lib/rollup';
 import { Simulator } from '@/lib/simulator/generator';
-import type { PulseEvent, RollupDelta } from '@/lib/types';
+import type { LeafDelta, PulseEvent, RollupDelta } from '@/lib/types';
 import { createTestDatabase, type TestDatabase } from '@/db/test-db';
 import { ensureDefaultMetrics } from '@/db/queries/metrics';
 import { startMockCluster, type MockCluster } from './mock-cluster';
@@ -67,6 +68,8 @@ interface Workload {
   messages: Message[];
   /** Ground truth: a fold of the valid, on-time events. */
   truth: RollupDelta[];
+  /** The same events' leaf cube. */
+  leafTruth: LeafDelta[];
   perPartition: { records: number; received: number; quarantined: number }[];
   quarantined: number;
 }
@@ -131,6 +134,7 @@ function buildWorkload(topic: string, seed: number, events: number): Workload {
     topic,
     messages,
     truth: naiveFold(valid, WINDOW_MS),
+    leafTruth: naiveLeafFold(valid, WINDOW_MS),
     perPartition,
     quarantined: perPartition.reduce((n, p) => n + p.quarantined, 0),
   };
@@ -351,6 +355,7 @@ async function startProxy(host: string, targetPort: number) {
 
 const cellKey = (d: RollupDelta) =>
   `${d.windowStart}|${d.eventType}|${d.dim}|${d.value}|${d.measure}`;
+const leafKey = (d: LeafDelta) => `${d.windowStart}|${d.eventType}|${d.leaf}|${d.measure}`;
 const close = (a: number, b: number) =>
   Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 
@@ -404,6 +409,48 @@ async function expectExactlyOnce(workload: Workload, database: TestDatabase) {
   }
   for (const key of actual.keys()) problems.push(`unexpected ${key}`);
   expect(problems.slice(0, 10), `seed ${SEED}: ${problems.length} rollup cells differ`).toEqual([]);
+
+  // The leaf cube: written in the same transactions, so exactly once as well.
+  const leafRows = await database.sql<
+    {
+      window_start: Date;
+      event_type: string;
+      leaf: string;
+      measure: string;
+      count: string;
+      sum: number;
+      sumsq: number;
+    }[]
+  >`select * from leaf_rollups`;
+  const leaves = new Map(
+    leafRows.map((r) => {
+      const d: LeafDelta = {
+        windowStart: new Date(r.window_start).getTime(),
+        eventType: r.event_type,
+        leaf: r.leaf,
+        measure: r.measure,
+        count: Number(r.count),
+        sum: r.sum,
+        sumsq: r.sumsq,
+      };
+      return [leafKey(d), d];
+    }),
+  );
+  const leafProblems: string[] = [];
+  for (const want of workload.leafTruth) {
+    const got = leaves.get(leafKey(want));
+    leaves.delete(leafKey(want));
+    if (!got) leafProblems.push(`missing ${leafKey(want)}`);
+    else if (got.count !== want.count || !close(got.sum, want.sum) || !close(got.sumsq, want.sumsq))
+      leafProblems.push(
+        `${leafKey(want)}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`,
+      );
+  }
+  for (const key of leaves.keys()) leafProblems.push(`unexpected ${key}`);
+  expect(
+    leafProblems.slice(0, 10),
+    `seed ${SEED}: ${leafProblems.length} leaf cells differ`,
+  ).toEqual([]);
 
   const partitions = await database.sql<
     {
@@ -667,7 +714,7 @@ describe('Kafka source: event time', () => {
       return row?.value ?? null;
     };
     const worker = startWorker(
-      { topic, messages: [], truth: [], perPartition: [], quarantined: 0 },
+      { topic, messages: [], truth: [], leafTruth: [], perPartition: [], quarantined: 0 },
       'workers-lateness',
       database.url,
       { PULSE_DETECTOR: 'on', PULSE_ALLOWED_LATENESS: '10m', PULSE_IDLE_TIMEOUT: '1h' },

@@ -143,12 +143,14 @@ export function simulateRule(input: PreviewInput): {
     });
     status.set(p.windowStart, s.status);
     baselineUsed = s.baselineUsed;
-    const scored = s.status !== 'learning' && Number.isFinite(s.value);
+    const learning = s.status === 'learning';
+    const scored = !learning && Number.isFinite(s.value);
     windows.push({
       windowStart: p.windowStart,
       value: p.value,
-      expected: finiteOrNull(s.expected),
-      sigma: finiteOrNull(s.sigma),
+      // While learning there is no expected value worth drawing.
+      expected: learning ? null : finiteOrNull(s.expected),
+      sigma: learning ? null : finiteOrNull(s.sigma),
       z: scored ? finiteOrNull(s.z) : null,
       volume: p.volume,
       status: s.status,

@@ -90,7 +90,12 @@ describe('previewRule', () => {
     const p = await preview(DEFAULT_RULE);
     expect(p.windowMs).toBe(MINUTE);
     expect(p.windows).toHaveLength(120);
-    expect(p.windows[0]).toMatchObject({ windowStart: at(0), status: 'learning', z: null });
+    expect(p.windows[0]).toMatchObject({
+      windowStart: at(0),
+      status: 'learning',
+      z: null,
+      expected: null,
+    });
     expect(p.candidate.counts).toMatchObject({ critical: 6, anomalies: 2, unconfirmed: 0 });
     expect(p.candidate.anomalies.map((a) => [a.firstWindow, a.lastWindow, a.direction])).toEqual([
       [at(60), at(60), 'up'],

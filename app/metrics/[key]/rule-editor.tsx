@@ -174,10 +174,12 @@ function useRulePreview(
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
+/** How much stored history the preview re-scored, e.g. "24 h" or "6 min". */
 function spanLabel(preview: RulePreview): string {
-  const hours = (preview.to - preview.from + preview.windowMs) / 3_600_000;
-  if (hours >= 1) return `${Number(hours.toFixed(1))} h`;
-  return `${Math.round(hours * 60)} min`;
+  const first = preview.windows[0]?.windowStart ?? preview.from;
+  const last = preview.windows.at(-1)?.windowStart ?? preview.to;
+  const minutes = Math.round((last - first + preview.windowMs) / 60_000);
+  return minutes >= 90 ? `${Number((minutes / 60).toFixed(1))} h` : `${Math.max(1, minutes)} min`;
 }
 
 function alerted(outcome: PreviewOutcome): number {

@@ -174,7 +174,9 @@ export function DefinitionForm({ user, canEdit, catalog, windowMs, metric }: Def
     const dim = row.dim.trim();
     const first = values.filters.find((r) => r.dim.trim() === dim);
     const own = first?.id === row.id ? `filters.${dim}` : null;
-    const show = submitted || touched[`row-${row.id}`];
+    // Only after a submit: an error appearing when focus leaves a row would move the buttons
+    // below it under the pointer between press and release.
+    const show = submitted;
     return (
       (own ? serverErrors[own as `filters.${string}`] : undefined) ??
       (show ? problems[row.id] : undefined) ??
@@ -499,12 +501,7 @@ export function DefinitionForm({ user, canEdit, catalog, windowMs, metric }: Def
                     const error = rowError(row);
                     const known = valuesOf(row.dim).filter((v) => !row.values.includes(v));
                     return (
-                      <div
-                        key={row.id}
-                        className="filter-row"
-                        data-testid="filter-row"
-                        onBlur={() => blur(`row-${row.id}`)}
-                      >
+                      <div key={row.id} className="filter-row" data-testid="filter-row">
                         <div className="field">
                           <label htmlFor={`filter-dim-${row.id}`}>
                             Dimension<span className="sr-only"> of filter {index + 1}</span>

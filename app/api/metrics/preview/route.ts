@@ -17,7 +17,16 @@ export const dynamic = 'force-dynamic';
 export const POST = handle(async (request: Request) => {
   assertSameOrigin(request);
   await requireApiUser('viewer');
-  const raw = await readJson(request);
+  let raw: unknown;
+  try {
+    raw = await readJson(request);
+  } catch (error) {
+    // The form aborts a preview the user has typed past: nobody waits for an answer.
+    if (request.signal.aborted || (error instanceof Error && error.message === 'aborted')) {
+      return new Response(null, { status: 499 });
+    }
+    throw error;
+  }
   const checked = validateDefinition({
     ...(typeof raw === 'object' && raw !== null ? raw : {}),
     key: 'draft',

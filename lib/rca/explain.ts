@@ -1,0 +1,351 @@
+/**
+ * explainCube: the root-cause set, ranked candidates, per-dimension breakdown and sentence of a
+ * deviation, from the leaves of the cube. See search.ts for the model and the search.
+ */
+import {
+  buildCube,
+  describeElements,
+  elementsOf,
+  enumerateElements,
+  type Cube,
+  type Element,
+} from './cube';
+import {
+  estimateRelativeNoise,
+  estimateSliceNoise,
+  initialRelativeNoise,
+  poissonSigma,
+  ratio,
+  ownRatioGain,
+  rss,
+  rssAtExpected,
+  selectCauses,
+  selectionGroups,
+  splitGain,
+  statsOf,
+  totalStats,
+  weigh,
+  type Selection,
+  type Sigma,
+  type Stats,
+  type Weighted,
+} from './search';
+import type { Candidate, Elements, Leaf, RcaOptions, RcaResult, SliceStats } from './types';
+
+/** A cause must carry at least this share of the reference deviation. */
+const MIN_SHARE = 0.1;
+/** Below this |z| the total deviation is within noise. */
+const NOISE_Z = 3;
+/** The rest is worth a mention when it moved beyond noise and carries this share. */
+const REST_SHARE = 0.2;
+const MAX_PASSES = 3;
+
+/** Jensen–Shannon surprise of one slice, log base 2 (0 when p = q). */
+export function surprise(p: number, q: number): number {
+  const m = (p + q) / 2;
+  const term = (x: number) => (x > 0 && m > 0 ? x * Math.log2(x / m) : 0);
+  return Math.max(0, (term(p) + term(q)) / 2);
+}
+
+/** Grouped integers above 100, 3 significant digits below. */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (Math.abs(value) >= 100 || Number.isInteger(value)) {
+    const rounded = Math.round(value);
+    const digits = String(Math.abs(rounded)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    return rounded < 0 ? `-${digits}` : digits;
+  }
+  return String(Number(value.toPrecision(3)));
+}
+
+const percent = (x: number) => `${Math.round(x * 100)}%`;
+
+/** "-88%" / "+12%" / "new" (nothing expected). */
+function relativeChange(actual: number, expected: number): string {
+  if (expected === 0) return actual === 0 ? '0%' : 'new';
+  const change = actual / expected - 1;
+  const text = percent(change);
+  return change > 0 ? `+${text}` : text;
+}
+
+/**
+ * The deviation shares refer to: the total deviation, or when slices moved in opposite
+ * directions and the total is smaller, the largest shift inside one dimension (half the sum of
+ * |actual − expected × total ratio| over its values). Signed like the total (+ when it is 0).
+ */
+function referenceDeviation(cube: Cube, total: { a: number; f: number }): number {
+  const globalRatio = total.f > 0 ? total.a / total.f : 1;
+  const d = cube.dims.length;
+  let shift = 0;
+  for (let k = 0; k < d; k++) {
+    const a = new Float64Array(cube.values[k]!.length);
+    const f = new Float64Array(a.length);
+    for (let i = 0; i < cube.n; i++) {
+      const v = cube.codes[i * d + k]!;
+      a[v]! += cube.actual[i]!;
+      f[v]! += cube.expected[i]!;
+    }
+    let sum = 0;
+    a.forEach((x, v) => (sum += Math.abs(x - f[v]! * globalRatio)));
+    shift = Math.max(shift, sum / 2);
+  }
+  const deviation = total.a - total.f;
+  return Math.abs(deviation) >= shift ? deviation : (Math.sign(deviation) || 1) * shift;
+}
+
+interface Context {
+  cube: Cube;
+  w: Weighted;
+  total: Stats;
+  reference: number;
+}
+
+function candidateOf(ctx: Context, elements: Elements, s: Stats, score: number): Candidate {
+  const { total, reference } = ctx;
+  const deviation = s.a - s.f;
+  const explains = reference !== 0 ? deviation / reference : 0;
+  const expectedShare = total.f > 0 ? s.f / total.f : 0;
+  return {
+    elements,
+    score,
+    explains,
+    actual: s.a,
+    expected: s.f,
+    expectedShare,
+    excess: explains - expectedShare,
+    surprise: surprise(expectedShare, total.a > 0 ? s.a / total.a : 0),
+    z: s.v > 0 ? deviation / Math.sqrt(s.v) : 0,
+  };
+}
+
+/** Every value of every dimension with its numbers, most explanatory first. */
+function dimensionBreakdown(ctx: Context): Record<string, SliceStats[]> {
+  const { cube, w } = ctx;
+  const d = cube.dims.length;
+  const out: Record<string, SliceStats[]> = {};
+  const direction = Math.sign(ctx.reference) || 1;
+  cube.dims.forEach((dim, k) => {
+    const groups = cube.values[k]!.map(() => [] as number[]);
+    for (let i = 0; i < cube.n; i++) groups[cube.codes[i * d + k]!]!.push(i);
+    out[dim] = groups
+      .map((leaves, v) => {
+        const s = statsOf(cube, w, Int32Array.from(leaves));
+        const c = candidateOf(ctx, {}, s, 0);
+        return {
+          dim,
+          value: cube.values[k]![v]!,
+          actual: c.actual,
+          expected: c.expected,
+          deviation: s.a - s.f,
+          share: c.explains,
+          expectedShare: c.expectedShare,
+          excess: c.excess,
+          surprise: c.surprise,
+          z: c.z,
+          volume: s.a,
+        };
+      })
+      .sort(
+        (x, y) =>
+          direction * (y.excess - x.excess) ||
+          direction * (y.share - x.share) ||
+          (x.value < y.value ? -1 : x.value > y.value ? 1 : 0),
+      );
+  });
+  return out;
+}
+
+const sameSet = (x: Selection, y: Selection) =>
+  x.mode === y.mode &&
+  x.selected.length === y.selected.length &&
+  x.selected.every((s, i) => s.element === y.selected[i]!.element);
+
+interface Search {
+  selection: Selection;
+  sliceNoise: number;
+  w: Weighted;
+  kappa: number;
+  elementStats: Stats[];
+}
+
+function search(
+  cube: Cube,
+  elements: readonly Element[],
+  sigma: Sigma,
+  options: RcaOptions,
+  reference: number,
+  totalDeviation: number,
+): Search {
+  const given = options.relativeNoise;
+  const base = cube.expected.map((f) => sigma(f) ** 2);
+  let kappa = given !== undefined ? given : initialRelativeNoise(cube, base, elements);
+  const params = {
+    maxCauses: Math.max(0, Math.floor(options.maxCauses ?? 4)),
+    minShare: MIN_SHARE,
+    reference,
+    bothWays: Math.abs(totalDeviation) < Math.abs(reference),
+  };
+  let previous: Selection | null = null;
+  let sliceNoise = 0;
+  for (let pass = 1; ; pass++) {
+    const w = weigh(cube, sigma, kappa);
+    const elementStats = elements.map((e) => statsOf(cube, w, e.leaves));
+    const selection = selectCauses(cube, w, elements, elementStats, params, sliceNoise);
+    const done =
+      given !== undefined || pass >= MAX_PASSES || (previous && sameSet(previous, selection));
+    if (done) return { selection, w, kappa, sliceNoise, elementStats };
+    previous = selection;
+    const groups = selectionGroups(cube, selection);
+    kappa = estimateRelativeNoise(cube, base, groups);
+    sliceNoise = estimateSliceNoise(cube, weigh(cube, sigma, kappa), selection, elements);
+  }
+}
+
+function sentenceOf(
+  ctx: Context,
+  causes: { elements: Elements; candidate: Candidate }[],
+  rest: Stats,
+  options: RcaOptions,
+  maxDepth: number,
+): string {
+  const { total, reference } = ctx;
+  const format = options.format ?? formatNumber;
+  const inName = options.metricName ? ` in ${options.metricName}` : '';
+  const change = reference < 0 ? 'drop' : 'rise';
+  const values = (a: number, f: number) =>
+    `${format(a)} vs ${format(f)} expected, ${relativeChange(a, f)}`;
+  if (ctx.cube.n === 0) return 'no data';
+  if (total.a === total.f && causes.length === 0 && Math.abs(reference) === 0) {
+    return `no change${inName}: every slice is as expected`;
+  }
+  if (causes.length === 0) {
+    const z = total.v > 0 ? (total.a - total.f) / Math.sqrt(total.v) : 0;
+    if (Math.abs(z) < NOISE_Z) {
+      return `the ${change}${inName} (${values(total.a, total.f)}) is within normal variation; no slice stands out`;
+    }
+    return `the ${change}${inName} (${values(total.a, total.f)}) is spread across slices in proportion to their size; no combination of up to ${maxDepth} dimension values explains it`;
+  }
+  let text: string;
+  if (causes.length === 1) {
+    const { elements, candidate: c } = causes[0]!;
+    text = `${describeElements(elements)} accounts for ${percent(c.explains)} of the ${change}${inName} (${values(c.actual, c.expected)})`;
+  } else {
+    const parts = causes.map(
+      ({ elements, candidate: c }) =>
+        `${describeElements(elements)} (${percent(c.explains)}, ${relativeChange(c.actual, c.expected)})`,
+    );
+    const sum = causes.reduce((s, c) => s + c.candidate.explains, 0);
+    text = `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)} account for ${percent(sum)} of the ${change}${inName}`;
+  }
+  const restDeviation = rest.a - rest.f;
+  const beyondNoise = rest.v > 0 && Math.abs(restDeviation) >= NOISE_Z * Math.sqrt(rest.v);
+  if (beyondNoise && Math.abs(restDeviation) >= REST_SHARE * Math.abs(reference)) {
+    text += `; the other ${percent(restDeviation / reference)} is spread over the remaining slices (${relativeChange(rest.a, rest.f)})`;
+  }
+  return text;
+}
+
+/**
+ * Explains the deviation of a metric from the leaves of its cube: the root-cause set (the
+ * smallest set of conjunctions of up to 3 dimension values that explains it, or [] when nothing
+ * does), ranked candidates, every dimension value's numbers and a sentence.
+ *
+ * @example
+ *   explainCube([
+ *     { dims: { region: 'eu', device: 'ios' }, actual: 120, expected: 400 },
+ *     { dims: { region: 'eu', device: 'android' }, actual: 610, expected: 600 },
+ *     …
+ *   ]).rootCause  // [{ region: 'eu', device: 'ios' }]
+ *
+ * Pure and deterministic: the same leaves in any order give the same result. Throws
+ * RcaInputError for a value that is not a finite number ≥ 0.
+ */
+export function explainCube(leaves: readonly Leaf[], options: RcaOptions = {}): RcaResult {
+  return explainBuiltCube(buildCube(leaves), options);
+}
+
+/** explainCube on a cube already built (lib/rca/ratio.ts builds its own). */
+export function explainBuiltCube(cube: Cube, options: RcaOptions = {}): RcaResult {
+  const maxDepth = Math.min(3, Math.max(1, Math.floor(options.maxDepth ?? 3)));
+  const sigma = options.sigma ?? poissonSigma;
+  const elements = enumerateElements(cube, maxDepth);
+  let sumA = 0;
+  let sumF = 0;
+  for (let i = 0; i < cube.n; i++) {
+    sumA += cube.actual[i]!;
+    sumF += cube.expected[i]!;
+  }
+  const reference = referenceDeviation(cube, { a: sumA, f: sumF });
+  const { selection, w, kappa, sliceNoise, elementStats } = search(
+    cube,
+    elements,
+    sigma,
+    options,
+    reference,
+    sumA - sumF,
+  );
+  const { selected, mode } = selection;
+  const total = totalStats(cube, w);
+  const ctx: Context = { cube, w, total, reference };
+
+  // Scores in the winning model: with the rest held at expected, the share of the anomaly a
+  // conjunction removes with its own ratio; with the rest free, the share of what a uniform
+  // change leaves unexplained.
+  const energy = mode === 'fixed' ? rssAtExpected(total) : rss(total);
+  const rootIndex = new Map(selected.map((s, i) => [s.element, i]));
+  const scored: { order: number; root: number; depth: number; score: number }[] = [];
+  elements.forEach((element, order) => {
+    const s = elementStats[order]!;
+    const deviation = s.a - s.f;
+    const root = rootIndex.get(element) ?? -1;
+    if (root === -1) {
+      if (deviation === 0) return;
+      // With the rest free, only slices that moved more than the rest, in the direction of
+      // their own deviation.
+      const others = { ...total, a: total.a - s.a, f: total.f - s.f };
+      if (mode === 'free' && Math.sign(ratio(s) - ratio(others)) !== Math.sign(deviation)) return;
+    }
+    const gain = mode === 'fixed' ? ownRatioGain(s) : splitGain(total, s);
+    const score = energy > 0 ? Math.min(1, Math.max(0, gain / energy)) : 0;
+    scored.push({ order, root, depth: element.dims.length, score });
+  });
+  scored.sort((x, y) => {
+    if (x.root !== -1 || y.root !== -1) {
+      if (x.root === -1) return 1;
+      if (y.root === -1) return -1;
+      return x.root - y.root;
+    }
+    return y.score - x.score || x.depth - y.depth || x.order - y.order;
+  });
+  const maxCandidates = Math.max(0, Math.floor(options.maxCandidates ?? 20));
+  const candidates = scored
+    .slice(0, Math.max(maxCandidates, selected.length))
+    .map(({ order, score }) =>
+      candidateOf(ctx, elementsOf(cube, elements[order]!), elementStats[order]!, score),
+    );
+  const causes = candidates
+    .slice(0, selected.length)
+    .map((candidate) => ({ elements: candidate.elements, candidate }));
+  const covered = new Uint8Array(cube.n);
+  for (const s of selected) for (const i of s.element.leaves) covered[i] = 1;
+  const rest = statsOf(
+    cube,
+    w,
+    Int32Array.from({ length: cube.n }, (_, i) => i),
+    covered,
+  );
+
+  return {
+    rootCause: causes.map((c) => c.elements),
+    candidates,
+    dimensions: dimensionBreakdown(ctx),
+    totals: {
+      actual: sumA,
+      expected: sumF,
+      deviation: sumA - sumF,
+      z: total.v > 0 ? (sumA - sumF) / Math.sqrt(total.v) : 0,
+    },
+    noise: { leaf: kappa, slice: sliceNoise },
+    sentence: sentenceOf(ctx, causes, rest, options, maxDepth),
+  };
+}

@@ -1,0 +1,571 @@
+/**
+ * The search for the root-cause set.
+ *
+ * Model (HotSpot's ripple effect, Squeeze's "each cause has its own magnitude"): the leaves under
+ * a cause change by a common ratio of actual to expected, every other leaf by one shared ratio
+ * (1 when only the causes changed; something else when a part of the change is spread over
+ * everything). A set of causes S is scored by the weighted least squares of that model,
+ *
+ *   RSS(S) = Σ_groups min_r Σ_i w_i (a_i − r·f_i)²,   w_i = 1 / (σ(f_i)² + κ²·f_i²),
+ *
+ * with σ the Poisson-ish (or given) noise and κ the relative noise estimated from the leaves.
+ * Each group's RSS is closed-form from additive sufficient statistics (Σw·a², Σw·a·f, Σw·f²), so
+ * the gain of splitting any conjunction off the rest costs O(1) once its statistics are known,
+ * and all conjunctions of up to 3 dimensions (a few thousand on a 5-dimension cube) are scored
+ * exhaustively instead of sampled (HotSpot's MCTS is not needed at this size).
+ *
+ * Greedy forward selection adds the conjunction with the largest gain while the gain is beyond
+ * what the best of M noise-only conjunctions would give (≈ 2·ln M in χ² units, plus a margin),
+ * it carries a real part of the deviation, and it moved more than the rest in the direction of
+ * its own deviation (excess share, as in Adtributor). Parsimony: among conjunctions within a
+ * small tolerance of the best gain, the one with fewest dimensions wins (RiskLoc searches layer
+ * by layer for the same reason). The noise level is re-estimated from the chosen model's
+ * residuals and the search repeated until the set is stable (at most 3 passes).
+ */
+import type { Cube, Element } from './cube';
+
+/** Additive sufficient statistics of a group of leaves under given weights. */
+export interface Stats {
+  n: number;
+  a: number;
+  f: number;
+  /** Σ w a², Σ w a f, Σ w f² */
+  aa: number;
+  af: number;
+  ff: number;
+  /** Σ σ² (the variance of the group's total around its expectation). */
+  v: number;
+}
+
+const empty = (): Stats => ({ n: 0, a: 0, f: 0, aa: 0, af: 0, ff: 0, v: 0 });
+
+function subtract(x: Stats, y: Stats): Stats {
+  return {
+    n: x.n - y.n,
+    a: x.a - y.a,
+    f: x.f - y.f,
+    aa: x.aa - y.aa,
+    af: x.af - y.af,
+    ff: x.ff - y.ff,
+    v: x.v - y.v,
+  };
+}
+
+/** Residual sum of squares of a group fitted with its own ratio (never below 0). */
+export function rss(s: Stats): number {
+  const fitted = s.ff > 0 ? s.aa - (s.af * s.af) / s.ff : s.aa;
+  return Math.max(0, fitted);
+}
+
+/** Residual sum of squares of a group held at its expected value (ratio 1). */
+export const rssAtExpected = (s: Stats) => Math.max(0, s.aa - 2 * s.af + s.ff);
+
+/** Ratio of actual to expected of a group; ±Infinity from nothing expected. */
+export function ratio(s: Stats): number {
+  if (s.f > 0) return s.a / s.f;
+  return s.a > 0 ? Infinity : 1;
+}
+
+/** Per-leaf weighted terms under a noise model. */
+export interface Weighted {
+  aa: Float64Array;
+  af: Float64Array;
+  ff: Float64Array;
+  /** σ² of each leaf. */
+  v: Float64Array;
+}
+
+export type Sigma = (expected: number) => number;
+
+export const poissonSigma: Sigma = (expected) => Math.sqrt(Math.max(expected, 1));
+
+/**
+ * Expected value used in the fit: a leaf expected to be 0 that has an actual value can only be
+ * explained by a ratio if it is not exactly 0, so it is floored at a tiny fraction of the mean.
+ */
+function fitExpected(cube: Cube): Float64Array {
+  let total = 0;
+  for (let i = 0; i < cube.n; i++) total += cube.expected[i]!;
+  const floor = Math.max(1e-9, (1e-6 * total) / Math.max(1, cube.n));
+  return cube.expected.map((f) => Math.max(f, floor));
+}
+
+export function weigh(cube: Cube, sigma: Sigma, kappa: number): Weighted {
+  const f = fitExpected(cube);
+  const n = cube.n;
+  const out: Weighted = {
+    aa: new Float64Array(n),
+    af: new Float64Array(n),
+    ff: new Float64Array(n),
+    v: new Float64Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const a = cube.actual[i]!;
+    const fi = f[i]!;
+    const s = sigma(cube.expected[i]!);
+    const variance = Math.max(s * s + kappa * kappa * fi * fi, 1e-12);
+    const w = 1 / variance;
+    out.aa[i] = w * a * a;
+    out.af[i] = w * a * fi;
+    out.ff[i] = w * fi * fi;
+    out.v[i] = variance;
+  }
+  return out;
+}
+
+function addLeaf(s: Stats, cube: Cube, w: Weighted, i: number): void {
+  s.n += 1;
+  s.a += cube.actual[i]!;
+  s.f += cube.expected[i]!;
+  s.aa += w.aa[i]!;
+  s.af += w.af[i]!;
+  s.ff += w.ff[i]!;
+  s.v += w.v[i]!;
+}
+
+export function statsOf(
+  cube: Cube,
+  w: Weighted,
+  leaves: Int32Array,
+  covered?: Uint8Array,
+  into: Stats = empty(),
+): Stats {
+  into.n = into.a = into.f = into.aa = into.af = into.ff = into.v = 0;
+  for (const i of leaves) if (!covered || covered[i] === 0) addLeaf(into, cube, w, i);
+  return into;
+}
+
+export function totalStats(cube: Cube, w: Weighted): Stats {
+  const s = empty();
+  for (let i = 0; i < cube.n; i++) addLeaf(s, cube, w, i);
+  return s;
+}
+
+/** Huber's ψ clips standardized residuals at ±HUBER_C. */
+const HUBER_C = 2.5;
+/** E[ψ(Z)²] for a standard normal Z: the target of the scale equation. */
+const HUBER_TARGET = 0.9775599834528069;
+
+/**
+ * Relative noise κ of the leaves when each group of leaves (group[i] ≥ 0) has been fitted with
+ * its own ratio Σactual / Σexpected and the others (group[i] = −1) are held at their expected
+ * value: the κ that solves Huber's scale equation mean ψ(zᵢ)² = E[ψ(Z)²] (ψ clipped at ±2.5) for
+ * the studentized residuals zᵢ = eᵢ / √(αᵢ + κ²βᵢ), `base` being each leaf's σ(f)². For a fitted leaf with share p of its group,
+ * Var eᵢ = Vᵢ(1 − p)² + p²·Σ_{j≠i} Vⱼ with Vⱼ = σ(fⱼ)² + κ²fⱼ², which is exact for the sum ratio:
+ * a leaf that dominates its group is not mistaken for a quiet one.
+ *
+ * A mean, not a median, on purpose: when most leaves are small and their Poisson σ already fits,
+ * the median ignores the few big leaves whose noise is mostly relative; clipping keeps a minority
+ * of changed leaves (< ~15%) from inflating it. 0 when σ alone accounts for the residuals.
+ */
+export function estimateRelativeNoise(cube: Cube, base: Float64Array, group: Int32Array): number {
+  let groups = 0;
+  for (let i = 0; i < cube.n; i++) groups = Math.max(groups, group[i]! + 1);
+  const A = new Float64Array(groups);
+  const F = new Float64Array(groups);
+  const B = new Float64Array(groups);
+  const Q = new Float64Array(groups);
+  for (let i = 0; i < cube.n; i++) {
+    const g = group[i]!;
+    if (g < 0) continue;
+    A[g]! += cube.actual[i]!;
+    F[g]! += cube.expected[i]!;
+    B[g]! += base[i]!;
+    Q[g]! += cube.expected[i]! ** 2;
+  }
+  const res = new Float64Array(cube.n);
+  const alpha = new Float64Array(cube.n);
+  const beta = new Float64Array(cube.n);
+  let m = 0;
+  for (let i = 0; i < cube.n; i++) {
+    const a = cube.actual[i]!;
+    const f = cube.expected[i]!;
+    const b = base[i]!;
+    if (a === 0 && f === 0) continue;
+    const g = group[i]!;
+    if (g < 0) {
+      res[m] = a - f;
+      alpha[m] = b;
+      beta[m++] = f * f;
+      continue;
+    }
+    if (!(F[g]! > 0)) continue;
+    const p = f / F[g]!;
+    const al = b * (1 - p) ** 2 + p * p * (B[g]! - b);
+    const be = f * f * (1 - p) ** 2 + p * p * (Q[g]! - f * f);
+    if (!(al + be > 1e-9 * (b + f * f))) continue; // alone in its group: nothing left
+    res[m] = a - (f * A[g]!) / F[g]!;
+    alpha[m] = al;
+    beta[m++] = be;
+  }
+  return solveScale(res, alpha, beta, m, 4);
+}
+
+/**
+ * The scale κ ≥ 0 that solves the Huberized score equation of κ² for residuals eⱼ with variance
+ * αⱼ + κ²βⱼ: Σ βⱼ/Vⱼ · (ψ(zⱼ)² − E[ψ²]) = 0, zⱼ = eⱼ/√Vⱼ. The weight βⱼ/Vⱼ is how much κ matters
+ * for the residual: a leaf whose noise is all Poisson says nothing about κ. 0 with fewer than
+ * `min` residuals, or when α alone accounts for them.
+ */
+function solveScale(
+  res: Float64Array,
+  alpha: Float64Array,
+  beta: Float64Array,
+  m: number,
+  min: number,
+): number {
+  if (m < min) return 0;
+  const excess = (kappa: number) => {
+    let sum = 0;
+    for (let j = 0; j < m; j++) {
+      const variance = Math.max(alpha[j]! + kappa * kappa * beta[j]!, 1e-12);
+      const z = Math.min(HUBER_C, Math.abs(res[j]!) / Math.sqrt(variance));
+      sum += (beta[j]! / variance) * (z * z - HUBER_TARGET);
+    }
+    return sum;
+  };
+  if (excess(0) <= 0) return 0;
+  let hi = 0.01;
+  while (excess(hi) > 0 && hi < 1e6) hi *= 4;
+  let lo = hi / 4;
+  if (excess(lo) <= 0) return lo;
+  // Geometric bisection: 1% precision is plenty.
+  while (hi / lo > 1.01) {
+    const mid = Math.sqrt(lo * hi);
+    if (excess(mid) > 0) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/**
+ * Relative noise shared by all leaves of a dimension value (a slice whose expected value is off
+ * by a few percent, e.g. a region whose traffic follows its own time of day): the s that makes
+ * the residuals of the one-dimension slices under the selection's fit consistent with
+ * Var = Σσᵢ² + s²·(Σfᵢ)². Slices entirely inside causes are left out. 0 with fewer than 6
+ * slices, or when leaf noise accounts for them.
+ */
+export function estimateSliceNoise(
+  cube: Cube,
+  w: Weighted,
+  selection: Selection,
+  elements: readonly Element[],
+): number {
+  const group = selectionGroups(cube, selection);
+  const causes = selection.selected.length;
+  let groups = 0;
+  for (let i = 0; i < cube.n; i++) groups = Math.max(groups, group[i]! + 1);
+  const A = new Float64Array(groups);
+  const F = new Float64Array(groups);
+  for (let i = 0; i < cube.n; i++) {
+    const g = group[i]!;
+    if (g < 0) continue;
+    A[g]! += cube.actual[i]!;
+    F[g]! += cube.expected[i]!;
+  }
+  const slices = elements.filter((e) => e.dims.length === 1);
+  const res = new Float64Array(slices.length);
+  const alpha = new Float64Array(slices.length);
+  const beta = new Float64Array(slices.length);
+  let m = 0;
+  for (const slice of slices) {
+    let r = 0;
+    let f = 0;
+    let v = 0;
+    let inside = true;
+    for (const i of slice.leaves) {
+      const g = group[i]!;
+      if (g < 0 || g >= causes) inside = false;
+      const ratio = g >= 0 && F[g]! > 0 ? A[g]! / F[g]! : 1;
+      r += cube.actual[i]! - cube.expected[i]! * ratio;
+      f += cube.expected[i]!;
+      v += w.v[i]!;
+    }
+    if (inside || f <= 0) continue;
+    res[m] = r;
+    alpha[m] = v;
+    beta[m++] = f * f;
+  }
+  return solveScale(res, alpha, beta, m, 6);
+}
+
+/**
+ * A first estimate of the relative noise, before any cause is known: each cuboid of one or two
+ * dimensions is fitted with its own ratio per cell, and the smallest κ over them is kept (the
+ * cuboid that contains the cause fits it away; the others leave at most a few changed leaves).
+ */
+export function initialRelativeNoise(
+  cube: Cube,
+  base: Float64Array,
+  elements: readonly Element[],
+): number {
+  const byCuboid = new Map<string, Element[]>();
+  for (const e of elements) {
+    if (e.dims.length > 2) continue;
+    const key = e.dims.join(',');
+    const list = byCuboid.get(key);
+    if (list) list.push(e);
+    else byCuboid.set(key, [e]);
+  }
+  let best = Infinity;
+  const group = new Int32Array(cube.n);
+  for (const cells of byCuboid.values()) {
+    cells.forEach((cell, c) => {
+      for (const i of cell.leaves) group[i] = c;
+    });
+    best = Math.min(best, estimateRelativeNoise(cube, base, group));
+  }
+  return Number.isFinite(best) ? best : estimateRelativeNoise(cube, base, group.fill(-1));
+}
+
+/** Groups of a selection for {@link estimateRelativeNoise}: causes in claim order, then the rest. */
+export function selectionGroups(cube: Cube, { selected, mode }: Selection): Int32Array {
+  const group = new Int32Array(cube.n).fill(-1);
+  selected.forEach((s, g) => {
+    for (const i of s.element.leaves) if (group[i] === -1) group[i] = g;
+  });
+  if (mode === 'free') {
+    for (let i = 0; i < cube.n; i++) if (group[i] === -1) group[i] = selected.length;
+  }
+  return group;
+}
+
+export interface SearchParams {
+  maxCauses: number;
+  /** Smallest deviation of a cause, as a share of the reference deviation. */
+  minShare: number;
+  /** Reference deviation, signed: the total deviation, or the largest shift inside one dimension. */
+  reference: number;
+  /**
+   * Causes may move either way (the reference is a shift inside a dimension, the total barely
+   * moved); otherwise a cause moves with the total.
+   */
+  bothWays: boolean;
+}
+
+export interface Selected {
+  element: Element;
+  /** Statistics of the leaves it claimed (its leaves not claimed by earlier causes). */
+  stats: Stats;
+  gain: number;
+}
+
+/**
+ * How the leaves outside the causes are modelled: `fixed` at their expected value (only the
+ * causes changed), or `free` at one shared ratio (a part of the change is spread over
+ * everything; costs one more parameter).
+ */
+export type RestMode = 'fixed' | 'free';
+
+/** Extra χ² a cause must bring beyond the noise maximum 2·ln M. */
+const GAIN_MARGIN = 10;
+/** Parsimony: a simpler choice within max(this, PARSIMONY_REL·best) of the best gain wins. */
+const PARSIMONY_ABS = 6;
+const PARSIMONY_REL = 0.02;
+
+/** The gain threshold (and the price of one parameter) for M candidate conjunctions. */
+export function gainThreshold(m: number): number {
+  return 2 * Math.log(Math.max(m, 2)) + GAIN_MARGIN;
+}
+
+/** Gain of splitting `part` (inside `rest`) off with its own ratio, the rest at a free ratio. */
+export function splitGain(rest: Stats, part: Stats): number {
+  return rss(rest) - rss(part) - rss(subtract(rest, part));
+}
+
+/** Gain of giving `part` its own ratio instead of its expected value. */
+export function ownRatioGain(part: Stats): number {
+  return rssAtExpected(part) - rss(part);
+}
+
+/** A set of causes claimed in order, the rest modelled by `mode`. */
+class Fit {
+  readonly covered: Uint8Array;
+  readonly selected: Selected[] = [];
+  rest: Stats;
+
+  constructor(
+    private readonly cube: Cube,
+    private readonly w: Weighted,
+    readonly mode: RestMode,
+    private readonly tau: number,
+    private readonly sliceNoise: number,
+  ) {
+    this.covered = new Uint8Array(cube.n);
+    this.rest = totalStats(cube, w);
+  }
+
+  /** Penalized objective: RSS of the model plus τ per parameter. */
+  objective(): number {
+    const causes = this.selected.reduce((sum, s) => sum + rss(s.stats), 0);
+    const rest = this.mode === 'free' ? rss(this.rest) : rssAtExpected(this.rest);
+    const params = this.selected.length + (this.mode === 'free' ? 1 : 0);
+    return causes + rest + this.tau * params;
+  }
+
+  /** Statistics of an element's leaves not claimed yet (in `scratch` when some are claimed). */
+  unclaimed(element: Element, all: Stats, scratch: Stats): Stats {
+    if (this.selected.length === 0) return all;
+    return statsOf(this.cube, this.w, element.leaves, this.covered, scratch);
+  }
+
+  /** Gain of adding the (unclaimed part of an) element, or NaN when it is not a cause. */
+  gain(stats: Stats, params: SearchParams): number {
+    if (stats.n === 0 || stats.n === this.rest.n) return NaN;
+    const deviation = stats.a - stats.f;
+    const share = params.reference !== 0 ? deviation / params.reference : 0;
+    if ((params.bothWays ? Math.abs(share) : share) < params.minShare) return NaN;
+    let gain: number;
+    if (this.mode === 'fixed') gain = ownRatioGain(stats);
+    else {
+      // It must have moved more than the rest, in the direction of its own deviation: a slice
+      // that merely stayed put while everything else moved is not a cause.
+      const direction = Math.sign(ratio(stats) - ratio(subtract(this.rest, stats)));
+      if (direction === 0 || direction !== Math.sign(deviation)) return NaN;
+      gain = splitGain(this.rest, stats);
+    }
+    // Significant beyond slice noise too: the gain is about z² under leaf noise; with a shared
+    // error s per slice its variance is Σσ² + s²(Σf)², not Σσ².
+    const shared = this.sliceNoise * stats.f;
+    const significant = gain * (stats.v / (stats.v + shared * shared));
+    return significant >= this.tau ? gain : NaN;
+  }
+
+  add(element: Element, stats: Stats, gain: number): void {
+    this.selected.push({ element, stats, gain });
+    for (const i of element.leaves) this.covered[i] = 1;
+    this.rest = subtract(this.rest, stats);
+  }
+
+  /** A new fit with the same mode and these elements claimed in order. */
+  with(elements: readonly Element[]): Fit {
+    const fit = new Fit(this.cube, this.w, this.mode, this.tau, this.sliceNoise);
+    for (const element of elements) {
+      const stats = statsOf(this.cube, this.w, element.leaves, fit.covered);
+      if (stats.n > 0)
+        fit.add(
+          element,
+          stats,
+          fit.mode === 'fixed' ? ownRatioGain(stats) : splitGain(fit.rest, stats),
+        );
+    }
+    return fit;
+  }
+}
+
+/** `inner` is a strictly deeper conjunction that contains every value of `outer`. */
+function refines(inner: Element, outer: Element): boolean {
+  if (inner.dims.length <= outer.dims.length) return false;
+  return outer.dims.every((k, j) => {
+    const at = inner.dims.indexOf(k);
+    return at !== -1 && inner.values[at] === outer.values[j];
+  });
+}
+
+/**
+ * Adds the best cause from `pool` while one qualifies (gain ≥ τ). Parsimony: among the causes
+ * within a tolerance of the best gain, the one with fewest dimensions wins.
+ */
+function grow(
+  fit: Fit,
+  elements: readonly Element[],
+  elementStats: readonly Stats[],
+  pool: readonly number[],
+  params: SearchParams,
+  tau: number,
+): void {
+  const taken = new Set(fit.selected.map((s) => s.element));
+  const scratch = empty();
+  while (fit.selected.length < params.maxCauses) {
+    let best = -Infinity;
+    const eligible: { index: number; stats: Stats; gain: number }[] = [];
+    for (const index of pool) {
+      const element = elements[index]!;
+      if (taken.has(element)) continue;
+      const stats = fit.unclaimed(element, elementStats[index]!, scratch);
+      const gain = fit.gain(stats, params);
+      if (!(gain >= tau)) continue;
+      eligible.push({ index, stats: { ...stats }, gain });
+      if (gain > best) best = gain;
+    }
+    if (eligible.length === 0) return;
+    const tolerance = Math.max(PARSIMONY_ABS, PARSIMONY_REL * best);
+    const chosen = eligible
+      .filter((e) => e.gain >= best - tolerance)
+      .sort(
+        (x, y) =>
+          elements[x.index]!.dims.length - elements[y.index]!.dims.length ||
+          y.gain - x.gain ||
+          x.index - y.index,
+      )[0]!;
+    const element = elements[chosen.index]!;
+    fit.add(element, chosen.stats, chosen.gain);
+    taken.add(element);
+  }
+}
+
+/**
+ * Local improvements of a fit, kept when they lower the objective: drop a cause that later
+ * causes made redundant, or replace a cause by deeper conjunctions inside it (two slices of a
+ * value that changed while the value's other slices did not).
+ */
+function refine(
+  fit: Fit,
+  elements: readonly Element[],
+  elementStats: readonly Stats[],
+  params: SearchParams,
+  tau: number,
+): Fit {
+  let current = fit;
+  for (let round = 0; round < 4; round++) {
+    let improved = false;
+    for (const s of current.selected) {
+      const others = current.selected.filter((x) => x !== s).map((x) => x.element);
+      const dropped = current.with(others);
+      const pool: number[] = [];
+      elements.forEach((e, index) => {
+        if (refines(e, s.element)) pool.push(index);
+      });
+      const split = current.with(others);
+      grow(split, elements, elementStats, pool, params, tau);
+      const best = [dropped, split].reduce((x, y) => (y.objective() < x.objective() ? y : x));
+      if (best.objective() < current.objective() - 1e-9) {
+        current = best;
+        improved = true;
+        break;
+      }
+    }
+    if (!improved) break;
+  }
+  return current;
+}
+
+export interface Selection {
+  selected: Selected[];
+  mode: RestMode;
+}
+
+/**
+ * The root-cause set: greedy forward selection then local refinement, once with the rest held
+ * at its expected value and once with the rest at a free ratio; the fit with the lower penalized
+ * objective wins (the fixed rest on a tie: fewer parameters).
+ */
+export function selectCauses(
+  cube: Cube,
+  w: Weighted,
+  elements: readonly Element[],
+  elementStats: readonly Stats[],
+  params: SearchParams,
+  sliceNoise = 0,
+): Selection {
+  const tau = gainThreshold(elements.length);
+  const all = elements.map((_, i) => i);
+  const fits = (['fixed', 'free'] as const).map((mode) => {
+    const fit = new Fit(cube, w, mode, tau, sliceNoise);
+    grow(fit, elements, elementStats, all, params, tau);
+    return refine(fit, elements, elementStats, params, tau);
+  });
+  const [fixed, free] = fits as [Fit, Fit];
+  const fit = free.objective() < fixed.objective() ? free : fixed;
+  return { selected: fit.selected, mode: fit.mode };
+}

@@ -71,9 +71,9 @@ interface Group {
   /** cells[measureId][sliceId] = cell index. */
   cells: (number | undefined)[][];
   /**
-   * The group's leaf cube: one slot per leaf, holding (count, sum, sumsq) for the count row and
-   * each measure the group has seen, side by side, so that an event's leaf cells share a cache
-   * line or two (the cube is much larger than the marginal cells).
+   * The group's leaf cube: one slot per leaf holding its count row and the (count, sum, sumsq)
+   * of each measure the group has seen, side by side, so that an event's leaf cells share a
+   * cache line or two (the cube is much larger than the marginal cells).
    */
   leaf: GroupLeaves;
 }
@@ -83,28 +83,36 @@ interface GroupLeaves {
   slots: (number | undefined)[];
   /** Leaf id per slot. */
   slotLeaf: number[];
-  /** Position of each measure id within a slot (the count row is 0), and back. */
+  /**
+   * Offset within a slot per measure id: 0 for the count row (one number: the count), then
+   * 1, 4, 7, … for measures (count, sum, sumsq) in order of first sight in the group.
+   */
   measureAt: (number | undefined)[];
+  /** Measure ids in slot order, the count row first. */
   measures: number[];
-  /** Positions a slot has room for. */
+  /** Numbers per slot: 1 + 3 × the measures it has room for. */
   stride: number;
-  /** (count, sum, sumsq) of (slot, position) at (slot × stride + position) × 3. */
   data: Float64Array;
 }
 
-const LEAF_STRIDE = 4;
+/** Measures a leaf slot has room for at first; most event types carry one or two. */
+const LEAF_MEASURES = 2;
 const LEAF_SLOTS = 64;
 
 function newGroupLeaves(leafCube: boolean): GroupLeaves {
+  const stride = 1 + 3 * LEAF_MEASURES;
   return {
     slots: [],
     slotLeaf: [],
-    measureAt: [COUNT_MEASURE_ID],
+    measureAt: [0], // COUNT_MEASURE_ID
     measures: [COUNT_MEASURE_ID],
-    stride: LEAF_STRIDE,
-    data: new Float64Array(leafCube ? LEAF_SLOTS * LEAF_STRIDE * 3 : 0),
+    stride,
+    data: new Float64Array(leafCube ? LEAF_SLOTS * stride : 0),
   };
 }
+
+/** Offset of the measure in slot position `position` (0 = the count row). */
+const leafOffset = (position: number) => (position === 0 ? 0 : 1 + 3 * (position - 1));
 
 /** Start and multiplier of the incremental hash over an event's slice ids. */
 const PATH_HASH_SEED = 0x811c9dc5 | 0;
@@ -300,7 +308,7 @@ export class RollupAccumulator {
       const leaves = group.leaf;
       const slot = leaves.slots[leaf] ?? this.#newLeafSlot(leaves, leaf);
       this.#leafSlot = slot;
-      const at = slot * leaves.stride * 3; // the count row is at position 0
+      const at = slot * leaves.stride; // the count row is at offset 0
       if (leaves.data[at] === 0) this.#leafSize++;
       leaves.data[at]! += 1;
     }
@@ -339,7 +347,7 @@ export class RollupAccumulator {
       for (let slot = 0; slot < slotLeaf.length; slot++) {
         const leaf = this.#leafNames[slotLeaf[slot]!]!;
         for (let position = 0; position < measures.length; position++) {
-          const at = (slot * stride + position) * 3;
+          const at = slot * stride + leafOffset(position);
           if (data[at] === 0) continue; // no event of this leaf carried the measure
           leaves.push({
             windowStart: group.windowStart,
@@ -347,8 +355,8 @@ export class RollupAccumulator {
             leaf,
             measure: this.#measures.name(measures[position]!),
             count: data[at]!,
-            sum: data[at + 1]!,
-            sumsq: data[at + 2]!,
+            sum: position === 0 ? 0 : data[at + 1]!,
+            sumsq: position === 0 ? 0 : data[at + 2]!,
           });
         }
       }
@@ -403,9 +411,9 @@ export class RollupAccumulator {
     }
     if (this.#leaf >= 0) {
       const leaves = group.leaf;
-      const position = leaves.measureAt[measureId] ?? this.#newLeafMeasure(leaves, measureId);
-      const at = (this.#leafSlot * leaves.stride + position) * 3;
-      const data = leaves.data; // after the position: a new one may widen the slots
+      const offset = leaves.measureAt[measureId] ?? this.#newLeafMeasure(leaves, measureId);
+      const at = this.#leafSlot * leaves.stride + offset;
+      const data = leaves.data; // after the offset: a new measure may widen the slots
       if (data[at] === 0) this.#leafSize++;
       data[at]! += 1;
       data[at + 1]! += value;
@@ -538,7 +546,7 @@ export class RollupAccumulator {
   /** The next slot of a group's leaf cube, for `leaf`; grows the slots when full. */
   #newLeafSlot(leaves: GroupLeaves, leaf: number): number {
     const slot = leaves.slotLeaf.length;
-    const size = (slot + 1) * leaves.stride * 3;
+    const size = (slot + 1) * leaves.stride;
     if (size > leaves.data.length) {
       leaves.data = resized(leaves.data, new Float64Array(Math.max(size, leaves.data.length * 2)));
     }
@@ -547,23 +555,21 @@ export class RollupAccumulator {
     return slot;
   }
 
-  /** The position of a measure new to a group's leaf cube; widens every slot when full. */
+  /** The offset of a measure new to a group's leaf cube; widens every slot when full. */
   #newLeafMeasure(leaves: GroupLeaves, measureId: number): number {
-    const position = leaves.measures.length;
-    if (position === leaves.stride) {
-      const stride = leaves.stride * 2;
-      const slots = leaves.data.length / (leaves.stride * 3);
-      const data = new Float64Array(slots * stride * 3);
-      for (let slot = 0; slot < leaves.slotLeaf.length; slot++) {
-        const from = slot * leaves.stride * 3;
-        data.set(leaves.data.subarray(from, from + leaves.stride * 3), slot * stride * 3);
-      }
+    const offset = leafOffset(leaves.measures.length);
+    if (offset === leaves.stride) {
+      const old = leaves.stride;
+      const stride = 1 + 2 * (old - 1); // twice the measures
+      const data = new Float64Array((leaves.data.length / old) * stride);
+      for (let slot = 0; slot < leaves.slotLeaf.length; slot++)
+        data.set(leaves.data.subarray(slot * old, (slot + 1) * old), slot * stride);
       leaves.stride = stride;
       leaves.data = data;
     }
     leaves.measures.push(measureId);
-    leaves.measureAt[measureId] = position;
-    return position;
+    leaves.measureAt[measureId] = offset;
+    return offset;
   }
 
   #grow(): void {

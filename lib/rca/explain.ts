@@ -60,6 +60,9 @@ export function formatNumber(value: number): string {
 
 const percent = (x: number) => `${Math.round(x * 100)}%`;
 
+/** "all" from 99.5% up (beyond 100% the rest moved the other way; the sentence says so). */
+const portion = (share: number) => (share >= 0.995 ? 'all' : percent(share));
+
 /** "-88%" / "+12%" / "new" (nothing expected). */
 function relativeChange(actual: number, expected: number): string {
   if (expected === 0) return actual === 0 ? '0%' : 'new';
@@ -123,7 +126,6 @@ function dimensionBreakdown(ctx: Context): Record<string, SliceStats[]> {
   const { cube, w } = ctx;
   const d = cube.dims.length;
   const out: Record<string, SliceStats[]> = {};
-  const direction = Math.sign(ctx.reference) || 1;
   cube.dims.forEach((dim, k) => {
     const groups = cube.values[k]!.map(() => [] as number[]);
     for (let i = 0; i < cube.n; i++) groups[cube.codes[i * d + k]!]!.push(i);
@@ -147,8 +149,8 @@ function dimensionBreakdown(ctx: Context): Record<string, SliceStats[]> {
       })
       .sort(
         (x, y) =>
-          direction * (y.excess - x.excess) ||
-          direction * (y.share - x.share) ||
+          y.excess - x.excess ||
+          y.share - x.share ||
           (x.value < y.value ? -1 : x.value > y.value ? 1 : 0),
       );
   });
@@ -228,19 +230,22 @@ function sentenceOf(
   let text: string;
   if (causes.length === 1) {
     const { elements, candidate: c } = causes[0]!;
-    text = `${describeElements(elements)} accounts for ${percent(c.explains)} of the ${change}${inName} (${values(c.actual, c.expected)})`;
+    text = `${describeElements(elements)} accounts for ${portion(c.explains)} of the ${change}${inName} (${values(c.actual, c.expected)})`;
   } else {
     const parts = causes.map(
       ({ elements, candidate: c }) =>
         `${describeElements(elements)} (${percent(c.explains)}, ${relativeChange(c.actual, c.expected)})`,
     );
     const sum = causes.reduce((s, c) => s + c.candidate.explains, 0);
-    text = `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)} account for ${percent(sum)} of the ${change}${inName}`;
+    text = `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)} account for ${portion(sum)} of the ${change}${inName}`;
   }
   const restDeviation = rest.a - rest.f;
   const beyondNoise = rest.v > 0 && Math.abs(restDeviation) >= NOISE_Z * Math.sqrt(rest.v);
   if (beyondNoise && Math.abs(restDeviation) >= REST_SHARE * Math.abs(reference)) {
-    text += `; the other ${percent(restDeviation / reference)} is spread over the remaining slices (${relativeChange(rest.a, rest.f)})`;
+    const opposite = Math.sign(restDeviation) !== Math.sign(reference);
+    text += opposite
+      ? `; the remaining slices moved the other way (${relativeChange(rest.a, rest.f)})`
+      : `; the other ${percent(restDeviation / reference)} is spread over the remaining slices (${relativeChange(rest.a, rest.f)})`;
   }
   return text;
 }

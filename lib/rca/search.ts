@@ -81,13 +81,15 @@ export const poissonSigma: Sigma = (expected) => Math.sqrt(Math.max(expected, 1)
 
 /**
  * Expected value used in the fit: a leaf expected to be 0 that has an actual value can only be
- * explained by a ratio if it is not exactly 0, so it is floored at a tiny fraction of the mean.
+ * explained by a ratio if it is not exactly 0, so it is floored at a thousandth of its actual
+ * value (new leaves then share one ratio: a slice that appeared from nothing is one cause) or a
+ * tiny fraction of the mean leaf.
  */
 function fitExpected(cube: Cube): Float64Array {
   let total = 0;
   for (let i = 0; i < cube.n; i++) total += cube.expected[i]!;
   const floor = Math.max(1e-9, (1e-6 * total) / Math.max(1, cube.n));
-  return cube.expected.map((f) => Math.max(f, floor));
+  return cube.expected.map((f, i) => Math.max(f, 1e-3 * cube.actual[i]!, floor));
 }
 
 export function weigh(cube: Cube, sigma: Sigma, kappa: number): Weighted {

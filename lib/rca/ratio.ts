@@ -1,0 +1,232 @@
+/**
+ * Ratio metrics (conversion, error rate): a rate = Σ numerator / Σ denominator can change because
+ * rates changed inside slices, or because the traffic moved between slices with different rates
+ * (the mix). The change is split exactly by a Kitagawa (shift-share) decomposition over the
+ * leaves, with wᵢ = a leaf's share of the denominator and rᵢ its rate:
+ *
+ *   R_a − R_e = Σ (r_aᵢ − r_eᵢ)·(w_aᵢ + w_eᵢ)/2            rate effect
+ *             + Σ (w_aᵢ − w_eᵢ)·((r_aᵢ + r_eᵢ)/2 − R̄)      mix effect,  R̄ = (R_a + R_e)/2
+ *
+ * (centring on R̄ changes no total, since Σ(w_a − w_e) = 0, but makes a slice's mix effect
+ * readable: more traffic to a slice below the average rate lowers the rate). Then two searches
+ * over the cube say where each effect sits: numerators against the expected rate at the actual
+ * traffic (rate changes inside slices) and denominators against the expected traffic rescaled to
+ * the actual total (shifts of the mix).
+ */
+import { buildCube, describeElements, type Cube } from './cube';
+import { explainBuiltCube } from './explain';
+import type { Candidate, Elements, RatioLeaf, RcaOptions, RcaResult } from './types';
+
+export interface RatioCandidate extends Candidate {
+  /** The slice's rate, actual and expected (its own numerator / denominator). */
+  rate: { actual: number; expected: number };
+  /** The slice's share of the denominator, actual and expected. */
+  traffic: { actual: number; expected: number };
+  /** Its part of the rate change from its own rate changing (rate units). */
+  rateEffect: number;
+  /** Its part of the rate change from its share of the traffic changing (rate units). */
+  mixEffect: number;
+}
+
+export interface RatioResult {
+  /** The root cause of the dominant effect (see `dominant`); [] when it is spread. */
+  rootCause: Elements[];
+  /** Which effect carries most of the change: rates inside slices, or the mix of slices. */
+  dominant: 'rate' | 'mix' | 'none';
+  rate: { actual: number; expected: number; change: number };
+  /** Kitagawa decomposition of rate.change (rate units): rate + mix = change exactly. */
+  effects: { rate: number; mix: number };
+  /**
+   * Candidates of the dominant effect, with each slice's rates, traffic shares and effects;
+   * `explains` is its share of the rate change (rate effect + mix effect) / change.
+   */
+  candidates: RatioCandidate[];
+  /** Where rates changed: numerators against the expected rate × actual denominator. */
+  within: RcaResult;
+  /** Where the traffic moved: denominators against the expected ones scaled to the actual total. */
+  mix: RcaResult;
+  sentence: string;
+}
+
+export interface RatioOptions extends RcaOptions {
+  /** Name of the denominator in the sentence, e.g. "sessions" (default "traffic"). */
+  denominatorName?: string;
+}
+
+/** Indices of the leaves under a conjunction. */
+function leavesUnder(cube: Cube, elements: Elements): number[] {
+  const d = cube.dims.length;
+  const wanted = Object.entries(elements).map(([dim, value]) => {
+    const k = cube.dims.indexOf(dim);
+    return [k, cube.values[k]!.indexOf(value)] as const;
+  });
+  const out: number[] = [];
+  for (let i = 0; i < cube.n; i++) {
+    if (wanted.every(([k, v]) => cube.codes[i * d + k] === v)) out.push(i);
+  }
+  return out;
+}
+
+/** Rates as percentages with 2 decimals when both are in [0, 1], else plain numbers. */
+function rateFormat(
+  a: number,
+  b: number,
+): { rate: (x: number) => string; delta: (x: number) => string } {
+  const signed = (text: string, x: number) => (x > 0 ? `+${text}` : text);
+  if (a >= 0 && a <= 1 && b >= 0 && b <= 1) {
+    return {
+      rate: (x) => `${(x * 100).toFixed(2)}%`,
+      delta: (x) => signed(`${(x * 100).toFixed(2)} pts`, x),
+    };
+  }
+  const plain = (x: number) => String(Number(x.toPrecision(3)));
+  return { rate: plain, delta: (x) => signed(plain(x), x) };
+}
+
+const percent = (x: number) => `${Math.round(x * 100)}%`;
+
+/**
+ * Explains the change of a ratio metric from its leaves (numerator in actual/expected,
+ * denominator in actualDen/expectedDen): the Kitagawa split of the change into rate and mix
+ * effects, where each sits in the cube, and a sentence that says which one dominates.
+ * Pure and deterministic; throws RcaInputError for a value that is not a finite number ≥ 0.
+ */
+export function explainRatio(
+  leaves: readonly RatioLeaf[],
+  options: RatioOptions = {},
+): RatioResult {
+  const cube = buildCube(leaves, [
+    { name: 'actualDen', read: (leaf) => leaf.actualDen },
+    { name: 'expectedDen', read: (leaf) => leaf.expectedDen },
+  ]);
+  const [actualDen, expectedDen] = cube.extra as [Float64Array, Float64Array];
+  let An = 0;
+  let En = 0;
+  let Ad = 0;
+  let Ed = 0;
+  for (let i = 0; i < cube.n; i++) {
+    An += cube.actual[i]!;
+    En += cube.expected[i]!;
+    Ad += actualDen[i]!;
+    Ed += expectedDen[i]!;
+  }
+  const Ra = Ad > 0 ? An / Ad : 0;
+  const Re = Ed > 0 ? En / Ed : Ra;
+  const mean = (Ra + Re) / 2;
+
+  // Per leaf: expected rate (the overall one for a leaf nothing was expected of), actual rate
+  // (the expected one for a leaf without traffic), and its two effects.
+  const expectedRate = new Float64Array(cube.n);
+  const rateEffect = new Float64Array(cube.n);
+  const mixEffect = new Float64Array(cube.n);
+  for (let i = 0; i < cube.n; i++) {
+    const re = expectedDen[i]! > 0 ? cube.expected[i]! / expectedDen[i]! : Re;
+    const ra = actualDen[i]! > 0 ? cube.actual[i]! / actualDen[i]! : re;
+    const wa = Ad > 0 ? actualDen[i]! / Ad : 0;
+    const we = Ed > 0 ? expectedDen[i]! / Ed : 0;
+    expectedRate[i] = re;
+    rateEffect[i] = ((ra - re) * (wa + we)) / 2;
+    mixEffect[i] = (wa - we) * ((ra + re) / 2 - mean);
+    // A numerator without a denominator still counts in the total rate: as a rate effect.
+    if (actualDen[i]! === 0 && Ad > 0) rateEffect[i]! += cube.actual[i]! / Ad;
+    if (expectedDen[i]! === 0 && Ed > 0) rateEffect[i]! -= cube.expected[i]! / Ed;
+  }
+  const effects = { rate: 0, mix: 0 };
+  for (let i = 0; i < cube.n; i++) {
+    effects.rate += rateEffect[i]!;
+    effects.mix += mixEffect[i]!;
+  }
+  const change = Ra - Re;
+
+  const within = explainBuiltCube(
+    { ...cube, expected: expectedRate.map((r, i) => r * actualDen[i]!), extra: [] },
+    options,
+  );
+  const scale = Ed > 0 ? Ad / Ed : 1;
+  const mix = explainBuiltCube(
+    { ...cube, actual: actualDen, expected: expectedDen.map((x) => x * scale), extra: [] },
+    { ...options, metricName: options.denominatorName ?? 'traffic' },
+  );
+
+  const dominant: RatioResult['dominant'] =
+    change === 0 && effects.rate === 0 && effects.mix === 0
+      ? 'none'
+      : Math.abs(effects.rate) >= Math.abs(effects.mix)
+        ? 'rate'
+        : 'mix';
+  const search = dominant === 'mix' ? mix : within;
+
+  const candidates = search.candidates.map((c): RatioCandidate => {
+    let an = 0;
+    let en = 0;
+    let ad = 0;
+    let ed = 0;
+    let rateE = 0;
+    let mixE = 0;
+    for (const i of leavesUnder(cube, c.elements)) {
+      an += cube.actual[i]!;
+      en += cube.expected[i]!;
+      ad += actualDen[i]!;
+      ed += expectedDen[i]!;
+      rateE += rateEffect[i]!;
+      mixE += mixEffect[i]!;
+    }
+    return {
+      ...c,
+      explains: change !== 0 ? (rateE + mixE) / change : 0,
+      rate: { actual: ad > 0 ? an / ad : 0, expected: ed > 0 ? en / ed : 0 },
+      traffic: { actual: Ad > 0 ? ad / Ad : 0, expected: Ed > 0 ? ed / Ed : 0 },
+      rateEffect: rateE,
+      mixEffect: mixE,
+    };
+  });
+
+  const result: RatioResult = {
+    rootCause: dominant === 'none' ? [] : search.rootCause,
+    dominant,
+    rate: { actual: Ra, expected: Re, change },
+    effects,
+    candidates,
+    within,
+    mix,
+    sentence: '',
+  };
+  result.sentence = ratioSentence(result, options);
+  return result;
+}
+
+function ratioSentence(result: RatioResult, options: RatioOptions): string {
+  const { rate, effects, dominant, rootCause, candidates } = result;
+  const name = options.metricName ?? 'rate';
+  const traffic = options.denominatorName ?? 'traffic';
+  const f = rateFormat(rate.actual, rate.expected);
+  if (dominant === 'none') return `the ${name} is unchanged at ${f.rate(rate.actual)}`;
+  const verb = rate.change < 0 ? 'fell' : 'rose';
+  const head = `the ${name} ${verb} from ${f.rate(rate.expected)} to ${f.rate(rate.actual)} (${f.delta(rate.change)})`;
+  const causes = candidates.slice(0, rootCause.length);
+  if (dominant === 'rate') {
+    const split = `${f.delta(effects.rate)}; mix ${f.delta(effects.mix)}`;
+    if (causes.length === 0) {
+      return `${head}: mostly rates changing inside slices (${split}), spread across them; no combination of dimension values explains it`;
+    }
+    const named = causes
+      .map(
+        (c) =>
+          `${describeElements(c.elements)} (${f.rate(c.rate.actual)} vs ${f.rate(c.rate.expected)} expected)`,
+      )
+      .join(' and ');
+    const share = causes.reduce((s, c) => s + c.rateEffect, 0) / (rate.change || 1);
+    return `${head}: mostly a rate change inside slices (${split}): ${named} ${causes.length === 1 ? 'accounts' : 'account'} for ${percent(share)} of it`;
+  }
+  const split = `${f.delta(effects.mix)}; rates inside slices ${f.delta(effects.rate)}`;
+  if (causes.length === 0) {
+    return `${head}: mostly a shift in the mix of ${traffic} between slices (${split}), spread across them`;
+  }
+  const named = causes
+    .map(
+      (c) =>
+        `${describeElements(c.elements)} went from ${percent(c.traffic.expected)} to ${percent(c.traffic.actual)} of the ${traffic}, at a ${name} of ${f.rate(c.rate.actual)} vs ${f.rate(rate.actual)} overall`,
+    )
+    .join('; ');
+  return `${head}: mostly a shift in the mix (${split}): ${named}`;
+}

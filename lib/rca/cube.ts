@@ -117,21 +117,41 @@ function combinations(d: number, size: number): number[][] {
 
 /**
  * Every conjunction of 1…maxDepth dimensions that has leaves, shallow cuboids first, in a fixed
- * order. Conjunctions covering every leaf (a dimension with one value) are left out: they
- * separate nothing.
+ * order. Left out: conjunctions covering every leaf (a dimension with one value), which separate
+ * nothing, and conjunctions with exactly the leaves of a shallower one inside them (in a sparse
+ * cube most deep conjunctions are a single leaf already named by a shallower conjunction):
+ * parsimony would name the shallower one anyway, and they would only cost time.
  */
 export function enumerateElements(cube: Cube, maxDepth: number): Element[] {
   const d = cube.dims.length;
+  const radix = cube.values.map((list) => list.length);
   const out: Element[] = [];
+  /** Leaves per code, per cuboid (key: its dimensions joined by ','). */
+  const sizes = new Map<string, Map<number, number>>();
   for (let depth = 1; depth <= Math.min(maxDepth, d); depth++) {
     for (const cuboid of combinations(d, depth)) {
+      // The parents of this cuboid's conjunctions: drop one dimension.
+      const parents =
+        depth > 1
+          ? cuboid.map((_, j) => ({
+              skip: j,
+              size: sizes.get(cuboid.filter((__, x) => x !== j).join(','))!,
+            }))
+          : [];
+      const parentCode = (values: readonly number[], skip: number) => {
+        let code = 0;
+        for (let x = 0; x < cuboid.length; x++) {
+          if (x !== skip) code = code * radix[cuboid[x]!]! + values[x]!;
+        }
+        return code;
+      };
       // Group the leaves by their values in the cuboid (mixed-radix code), in code order.
       const codes = new Float64Array(cube.n);
       const groupOf = new Map<number, number>();
       const counts: number[] = [];
       for (let i = 0; i < cube.n; i++) {
         let code = 0;
-        for (const k of cuboid) code = code * cube.values[k]!.length + cube.codes[i * d + k]!;
+        for (const k of cuboid) code = code * radix[k]! + cube.codes[i * d + k]!;
         codes[i] = code;
         const g = groupOf.get(code);
         if (g === undefined) {
@@ -146,12 +166,20 @@ export function enumerateElements(cube: Cube, maxDepth: number): Element[] {
         const g = groupOf.get(codes[i]!)!;
         lists[g]![fill[g]!++] = i;
       }
+      const size = new Map<number, number>();
       for (const code of sorted) {
         const leaves = lists[groupOf.get(code)!]!;
+        size.set(code, leaves.length);
         if (leaves.length === cube.n) continue;
         const first = leaves[0]!;
-        out.push({ dims: cuboid, values: cuboid.map((k) => cube.codes[first * d + k]!), leaves });
+        const values = cuboid.map((k) => cube.codes[first * d + k]!);
+        // Exactly the leaves of a parent: the parent names them with fewer values.
+        if (parents.some((p) => p.size.get(parentCode(values, p.skip)) === leaves.length)) {
+          continue;
+        }
+        out.push({ dims: cuboid, values, leaves });
       }
+      sizes.set(cuboid.join(','), size);
     }
   }
   return out;

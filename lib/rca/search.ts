@@ -137,6 +137,72 @@ export function statsOf(
   return into;
 }
 
+/** The statistics of every element under one set of weights, packed (7 numbers each). */
+export class StatsTable {
+  private readonly cols: Float64Array;
+
+  constructor(cube: Cube, w: Weighted, elements: readonly Element[]) {
+    this.cols = new Float64Array(elements.length * 7);
+    const s = empty();
+    elements.forEach((element, e) => {
+      statsOf(cube, w, element.leaves, undefined, s);
+      this.cols.set([s.n, s.a, s.f, s.aa, s.af, s.ff, s.v], e * 7);
+    });
+  }
+
+  /** A copy to update (see {@link removeLeaf}). */
+  clone(): StatsTable {
+    const copy = Object.create(StatsTable.prototype) as StatsTable;
+    (copy as unknown as { cols: Float64Array }).cols = this.cols.slice();
+    return copy;
+  }
+
+  /** Takes leaf i out of element e's statistics. */
+  removeLeaf(e: number, cube: Cube, w: Weighted, i: number): void {
+    const c = this.cols;
+    const o = e * 7;
+    c[o]! -= 1;
+    c[o + 1]! -= cube.actual[i]!;
+    c[o + 2]! -= cube.expected[i]!;
+    c[o + 3]! -= w.aa[i]!;
+    c[o + 4]! -= w.af[i]!;
+    c[o + 5]! -= w.ff[i]!;
+    c[o + 6]! -= w.v[i]!;
+  }
+
+  /** Element e's statistics, written into `into`. */
+  get(e: number, into: Stats = empty()): Stats {
+    const c = this.cols;
+    const o = e * 7;
+    into.n = c[o]!;
+    into.a = c[o + 1]!;
+    into.f = c[o + 2]!;
+    into.aa = c[o + 3]!;
+    into.af = c[o + 4]!;
+    into.ff = c[o + 5]!;
+    into.v = c[o + 6]!;
+    return into;
+  }
+}
+
+/** For each leaf, the elements it is under (compressed rows: leaf i's are items[start[i]…start[i+1]]). */
+export interface Incidence {
+  start: Int32Array;
+  items: Int32Array;
+}
+
+export function incidence(n: number, elements: readonly Element[]): Incidence {
+  const start = new Int32Array(n + 1);
+  for (const e of elements) for (const i of e.leaves) start[i + 1]!++;
+  for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
+  const items = new Int32Array(start[n]!);
+  const fill = start.slice(0, n);
+  elements.forEach((e, index) => {
+    for (const i of e.leaves) items[fill[i]!++] = index;
+  });
+  return { start, items };
+}
+
 export function totalStats(cube: Cube, w: Weighted): Stats {
   const s = empty();
   for (let i = 0; i < cube.n; i++) addLeaf(s, cube, w, i);
@@ -385,6 +451,8 @@ class Fit {
   readonly covered: Uint8Array;
   readonly selected: Selected[] = [];
   rest: Stats;
+  /** Every element's statistics over the leaves not claimed yet. */
+  private readonly unclaimedStats: StatsTable;
 
   constructor(
     private readonly cube: Cube,
@@ -392,9 +460,12 @@ class Fit {
     readonly mode: RestMode,
     private readonly tau: number,
     private readonly sliceNoise: number,
+    private readonly table: StatsTable,
+    private readonly incidence: Incidence,
   ) {
     this.covered = new Uint8Array(cube.n);
     this.rest = totalStats(cube, w);
+    this.unclaimedStats = table.clone();
   }
 
   /** Penalized objective: RSS of the model plus τ per parameter. */
@@ -405,10 +476,9 @@ class Fit {
     return causes + rest + this.tau * params;
   }
 
-  /** Statistics of an element's leaves not claimed yet (in `scratch` when some are claimed). */
-  unclaimed(element: Element, all: Stats, scratch: Stats): Stats {
-    if (this.selected.length === 0) return all;
-    return statsOf(this.cube, this.w, element.leaves, this.covered, scratch);
+  /** Statistics of element e's leaves not claimed yet, written into `into`. */
+  unclaimed(e: number, into: Stats): Stats {
+    return this.unclaimedStats.get(e, into);
   }
 
   /** Gain of adding the (unclaimed part of an) element, or NaN when it is not a cause. */
@@ -433,23 +503,36 @@ class Fit {
     return significant >= this.tau ? gain : NaN;
   }
 
+  /** Claims the element's unclaimed leaves (whose statistics are `stats`) as a cause. */
   add(element: Element, stats: Stats, gain: number): void {
     this.selected.push({ element, stats, gain });
-    for (const i of element.leaves) this.covered[i] = 1;
+    const { start, items } = this.incidence;
+    for (const i of element.leaves) {
+      if (this.covered[i] === 1) continue;
+      this.covered[i] = 1;
+      for (let j = start[i]!; j < start[i + 1]!; j++) {
+        this.unclaimedStats.removeLeaf(items[j]!, this.cube, this.w, i);
+      }
+    }
     this.rest = subtract(this.rest, stats);
   }
 
   /** A new fit with the same mode and these elements claimed in order. */
   with(elements: readonly Element[]): Fit {
-    const fit = new Fit(this.cube, this.w, this.mode, this.tau, this.sliceNoise);
+    const fit = new Fit(
+      this.cube,
+      this.w,
+      this.mode,
+      this.tau,
+      this.sliceNoise,
+      this.table,
+      this.incidence,
+    );
     for (const element of elements) {
       const stats = statsOf(this.cube, this.w, element.leaves, fit.covered);
-      if (stats.n > 0)
-        fit.add(
-          element,
-          stats,
-          fit.mode === 'fixed' ? ownRatioGain(stats) : splitGain(fit.rest, stats),
-        );
+      if (stats.n === 0) continue;
+      const gain = fit.mode === 'fixed' ? ownRatioGain(stats) : splitGain(fit.rest, stats);
+      fit.add(element, stats, gain);
     }
     return fit;
   }
@@ -471,7 +554,6 @@ function refines(inner: Element, outer: Element): boolean {
 function grow(
   fit: Fit,
   elements: readonly Element[],
-  elementStats: readonly Stats[],
   pool: readonly number[],
   params: SearchParams,
   tau: number,
@@ -484,7 +566,7 @@ function grow(
     for (const index of pool) {
       const element = elements[index]!;
       if (taken.has(element)) continue;
-      const stats = fit.unclaimed(element, elementStats[index]!, scratch);
+      const stats = fit.unclaimed(index, scratch);
       const gain = fit.gain(stats, params);
       if (!(gain >= tau)) continue;
       eligible.push({ index, stats: { ...stats }, gain });
@@ -511,13 +593,7 @@ function grow(
  * causes made redundant, or replace a cause by deeper conjunctions inside it (two slices of a
  * value that changed while the value's other slices did not).
  */
-function refine(
-  fit: Fit,
-  elements: readonly Element[],
-  elementStats: readonly Stats[],
-  params: SearchParams,
-  tau: number,
-): Fit {
+function refine(fit: Fit, elements: readonly Element[], params: SearchParams, tau: number): Fit {
   let current = fit;
   for (let round = 0; round < 4; round++) {
     let improved = false;
@@ -529,7 +605,7 @@ function refine(
         if (refines(e, s.element)) pool.push(index);
       });
       const split = current.with(others);
-      grow(split, elements, elementStats, pool, params, tau);
+      grow(split, elements, pool, params, tau);
       const best = [dropped, split].reduce((x, y) => (y.objective() < x.objective() ? y : x));
       if (best.objective() < current.objective() - 1e-9) {
         current = best;
@@ -556,16 +632,17 @@ export function selectCauses(
   cube: Cube,
   w: Weighted,
   elements: readonly Element[],
-  elementStats: readonly Stats[],
+  table: StatsTable,
+  incidence: Incidence,
   params: SearchParams,
   sliceNoise = 0,
 ): Selection {
   const tau = gainThreshold(elements.length);
   const all = elements.map((_, i) => i);
   const fits = (['fixed', 'free'] as const).map((mode) => {
-    const fit = new Fit(cube, w, mode, tau, sliceNoise);
-    grow(fit, elements, elementStats, all, params, tau);
-    return refine(fit, elements, elementStats, params, tau);
+    const fit = new Fit(cube, w, mode, tau, sliceNoise, table, incidence);
+    grow(fit, elements, all, params, tau);
+    return refine(fit, elements, params, tau);
   });
   const [fixed, free] = fits as [Fit, Fit];
   const fit = free.objective() < fixed.objective() ? free : fixed;

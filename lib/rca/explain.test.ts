@@ -189,6 +189,23 @@ describe('explainCube', () => {
     expect(explainCube([])).toMatchObject({ rootCause: [], candidates: [], sentence: 'no data' });
   });
 
+  it('names slices that moved against each other when the total barely moved', () => {
+    const change = (d: Dims) => (d.region === 'us' ? 1.5 : d.region === 'eu' ? 1 / 3 : 1);
+    const result = explainCube(cube(DIMS, volume, noisy(11, change)));
+    expect(result.rootCause).toHaveLength(2);
+    expect(result.rootCause).toContainEqual({ region: 'us' });
+    expect(result.rootCause).toContainEqual({ region: 'eu' });
+    expect(result.sentence).toMatch(
+      /^slices moved against each other: region=(us|eu) \([+-]\d+%\) and region=(us|eu) \([+-]\d+%\); the total changed less \(/,
+    );
+  });
+
+  it('says when the cube cannot be broken down', () => {
+    const one = explainCube([{ dims: { region: 'eu' }, actual: 10, expected: 100 }]);
+    expect(one.rootCause).toEqual([]);
+    expect(one.sentence).toMatch(/cannot be broken down: no dimension has more than one value$/);
+  });
+
   it('explains a slice that appears from nothing', () => {
     const leaves = cube(
       DIMS,

@@ -13,6 +13,7 @@ import {
 import {
   estimateRelativeNoise,
   estimateSliceNoise,
+  incidence,
   initialRelativeNoise,
   poissonSigma,
   ratio,
@@ -28,6 +29,7 @@ import {
   type Selection,
   type Sigma,
   type Stats,
+  StatsTable,
   type Weighted,
 } from './search';
 import type { Candidate, Elements, Leaf, RcaOptions, RcaResult, SliceStats } from './types';
@@ -73,8 +75,9 @@ function relativeChange(actual: number, expected: number): string {
 
 /**
  * The deviation shares refer to: the total deviation, or when slices moved in opposite
- * directions and the total is smaller, the largest shift inside one dimension (half the sum of
- * |actual − expected × total ratio| over its values). Signed like the total (+ when it is 0).
+ * directions and the total moved less than half the largest shift inside one dimension (half the
+ * sum of |actual − expected × total ratio| over its values), that shift. Signed like the total
+ * (+ when it is 0).
  */
 function referenceDeviation(cube: Cube, total: { a: number; f: number }): number {
   const globalRatio = total.f > 0 ? total.a / total.f : 1;
@@ -93,7 +96,7 @@ function referenceDeviation(cube: Cube, total: { a: number; f: number }): number
     shift = Math.max(shift, sum / 2);
   }
   const deviation = total.a - total.f;
-  return Math.abs(deviation) >= shift ? deviation : (Math.sign(deviation) || 1) * shift;
+  return Math.abs(deviation) >= shift / 2 ? deviation : (Math.sign(deviation) || 1) * shift;
 }
 
 interface Context {
@@ -167,7 +170,7 @@ interface Search {
   sliceNoise: number;
   w: Weighted;
   kappa: number;
-  elementStats: Stats[];
+  table: StatsTable;
 }
 
 function search(
@@ -180,6 +183,7 @@ function search(
 ): Search {
   const given = options.relativeNoise;
   const base = cube.expected.map((f) => sigma(f) ** 2);
+  const leafIncidence = incidence(cube.n, elements);
   let kappa = given !== undefined ? given : initialRelativeNoise(cube, base, elements);
   const params = {
     maxCauses: Math.max(0, Math.floor(options.maxCauses ?? 4)),
@@ -191,11 +195,11 @@ function search(
   let sliceNoise = 0;
   for (let pass = 1; ; pass++) {
     const w = weigh(cube, sigma, kappa);
-    const elementStats = elements.map((e) => statsOf(cube, w, e.leaves));
-    const selection = selectCauses(cube, w, elements, elementStats, params, sliceNoise);
+    const table = new StatsTable(cube, w, elements);
+    const selection = selectCauses(cube, w, elements, table, leafIncidence, params, sliceNoise);
     const done =
       given !== undefined || pass >= MAX_PASSES || (previous && sameSet(previous, selection));
-    if (done) return { selection, w, kappa, sliceNoise, elementStats };
+    if (done) return { selection, w, kappa, sliceNoise, table };
     previous = selection;
     const groups = selectionGroups(cube, selection);
     kappa = estimateRelativeNoise(cube, base, groups);
@@ -209,6 +213,7 @@ function sentenceOf(
   rest: Stats,
   options: RcaOptions,
   maxDepth: number,
+  splittable: boolean,
 ): string {
   const { total, reference } = ctx;
   const format = options.format ?? formatNumber;
@@ -219,6 +224,19 @@ function sentenceOf(
   if (ctx.cube.n === 0) return 'no data';
   if (total.a === total.f && causes.length === 0 && Math.abs(reference) === 0) {
     return `no change${inName}: every slice is as expected`;
+  }
+  if (!splittable) {
+    return `the ${change}${inName} (${values(total.a, total.f)}) cannot be broken down: no dimension has more than one value`;
+  }
+  if (causes.length > 0 && Math.abs(total.a - total.f) < Math.abs(reference)) {
+    // The total barely moved because slices moved against each other.
+    const parts = causes.map(
+      ({ elements, candidate: c }) =>
+        `${describeElements(elements)} (${relativeChange(c.actual, c.expected)})`,
+    );
+    const listed =
+      parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
+    return `slices moved against each other${inName}: ${listed}; the total changed less (${values(total.a, total.f)})`;
   }
   if (causes.length === 0) {
     const z = total.v > 0 ? (total.a - total.f) / Math.sqrt(total.v) : 0;
@@ -281,7 +299,7 @@ export function explainBuiltCube(cube: Cube, options: RcaOptions = {}): RcaResul
     sumF += cube.expected[i]!;
   }
   const reference = referenceDeviation(cube, { a: sumA, f: sumF });
-  const { selection, w, kappa, sliceNoise, elementStats } = search(
+  const { selection, w, kappa, sliceNoise, table } = search(
     cube,
     elements,
     sigma,
@@ -298,9 +316,16 @@ export function explainBuiltCube(cube: Cube, options: RcaOptions = {}): RcaResul
   // change leaves unexplained.
   const energy = mode === 'fixed' ? rssAtExpected(total) : rss(total);
   const rootIndex = new Map(selected.map((s, i) => [s.element, i]));
-  const scored: { order: number; root: number; depth: number; score: number }[] = [];
+  const maxCandidates = Math.max(0, Math.floor(options.maxCandidates ?? 20));
+  const roots: { order: number; score: number }[] = [];
+  // The best others, kept sorted (score, then fewer dimensions, then enumeration order).
+  const best: { order: number; depth: number; score: number }[] = [];
+  const before = (x: (typeof best)[number], y: (typeof best)[number]) =>
+    x.score > y.score ||
+    (x.score === y.score && (x.depth < y.depth || (x.depth === y.depth && x.order < y.order)));
+  const scratch = statsOf(cube, w, new Int32Array(0));
   elements.forEach((element, order) => {
-    const s = elementStats[order]!;
+    const s = table.get(order, scratch);
     const deviation = s.a - s.f;
     const root = rootIndex.get(element) ?? -1;
     if (root === -1) {
@@ -312,21 +337,21 @@ export function explainBuiltCube(cube: Cube, options: RcaOptions = {}): RcaResul
     }
     const gain = mode === 'fixed' ? ownRatioGain(s) : splitGain(total, s);
     const score = energy > 0 ? Math.min(1, Math.max(0, gain / energy)) : 0;
-    scored.push({ order, root, depth: element.dims.length, score });
-  });
-  scored.sort((x, y) => {
-    if (x.root !== -1 || y.root !== -1) {
-      if (x.root === -1) return 1;
-      if (y.root === -1) return -1;
-      return x.root - y.root;
+    if (root !== -1) {
+      roots[root] = { order, score };
+      return;
     }
-    return y.score - x.score || x.depth - y.depth || x.order - y.order;
+    const entry = { order, depth: element.dims.length, score };
+    if (best.length >= maxCandidates && !before(entry, best[best.length - 1]!)) return;
+    let at = best.length;
+    while (at > 0 && before(entry, best[at - 1]!)) at--;
+    best.splice(at, 0, entry);
+    if (best.length > maxCandidates) best.pop();
   });
-  const maxCandidates = Math.max(0, Math.floor(options.maxCandidates ?? 20));
-  const candidates = scored
-    .slice(0, Math.max(maxCandidates, selected.length))
+  const candidates = [...roots, ...best]
+    .slice(0, Math.max(maxCandidates, roots.length))
     .map(({ order, score }) =>
-      candidateOf(ctx, elementsOf(cube, elements[order]!), elementStats[order]!, score),
+      candidateOf(ctx, elementsOf(cube, elements[order]!), table.get(order), score),
     );
   const causes = candidates
     .slice(0, selected.length)
@@ -351,6 +376,6 @@ export function explainBuiltCube(cube: Cube, options: RcaOptions = {}): RcaResul
       z: total.v > 0 ? (sumA - sumF) / Math.sqrt(total.v) : 0,
     },
     noise: { leaf: kappa, slice: sliceNoise },
-    sentence: sentenceOf(ctx, causes, rest, options, maxDepth),
+    sentence: sentenceOf(ctx, causes, rest, options, maxDepth, elements.length > 0),
   };
 }

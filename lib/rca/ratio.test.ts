@@ -90,6 +90,15 @@ describe('explainRatio', () => {
     expect(result.sentence).toMatch(/^the rate is unchanged at \d\.\d\d%$/);
   });
 
+  it('says when there is no denominator', () => {
+    const result = explainRatio([
+      { dims: { region: 'eu' }, actual: 0, expected: 4, actualDen: 0, expectedDen: 100 },
+      { dims: { region: 'us' }, actual: 0, expected: 5, actualDen: 0, expectedDen: 100 },
+    ]);
+    expect(result).toMatchObject({ dominant: 'none', rootCause: [] });
+    expect(result.sentence).toBe('no traffic: the rate is undefined');
+  });
+
   it('splits any change exactly into rate and mix effects', () => {
     const count = fc.integer({ min: 0, max: 5000 });
     const leaf = fc.record({

@@ -110,7 +110,8 @@ export function explainRatio(
     Ad += actualDen[i]!;
     Ed += expectedDen[i]!;
   }
-  const Ra = Ad > 0 ? An / Ad : 0;
+  // Without a denominator a rate is undefined: it is taken as the other side's (no change).
+  const Ra = Ad > 0 ? An / Ad : Ed > 0 ? En / Ed : 0;
   const Re = Ed > 0 ? En / Ed : Ra;
   const mean = (Ra + Re) / 2;
 
@@ -149,7 +150,7 @@ export function explainRatio(
   );
 
   const dominant: RatioResult['dominant'] =
-    change === 0 && effects.rate === 0 && effects.mix === 0
+    Ad === 0 || (change === 0 && effects.rate === 0 && effects.mix === 0)
       ? 'none'
       : Math.abs(effects.rate) >= Math.abs(effects.mix)
         ? 'rate'
@@ -200,6 +201,7 @@ function ratioSentence(result: RatioResult, options: RatioOptions): string {
   const name = options.metricName ?? 'rate';
   const traffic = options.denominatorName ?? 'traffic';
   const f = rateFormat(rate.actual, rate.expected);
+  if (result.mix.totals.actual === 0) return `no ${traffic}: the ${name} is undefined`;
   if (dominant === 'none') return `the ${name} is unchanged at ${f.rate(rate.actual)}`;
   const verb = rate.change < 0 ? 'fell' : 'rose';
   const head = `the ${name} ${verb} from ${f.rate(rate.expected)} to ${f.rate(rate.actual)} (${f.delta(rate.change)})`;

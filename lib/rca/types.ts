@@ -44,7 +44,8 @@ export interface Candidate {
   /**
    * Share of the total deviation (actual − expected) in this slice, signed: 1 = all of it,
    * negative = it moved against the total. When slices moved in opposite directions and the
-   * total is smaller than the largest shift inside one dimension, that shift is the reference.
+   * total moved less than half the largest shift inside one dimension, that shift is the
+   * reference.
    */
   explains: number;
   actual: number;

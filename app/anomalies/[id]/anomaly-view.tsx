@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { formatMetricValue } from '@/lib/metrics';
+import type { RootCause } from '@/lib/types';
 import type {
   AnomalyDetail,
   AnomalyEventView,
@@ -144,6 +145,10 @@ export function AnomalyView({
       <p className="explanation" data-testid="explanation">
         {detail.sentence || detail.explanation.sentence}
       </p>
+
+      {detail.explanation.rootCause ? (
+        <RootCauseCard rootCause={detail.explanation.rootCause} />
+      ) : null}
 
       {detail.injected.map((incident) => (
         <GroundTruth
@@ -302,6 +307,64 @@ function ChartLegend() {
         <span className="swatch swatch-highlight" /> anomalous windows
       </li>
     </ul>
+  );
+}
+
+const conjunction = (elements: Record<string, string>) =>
+  Object.entries(elements)
+    .map(([dim, value]) => `${dim}=${value}`)
+    .join(' AND ');
+
+/**
+ * The multi-dimensional root cause: the smallest set of dimension-value conjunctions that
+ * explains the deviation, and the ranked candidates it was chosen from.
+ */
+function RootCauseCard({ rootCause }: { rootCause: RootCause }) {
+  const candidates = rootCause.candidates.slice(0, 5);
+  return (
+    <section className="card" aria-labelledby="root-cause-heading" data-testid="root-cause">
+      <h2 id="root-cause-heading">Root cause</h2>
+      {rootCause.set.length === 0 ? (
+        <p className="empty">
+          No combination of up to three dimension values explains it: the change is spread.
+        </p>
+      ) : (
+        <ul className="cause-set" aria-label="Root-cause set">
+          {rootCause.set.map((elements) => (
+            <li key={conjunction(elements)} className="cause-chip">
+              {conjunction(elements)}
+            </li>
+          ))}
+        </ul>
+      )}
+      {candidates.length > 0 ? (
+        <div className="table-wrap">
+          <table className="table" data-testid="root-cause-candidates">
+            <caption className="muted">Candidates, best first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Slice</th>
+                <th scope="col" className="num">
+                  Share of deviation
+                </th>
+                <th scope="col" className="num">
+                  Score
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {candidates.map((c) => (
+                <tr key={conjunction(c.elements)}>
+                  <td className="cell-value">{conjunction(c.elements)}</td>
+                  <td className="num">{formatShare(c.explains)}</td>
+                  <td className="num">{c.score.toFixed(2)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </section>
   );
 }
 

@@ -57,6 +57,7 @@ test('an editor raises the API-latency threshold; an invalid value is refused at
 test('an injected incident is pushed to the board and explained by its root cause', async ({
   page,
 }) => {
+  test.setTimeout(240_000);
   await signIn(page, ADMIN);
   await expect(page.getByTestId('connection-state')).toHaveText('Live');
   await expect(page.getByTestId('metric-card-purchases')).toBeVisible();

@@ -11,7 +11,7 @@ function run(events: { ts: number }[], backtest: Backtest) {
   for (const event of events) backtest.ingestLine(JSON.stringify(event), event.ts + MIN);
 }
 
-describe('Backtest', () => {
+describe('Backtest', { timeout: 30_000 }, () => {
   it('scores every closed window in order, empty ones too, and finds an injected drop', async () => {
     const injections = schedule({
       startMs: START,
@@ -92,6 +92,48 @@ describe('Backtest', () => {
       folded: 0,
       quarantined: { malformed_json: 1 },
     });
+  });
+});
+
+describe('Backtest variants', { timeout: 30_000 }, () => {
+  it('scores other rules over the same windows into their own stores', async () => {
+    const strict = { ...DEFAULT_RULE, warnZ: 1000, criticalZ: 1000 };
+    const backtest = new Backtest({
+      windowMs: MIN,
+      outOfOrderMs: 0,
+      allowedLatenessMs: 0,
+      maxValuesPerDim: 200,
+      metrics: defaultEngineMetrics(),
+      variants: [defaultEngineMetrics(), defaultEngineMetrics(strict)],
+    });
+    const sim = new Simulator({
+      seed: 2,
+      ratePerSec: 200,
+      injections: schedule({
+        startMs: START,
+        firstAfterMs: 12 * MIN,
+        durationMs: 2 * MIN,
+        gapMs: 60 * MIN,
+        scenarios: ['latency_search_android'],
+        untilMs: START + 16 * MIN,
+      }),
+    });
+    const scored = [];
+    for (let w = START; w < START + 16 * MIN; w += MIN) {
+      run(sim.generate(w, w + MIN), backtest);
+      scored.push(...(await backtest.advance()));
+    }
+    scored.push(...(await backtest.finish()));
+    for (const window of scored) {
+      expect(window.variants).toHaveLength(2);
+      // The same rule gives the same verdicts as the main run.
+      expect(window.variants[0]!.map((o) => [o.score.z, o.step.kind])).toEqual(
+        window.outcomes.map((o) => [o.score.z, o.step.kind]),
+      );
+    }
+    expect(backtest.store.anomalies().length).toBeGreaterThan(0);
+    expect(backtest.variantStores[0]!.anomalies()).toEqual(backtest.store.anomalies());
+    expect(backtest.variantStores[1]!.anomalies()).toEqual([]);
   });
 });
 

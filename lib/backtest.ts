@@ -28,6 +28,11 @@ export interface BacktestOptions {
   metrics: readonly EngineMetric[];
   /** Source name the pipeline quarantines under (default 'backtest'). */
   source?: string;
+  /**
+   * Other metric sets (e.g. other rules) scored over the same windows, each into its own store
+   * ({@link Backtest.variantStores}): what-if runs that share the pipeline's work.
+   */
+  variants?: readonly (readonly EngineMetric[])[];
 }
 
 export type ScoredOutcome = MetricOutcome & { anomalyId: number | null };
@@ -36,6 +41,8 @@ export type ScoredOutcome = MetricOutcome & { anomalyId: number | null };
 export interface ScoredWindow {
   windowStart: number;
   outcomes: ScoredOutcome[];
+  /** The outcomes of each variant metric set, in the order of the options' `variants`. */
+  variants: ScoredOutcome[][];
 }
 
 /** The default metrics with ids 1, 2, … and one rule for all of them. */
@@ -61,6 +68,7 @@ function retentionMs(metrics: readonly EngineMetric[], windowMs: number): number
 
 export class Backtest {
   readonly store = new MemoryEngineStore();
+  readonly variantStores: MemoryEngineStore[];
   readonly pipeline: Pipeline;
   /** Next base window to score; null before the first folded event. */
   #next: number | null = null;
@@ -80,7 +88,9 @@ export class Backtest {
       allowedLatenessMs: options.allowedLatenessMs,
       maxValuesPerDim: options.maxValuesPerDim,
     });
-    this.#keepMs = retentionMs(options.metrics, options.windowMs);
+    const variants = options.variants ?? [];
+    this.variantStores = variants.map(() => new MemoryEngineStore());
+    this.#keepMs = retentionMs([...options.metrics, ...variants.flat()], options.windowMs);
   }
 
   /** Ingests one line (an event as JSON); `now` is validation's clock. */
@@ -101,6 +111,7 @@ export class Backtest {
     const drained = this.pipeline.drain();
     this.#account(drained);
     this.store.add(drained);
+    for (const store of this.variantStores) store.add(drained);
     const { windowMs, allowedLatenessMs } = this.options;
     for (const d of drained.deltas) this.#first = Math.min(this.#first, d.windowStart);
     if (drained.watermark === null || !Number.isFinite(this.#first)) return [];
@@ -117,10 +128,20 @@ export class Backtest {
         windowStart,
         windowMs,
       );
-      scored.push({ windowStart, outcomes });
+      const variants = [];
+      for (const [i, store] of this.variantStores.entries()) {
+        variants.push(
+          await scoreBaseWindow(store, this.options.variants![i]!, windowStart, windowMs),
+        );
+      }
+      scored.push({ windowStart, outcomes, variants });
     }
     this.#next = windowStart;
-    if (scored.length > 0) this.store.dropCellsBefore(windowStart - this.#keepMs);
+    if (scored.length > 0) {
+      for (const store of [this.store, ...this.variantStores]) {
+        store.dropCellsBefore(windowStart - this.#keepMs);
+      }
+    }
     return scored;
   }
 

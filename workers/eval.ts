@@ -31,6 +31,17 @@ function machine(): string {
   return `${cores.length} × ${model}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.versions.node} on ${process.platform}`;
 }
 
+/** The report as the repository's Prettier formats Markdown (`npm run lint` checks docs too). */
+async function formatted(markdown: string, file: string): Promise<string> {
+  try {
+    const prettier = await import('prettier');
+    const options = (await prettier.resolveConfig(file)) ?? {};
+    return await prettier.format(markdown, { ...options, filepath: file });
+  } catch {
+    return markdown; // Prettier is a dev dependency: without it the report is still valid.
+  }
+}
+
 async function main(): Promise<number> {
   let values;
   try {
@@ -87,7 +98,7 @@ async function main(): Promise<number> {
       machine: machine(),
       elapsedMs,
     });
-    await writeFile(out, report);
+    await writeFile(out, await formatted(report, out));
     console.error(`wrote ${out}`);
   }
   if (values.json) {

@@ -2,7 +2,14 @@
  * Scoring one metric in one window, pure: rollup cells of the window and of its baseline
  * windows in, score and (for anomalies) the dimension breakdown out.
  */
-import { baseline, chooseBaseline, poissonFloor, score, type HistoryPoint } from './detect';
+import {
+  baseline,
+  chooseBaseline,
+  poissonFloor,
+  score,
+  type HistoryPoint,
+  type ScoreOptions,
+} from './detect';
 import { metricValue, observe } from './metrics';
 import { explain } from './rootcause';
 import {
@@ -90,9 +97,12 @@ export function scoreWindow(
   const total = { dim: TOTAL, value: TOTAL };
   const obs = observe(metric, cells, total);
   const value = metricValue(metric, obs);
-  const opts = {
+  const opts: ScoreOptions = {
     minHistory: MIN_HISTORY,
     sigmaFloor: (expected: number) => noiseFloor(metric, cells, total, expected),
+    // A count's value is its volume: when its events stop, the expected count says it is not
+    // a low-volume metric. Other kinds' history holds values, not volumes.
+    ...(metric.kind === 'count' ? { expectedVolume: (expected: number) => expected } : {}),
   };
   const base = chooseBaseline(history, seasonalHistory, rule, opts);
   return {

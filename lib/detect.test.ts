@@ -315,6 +315,16 @@ describe('score', () => {
     expect(sc(1000, 20, history, rule).status).toBe('critical');
   });
 
+  it('scores a window under the minimum volume when the expected volume is not', () => {
+    const counts = [100, 102, 98, 101, 99];
+    const expectedVolume = (expected: number) => expected;
+    expect(sc(0, 0, counts, rule).status).toBe('low_volume');
+    const stopped = sc(0, 0, counts, rule, { expectedVolume });
+    expect(stopped).toMatchObject({ status: 'critical', direction: 'down' });
+    const quiet = [5, 6, 4, 5, 5];
+    expect(sc(0, 0, quiet, rule, { expectedVolume }).status).toBe('low_volume');
+  });
+
   it('is low_volume when there is no value', () => {
     const s = sc(null, 0, history, rule);
     expect(s).toMatchObject({

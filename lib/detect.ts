@@ -196,13 +196,21 @@ export function severityOf(z: number, rule: AlertRule): Severity | null {
   return null;
 }
 
-export type ScoreOptions = BaselineOptions;
+export interface ScoreOptions extends BaselineOptions {
+  /**
+   * The volume the baseline expects, from the expected value (e.g. the expected value itself
+   * for a count). A window under rule.minVolume is still scored when this is at least
+   * rule.minVolume: a metric whose events stopped is an anomaly, not low volume.
+   */
+  expectedVolume?: (expected: number) => number;
+}
 
 /**
  * Scores a window's value against the baseline `rule` asks for (see {@link chooseBaseline}):
  * - 'learning' while there is not enough history (z = 0);
- * - 'low_volume' when the value is null (value NaN, z = 0) or volume < rule.minVolume
- *   (z is computed but there is no severity);
+ * - 'low_volume' when the value is null (value NaN, z = 0) or when both the volume and the
+ *   expected volume (`opts.expectedVolume`, 0 without it) are under rule.minVolume (z is
+ *   computed but there is no severity): a quiet metric stays quiet, one that stopped alerts;
  * - otherwise z = (value − expected) / σ and the status is the severity, or 'ok'.
  * Whether an anomaly opens is the lifecycle's call (lib/lifecycle.ts), not this one's.
  */
@@ -231,7 +239,10 @@ export function score(
   const z = (value - mean) / sigma;
   const direction = z > 0 ? 'up' : z < 0 ? 'down' : null;
   const scored = { value, expected: mean, sigma, z, direction, baselineUsed: base.used } as const;
-  if (volume < rule.minVolume) return { ...scored, status: 'low_volume', severity: null };
+  const expectedVolume = opts?.expectedVolume?.(mean) ?? 0;
+  if (volume < rule.minVolume && !(expectedVolume >= rule.minVolume)) {
+    return { ...scored, status: 'low_volume', severity: null };
+  }
   const severity = severityOf(z, rule);
   return { ...scored, status: severity ?? 'ok', severity };
 }

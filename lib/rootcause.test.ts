@@ -227,7 +227,7 @@ describe('explain', () => {
       expect(planFree.z).toBeLessThan(-5); // it did drop, just not more than the rest
       expect(result.sentence).not.toContain('plan=free');
       expect(result.sentence).toBe(
-        'the drop in purchases is spread across plan and device values in proportion to their size; no single value stands out',
+        'the drop in purchases is spread across device and plan values in proportion to their size; no single value stands out',
       );
     }
   });
@@ -345,7 +345,7 @@ describe('explain', () => {
     const result = explain({ total, slices, metricName: 'purchases' });
     expect(result.top.length).toBeGreaterThan(0);
     expect(result.sentence).toBe(
-      'the drop in purchases is spread across region and device values, each within its normal variation; no single value stands out',
+      'the drop in purchases is spread across device and region values, each within its normal variation; no single value stands out',
     );
 
     fc.assert(
@@ -356,7 +356,7 @@ describe('explain', () => {
           const input = slicesOf(noisy, 'count');
           const { sentence } = explain({ ...input, metricName: 'purchases' });
           expect(sentence).toMatch(
-            /^(the (drop|rise) in purchases is spread across region and device values, each within its normal variation; no single value stands out|no dimension value explains the (drop|rise) in purchases)$/,
+            /^(the (drop|rise) in purchases is spread across device and region values, each within its normal variation; no single value stands out|no dimension value explains the (drop|rise) in purchases)$/,
           );
         },
       ),

@@ -239,7 +239,8 @@ function sentence(
       listed.length === 1 ? 'the largest contributor is' : 'the largest contributors are';
     return `no single value explains it; ${largest} ${listOf(listed)}`;
   }
-  const where = `${listOf(splitDimensions(dimensions))} values`;
+  // Alphabetical: the order the cells happened to be stored in says nothing.
+  const where = `${listOf(splitDimensions(dimensions).sort())} values`;
   const how = top.some(significant)
     ? ' in proportion to their size'
     : ', each within its normal variation';

@@ -13,6 +13,16 @@ import {
 } from './eval';
 import type { SuiteResult, VariantResult } from './eval-suite';
 import { EVAL_TARGETS } from './simulator/eval-scenarios';
+import { DEFAULT_RULE, type AlertRule } from './types';
+
+/** A rule in words, as the report describes it. */
+export function ruleWords(rule: AlertRule): string {
+  const opens =
+    rule.consecutiveWindows <= 1
+      ? '1 window opens'
+      : `warn opens after ${rule.consecutiveWindows} windows in a row, critical at once`;
+  return `warn |z| ≥ ${rule.warnZ}, critical ≥ ${rule.criticalZ}, ${rule.baseline} baseline of ${rule.baselineWindows} windows, ${opens}, ${rule.resolveAfter} normal windows resolve`;
+}
 
 export interface TargetCheck {
   name: string;
@@ -151,7 +161,7 @@ export function renderReport(result: SuiteResult, context: ReportContext): strin
   out.push('## How it is measured', '');
   out.push(
     [
-      `- **Engine.** Simulated events (the live simulator's telemetry model, lib/simulator/eval-scenarios.ts) go through the stream pipeline (parse, validate, fold), the drained rollups and leaf cube into the in-memory engine store, and every closed window through \`scoreBaseWindow\` — the live detector's engine — with the default metrics and the default rule (warn |z| ≥ 3, critical ≥ 5, rolling baseline of 20 windows, 1 window opens, 2 normal windows resolve).`,
+      `- **Engine.** Simulated events (the live simulator's telemetry model, lib/simulator/eval-scenarios.ts) go through the stream pipeline (parse, validate, fold), the drained rollups and leaf cube into the in-memory engine store, and every closed window through \`scoreBaseWindow\` — the live detector's engine — with the default metrics and the default rule (${ruleWords(DEFAULT_RULE)}).`,
       `- **Streams.** One per scenario family and noise level: ${plan.warmupWindows} warm-up windows, then one slot per incident (${plan.leadWindows} quiet windows, the incident — ${plan.stepWindows} windows, or ${plan.rampWindows} for a slow drift — and ${plan.recoveryWindows} recovery windows, so the next baseline is clean). Per family and noise level: causes in 1, 2 and 3 dimensions × magnitudes ${plan.magnitudes.map((m) => `${m}σ`).join(', ')} × ${plan.repeats}, in shuffled order; streams start at different hours of the simulated day.`,
       `- **Size.** An incident moves its metric's expected value by magnitude × the σ of the detector's own baseline at the last scored window before it (a slow drift reaches that size in its last window, growing linearly). Its cause is drawn among candidate slices (lib/simulator/eval-scenarios.ts EVAL_CAUSES) whose size allows that change; when none does (a drop cannot remove more than the whole slice) the incident is not injected and is listed as not injectable.`,
       `- **Noise levels.** ${plan.noise.map((n) => `${n.name}: ${n.ratePerSec} events/s (all types; types no metric reads are not fed), per-minute rate noise ${Math.round(n.rateNoiseSigma * 100)}%`).join('; ')}. The live simulator runs at 1000 events/s with 3% rate noise.`,

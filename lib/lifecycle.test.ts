@@ -66,8 +66,8 @@ describe('stepIncident', () => {
     const r = rule(3, 2);
     const a = stepIncident(NO_INCIDENT, warn(10, 3.5), r);
     expect(a.step).toMatchObject({ kind: 'pending', run: { count: 1, firstWindow: 10 * W } });
-    const b = stepIncident(a.state, crit(11, 8), r);
-    expect(b.step).toMatchObject({ kind: 'pending', run: { count: 2, peakZ: 8 } });
+    const b = stepIncident(a.state, warn(11, 4.5), r);
+    expect(b.step).toMatchObject({ kind: 'pending', run: { count: 2, peakZ: 4.5 } });
     const c = stepIncident(b.state, warn(12, 4), r);
     expect(c.step).toEqual({
       kind: 'open',
@@ -75,14 +75,36 @@ describe('stepIncident', () => {
         firstWindow: 10 * W,
         lastWindow: 12 * W,
         peakWindow: 11 * W,
-        peakZ: 8,
-        severity: 'critical',
+        peakZ: 4.5,
+        severity: 'warn',
         direction: 'up',
         normalWindows: 0,
       },
       run: expect.objectContaining({ count: 3 }),
     });
     expect(c.state.run).toBeNull();
+  });
+
+  it('opens at once on a critical window, over the warn run before it', () => {
+    const r = rule(3, 2);
+    const a = stepIncident(NO_INCIDENT, warn(10, 3.5), r);
+    expect(a.step.kind).toBe('pending');
+    const b = stepIncident(a.state, crit(11, 8), r);
+    expect(b.step).toEqual({
+      kind: 'open',
+      anomaly: {
+        firstWindow: 10 * W,
+        lastWindow: 11 * W,
+        peakWindow: 11 * W,
+        peakZ: 8,
+        severity: 'critical',
+        direction: 'up',
+        normalWindows: 0,
+      },
+      run: expect.objectContaining({ count: 2 }),
+    });
+    const alone = stepIncident(NO_INCIDENT, crit(20, -6), r);
+    expect(alone.step).toMatchObject({ kind: 'open', anomaly: { firstWindow: 20 * W } });
   });
 
   it('drops a run interrupted by a normal window: no anomaly, and the next run starts afresh', () => {
@@ -232,7 +254,7 @@ describe('pendingRun', () => {
 
   it('continues the state machine as if it had never stopped', () => {
     const r = rule(3, 2);
-    const verdicts = [warn(0), ok(1), warn(2), crit(3, -6)];
+    const verdicts = [warn(0), ok(1), warn(2), warn(3, -4)];
     const live = replayIncidents(verdicts, r).state;
     const stored = verdicts.map((x) => point(x.windowStart / W, x.severity ?? 'ok', x.z));
     expect({ open: null, run: pendingRun(stored, 4 * W, W) }).toEqual(live);
@@ -306,7 +328,7 @@ describe('hysteresis properties', () => {
     );
   });
 
-  it('a run shorter than consecutiveWindows opens nothing', () => {
+  it('a warn run shorter than consecutiveWindows opens nothing; a critical window opens at once', () => {
     fc.assert(
       fc.property(verdictSeq, rules, (verdicts, r) => {
         const { anomalies } = replayIncidents(verdicts, r);
@@ -319,7 +341,17 @@ describe('hysteresis properties', () => {
             length = 0;
           }
         }
-        if (runs.every((n) => n < r.consecutiveWindows)) expect(anomalies).toHaveLength(0);
+        const critical = verdicts.some((x) => x.severity === 'critical');
+        if (!critical && runs.every((n) => n < r.consecutiveWindows)) {
+          expect(anomalies).toHaveLength(0);
+        }
+        for (const x of verdicts) {
+          if (x.severity !== 'critical') continue;
+          const covering = anomalies.filter(
+            (a) => a.firstWindow <= x.windowStart && x.windowStart <= a.lastWindow,
+          );
+          expect(covering).toHaveLength(1);
+        }
       }),
     );
   });

@@ -2,7 +2,9 @@
  * Alert lifecycle with hysteresis, pure: per metric, what one scored window does to its
  * incident. One anomaly per incident, not one per window:
  * - an anomalous window is flagged, but an anomaly opens only after `consecutiveWindows`
- *   anomalous windows in a row, and then covers all of them (from the first of the run);
+ *   anomalous windows in a row, or at once on a critical window, and then covers all of them
+ *   (from the first of the run): a single warn-level window is what noise in a short baseline
+ *   produces several times a day, a single critical one is not;
  * - while open, anomalous windows extend it (peak z, last window, severity) and reset its count
  *   of normal windows; a normal window only counts (normalWindows + 1);
  * - it resolves itself after `resolveAfter` normal windows in a row. A dip under the threshold
@@ -59,9 +61,9 @@ export const NO_INCIDENT: IncidentState = { open: null, run: null };
 export type IncidentStep =
   /** A normal window with nothing open; a pending run, if any, ends without an anomaly. */
   | { kind: 'none'; dropped: Run | null }
-  /** Anomalous, but fewer than consecutiveWindows in a row: flag the window, open nothing. */
+  /** Warn, fewer than consecutiveWindows in a row and none critical: flag the window, open nothing. */
   | { kind: 'pending'; run: Run }
-  /** The run reached consecutiveWindows: open an anomaly over all its windows. */
+  /** The run reached consecutiveWindows, or this window is critical: open an anomaly over all its windows. */
   | { kind: 'open'; anomaly: OpenIncident; run: Run }
   /** Anomalous while open: last window, severity and (when `peak`) the peak move. */
   | { kind: 'extend'; anomaly: OpenIncident; peak: boolean }
@@ -144,7 +146,7 @@ export function stepIncident(
 
   const anomalous = { ...verdict, severity: verdict.severity };
   const next = run ? growRun(run, anomalous) : startRun(anomalous);
-  if (next.count < needed) {
+  if (next.count < needed && anomalous.severity !== 'critical') {
     return { step: { kind: 'pending', run: next }, state: { open: null, run: next } };
   }
   const anomaly: OpenIncident = {

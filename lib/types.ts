@@ -133,12 +133,20 @@ export interface AlertRule {
   season: Season;
   /** Floor on σ in the metric's unit, on top of the window's own sampling noise. 0: none. */
   sigmaFloor: number;
-  /** Anomalous windows in a row before an anomaly opens (1: the first one opens it). */
+  /**
+   * Anomalous windows in a row before an anomaly opens (1: the first one opens it); a critical
+   * window opens it at once.
+   */
   consecutiveWindows: number;
   /** Normal windows in a row after which an open anomaly resolves itself. */
   resolveAfter: number;
 }
 
+/**
+ * The rule new metrics get (db/queries seeds it explicitly; the columns' own defaults in
+ * db/schema are older). Warn needs 2 windows in a row, critical opens at once: with a σ from
+ * 20 windows, single warn windows of quiet traffic came several times a day per metric.
+ */
 export const DEFAULT_RULE: AlertRule = {
   warnZ: 3,
   criticalZ: 5,
@@ -148,7 +156,7 @@ export const DEFAULT_RULE: AlertRule = {
   baseline: 'rolling',
   season: 'day',
   sigmaFloor: 0,
-  consecutiveWindows: 1,
+  consecutiveWindows: 2,
   resolveAfter: 2,
 };
 

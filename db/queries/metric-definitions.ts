@@ -16,7 +16,7 @@ import { COUNT_MEASURE } from '@/lib/rollup';
 import { TOTAL, type MetricDefinition, type PointStatus, type RollupDelta } from '@/lib/types';
 import type { Db } from '../client';
 import { leafRollups, metricPoints, metrics, rollups } from '../schema';
-import type { MetricRow } from './metrics';
+import { defaultRuleColumns, type MetricRow } from './metrics';
 
 /** How far back "re-score the last 24 h" reaches. */
 export const RESCORE_WINDOW_MS = 24 * 3_600_000;
@@ -60,6 +60,7 @@ export async function createMetric(
     .values({
       key: def.key,
       ...definitionColumns(def),
+      ...defaultRuleColumns(),
       enabled: true,
       definitionUpdatedAt: now,
       definitionUpdatedBy: userId,

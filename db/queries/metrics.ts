@@ -1,7 +1,7 @@
 /** Metric definitions and their alert rules. */
 import { asc, eq, sql } from 'drizzle-orm';
 import { defaultMetrics } from '@/lib/metrics';
-import type { AlertRule, MetricDefinition } from '@/lib/types';
+import { DEFAULT_RULE, type AlertRule, type MetricDefinition } from '@/lib/types';
 import type { Db } from '../client';
 import { metrics } from '../schema';
 
@@ -48,9 +48,20 @@ function ruleColumns(row: AlertRule): AlertRule {
   };
 }
 
-/** Creates the default metrics that do not exist yet (by key); leaves edited ones alone. */
+/** The default alert rule as row columns (the columns' own defaults lag behind DEFAULT_RULE). */
+export function defaultRuleColumns(): AlertRule {
+  return ruleColumns(DEFAULT_RULE);
+}
+
+/**
+ * Creates the default metrics that do not exist yet (by key), with DEFAULT_RULE; leaves
+ * existing ones, and their rules, alone.
+ */
 export async function ensureDefaultMetrics(db: Db): Promise<void> {
-  await db.insert(metrics).values(defaultMetrics()).onConflictDoNothing({ target: metrics.key });
+  await db
+    .insert(metrics)
+    .values(defaultMetrics().map((m) => ({ ...m, ...defaultRuleColumns() })))
+    .onConflictDoNothing({ target: metrics.key });
 }
 
 export async function listMetrics(db: Db): Promise<MetricRow[]> {

@@ -14,8 +14,9 @@ import { signIn } from './fixtures';
 
 test.describe.configure({ mode: 'serial' });
 
-const EDITOR = { username: 'eddie', password: 'editor-password-1' };
-const WATCHER = { username: 'wanda', password: 'viewer-password-2' };
+// Names of their own: other specs create users too.
+const EDITOR = { username: 'lifecycle-editor', password: 'editor-password-1' };
+const WATCHER = { username: 'lifecycle-viewer', password: 'viewer-password-2' };
 const METRIC_KEY = 'e2e_lifecycle';
 
 let sql: postgres.Sql;
@@ -25,15 +26,15 @@ test.beforeAll(async () => {
   const url = await embeddedUrl({ dir: E2E.dataDir, port: E2E.pgPort });
   if (!url) throw new Error('the e2e server has not initialised its embedded PostgreSQL');
   sql = postgres(url, { max: 1, onnotice: () => undefined });
-  // Users straight into the database (as `npm run users -- add` would): quicker than the CLI,
-  // and this file runs before pulse.spec.ts, whose incident schedule is counted from start.
+  // Users straight into the database (as `npm run users -- add` would): quicker than the CLI.
   for (const [user, role] of [
     [EDITOR, 'editor'],
     [WATCHER, 'viewer'],
   ] as const) {
     const hash = await hashPassword(user.password);
     await sql`insert into users (username, password_hash, role)
-      values (${user.username}, ${hash}, ${role})`;
+      values (${user.username}, ${hash}, ${role})
+      on conflict (username) do update set password_hash = excluded.password_hash, role = excluded.role`;
   }
   const [metric] = await sql<{ id: number }[]>`
     insert into metrics (key, name, kind, event_type, enabled)
@@ -96,15 +97,17 @@ test('an editor acknowledges and marks a false positive; a viewer sees it live, 
   await expect(editor.getByTestId('action-status')).toHaveText('Marked false positive.');
 
   // The viewer's page follows without a reload.
-  await expect(viewer.getByTestId('mark-acknowledged')).toHaveText('Acknowledged by eddie');
+  await expect(viewer.getByTestId('mark-acknowledged')).toHaveText(
+    `Acknowledged by ${EDITOR.username}`,
+  );
   await expect(viewer.getByTestId('mark-verdict')).toHaveAttribute(
     'data-verdict',
     'false_positive',
   );
   const trail = viewer.getByTestId('audit-trail').locator('li');
   await expect(trail).toHaveCount(2);
-  await expect(trail.nth(0)).toContainText('eddie marked false positive');
-  await expect(trail.nth(1)).toContainText('eddie acknowledged');
+  await expect(trail.nth(0)).toContainText(`${EDITOR.username} marked false positive`);
+  await expect(trail.nth(1)).toContainText(`${EDITOR.username} acknowledged`);
   // The note is shown as text, markup and all.
   await expect(trail.nth(1).locator('q')).toHaveText('Looking into it <b>now</b>');
   expect(await sameDocument(viewer)).toBe(true);
@@ -128,7 +131,7 @@ test('snoozing mutes the alert on the board; resolving asks first and is then fi
   const viewer = await signedInPage(browser, WATCHER);
   await expect(viewer.getByTestId('connection-state')).toHaveText('Live');
   const alert = viewer.getByTestId(`alert-${anomalyId}`);
-  await expect(alert).toContainText('Acknowledged by eddie');
+  await expect(alert).toContainText(`Acknowledged by ${EDITOR.username}`);
   await expect(alert.getByTestId('mark-verdict')).toHaveAttribute('data-verdict', 'false_positive');
   await expect(alert).not.toHaveAttribute('data-snoozed', 'true');
 
@@ -152,7 +155,7 @@ test('snoozing mutes the alert on the board; resolving asks first and is then fi
   await expect(confirm).toHaveCount(0);
   await editor.getByRole('button', { name: 'Resolve…' }).click();
   await editor.getByRole('button', { name: 'Resolve anomaly' }).click();
-  await expect(editor.getByTestId('mark-resolved-by')).toHaveText('Resolved by eddie');
+  await expect(editor.getByTestId('mark-resolved-by')).toHaveText(`Resolved by ${EDITOR.username}`);
   await expect(editor.getByRole('button', { name: 'Reopen' })).toBeVisible();
 
   await expect(alert).toHaveAttribute('data-lifecycle', 'resolved');
@@ -168,12 +171,11 @@ test('snoozing mutes the alert on the board; resolving asks first and is then fi
   const history = (await (
     await viewer.request.get(`/api/anomalies/${anomalyId}/history`)
   ).json()) as { action: string; by: string }[];
-  expect(history.map((h) => `${h.by} ${h.action}`)).toEqual([
-    'eddie resolve',
-    'eddie snooze',
-    'eddie mark_false_positive',
-    'eddie acknowledge',
-  ]);
+  expect(history.map((h) => `${h.by} ${h.action}`)).toEqual(
+    ['resolve', 'snooze', 'mark_false_positive', 'acknowledge'].map(
+      (action) => `${EDITOR.username} ${action}`,
+    ),
+  );
 
   await viewer.context().close();
   await editor.context().close();

@@ -61,10 +61,12 @@ describe('Backtest', { timeout: 30_000 }, () => {
     expect(line.rootCause!.set).toEqual([{ region: 'eu-west' }]);
     expect(line.rootCause!.candidates.length).toBeLessThanOrEqual(3);
 
-    // The silent windows are scored too: 0 purchases, under the minimum volume.
+    // The silent windows are scored too: 0 purchases, under the minimum volume but not under
+    // the expected one, so the stop is an anomaly rather than low volume.
     const silent = scored[31]!.outcomes.find((o) => o.metric.key === 'purchases')!;
     expect(silent.score.value).toBe(0);
-    expect(silent.score.status).toBe('low_volume');
+    expect(silent.score.status).toBe('critical');
+    expect(silent.score.direction).toBe('down');
     // Learning windows print no baseline.
     expect(backtestLine(scored[0]!.outcomes[0]!)).toMatchObject({
       status: 'learning',

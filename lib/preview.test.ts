@@ -65,7 +65,8 @@ describe('simulateRule', () => {
     points[25] = { ...points[25]!, value: 200 };
     points[30] = { ...points[30]!, value: 200 };
     points[31] = { ...points[31]!, value: 200 };
-    const two = { ...rule, consecutiveWindows: 2 };
+    // All warn: a critical window would open an anomaly at once.
+    const two = { ...rule, consecutiveWindows: 2, criticalZ: 1000 };
     const { windows, outcome } = simulateRule({
       kind: 'avg',
       rule: two,
@@ -73,7 +74,7 @@ describe('simulateRule', () => {
       to: 39 * W,
       points,
     });
-    expect(outcome.counts).toMatchObject({ critical: 3, unconfirmed: 1, anomalies: 1 });
+    expect(outcome.counts).toMatchObject({ warn: 3, unconfirmed: 1, anomalies: 1 });
     expect(windows.find((w) => w.windowStart === 25 * W)?.anomalyId).toBeNull();
     expect(windows.find((w) => w.windowStart === 31 * W)?.anomalyId).toBe(0);
     expect(outcome.anomalies[0]).toMatchObject({ firstWindow: 30 * W, lastWindow: 31 * W });

@@ -1,9 +1,10 @@
 /**
  * The quick quality evaluation (`npm run eval -- --quick`), with floors: detection and root
  * cause may not get worse than measured without someone noticing. The floors sit a little below
- * what the quick suite measured (seed 1: F1 ≥ 4σ 0.98, precision 1.00, recall 0.95; RCA top-1
- * 0.43 / 0.43 / 0.67 for 1-, 2- and 3-dimension causes, top-3 0.60 overall; 6.7 false alerts per
- * metric per day in quiet traffic; median time to detect 1 window, 6 for slow drifts). They are
+ * what the quick suite measured (seed 1: F1 ≥ 4σ 0.95, precision 1.00, recall 0.90; RCA top-1
+ * 0.43 / 0.50 / 0.67 for 1-, 2- and 3-dimension causes, 0.53 overall, top-3 0.63 overall; no
+ * false alert in quiet traffic since warn needs two windows in a row; median time to detect 2
+ * windows, 6 for slow drifts). They are
  * not the targets: docs/detection-quality.md says which targets the full suite meets. Raise a
  * floor when quality improves; never lower one to make a change pass.
  */
@@ -26,14 +27,14 @@ describe('npm run eval -- --quick', () => {
     expect(figures.summary((i) => i.family === 'drift').medianTtdWindows!).toBeLessThanOrEqual(8);
 
     const all = figures.summary();
-    expect(all.rcaTop1!).toBeGreaterThanOrEqual(0.45);
-    expect(all.rcaTop3!).toBeGreaterThanOrEqual(0.55);
+    expect(all.rcaTop1!).toBeGreaterThanOrEqual(0.5);
+    expect(all.rcaTop3!).toBeGreaterThanOrEqual(0.6);
     expect(figures.summary((i) => i.dims === 1).rcaTop1!).toBeGreaterThanOrEqual(0.4);
-    expect(figures.summary((i) => i.dims === 2).rcaTop1!).toBeGreaterThanOrEqual(0.4);
+    expect(figures.summary((i) => i.dims === 2).rcaTop1!).toBeGreaterThanOrEqual(0.45);
     expect(figures.summary((i) => i.dims === 3).rcaTop1!).toBeGreaterThanOrEqual(0.6);
 
     const [quiet] = figures.quietRates;
-    expect(quiet!.rate!).toBeLessThanOrEqual(8);
+    expect(quiet!.rate!).toBeLessThanOrEqual(1);
 
     // The report renders with every target judged.
     const checks = targetChecks(result);

@@ -474,7 +474,7 @@ export function RuleEditor({
               {field(
                 'consecutiveWindows',
                 'Consecutive windows',
-                `Anomalous windows in a row before an anomaly opens (1–${MAX_CONSECUTIVE}); it then covers all of them.`,
+                `Warn-level windows in a row before an anomaly opens (1–${MAX_CONSECUTIVE}); it then covers all of them. A critical window opens one at once.`,
                 numberInput('consecutiveWindows', { min: 1, max: MAX_CONSECUTIVE, step: 1 }),
               )}
               {field(

@@ -1,7 +1,7 @@
 /** Writes of the stream worker: one transaction per flush. */
 import type postgres from 'postgres';
 import { and, eq, inArray, sql as dsql } from 'drizzle-orm';
-import { mergeDeltas, mergeLeafDeltas } from '@/lib/rollup';
+import { mergeDeltas } from '@/lib/rollup';
 import { globalWatermark as globalWatermarkOf } from '@/lib/windows';
 import type { LeafDelta, QuarantinedEvent, RollupDelta } from '@/lib/types';
 import type { Db, Sql } from '../client';
@@ -221,13 +221,8 @@ export async function writeFencedFlush(sql: Sql, parts: FencedPart[]): Promise<F
                 owned.flatMap((p) => p.deltas),
                 [],
               ),
-        leaves:
-          owned.length === 1
-            ? owned[0]!.leaves
-            : mergeLeafDeltas(
-                owned.flatMap((p) => p.leaves),
-                [],
-              ),
+        // Leaves shared by parts are merged by the upsert itself (upsertLeafRollups).
+        leaves: owned.flatMap((p) => p.leaves),
         quarantined: owned.flatMap((p) => p.quarantined),
         progress: owned.map((p) => p.progress),
       });
@@ -271,14 +266,17 @@ export async function upsertLeafRollups(
   const col = <T>(pick: (d: LeafDelta) => T) => leaves.map(pick);
   await sql`
     insert into leaf_rollups (window_start, event_type, leaf, measure, count, sum, sumsq)
-    select * from unnest(
+    select w, t, l, m, sum(c)::bigint, sum(s), sum(q) from unnest(
       ${sql.array(col((d) => new Date(d.windowStart).toISOString()))}::timestamptz[],
       ${sql.array(col((d) => d.eventType))}::text[],
       ${sql.array(col((d) => d.leaf))}::text[],
       ${sql.array(col((d) => d.measure))}::text[],
       ${sql.array(col((d) => d.count))}::bigint[],
       ${sql.array(col((d) => d.sum))}::float8[],
-      ${sql.array(col((d) => d.sumsq))}::float8[])
+      ${sql.array(col((d) => d.sumsq))}::float8[]) as u(w, t, l, m, c, s, q)
+    -- Parts of a fenced flush may share leaves: PostgreSQL merges them (one upsert statement
+    -- must not touch a row twice), which is cheaper than merging thousands of rows in JS.
+    group by w, t, l, m
     on conflict (window_start, event_type, leaf, measure) do update set
       count = leaf_rollups.count + excluded.count,
       sum = leaf_rollups.sum + excluded.sum,

@@ -263,19 +263,27 @@ export async function upsertLeafRollups(
   sql: Sql | postgres.TransactionSql,
   leaves: LeafDelta[],
 ): Promise<void> {
-  const col = <T>(pick: (d: LeafDelta) => T) => leaves.map(pick);
+  // One JSON parameter instead of seven arrays: leaf keys are JSON text full of quotes, and
+  // JSON.stringify escapes them natively where postgres.js's array literal escaping (in JS) was
+  // a quarter of a Kafka worker's CPU.
+  const rows = JSON.stringify(
+    leaves.map((d) => ({
+      w: new Date(d.windowStart).toISOString(),
+      t: d.eventType,
+      l: d.leaf,
+      m: d.measure,
+      c: d.count,
+      s: d.sum,
+      q: d.sumsq,
+    })),
+  );
   await sql`
     insert into leaf_rollups (window_start, event_type, leaf, measure, count, sum, sumsq)
-    select w, t, l, m, sum(c)::bigint, sum(s), sum(q) from unnest(
-      ${sql.array(col((d) => new Date(d.windowStart).toISOString()))}::timestamptz[],
-      ${sql.array(col((d) => d.eventType))}::text[],
-      ${sql.array(col((d) => d.leaf))}::text[],
-      ${sql.array(col((d) => d.measure))}::text[],
-      ${sql.array(col((d) => d.count))}::bigint[],
-      ${sql.array(col((d) => d.sum))}::float8[],
-      ${sql.array(col((d) => d.sumsq))}::float8[]) as u(w, t, l, m, c, s, q)
+    select w, t, l, m, sum(c)::bigint, sum(s), sum(q)
+    from json_to_recordset(${rows}::json)
+      as u(w timestamptz, t text, l text, m text, c bigint, s float8, q float8)
     -- Parts of a fenced flush may share leaves: PostgreSQL merges them (one upsert statement
-    -- must not touch a row twice), which is cheaper than merging thousands of rows in JS.
+    -- must not touch a row twice).
     group by w, t, l, m
     on conflict (window_start, event_type, leaf, measure) do update set
       count = leaf_rollups.count + excluded.count,

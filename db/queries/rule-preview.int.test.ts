@@ -11,12 +11,11 @@ import { createUser } from '@/db/queries/auth';
 import {
   attachPointsToAnomaly,
   incidentState,
-  openOrExtendAnomaly,
   pointsBetween,
   seasonalHistory,
 } from '@/db/queries/detection';
 import { ensureDefaultMetrics, getMetricByKey, toRule, updateRule } from '@/db/queries/metrics';
-import { metricPoints } from '@/db/schema';
+import { anomalies, metricPoints } from '@/db/schema';
 import { previewRange, previewRule } from './rule-preview';
 
 const MINUTE = 60_000;
@@ -177,22 +176,24 @@ describe('incidentState and attachPointsToAnomaly', () => {
     expect(pending.run?.firstWindow).toBe(at(102));
 
     const [point] = await pointsBetween(t.db, metricId, at(104), at(104));
-    const id = await openOrExtendAnomaly(t.db, {
-      metricId,
-      windowStart: at(104),
-      windowMs: MINUTE,
-      score: {
+    const [created] = await t.db
+      .insert(anomalies)
+      .values({
+        metricId,
+        severity: 'critical',
+        direction: 'down',
+        firstWindow: new Date(at(100)),
+        lastWindow: new Date(at(104)),
+        peakWindow: new Date(at(104)),
         value: point!.value!,
         expected: 1000,
         sigma: 30,
         z: -16.7,
-        status: 'critical',
-        severity: 'critical',
-        direction: 'down',
-        baselineUsed: 'rolling',
-      },
-      explanation: { dimensions: {}, top: [], sentence: 'drop' },
-    });
+        explanation: { dimensions: {}, top: [], sentence: 'drop' },
+        sentence: 'drop',
+      })
+      .returning({ id: anomalies.id });
+    const id = created!.id;
     await attachPointsToAnomaly(t.db, metricId, id, at(100), at(104));
     const members = await pointsBetween(t.db, metricId, at(99), at(105));
     expect(members.map((p) => p.anomalyId)).toEqual([null, id, id, id, id, id, null]);

@@ -1,3 +1,4 @@
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOTAL, type LeafDelta, type RollupDelta } from '@/lib/types';
 import { createTestDatabase, type TestDatabase } from '../test-db';
@@ -7,6 +8,7 @@ import {
   partitionStats,
   readLeaves,
   readRollups,
+  upsertLeafRollups,
   writeFencedFlush,
   writeFlush,
   type FencedPart,
@@ -145,6 +147,29 @@ describe('writeFlush', () => {
     ).rejects.toThrow(/bigint/);
     expect(await readRollups(t.db, [w], ['purchase'])).toEqual([]);
     expect(await readLeaves(t.db, [w], ['purchase'])).toEqual([]);
+  });
+});
+
+describe('upsertLeafRollups', () => {
+  it('stores any leaf: huge sums, lone surrogates, through a pool with json serialisers on', async () => {
+    const plain = postgres(t.url, { max: 1, onnotice: () => undefined });
+    try {
+      await upsertLeafRollups(plain, [
+        {
+          windowStart: W + 5 * 60_000,
+          eventType: 'odd\ud800',
+          leaf: '{"region":"\udc00x"}',
+          measure: 'ms',
+          count: 1,
+          sum: 2.5e304,
+          sumsq: Infinity,
+        },
+      ]);
+      const [row] = await readLeaves(t.db, [W + 5 * 60_000], ['odd\ufffd']);
+      expect(row).toMatchObject({ leaf: '{"region":"\ufffdx"}', sum: 2.5e304, sumsq: Infinity });
+    } finally {
+      await plain.end();
+    }
   });
 });
 

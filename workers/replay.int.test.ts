@@ -21,6 +21,7 @@ import { Simulator } from '@/lib/simulator/generator';
 import { schedule } from '@/lib/simulator/scenarios';
 import type { PulseEvent, RollupDelta } from '@/lib/types';
 import { createTestDatabase, type TestDatabase } from '@/db/test-db';
+import { allRollups } from '@/db/test-rollups';
 import { ensureDefaultMetrics } from '@/db/queries/metrics';
 import { replayFile, type ReplaySummary } from './replay';
 
@@ -115,37 +116,7 @@ const cellKey = (d: RollupDelta) =>
   `${d.windowStart}|${d.eventType}|${d.dim}|${d.value}|${d.measure}`;
 
 async function storedRollups(t: TestDatabase): Promise<Map<string, RollupDelta>> {
-  const rows = await t.sql<
-    {
-      window_start: Date;
-      event_type: string;
-      dim: string;
-      value: string;
-      measure: string;
-      count: string;
-      sum: number;
-      sumsq: number;
-      min: number;
-      max: number;
-    }[]
-  >`select * from rollups`;
-  return new Map(
-    rows.map((r) => {
-      const d: RollupDelta = {
-        windowStart: new Date(r.window_start).getTime(),
-        eventType: r.event_type,
-        dim: r.dim,
-        value: r.value,
-        measure: r.measure,
-        count: Number(r.count),
-        sum: r.sum,
-        sumsq: r.sumsq,
-        min: r.min,
-        max: r.max,
-      };
-      return [cellKey(d), d];
-    }),
-  );
+  return new Map((await allRollups(t.db)).map((d) => [cellKey(d), d]));
 }
 
 /** Sums are added in a different order per flush, so they agree to rounding; the rest exactly. */

@@ -23,6 +23,7 @@ import { Simulator } from '@/lib/simulator/generator';
 import type { LeafDelta, PulseEvent, RollupDelta } from '@/lib/types';
 import { createTestDatabase, type TestDatabase } from '@/db/test-db';
 import { ensureDefaultMetrics } from '@/db/queries/metrics';
+import { allLeaves, allRollups } from '@/db/test-rollups';
 import { startMockCluster, type MockCluster } from './mock-cluster';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -361,37 +362,7 @@ const close = (a: number, b: number) =>
 
 /** Asserts that the test's database holds exactly the workload's effect, once. */
 async function expectExactlyOnce(workload: Workload, database: TestDatabase) {
-  const rows = await database.sql<
-    {
-      window_start: Date;
-      event_type: string;
-      dim: string;
-      value: string;
-      measure: string;
-      count: string;
-      sum: number;
-      sumsq: number;
-      min: number;
-      max: number;
-    }[]
-  >`select * from rollups`;
-  const actual = new Map(
-    rows.map((r) => {
-      const d: RollupDelta = {
-        windowStart: new Date(r.window_start).getTime(),
-        eventType: r.event_type,
-        dim: r.dim,
-        value: r.value,
-        measure: r.measure,
-        count: Number(r.count),
-        sum: r.sum,
-        sumsq: r.sumsq,
-        min: r.min,
-        max: r.max,
-      };
-      return [cellKey(d), d];
-    }),
-  );
+  const actual = new Map((await allRollups(database.db)).map((d) => [cellKey(d), d]));
   const problems: string[] = [];
   for (const want of workload.truth) {
     const got = actual.get(cellKey(want));
@@ -411,31 +382,7 @@ async function expectExactlyOnce(workload: Workload, database: TestDatabase) {
   expect(problems.slice(0, 10), `seed ${SEED}: ${problems.length} rollup cells differ`).toEqual([]);
 
   // The leaf cube: written in the same transactions, so exactly once as well.
-  const leafRows = await database.sql<
-    {
-      window_start: Date;
-      event_type: string;
-      leaf: string;
-      measure: string;
-      count: string;
-      sum: number;
-      sumsq: number;
-    }[]
-  >`select * from leaf_rollups`;
-  const leaves = new Map(
-    leafRows.map((r) => {
-      const d: LeafDelta = {
-        windowStart: new Date(r.window_start).getTime(),
-        eventType: r.event_type,
-        leaf: r.leaf,
-        measure: r.measure,
-        count: Number(r.count),
-        sum: r.sum,
-        sumsq: r.sumsq,
-      };
-      return [leafKey(d), d];
-    }),
-  );
+  const leaves = new Map((await allLeaves(database.db)).map((d) => [leafKey(d), d]));
   const leafProblems: string[] = [];
   for (const want of workload.leafTruth) {
     const got = leaves.get(leafKey(want));

@@ -110,22 +110,29 @@ function parseDims(leaf: string): Elements {
   return dims;
 }
 
+/** A leaf's value now and its mean over the baseline windows (ratio and average: both parts). */
+export interface RootCauseRow {
+  dims: Elements;
+  actual: number;
+  expected: number;
+  actualDen: number;
+  expectedDen: number;
+}
+
 /**
- * The root cause over the leaf cube: each leaf's value now against its mean over the baseline
- * windows (a leaf missing from a window counts as zero there). Null without leaves (data from
- * before the leaf cube) or without baseline windows.
+ * The rows the root cause is computed from: each leaf's value now against its mean over the
+ * baseline windows (a leaf missing from a window counts as zero there).
  */
-export function rootCauseOf(
+export function rootCauseRows(
   metric: MetricDefinition,
   now: readonly LeafDelta[],
   past: readonly (readonly LeafDelta[])[],
-): RootCause | null {
-  if (now.length === 0 || past.length === 0) return null;
+): RootCauseRow[] {
   const current = leafValues(metric, now);
   const history = past.map((w) => leafValues(metric, w));
   const keys = new Set(current.keys());
   for (const window of history) for (const key of window.keys()) keys.add(key);
-  const rows = [...keys].map((key) => {
+  return [...keys].map((key) => {
     let num = 0;
     let den = 0;
     for (const window of history) {
@@ -142,6 +149,19 @@ export function rootCauseOf(
       expectedDen: den / history.length,
     };
   });
+}
+
+/**
+ * The root cause over the leaf cube (see {@link rootCauseRows}). Null without leaves (data from
+ * before the leaf cube) or without baseline windows.
+ */
+export function rootCauseOf(
+  metric: MetricDefinition,
+  now: readonly LeafDelta[],
+  past: readonly (readonly LeafDelta[])[],
+): RootCause | null {
+  if (now.length === 0 || past.length === 0) return null;
+  const rows = rootCauseRows(metric, now, past);
   if (rows.length === 0) return null;
   const options = { metricName: metric.name };
   if (metric.kind === 'ratio' || metric.kind === 'avg') {

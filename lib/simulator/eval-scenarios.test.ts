@@ -99,6 +99,16 @@ describe('EvalSimulator', () => {
         cause,
       );
     expect(errors(tripled) / Math.max(1, errors(base))).toBeGreaterThan(2);
+    // The extra errors are new events of the slice, spread over its leaves, not copies of one
+    // event: about as many distinct leaves as events.
+    const inCause = tripled.filter(
+      (e) => e.type === 'error' && e.ts >= T0 + MIN && e.ts < T0 + 3 * MIN && inSlice(e, cause),
+    );
+    const leaves = new Set(inCause.map((e) => JSON.stringify(e.dims)));
+    const copiesInOneLeaf =
+      inCause.length - new Set(inCause.map((e) => `${e.ts} ${JSON.stringify(e.dims)}`)).size;
+    expect(copiesInOneLeaf).toBeLessThan(inCause.length / 4);
+    expect(leaves.size).toBeGreaterThan(1);
 
     const slow = generate(4, [
       at({ kind: 'scaleMeasure', eventType: 'api_request', measure: 'latency_ms', factor: 10 }),

@@ -91,6 +91,7 @@ export class EvalSimulator {
   private readonly sampler = new TelemetrySampler();
   private readonly emitted: Uint8Array;
   private readonly dims = new Uint8Array(DIMENSIONS.length);
+  private readonly extraDims = new Uint8Array(DIMENSIONS.length);
 
   constructor(private readonly options: EvalSimulatorOptions) {
     const { ratePerSec, rateNoiseSigma } = options;
@@ -164,6 +165,7 @@ export class EvalSimulator {
     sampler.sampleDims(rng, type, dims);
     let measure = sampler.sampleMeasure(rng, type, dims);
     let copies = 1;
+    let slice: Int16Array | null = null;
     for (const { injection, type: wanted, match } of active) {
       if (wanted !== type || ts < injection.startsAt || ts >= injection.endsAt) continue;
       if (!matches(match, dims)) continue;
@@ -180,11 +182,20 @@ export class EvalSimulator {
           const factor = Math.max(0, 1 + (effect.factor - 1) * strength);
           const whole = Math.floor(factor);
           copies *= whole + (rng.next() < factor - whole ? 1 : 0);
+          slice = match;
           break;
         }
       }
     }
-    for (let c = 0; c < copies; c++) out.push(sampler.buildEvent(ts, type, dims, measure));
+    if (copies === 0) return;
+    out.push(sampler.buildEvent(ts, type, dims, measure));
+    // Extra events are new, independent events of the slice (a higher rate there), not copies
+    // of this one: copies would pile up in one leaf and look like a far narrower cause.
+    const extra = this.extraDims;
+    for (let c = 1; c < copies; c++) {
+      sampler.sampleDimsWithin(rng, type, slice as Int16Array, extra);
+      out.push(sampler.buildEvent(ts, type, extra, sampler.sampleMeasure(rng, type, extra)));
+    }
   }
 }
 

@@ -82,6 +82,7 @@ export class Simulator {
   private readonly injections: readonly CompiledInjection[];
   /** Scratch buffer for the value indices of the event being drawn. */
   private readonly dims = new Uint8Array(DIMENSIONS.length);
+  private readonly extraDims = new Uint8Array(DIMENSIONS.length);
 
   /**
    * @throws RangeError on a negative or non-finite rate, an injection with an invalid interval,
@@ -156,6 +157,7 @@ export class Simulator {
     sampler.sampleDims(rng, type, dims);
     let measure = sampler.sampleMeasure(rng, type, dims);
     let copies = 1;
+    let slice: Int16Array | null = null;
     for (const injection of active) {
       if (
         injection.type !== type ||
@@ -176,12 +178,21 @@ export class Simulator {
         case 'multiplyEvents': {
           const whole = Math.floor(effect.factor);
           copies *= whole + (rng.next() < effect.factor - whole ? 1 : 0);
+          slice = injection.match;
           break;
         }
       }
     }
-    for (let c = 0; c < copies; c++)
-      delivery.push(sampler.buildEvent(ts, type, dims, measure), rng);
+    if (copies === 0) return;
+    delivery.push(sampler.buildEvent(ts, type, dims, measure), rng);
+    // The extra events are new, independent events of the slice (a higher rate there), not
+    // copies of this one: copies would pile up in one leaf and look like a far narrower cause.
+    const extra = this.extraDims;
+    for (let c = 1; c < copies; c++) {
+      sampler.sampleDimsWithin(rng, type, slice as Int16Array, extra);
+      const extraMeasure = sampler.sampleMeasure(rng, type, extra);
+      delivery.push(sampler.buildEvent(ts, type, extra, extraMeasure), rng);
+    }
   }
 }
 

@@ -246,6 +246,19 @@ export class TelemetrySampler {
     }
   }
 
+  /**
+   * Draws the dimensions of an event of type `type` inside a slice: `match[d]` ≥ 0 fixes
+   * dimension d to that value index, the others are drawn as usual. Dimensions are independent,
+   * so this is exactly the distribution of the type's events conditioned on the slice.
+   */
+  sampleDimsWithin(rng: Random, type: number, match: Int16Array, out: Uint8Array): void {
+    const tables = this.dimTables[type] ?? [];
+    for (let d = 0; d < tables.length; d++) {
+      const fixed = match[d] ?? -1;
+      out[d] = fixed >= 0 ? fixed : (tables[d] as WeightedTable<string>).sampleIndex(rng);
+    }
+  }
+
   /** The measure name of events of type `type`, or null when they carry none. */
   measureName(type: number): string | null {
     return this.measures[type]?.name ?? null;

@@ -14,8 +14,10 @@ export type ScenarioMetricKey =
  * How a scenario changes the events of `eventType` whose dimensions match its root cause:
  * - `drop`: each is dropped with `probability`;
  * - `scaleMeasure`: its measure `measure` is multiplied by `factor`;
- * - `multiplyEvents`: it is emitted `factor` times on average (the integer part, plus one more
- *   with the fractional part as probability).
+ * - `multiplyEvents`: the slice's rate is multiplied by `factor`: each matching event brings
+ *   `factor` − 1 more on average (the integer part, plus one more with the fractional part as
+ *   probability), drawn anew inside the slice so they spread over its leaves as real traffic
+ *   would.
  */
 export type ScenarioEffect =
   | { kind: 'drop'; eventType: SimEventType; probability: number }

@@ -182,7 +182,13 @@ function search(
   totalDeviation: number,
 ): Search {
   const given = options.relativeNoise;
-  const base = cube.expected.map((f) => sigma(f) ** 2);
+  // The noise estimates solve a Gaussian scale equation; a Poisson leaf expected to see less
+  // than one event is far from Gaussian (one event against 0.05 is z = 4), so its Poisson
+  // variance is taken as at least 1 there: such leaves then say little about κ instead of
+  // inflating it.
+  const base = options.sigma
+    ? (mean: number) => sigma(mean) ** 2
+    : (mean: number) => Math.max(sigma(mean) ** 2, 1);
   const leafIncidence = incidence(cube.n, elements);
   let kappa = given !== undefined ? given : initialRelativeNoise(cube, base, elements);
   const params = {
@@ -197,6 +203,25 @@ function search(
     const w = weigh(cube, sigma, kappa);
     const table = new StatsTable(cube, w, elements);
     const selection = selectCauses(cube, w, elements, table, leafIncidence, params, sliceNoise);
+    console.error(
+      'pass',
+      pass,
+      'kappa',
+      kappa.toFixed(3),
+      'slice',
+      sliceNoise.toFixed(3),
+      selection.mode,
+      selection.selected
+        .map(
+          (s) =>
+            s.element.dims
+              .map((d, j) => cube.dims[d] + '=' + cube.values[d]![s.element.values[j]!])
+              .join('&') +
+            ' g=' +
+            s.gain.toFixed(1),
+        )
+        .join(' ; '),
+    );
     const done =
       given !== undefined || pass >= MAX_PASSES || (previous && sameSet(previous, selection));
     if (done) return { selection, w, kappa, sliceNoise, table };

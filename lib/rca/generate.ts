@@ -83,6 +83,17 @@ export interface IncidentSpec {
   /** Largest number of leaves (default 2 000). */
   maxLeaves?: number;
   /**
+   * Mean expected value of a leaf (default: drawn log-uniformly in [20, 5000]). Below 1 the
+   * cube is sparse, like errors per leaf per window: most leaves see nothing.
+   */
+  meanLeaf?: number;
+  /**
+   * The expected value handed to the search is estimated, as a detector does, from this many
+   * earlier windows of Poisson counts (their mean) instead of being the true one. Default: the
+   * true expected value.
+   */
+  baselineWindows?: number;
+  /**
    * Only incidents whose total deviation is at least this many σ of the total's noise, with each
    * cause carrying ≥ 10% of it (default 4: what the detector flags). 0 accepts any.
    */
@@ -131,7 +142,8 @@ function drawCube(random: () => number, spec: IncidentSpec): Shape {
     combos = combos.sort((x, y) => x.join(',').localeCompare(y.join(',')));
   }
   const popularity = cards.map((c) => Array.from({ length: c }, () => Math.exp(normal(random))));
-  const meanLeaf = Math.exp(Math.log(20) + random() * Math.log(5000 / 20));
+  const drawn = Math.exp(Math.log(20) + random() * Math.log(5000 / 20));
+  const meanLeaf = spec.meanLeaf ?? drawn;
   const raw = combos.map(
     (combo) =>
       combo.reduce((p, v, k) => p * popularity[k]![v]!, 1) * Math.exp(0.3 * normal(random)),
@@ -215,7 +227,13 @@ export function generateIncident(seed: number, spec: IncidentSpec): Incident {
       const dims = Object.fromEntries(
         combo.map((v, k) => [shape.names[k]!, `${shape.names[k]![0]}${v}`]),
       );
-      leaves.push({ dims, actual, expected: f });
+      let expected = f;
+      if (spec.baselineWindows) {
+        let sum = 0;
+        for (let w = 0; w < spec.baselineWindows; w++) sum += poisson(random, f);
+        expected = sum / spec.baselineWindows;
+      }
+      leaves.push({ dims, actual, expected });
     });
     const total = deviations.reduce((s, x) => s + x, 0);
     if (minZ > 0 && count > 0) {

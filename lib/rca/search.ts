@@ -4,15 +4,18 @@
  * Model (HotSpot's ripple effect, Squeeze's "each cause has its own magnitude"): the leaves under
  * a cause change by a common ratio of actual to expected, every other leaf by one shared ratio
  * (1 when only the causes changed; something else when a part of the change is spread over
- * everything). A set of causes S is scored by the weighted least squares of that model,
+ * everything). A set of causes S is scored by the weighted Poisson deviance of that model,
  *
- *   RSS(S) = Σ_groups min_r Σ_i w_i (a_i − r·f_i)²,   w_i = 1 / (σ(f_i)² + κ²·f_i²),
+ *   D(S) = Σ_groups min_r Σ_i w_i·2[a_i·ln(a_i / r·f_i) − (a_i − r·f_i)],
+ *   w_i = f_i / (σ(f_i)² + κ²·f_i²),
  *
- * with σ the Poisson-ish (or given) noise and κ the relative noise estimated from the leaves.
- * Each group's RSS is closed-form from additive sufficient statistics (Σw·a², Σw·a·f, Σw·f²), so
- * the gain of splitting any conjunction off the rest costs O(1) once its statistics are known,
- * and all conjunctions of up to 3 dimensions (a few thousand on a 5-dimension cube) are scored
- * exhaustively instead of sampled (HotSpot's MCTS is not needed at this size).
+ * with σ the Poisson (or given) noise and κ the relative noise estimated from the leaves: the
+ * likelihood-ratio statistic of counts, which for large leaves is the familiar Σ z² and for
+ * sparse ones (a leaf expected to see 0.02 errors) does not let one event look like a cause.
+ * Each group's deviance is closed-form from additive sufficient statistics (Σw·2a·ln(a/f), Σw·a,
+ * Σw·f), so the gain of splitting any conjunction off the rest costs O(1) once its statistics
+ * are known, and all conjunctions of up to 3 dimensions (a few thousand on a 5-dimension cube)
+ * are scored exhaustively instead of sampled (HotSpot's MCTS is not needed at this size).
  *
  * Greedy forward selection adds the conjunction with the largest gain while the gain is beyond
  * what the best of M noise-only conjunctions would give (≈ 2·ln M in χ² units, plus a margin),
@@ -24,41 +27,48 @@
  */
 import type { Cube, Element } from './cube';
 
-/** Additive sufficient statistics of a group of leaves under given weights. */
+/**
+ * Additive sufficient statistics of a group of leaves under given weights: enough for the
+ * group's weighted Poisson deviance with its own ratio and at its expected value.
+ */
 export interface Stats {
   n: number;
   a: number;
   f: number;
-  /** Σ w a², Σ w a f, Σ w f² */
-  aa: number;
-  af: number;
-  ff: number;
+  /** Σ w·2a·ln(a/f), Σ w·a, Σ w·f (f: the fitted expected value, see fitExpected) */
+  wl: number;
+  wa: number;
+  wf: number;
   /** Σ σ² (the variance of the group's total around its expectation). */
   v: number;
 }
 
-const empty = (): Stats => ({ n: 0, a: 0, f: 0, aa: 0, af: 0, ff: 0, v: 0 });
+const empty = (): Stats => ({ n: 0, a: 0, f: 0, wl: 0, wa: 0, wf: 0, v: 0 });
 
 function subtract(x: Stats, y: Stats): Stats {
   return {
     n: x.n - y.n,
     a: x.a - y.a,
     f: x.f - y.f,
-    aa: x.aa - y.aa,
-    af: x.af - y.af,
-    ff: x.ff - y.ff,
+    wl: x.wl - y.wl,
+    wa: x.wa - y.wa,
+    wf: x.wf - y.wf,
     v: x.v - y.v,
   };
 }
 
-/** Residual sum of squares of a group fitted with its own ratio (never below 0). */
+/**
+ * Weighted Poisson deviance of a group fitted with its own ratio r = Σwa / Σwf (the maximum
+ * likelihood ratio): Σ w·2[a·ln(a / r·f) − (a − r·f)] = Σ w·2a·ln(a/f) − 2·Σwa·ln(r). Never
+ * below 0. Named rss for its role: the misfit a model leaves, in χ² units.
+ */
 export function rss(s: Stats): number {
-  const fitted = s.ff > 0 ? s.aa - (s.af * s.af) / s.ff : s.aa;
+  const fitted = s.wa > 0 && s.wf > 0 ? s.wl - 2 * s.wa * Math.log(s.wa / s.wf) : s.wl;
   return Math.max(0, fitted);
 }
 
-/** Residual sum of squares of a group held at its expected value (ratio 1). */
-export const rssAtExpected = (s: Stats) => Math.max(0, s.aa - 2 * s.af + s.ff);
+/** Weighted Poisson deviance of a group held at its expected value (ratio 1). */
+export const rssAtExpected = (s: Stats) => Math.max(0, s.wl - 2 * (s.wa - s.wf));
 
 /** Ratio of actual to expected of a group; ±Infinity from nothing expected. */
 export function ratio(s: Stats): number {
@@ -68,16 +78,21 @@ export function ratio(s: Stats): number {
 
 /** Per-leaf weighted terms under a noise model. */
 export interface Weighted {
-  aa: Float64Array;
-  af: Float64Array;
-  ff: Float64Array;
+  wl: Float64Array;
+  wa: Float64Array;
+  wf: Float64Array;
   /** σ² of each leaf. */
   v: Float64Array;
 }
 
 export type Sigma = (expected: number) => number;
 
-export const poissonSigma: Sigma = (expected) => Math.sqrt(Math.max(expected, 1));
+/**
+ * Counts: Poisson, σ² = the expected value itself, however small (a leaf expected to see 0.02
+ * errors per window has that variance; flooring it at 1 made a sparse cube's real causes look
+ * like noise).
+ */
+export const poissonSigma: Sigma = (expected) => Math.sqrt(Math.max(expected, 0));
 
 /**
  * Expected value used in the fit: a leaf expected to be 0 that has an actual value can only be
@@ -92,24 +107,32 @@ function fitExpected(cube: Cube): Float64Array {
   return cube.expected.map((f, i) => Math.max(f, 1e-3 * cube.actual[i]!, floor));
 }
 
+/**
+ * Each leaf's terms of the weighted Poisson deviance. The weight is the leaf's Poisson variance
+ * over its modelled variance, w = f / (σ(f)² + κ²f²): 1 for pure Poisson counts, less for leaves
+ * whose noise is partly relative (κ) or larger than Poisson (a given σ). The deviance then
+ * behaves like Σ z² for large leaves and stays sane for sparse ones, where a Gaussian
+ * least-squares score ranks a conjunction with 2 events against 0.01 expected above a slice
+ * with 26 against 5.
+ */
 export function weigh(cube: Cube, sigma: Sigma, kappa: number): Weighted {
   const f = fitExpected(cube);
   const n = cube.n;
   const out: Weighted = {
-    aa: new Float64Array(n),
-    af: new Float64Array(n),
-    ff: new Float64Array(n),
+    wl: new Float64Array(n),
+    wa: new Float64Array(n),
+    wf: new Float64Array(n),
     v: new Float64Array(n),
   };
   for (let i = 0; i < n; i++) {
     const a = cube.actual[i]!;
     const fi = f[i]!;
-    const s = sigma(cube.expected[i]!);
+    const s = sigma(fi);
     const variance = Math.max(s * s + kappa * kappa * fi * fi, 1e-12);
-    const w = 1 / variance;
-    out.aa[i] = w * a * a;
-    out.af[i] = w * a * fi;
-    out.ff[i] = w * fi * fi;
+    const w = Math.min(1e6, fi / variance);
+    out.wl[i] = a > 0 ? w * 2 * a * Math.log(a / fi) : 0;
+    out.wa[i] = w * a;
+    out.wf[i] = w * fi;
     out.v[i] = variance;
   }
   return out;
@@ -119,9 +142,9 @@ function addLeaf(s: Stats, cube: Cube, w: Weighted, i: number): void {
   s.n += 1;
   s.a += cube.actual[i]!;
   s.f += cube.expected[i]!;
-  s.aa += w.aa[i]!;
-  s.af += w.af[i]!;
-  s.ff += w.ff[i]!;
+  s.wl += w.wl[i]!;
+  s.wa += w.wa[i]!;
+  s.wf += w.wf[i]!;
   s.v += w.v[i]!;
 }
 
@@ -132,7 +155,7 @@ export function statsOf(
   covered?: Uint8Array,
   into: Stats = empty(),
 ): Stats {
-  into.n = into.a = into.f = into.aa = into.af = into.ff = into.v = 0;
+  into.n = into.a = into.f = into.wl = into.wa = into.wf = into.v = 0;
   for (const i of leaves) if (!covered || covered[i] === 0) addLeaf(into, cube, w, i);
   return into;
 }
@@ -146,7 +169,7 @@ export class StatsTable {
     const s = empty();
     elements.forEach((element, e) => {
       statsOf(cube, w, element.leaves, undefined, s);
-      this.cols.set([s.n, s.a, s.f, s.aa, s.af, s.ff, s.v], e * 7);
+      this.cols.set([s.n, s.a, s.f, s.wl, s.wa, s.wf, s.v], e * 7);
     });
   }
 
@@ -164,9 +187,9 @@ export class StatsTable {
     c[o]! -= 1;
     c[o + 1]! -= cube.actual[i]!;
     c[o + 2]! -= cube.expected[i]!;
-    c[o + 3]! -= w.aa[i]!;
-    c[o + 4]! -= w.af[i]!;
-    c[o + 5]! -= w.ff[i]!;
+    c[o + 3]! -= w.wl[i]!;
+    c[o + 4]! -= w.wa[i]!;
+    c[o + 5]! -= w.wf[i]!;
     c[o + 6]! -= w.v[i]!;
   }
 
@@ -177,9 +200,9 @@ export class StatsTable {
     into.n = c[o]!;
     into.a = c[o + 1]!;
     into.f = c[o + 2]!;
-    into.aa = c[o + 3]!;
-    into.af = c[o + 4]!;
-    into.ff = c[o + 5]!;
+    into.wl = c[o + 3]!;
+    into.wa = c[o + 4]!;
+    into.wf = c[o + 5]!;
     into.v = c[o + 6]!;
     return into;
   }
@@ -213,12 +236,16 @@ export function totalStats(cube: Cube, w: Weighted): Stats {
 const HUBER_C = 2.5;
 /** E[ψ(Z)²] for a standard normal Z: the target of the scale equation. */
 const HUBER_TARGET = 0.9775599834528069;
+/** Var[ψ(Z)²] for a standard normal Z. */
+const HUBER_VARIANCE = 1.6815646917755789;
 
 /**
  * Relative noise κ of the leaves when each group of leaves (group[i] ≥ 0) has been fitted with
  * its own ratio Σactual / Σexpected and the others (group[i] = −1) are held at their expected
  * value: the κ that solves Huber's scale equation mean ψ(zᵢ)² = E[ψ(Z)²] (ψ clipped at ±2.5) for
- * the studentized residuals zᵢ = eᵢ / √(αᵢ + κ²βᵢ), `base` being each leaf's σ(f)². For a fitted leaf with share p of its group,
+ * the studentized residuals zᵢ = eᵢ / √(αᵢ + κ²βᵢ), `base(μ)` being a leaf's variance at mean μ
+ * without relative noise (σ(μ)²), taken at the fitted mean r·f: a slice whose rate went ×20 has
+ * ×20 the Poisson variance, which is not relative noise. For a fitted leaf with share p of its group,
  * Var eᵢ = Vᵢ(1 − p)² + p²·Σ_{j≠i} Vⱼ with Vⱼ = σ(fⱼ)² + κ²fⱼ², which is exact for the sum ratio:
  * a leaf that dominates its group is not mistaken for a quiet one.
  *
@@ -226,20 +253,34 @@ const HUBER_TARGET = 0.9775599834528069;
  * the median ignores the few big leaves whose noise is mostly relative; clipping keeps a minority
  * of changed leaves (< ~15%) from inflating it. 0 when σ alone accounts for the residuals.
  */
-export function estimateRelativeNoise(cube: Cube, base: Float64Array, group: Int32Array): number {
+export function estimateRelativeNoise(
+  cube: Cube,
+  base: (mean: number) => number,
+  group: Int32Array,
+): number {
   let groups = 0;
   for (let i = 0; i < cube.n; i++) groups = Math.max(groups, group[i]! + 1);
   const A = new Float64Array(groups);
   const F = new Float64Array(groups);
-  const B = new Float64Array(groups);
-  const Q = new Float64Array(groups);
   for (let i = 0; i < cube.n; i++) {
     const g = group[i]!;
     if (g < 0) continue;
     A[g]! += cube.actual[i]!;
     F[g]! += cube.expected[i]!;
-    B[g]! += base[i]!;
-    Q[g]! += cube.expected[i]! ** 2;
+  }
+  // Each leaf's mean under the fit, its variance without relative noise, and the sums per group.
+  const mean = new Float64Array(cube.n);
+  const b = new Float64Array(cube.n);
+  const B = new Float64Array(groups);
+  const Q = new Float64Array(groups);
+  for (let i = 0; i < cube.n; i++) {
+    const g = group[i]!;
+    const f = cube.expected[i]!;
+    mean[i] = g >= 0 && F[g]! > 0 ? (f * A[g]!) / F[g]! : f;
+    b[i] = base(mean[i]!);
+    if (g < 0) continue;
+    B[g]! += b[i]!;
+    Q[g]! += mean[i]! ** 2;
   }
   const res = new Float64Array(cube.n);
   const alpha = new Float64Array(cube.n);
@@ -248,21 +289,22 @@ export function estimateRelativeNoise(cube: Cube, base: Float64Array, group: Int
   for (let i = 0; i < cube.n; i++) {
     const a = cube.actual[i]!;
     const f = cube.expected[i]!;
-    const b = base[i]!;
+    const mu = mean[i]!;
+    const bi = b[i]!;
     if (a === 0 && f === 0) continue;
     const g = group[i]!;
     if (g < 0) {
       res[m] = a - f;
-      alpha[m] = b;
+      alpha[m] = bi;
       beta[m++] = f * f;
       continue;
     }
     if (!(F[g]! > 0)) continue;
     const p = f / F[g]!;
-    const al = b * (1 - p) ** 2 + p * p * (B[g]! - b);
-    const be = f * f * (1 - p) ** 2 + p * p * (Q[g]! - f * f);
-    if (!(al + be > 1e-9 * (b + f * f))) continue; // alone in its group: nothing left
-    res[m] = a - (f * A[g]!) / F[g]!;
+    const al = bi * (1 - p) ** 2 + p * p * (B[g]! - bi);
+    const be = mu * mu * (1 - p) ** 2 + p * p * (Q[g]! - mu * mu);
+    if (!(al + be > 1e-9 * (bi + mu * mu))) continue; // alone in its group: nothing left
+    res[m] = a - mu;
     alpha[m] = al;
     beta[m++] = be;
   }
@@ -310,7 +352,8 @@ function solveScale(
  * Relative noise shared by all leaves of a dimension value (a slice whose expected value is off
  * by a few percent, e.g. a region whose traffic follows its own time of day): the s that makes
  * the residuals of the one-dimension slices under the selection's fit consistent with
- * Var = Σσᵢ² + s²·(Σfᵢ)². Slices entirely inside causes are left out. 0 with fewer than 6
+ * Var = Σσᵢ² + s²·(Σfᵢ)², over each slice's leaves outside the causes (slices entirely inside
+ * causes are left out). 0 unless the slices are overdispersed beyond chance, with fewer than 6
  * slices, or when leaf noise accounts for them.
  */
 export function estimateSliceNoise(
@@ -340,20 +383,28 @@ export function estimateSliceNoise(
     let r = 0;
     let f = 0;
     let v = 0;
-    let inside = true;
     for (const i of slice.leaves) {
       const g = group[i]!;
-      if (g < 0 || g >= causes) inside = false;
+      // Only the slice's leaves outside the causes: how a cause's own leaves spread over other
+      // dimensions' values is the cause's detail, not an error of those values' forecasts.
+      if (g >= 0 && g < causes) continue;
       const ratio = g >= 0 && F[g]! > 0 ? A[g]! / F[g]! : 1;
       r += cube.actual[i]! - cube.expected[i]! * ratio;
       f += cube.expected[i]!;
       v += w.v[i]!;
     }
-    if (inside || f <= 0) continue;
+    if (f <= 0) continue;
     res[m] = r;
     alpha[m] = v;
     beta[m++] = f * f;
   }
+  // A score of ~20 slices is a noisy estimate, and a wrong one is costly (it discounts every
+  // slice-sized cause), so slice noise is only estimated when the slices are overdispersed
+  // beyond chance: Σψ(z)² over 3 standard deviations above its expectation under leaf noise.
+  let sum = 0;
+  for (let j = 0; j < m; j++)
+    sum += Math.min(HUBER_C ** 2, res[j]! ** 2 / Math.max(alpha[j]!, 1e-12));
+  if (sum <= m * HUBER_TARGET + 3 * Math.sqrt(m * HUBER_VARIANCE)) return 0;
   return solveScale(res, alpha, beta, m, 6);
 }
 
@@ -364,7 +415,7 @@ export function estimateSliceNoise(
  */
 export function initialRelativeNoise(
   cube: Cube,
-  base: Float64Array,
+  base: (mean: number) => number,
   elements: readonly Element[],
 ): number {
   const byCuboid = new Map<string, Element[]>();

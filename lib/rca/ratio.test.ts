@@ -55,6 +55,26 @@ describe('explainRatio', () => {
     expect(android.explains).toBeGreaterThan(0.9);
   });
 
+  it('names where the smaller effect sits when the larger one is spread', () => {
+    // Every rate fell 20% (spread, the larger effect) while apac's traffic rose 60% (the mix).
+    const leaves = funnel(
+      5,
+      (region) => (region === 'apac' ? 1.6 : 1),
+      () => 0.8,
+    );
+    const result = explainRatio(leaves, {
+      metricName: 'conversion rate',
+      denominatorName: 'sessions',
+    });
+    expect(result.dominant).toBe('rate');
+    expect(result.within.rootCause).toEqual([]);
+    expect(result.located).toBe('mix');
+    expect(result.rootCause).toEqual([{ region: 'apac' }]);
+    expect(result.sentence).toMatch(
+      /: rates changed across slices \(-\d\.\d\d pts\) with no pattern; the shift in the mix \(-\d\.\d\d pts\) sits in region=apac \(\d+% to \d+% of the sessions\)$/,
+    );
+  });
+
   it('tells a shift in the mix of slices', () => {
     // Four times the sessions from apac, which converts at a low rate; no rate changed.
     const leaves = funnel(

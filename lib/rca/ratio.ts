@@ -29,15 +29,21 @@ export interface RatioCandidate extends Candidate {
 }
 
 export interface RatioResult {
-  /** The root cause of the dominant effect (see `dominant`); [] when it is spread. */
+  /** The root cause of the effect in `located`; [] when both effects are spread. */
   rootCause: Elements[];
   /** Which effect carries most of the change: rates inside slices, or the mix of slices. */
   dominant: 'rate' | 'mix' | 'none';
+  /**
+   * The effect the root cause and candidates describe: the dominant one, or the other when the
+   * dominant one is spread across slices but the other sits in a few (a session surge in one
+   * slice lowers conversion both ways).
+   */
+  located: 'rate' | 'mix' | 'none';
   rate: { actual: number; expected: number; change: number };
   /** Kitagawa decomposition of rate.change (rate units): rate + mix = change exactly. */
   effects: { rate: number; mix: number };
   /**
-   * Candidates of the dominant effect, with each slice's rates, traffic shares and effects;
+   * Candidates of the located effect, with each slice's rates, traffic shares and effects;
    * `explains` is its share of the rate change (rate effect + mix effect) / change.
    */
   candidates: RatioCandidate[];
@@ -155,7 +161,15 @@ export function explainRatio(
       : Math.abs(effects.rate) >= Math.abs(effects.mix)
         ? 'rate'
         : 'mix';
-  const search = dominant === 'mix' ? mix : within;
+  const other = dominant === 'mix' ? 'rate' : 'mix';
+  const searchOf = (effect: 'rate' | 'mix') => (effect === 'mix' ? mix : within);
+  const located: RatioResult['located'] =
+    dominant === 'none'
+      ? 'none'
+      : searchOf(dominant).rootCause.length === 0 && searchOf(other).rootCause.length > 0
+        ? other
+        : dominant;
+  const search = searchOf(located === 'none' ? 'rate' : located);
 
   const candidates = search.candidates.map((c): RatioCandidate => {
     let an = 0;
@@ -183,8 +197,9 @@ export function explainRatio(
   });
 
   const result: RatioResult = {
-    rootCause: dominant === 'none' ? [] : search.rootCause,
+    rootCause: located === 'none' ? [] : search.rootCause,
     dominant,
+    located,
     rate: { actual: Ra, expected: Re, change },
     effects,
     candidates,
@@ -197,7 +212,7 @@ export function explainRatio(
 }
 
 function ratioSentence(result: RatioResult, options: RatioOptions): string {
-  const { rate, effects, dominant, rootCause, candidates } = result;
+  const { rate, effects, dominant, located, rootCause, candidates } = result;
   const name = options.metricName ?? 'rate';
   const traffic = options.denominatorName ?? 'traffic';
   const f = rateFormat(rate.actual, rate.expected);
@@ -206,6 +221,32 @@ function ratioSentence(result: RatioResult, options: RatioOptions): string {
   const verb = rate.change < 0 ? 'fell' : 'rose';
   const head = `the ${name} ${verb} from ${f.rate(rate.expected)} to ${f.rate(rate.actual)} (${f.delta(rate.change)})`;
   const causes = candidates.slice(0, rootCause.length);
+  if (located !== dominant) {
+    // The larger effect is spread; the smaller one sits in the named slices.
+    const spread =
+      dominant === 'rate'
+        ? `rates changed across slices (${f.delta(effects.rate)}) with no pattern`
+        : `the mix of ${traffic} shifted across slices (${f.delta(effects.mix)}) with no pattern`;
+    const named =
+      located === 'rate'
+        ? causes
+            .map(
+              (c) =>
+                `${describeElements(c.elements)} (${f.rate(c.rate.actual)} vs ${f.rate(c.rate.expected)} expected)`,
+            )
+            .join(' and ')
+        : causes
+            .map(
+              (c) =>
+                `${describeElements(c.elements)} (${percent(c.traffic.expected)} to ${percent(c.traffic.actual)} of the ${traffic})`,
+            )
+            .join(' and ');
+    const where =
+      located === 'rate'
+        ? `the rate change inside slices (${f.delta(effects.rate)}) sits in ${named}`
+        : `the shift in the mix (${f.delta(effects.mix)}) sits in ${named}`;
+    return `${head}: ${spread}; ${where}`;
+  }
   if (dominant === 'rate') {
     const split = `${f.delta(effects.rate)}; mix ${f.delta(effects.mix)}`;
     if (causes.length === 0) {

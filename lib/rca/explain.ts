@@ -203,25 +203,6 @@ function search(
     const w = weigh(cube, sigma, kappa);
     const table = new StatsTable(cube, w, elements);
     const selection = selectCauses(cube, w, elements, table, leafIncidence, params, sliceNoise);
-    console.error(
-      'pass',
-      pass,
-      'kappa',
-      kappa.toFixed(3),
-      'slice',
-      sliceNoise.toFixed(3),
-      selection.mode,
-      selection.selected
-        .map(
-          (s) =>
-            s.element.dims
-              .map((d, j) => cube.dims[d] + '=' + cube.values[d]![s.element.values[j]!])
-              .join('&') +
-            ' g=' +
-            s.gain.toFixed(1),
-        )
-        .join(' ; '),
-    );
     const done =
       given !== undefined || pass >= MAX_PASSES || (previous && sameSet(previous, selection));
     if (done) return { selection, w, kappa, sliceNoise, table };

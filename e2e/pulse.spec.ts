@@ -106,6 +106,11 @@ test('an injected incident is pushed to the board and explained by its root caus
   );
   expect(top3.some((text) => text.includes('app_version') && text.includes('5.3.0'))).toBe(true);
   await expect(page.getByTestId('ground-truth')).toContainText('the top contributor matches');
+  // The multi-dimensional root cause names exactly the injected slice, nothing narrower.
+  await expect(page.getByRole('list', { name: 'Root-cause set' }).getByRole('listitem')).toHaveText(
+    ['app_version=5.3.0'],
+  );
+  await expect(page.getByTestId('ground-truth')).toContainText('The root-cause set is exactly it');
 });
 
 test('after a lost connection the board catches up on what it missed', async ({ page }) => {

@@ -155,6 +155,7 @@ export function AnomalyView({
           key={`${incident.scenario}-${incident.startsAt}`}
           incident={incident}
           found={detail.explanation.top[0] ?? null}
+          set={detail.explanation.rootCause?.set ?? null}
           seconds={seconds}
         />
       ))}
@@ -368,21 +369,40 @@ function RootCauseCard({ rootCause }: { rootCause: RootCause }) {
   );
 }
 
+/** The set is exactly the one conjunction `cause`. */
+function isExactly(set: readonly Record<string, string>[], cause: Record<string, string>): boolean {
+  if (set.length !== 1) return false;
+  const only = set[0]!;
+  const keys = Object.keys(cause);
+  return Object.keys(only).length === keys.length && keys.every((key) => only[key] === cause[key]);
+}
+
 /**
- * What the simulator really injected around this anomaly, and whether the top contributor
- * matches its root cause: detection compared with the truth, in the product itself.
+ * What the simulator really injected around this anomaly, and whether the root-cause set and
+ * the top contributor match its root cause: detection compared with the truth, in the product
+ * itself.
  */
 function GroundTruth({
   incident,
   found,
+  set,
   seconds,
 }: {
   incident: InjectedIncident;
   found: { dim: string; value: string } | null;
+  set: readonly Record<string, string>[] | null;
   seconds: boolean;
 }) {
   const cause = Object.entries(incident.rootCause);
   const matches = found !== null && incident.rootCause[found.dim] === found.value;
+  const verdict =
+    set === null
+      ? ''
+      : isExactly(set, incident.rootCause)
+        ? ' The root-cause set is exactly it'
+        : set.length === 0
+          ? ' The root-cause set is empty'
+          : ' The root-cause set differs';
   return (
     <p className="ground-truth" data-testid="ground-truth">
       <strong>Injected by the simulator:</strong> {incident.description} (
@@ -394,6 +414,7 @@ function GroundTruth({
           ? ' — the top contributor matches.'
           : ' — the top contributor differs.'
         : '.'}
+      {verdict ? `${verdict}.` : null}
     </p>
   );
 }

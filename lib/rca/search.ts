@@ -487,6 +487,22 @@ export function gainThreshold(m: number): number {
   return 2 * Math.log(Math.max(m, 2)) + GAIN_MARGIN;
 }
 
+/**
+ * The price of naming a conjunction, by its number of dimensions: the gain threshold for the
+ * candidates of that depth (index 0: the rest's free ratio, priced as one slice). Naming one of
+ * 19 regions, devices or plans is a smaller claim than naming one of 2 000 triples, so the
+ * best of the few slices needs less evidence to beat noise than the best of the many triples
+ * (the same multiplicity argument as 2·ln M, per layer as RiskLoc searches).
+ */
+export function layerPrices(elements: readonly Element[]): Float64Array {
+  const counts = [0, 0, 0, 0];
+  for (const e of elements) counts[Math.min(3, e.dims.length)]!++;
+  const prices = new Float64Array(4);
+  for (let d = 1; d <= 3; d++) prices[d] = gainThreshold(counts[d]!);
+  prices[0] = prices[1]!;
+  return prices;
+}
+
 /** Gain of splitting `part` (inside `rest`) off with its own ratio, the rest at a free ratio. */
 export function splitGain(rest: Stats, part: Stats): number {
   return rss(rest) - rss(part) - rss(subtract(rest, part));
@@ -509,7 +525,7 @@ class Fit {
     private readonly cube: Cube,
     private readonly w: Weighted,
     readonly mode: RestMode,
-    private readonly tau: number,
+    private readonly prices: Float64Array,
     private readonly sliceNoise: number,
     private readonly table: StatsTable,
     private readonly incidence: Incidence,
@@ -519,12 +535,16 @@ class Fit {
     this.unclaimedStats = table.clone();
   }
 
-  /** Penalized objective: RSS of the model plus τ per parameter. */
+  /** The price of naming an element (see {@link layerPrices}). */
+  price(element: Element): number {
+    return this.prices[Math.min(3, element.dims.length)]!;
+  }
+
+  /** Penalized objective: the model's deviance plus each parameter's price. */
   objective(): number {
-    const causes = this.selected.reduce((sum, s) => sum + rss(s.stats), 0);
-    const rest = this.mode === 'free' ? rss(this.rest) : rssAtExpected(this.rest);
-    const params = this.selected.length + (this.mode === 'free' ? 1 : 0);
-    return causes + rest + this.tau * params;
+    const causes = this.selected.reduce((sum, s) => sum + rss(s.stats) + this.price(s.element), 0);
+    const rest = this.mode === 'free' ? rss(this.rest) + this.prices[0]! : rssAtExpected(this.rest);
+    return causes + rest;
   }
 
   /** Statistics of element e's leaves not claimed yet, written into `into`. */
@@ -533,7 +553,7 @@ class Fit {
   }
 
   /** Gain of adding the (unclaimed part of an) element, or NaN when it is not a cause. */
-  gain(stats: Stats, params: SearchParams): number {
+  gain(element: Element, stats: Stats, params: SearchParams): number {
     if (stats.n === 0 || stats.n === this.rest.n) return NaN;
     const deviation = stats.a - stats.f;
     const share = params.reference !== 0 ? deviation / params.reference : 0;
@@ -551,7 +571,7 @@ class Fit {
     // error s per slice its variance is Σσ² + s²(Σf)², not Σσ².
     const shared = this.sliceNoise * stats.f;
     const significant = gain * (stats.v / (stats.v + shared * shared));
-    return significant >= this.tau ? gain : NaN;
+    return significant >= this.price(element) ? gain : NaN;
   }
 
   /** Claims the element's unclaimed leaves (whose statistics are `stats`) as a cause. */
@@ -574,7 +594,7 @@ class Fit {
       this.cube,
       this.w,
       this.mode,
-      this.tau,
+      this.prices,
       this.sliceNoise,
       this.table,
       this.incidence,
@@ -599,15 +619,14 @@ function refines(inner: Element, outer: Element): boolean {
 }
 
 /**
- * Adds the best cause from `pool` while one qualifies (gain ≥ τ). Parsimony: among the causes
- * within a tolerance of the best gain, the one with fewest dimensions wins.
+ * Adds the best cause from `pool` while one qualifies (gain beyond its price). Parsimony: among
+ * the causes within a tolerance of the best gain, the one with fewest dimensions wins.
  */
 function grow(
   fit: Fit,
   elements: readonly Element[],
   pool: readonly number[],
   params: SearchParams,
-  tau: number,
 ): void {
   const taken = new Set(fit.selected.map((s) => s.element));
   const scratch = empty();
@@ -618,8 +637,8 @@ function grow(
       const element = elements[index]!;
       if (taken.has(element)) continue;
       const stats = fit.unclaimed(index, scratch);
-      const gain = fit.gain(stats, params);
-      if (!(gain >= tau)) continue;
+      const gain = fit.gain(element, stats, params);
+      if (!(gain >= fit.price(element))) continue;
       eligible.push({ index, stats: { ...stats }, gain });
       if (gain > best) best = gain;
     }
@@ -644,7 +663,7 @@ function grow(
  * causes made redundant, or replace a cause by deeper conjunctions inside it (two slices of a
  * value that changed while the value's other slices did not).
  */
-function refine(fit: Fit, elements: readonly Element[], params: SearchParams, tau: number): Fit {
+function refine(fit: Fit, elements: readonly Element[], params: SearchParams): Fit {
   let current = fit;
   for (let round = 0; round < 4; round++) {
     let improved = false;
@@ -656,7 +675,7 @@ function refine(fit: Fit, elements: readonly Element[], params: SearchParams, ta
         if (refines(e, s.element)) pool.push(index);
       });
       const split = current.with(others);
-      grow(split, elements, pool, params, tau);
+      grow(split, elements, pool, params);
       const best = [dropped, split].reduce((x, y) => (y.objective() < x.objective() ? y : x));
       if (best.objective() < current.objective() - 1e-9) {
         current = best;
@@ -688,12 +707,12 @@ export function selectCauses(
   params: SearchParams,
   sliceNoise = 0,
 ): Selection {
-  const tau = gainThreshold(elements.length);
+  const prices = layerPrices(elements);
   const all = elements.map((_, i) => i);
   const fits = (['fixed', 'free'] as const).map((mode) => {
-    const fit = new Fit(cube, w, mode, tau, sliceNoise, table, incidence);
-    grow(fit, elements, all, params, tau);
-    return refine(fit, elements, params, tau);
+    const fit = new Fit(cube, w, mode, prices, sliceNoise, table, incidence);
+    grow(fit, elements, all, params);
+    return refine(fit, elements, params);
   });
   const [fixed, free] = fits as [Fit, Fit];
   const fit = free.objective() < fixed.objective() ? free : fixed;

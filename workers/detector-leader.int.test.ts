@@ -13,7 +13,7 @@ import { ensureDefaultMetrics, getMetricByKey } from '@/db/queries/metrics';
 import { pointsSince } from '@/db/queries/detection';
 import { claimPartitions } from '@/db/queries/stream';
 import { createDetector } from './detector';
-import { Flusher } from './flusher';
+import { Flusher } from '@/db/flusher';
 
 const MINUTE = 60_000;
 const log = createLogger('test', 'silent');

@@ -23,7 +23,7 @@ import { pointsSince } from '@/db/queries/detection';
 import { claimPartitions, partitionStats } from '@/db/queries/stream';
 import { anomalySummaries, loadAnomalyDetail } from '@/db/queries/views';
 import { createDetector } from './detector';
-import { Flusher } from './flusher';
+import { Flusher } from '@/db/flusher';
 
 const MINUTE = 60_000;
 const log = createLogger('test', 'silent');

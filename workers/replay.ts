@@ -55,7 +55,7 @@ import {
 import { claimPartitions } from '@/db/queries/stream';
 import { prepareDatabase } from './bootstrap';
 import { startDetector } from './detector';
-import { Flusher, type FlushResult } from './flusher';
+import { Flusher, type FlushResult } from '@/db/flusher';
 
 const PROGRESS_EVERY_MS = 5000;
 const WAIT_POLL_MS = 500;

@@ -15,7 +15,7 @@ import { ensureDefaultMetrics, getMetricByKey } from '@/db/queries/metrics';
 import { pointsSince, queuedWindows } from '@/db/queries/detection';
 import { claimPartitions, readRollups } from '@/db/queries/stream';
 import { createDetector } from './detector';
-import { Flusher } from './flusher';
+import { Flusher } from '@/db/flusher';
 
 const MINUTE = 60_000;
 const log = createLogger('test', 'silent');

@@ -15,7 +15,7 @@ import { ensureDefaultMetrics, getMetricByKey, toRule, updateRule } from '@/db/q
 import { getAnomaly, pointsBetween, queuedWindows } from '@/db/queries/detection';
 import { claimPartitions, partitionStats, readRollups } from '@/db/queries/stream';
 import { createDetector } from './detector';
-import { Flusher } from './flusher';
+import { Flusher } from '@/db/flusher';
 
 const MINUTE = 60_000;
 const log = createLogger('test', 'silent');

@@ -16,7 +16,7 @@ import { createTelemetry, type Telemetry } from '@/lib/telemetry';
 import { createDb, type DbHandle } from '@/db/client';
 import { claimPartitions } from '@/db/queries/stream';
 import { startDetector, type Detector } from './detector';
-import { Flusher } from './flusher';
+import { Flusher } from '@/db/flusher';
 import { KafkaSource } from './kafka/source';
 import { startTelemetryPublisher, type TelemetryPublisher } from './telemetry';
 

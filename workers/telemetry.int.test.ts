@@ -13,7 +13,7 @@ import { createTestDatabase, type TestDatabase } from '@/db/test-db';
 import { claimPartitions } from '@/db/queries/stream';
 import { freshWorkerSnapshots } from '@/db/queries/telemetry';
 import { isMetricsRequest, liveMetrics, serveMetrics } from '@/lib/server/telemetry';
-import { Flusher } from './flusher';
+import { Flusher } from '@/db/flusher';
 import { startTelemetryPublisher, type TelemetryPublisher } from './telemetry';
 
 const log = createLogger('test', 'silent');

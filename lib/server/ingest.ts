@@ -36,7 +36,7 @@ import type { Logger } from '@/lib/log';
 import type { Telemetry } from '@/lib/telemetry';
 import { Pipeline, type Drained, type PipelineOptions } from '@/lib/pipeline';
 import type { QuarantineReason, QuarantinedEvent } from '@/lib/types';
-import { Flusher, type FlushResult } from '@/workers/flusher';
+import { Flusher, type FlushResult } from '@/db/flusher';
 
 /** Source name of events posted to /api/ingest. */
 export const HTTP_SOURCE = 'http';

@@ -112,13 +112,19 @@ export async function metricCells(
 /**
  * Scores every metric whose window ends with the base window `baseWindowStart`, in order, and
  * records each outcome. Returns the outcomes with the anomaly ids the store gave them.
+ * `explain: false` (a rule preview, which only wants verdicts) gives peaks an empty
+ * explanation instead of reading the leaf cube to explain them; scores, steps and records are
+ * otherwise the same.
  */
 export async function scoreBaseWindow(
   store: EngineStore,
   metrics: readonly EngineMetric[],
   baseWindowStart: number,
   baseWindowMs: number,
+  options: { explain?: boolean } = {},
 ): Promise<(MetricOutcome & { anomalyId: number | null })[]> {
+  const explained = async (explain: () => Promise<Explanation>): Promise<Explanation> =>
+    options.explain === false ? { dimensions: {}, top: [], sentence: '' } : explain();
   const outcomes = [];
   for (const { definition: metric, rule } of metrics) {
     if (!metric.enabled) continue;
@@ -140,10 +146,10 @@ export async function scoreBaseWindow(
       peak = {
         windowStart: step.anomaly.peakWindow,
         score: then.score,
-        explanation: await then.explain(),
+        explanation: await explained(then.explain),
       };
     } else if (step.kind === 'open' || (step.kind === 'extend' && step.peak)) {
-      peak = { windowStart, score: outcome.score, explanation: await outcome.explain() };
+      peak = { windowStart, score: outcome.score, explanation: await explained(outcome.explain) };
     }
     const full: MetricOutcome = {
       metric,

@@ -156,6 +156,15 @@ export class MemoryEngineStore implements EngineStore {
   }
 
   /**
+   * Adds points scored earlier, as metric_points holds them (a rule preview starts from what
+   * the detector stored before its range); a point replaces the metric's point of its window.
+   */
+  addPoints(points: readonly MemoryPoint[]): void {
+    const sorted = [...points].sort((a, b) => a.windowStart - b.windowStart);
+    for (const p of sorted) this.#putPoint({ ...p });
+  }
+
+  /**
    * Forgets the cells of base windows before `windowStart` (a long backtest keeps memory
    * bounded; keep at least the baseline's windows, which explanations read).
    */
@@ -190,18 +199,21 @@ export class MemoryEngineStore implements EngineStore {
     season: Season,
     k: number,
   ): Promise<HistoryPoint[]> {
-    if (k < 1) return [];
-    const slots = new Set(
-      Array.from({ length: k }, (_, j) => windowStart - (j + 1) * SEASON_MS[season]),
-    );
-    return (this.#points.get(metricId) ?? [])
-      .filter(
-        (p) =>
-          slots.has(p.windowStart) &&
-          p.value !== null &&
-          (p.status === 'ok' || p.status === 'learning'),
-      )
-      .map((p) => ({ windowStart: p.windowStart, value: p.value as number }));
+    const points = this.#points.get(metricId) ?? [];
+    const out: HistoryPoint[] = [];
+    // Oldest slot first; one binary search per slot (a preview reads thousands of points).
+    for (let j = k; j >= 1; j--) {
+      const slot = windowStart - j * SEASON_MS[season];
+      const p = points[lowerBound(points, slot)];
+      if (
+        p?.windowStart === slot &&
+        p.value !== null &&
+        (p.status === 'ok' || p.status === 'learning')
+      ) {
+        out.push({ windowStart: p.windowStart, value: p.value });
+      }
+    }
+    return out;
   }
 
   async incident(
@@ -231,9 +243,8 @@ export class MemoryEngineStore implements EngineStore {
       };
     }
     const from = windowStart - consecutiveWindows * windowMs;
-    const recent = (this.#points.get(metricId) ?? []).filter(
-      (p) => p.windowStart < windowStart && p.windowStart >= from,
-    );
+    const points = this.#points.get(metricId) ?? [];
+    const recent = points.slice(lowerBound(points, from), lowerBound(points, windowStart));
     return { openId: null, open: null, run: pendingRun(recent, windowStart, windowMs) };
   }
 
@@ -342,10 +353,14 @@ export class MemoryEngineStore implements EngineStore {
       status: score.status,
       anomalyId,
     };
-    let points = this.#points.get(metricId);
-    if (!points) this.#points.set(metricId, (points = []));
-    const at = lowerBound(points, windowStart);
-    if (points[at]?.windowStart === windowStart) points[at] = point;
+    this.#putPoint(point);
+  }
+
+  #putPoint(point: MemoryPoint): void {
+    let points = this.#points.get(point.metricId);
+    if (!points) this.#points.set(point.metricId, (points = []));
+    const at = lowerBound(points, point.windowStart);
+    if (points[at]?.windowStart === point.windowStart) points[at] = point;
     else points.splice(at, 0, point);
   }
 }

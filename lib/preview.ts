@@ -1,24 +1,25 @@
 /**
- * Threshold preview, pure: what an alert rule would have done over a metric's stored history.
- * Each stored window in the range is re-scored in time order with the rule's baseline, score
- * and hysteresis, exactly as the detector would have scored it — including leaving the windows
- * that rule flags out of later baselines — so a candidate rule and the current one can be
- * compared on the same data before saving.
+ * Threshold preview, pure: what an alert rule would have done over a metric's stored history,
+ * decided by the detector's own engine — lib/engine `scoreBaseWindow` over an in-memory store
+ * (lib/engine-memory) — so that cells, baselines, σ floors and hysteresis are the live
+ * detector's, and a preview of the saved rule is what the detector stored:
+ * - the windows re-scored are those of the range the detector scored (it stored a point), in
+ *   time order;
+ * - each is scored from the total slice of its cells, which is all scoring reads (lib/analyze
+ *   `scoreWindow`); a filtered metric's totals come already filtered from the leaf cube, and
+ *   are scored as an unfiltered metric's (filters only decide which events the cells hold);
+ * - before the range, the baselines and the pending run read the points the detector stored,
+ *   as the detector reads them; in the range, the preview's own verdicts, so the windows the
+ *   rule flags stay out of later baselines;
+ * - no anomaly is open when the range starts (an incident the detector had open then is seen
+ *   afresh from its first flagged window in the range), and none is explained.
+ * The candidate rule and the saved one are compared on the same data before saving.
  */
-import { poissonFloor, score, SEASON_MS, SEASONAL_PERIODS, type HistoryPoint } from './detect';
-import { replayIncidents, type ReplayedAnomaly, type WindowVerdict } from './lifecycle';
-import type { AlertRule, MetricKind, PointStatus } from './types';
-
-/** Windows of history needed before a metric may alert; the detector's MIN_HISTORY. */
-export const PREVIEW_MIN_HISTORY = 8;
-
-/** A stored scored window: what the detector computed (value, volume) and said (status). */
-export interface StoredWindow {
-  windowStart: number;
-  value: number | null;
-  volume: number;
-  status: PointStatus;
-}
+import { scoreBaseWindow, type MetricOutcome } from './engine';
+import { MemoryEngineStore, type MemoryPoint } from './engine-memory';
+import { SEASON_MS, SEASONAL_PERIODS } from './detect';
+import type { ReplayedAnomaly } from './lifecycle';
+import type { AlertRule, MetricDefinition, PointStatus, RollupDelta } from './types';
 
 /** One window as the rule would have scored it. Shaped like a board point for the charts. */
 export interface PreviewWindow {
@@ -52,120 +53,127 @@ export interface PreviewOutcome {
   baselineUsed: string | null;
 }
 
-export interface PreviewInput {
-  kind: MetricKind;
-  rule: AlertRule;
-  /** Windows [from, to] (window starts) to re-score. */
+/** A point the detector stored (a metric_points row of the metric). */
+export type RecordedPoint = Omit<MemoryPoint, 'metricId'>;
+
+/** A range of window starts, both ends included. */
+export interface WindowRange {
   from: number;
   to: number;
-  /**
-   * Stored windows: those in the range, and before it what the baselines read (at least the
-   * 2 × baselineWindows before `from`, and for a seasonal rule the same slots on earlier
-   * days or weeks). Any order.
-   */
-  points: readonly StoredWindow[];
-  minHistory?: number;
+}
+
+/** What a preview of `rules` over `range` reads from storage (see {@link previewReads}). */
+export interface PreviewReads {
+  /** The metric's latest stored points before `range.from` to read: baselines and pending run. */
+  before: number;
+  /** Earlier ranges whose stored points seasonal baselines read (the range k days/weeks back). */
+  seasonal: WindowRange[];
+  /** Base windows [cellsFrom, cellsTo) whose cells the range's metric windows are made of. */
+  cellsFrom: number;
+  cellsTo: number;
 }
 
 /**
- * The window's sampling noise as far as a stored point tells it: Poisson √μ for counts,
- * √(μ / denominator) for ratios. Sums and averages need the window's moments, which points do
- * not keep: no floor beyond the rule's own.
+ * What previewing `rules` over the metric windows `range` (of `windowMs` each) needs from
+ * storage. Before the range, the detector's store reads the latest 2·baselineWindows points
+ * (baselineHistory) and the points of the last consecutiveWindows windows (the pending run);
+ * a seasonal rule reads the same slot on the earlier days or weeks.
  */
-export function pointNoiseFloor(kind: MetricKind, expected: number, volume: number): number {
-  switch (kind) {
-    case 'count':
-      return poissonFloor(expected);
-    case 'ratio':
-      return volume > 0 ? Math.sqrt(Math.max(expected, 0) / volume) : 0;
-    case 'sum':
-    case 'avg':
-      return 0;
+export function previewReads(
+  rules: readonly AlertRule[],
+  range: WindowRange,
+  windowMs: number,
+): PreviewReads {
+  let before = 0;
+  const seasonal = new Map<number, WindowRange>();
+  for (const rule of rules) {
+    before = Math.max(before, 2 * rule.baselineWindows, rule.consecutiveWindows);
+    if (rule.baseline !== 'seasonal') continue;
+    for (let k = 1; k <= SEASONAL_PERIODS[rule.season]; k++) {
+      const shift = k * SEASON_MS[rule.season];
+      seasonal.set(shift, { from: range.from - shift, to: range.to - shift });
+    }
   }
+  return {
+    before,
+    seasonal: [...seasonal.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r),
+    cellsFrom: range.from,
+    cellsTo: range.to + windowMs,
+  };
 }
 
-const inBaseline = (status: PointStatus) => status === 'ok' || status === 'learning';
+export interface PreviewInput {
+  metric: MetricDefinition;
+  rule: AlertRule;
+  /** The detector's base window (PULSE_WINDOW); the metric's window is a multiple of it. */
+  baseWindowMs: number;
+  /** Metric windows [from, to] (window starts) to re-score. */
+  range: WindowRange;
+  /**
+   * Cells of the base windows of the range: at least their total slice (dim = value = TOTAL)
+   * of the metric's event types; for a filtered metric, the filtered totals.
+   */
+  cells: readonly RollupDelta[];
+  /**
+   * Stored points: those in the range (the windows to re-score; their values are not read)
+   * and before it what {@link previewReads} asks for. Any order.
+   */
+  points: readonly RecordedPoint[];
+}
 
-function finiteOrNull(x: number): number | null {
-  return Number.isFinite(x) ? x : null;
+function finiteOrNull(x: number | null): number | null {
+  return x !== null && Number.isFinite(x) ? x : null;
+}
+
+/** A recorded point as the preview shows it: no expected value or z while learning. */
+export function previewWindow(point: RecordedPoint, anomalyId: number | null): PreviewWindow {
+  const learning = point.status === 'learning';
+  const scored = !learning && point.value !== null;
+  return {
+    windowStart: point.windowStart,
+    value: point.value,
+    expected: learning ? null : finiteOrNull(point.expected),
+    sigma: learning ? null : finiteOrNull(point.sigma),
+    z: scored ? finiteOrNull(point.z) : null,
+    volume: point.volume,
+    status: point.status,
+    anomalyId,
+  };
 }
 
 /**
- * Re-scores the range with `rule`: per window the score, and the anomalies its hysteresis
- * would have opened (starting with none open at `from`).
+ * The anomalies a run of outcomes (one metric, time order) opened, as the lifecycle left each
+ * one, and the store's anomaly id → index into them.
  */
-export function simulateRule(input: PreviewInput): {
-  windows: PreviewWindow[];
-  outcome: PreviewOutcome;
+export function anomaliesOf(
+  outcomes: readonly (Pick<MetricOutcome, 'step' | 'openId' | 'windowStart'> & {
+    anomalyId: number | null;
+  })[],
+): {
+  anomalies: ReplayedAnomaly[];
+  index: Map<number, number>;
 } {
-  const { rule, from, to, kind } = input;
-  const minHistory = input.minHistory ?? PREVIEW_MIN_HISTORY;
-  const sorted = [...input.points].sort((a, b) => a.windowStart - b.windowStart);
-  const byWindow = new Map(sorted.map((p) => [p.windowStart, p]));
-  /** Status a later baseline sees: the simulated one in the range, the stored one before. */
-  const status = new Map<number, PointStatus>(sorted.map((p) => [p.windowStart, p.status]));
-  const seasonMs = SEASON_MS[rule.season];
-  const periods = SEASONAL_PERIODS[rule.season];
-
-  const history = (index: number): HistoryPoint[] => {
-    // As baselineHistory: the 2N rows before, the non-anomalous ones with a value, the last N.
-    const picked: HistoryPoint[] = [];
-    for (let i = index - 1; i >= 0 && i >= index - 2 * rule.baselineWindows; i--) {
-      const p = sorted[i]!;
-      if (p.value !== null && inBaseline(status.get(p.windowStart) ?? p.status)) {
-        picked.push({ windowStart: p.windowStart, value: p.value });
-        if (picked.length === rule.baselineWindows) break;
-      }
+  const anomalies: ReplayedAnomaly[] = [];
+  const index = new Map<number, number>();
+  for (const { step, anomalyId, openId, windowStart } of outcomes) {
+    if (step.kind === 'open') {
+      const i = anomalies.push({ ...step.anomaly, resolved: false, resolvedAt: null }) - 1;
+      if (anomalyId !== null) index.set(anomalyId, i);
+    } else if (step.kind === 'extend' || step.kind === 'count_normal' || step.kind === 'resolve') {
+      const i = openId === null ? undefined : index.get(openId);
+      if (i === undefined) continue;
+      const resolved = step.kind === 'resolve';
+      anomalies[i] = { ...step.anomaly, resolved, resolvedAt: resolved ? windowStart : null };
     }
-    return picked.reverse();
-  };
+  }
+  return { anomalies, index };
+}
 
-  const seasonal = (windowStart: number): HistoryPoint[] => {
-    if (rule.baseline !== 'seasonal') return [];
-    const picked: HistoryPoint[] = [];
-    for (let k = periods; k >= 1; k--) {
-      const p = byWindow.get(windowStart - k * seasonMs);
-      if (p && p.value !== null && inBaseline(status.get(p.windowStart) ?? p.status)) {
-        picked.push({ windowStart: p.windowStart, value: p.value });
-      }
-    }
-    return picked;
-  };
-
-  const windows: PreviewWindow[] = [];
-  const verdicts: WindowVerdict[] = [];
-  let baselineUsed: string | null = null;
-  sorted.forEach((p, index) => {
-    if (p.windowStart < from || p.windowStart > to) return;
-    const s = score(p.value, p.volume, history(index), seasonal(p.windowStart), rule, {
-      minHistory,
-      sigmaFloor: (expected) => pointNoiseFloor(kind, expected, p.volume),
-    });
-    status.set(p.windowStart, s.status);
-    baselineUsed = s.baselineUsed;
-    const learning = s.status === 'learning';
-    const scored = !learning && Number.isFinite(s.value);
-    windows.push({
-      windowStart: p.windowStart,
-      value: p.value,
-      // While learning there is no expected value worth drawing.
-      expected: learning ? null : finiteOrNull(s.expected),
-      sigma: learning ? null : finiteOrNull(s.sigma),
-      z: scored ? finiteOrNull(s.z) : null,
-      volume: p.volume,
-      status: s.status,
-      anomalyId: null,
-    });
-    verdicts.push({ windowStart: p.windowStart, severity: s.severity, z: s.z });
-  });
-
-  const { anomalies } = replayIncidents(verdicts, rule);
-  anomalies.forEach((a, id) => {
-    for (const w of windows) {
-      if (w.windowStart >= a.firstWindow && w.windowStart <= a.lastWindow) w.anomalyId = id;
-    }
-  });
-
+/** Counts of a preview's windows. */
+export function previewCounts(
+  windows: readonly PreviewWindow[],
+  anomalies: readonly ReplayedAnomaly[],
+): PreviewCounts {
   const counts: PreviewCounts = {
     scored: 0,
     warn: 0,
@@ -182,7 +190,58 @@ export function simulateRule(input: PreviewInput): {
       if (w.anomalyId === null) counts.unconfirmed++;
     }
   }
-  return { windows, outcome: { counts, anomalies, baselineUsed } };
+  return counts;
+}
+
+/**
+ * Re-scores the range with `rule` through the detector's engine: per window the point it would
+ * have stored, and the anomalies its lifecycle would have opened.
+ */
+export async function previewMetric(input: PreviewInput): Promise<{
+  windows: PreviewWindow[];
+  outcome: PreviewOutcome;
+}> {
+  const { rule, baseWindowMs, range } = input;
+  // Scored whether enabled or not (the detector skips disabled metrics); the cells are already
+  // filtered, so the engine reads them as they are.
+  const metric: MetricDefinition = { ...input.metric, enabled: true, filters: {} };
+  const windowMs = baseWindowMs * metric.windowMultiple;
+  const store = new MemoryEngineStore();
+  store.addRollups(input.cells);
+  store.addPoints(
+    input.points
+      .filter((p) => p.windowStart < range.from)
+      .map((p) => ({ ...p, metricId: metric.id })),
+  );
+  const targets = [
+    ...new Set(
+      input.points.map((p) => p.windowStart).filter((w) => w >= range.from && w <= range.to),
+    ),
+  ].sort((a, b) => a - b);
+
+  const outcomes = [];
+  for (const windowStart of targets) {
+    const last = windowStart + windowMs - baseWindowMs;
+    outcomes.push(
+      ...(await scoreBaseWindow(store, [{ definition: metric, rule }], last, baseWindowMs, {
+        explain: false,
+      })),
+    );
+  }
+
+  const { anomalies, index } = anomaliesOf(outcomes);
+  const windows = store
+    .points(metric.id)
+    .filter((p) => p.windowStart >= range.from && p.windowStart <= range.to)
+    .map((p) => previewWindow(p, p.anomalyId === null ? null : (index.get(p.anomalyId) ?? null)));
+  return {
+    windows,
+    outcome: {
+      counts: previewCounts(windows, anomalies),
+      anomalies,
+      baselineUsed: outcomes.at(-1)?.score.baselineUsed ?? null,
+    },
+  };
 }
 
 /** The rule route's answer to a save: the rule as stored, and a pending re-score request. */

@@ -2,7 +2,7 @@
 import { and, asc, desc, eq, gt, gte, inArray, lt, lte, ne, or, sql } from 'drizzle-orm';
 import { SEASON_MS } from '@/lib/detect';
 import { pendingRun, type IncidentState } from '@/lib/lifecycle';
-import type { StoredWindow } from '@/lib/preview';
+import type { PreviewReads, RecordedPoint, WindowRange } from '@/lib/preview';
 import type { AnomalyExtent } from '@/lib/revise';
 import type { Explanation, Score, Season } from '@/lib/types';
 import type { Db } from '../client';
@@ -364,58 +364,57 @@ export async function seasonalHistory(
 }
 
 /**
- * What the threshold preview re-scores: the metric's stored windows in [from, to], the
- * `before` windows just before `from` (the rolling baseline of the first ones), and, for a
- * seasonal preview, the same range `seasons` days or weeks back, one range per period.
+ * The metric's stored points a threshold preview reads (lib/preview `previewReads`): those in
+ * `range` (the windows it re-scores), the latest `reads.before` before it (rolling baselines
+ * and the pending run), and those in the `reads.seasonal` ranges (the same slots on earlier
+ * days or weeks). Oldest first, each window once.
  */
-export async function previewWindows(
+export async function previewPoints(
   db: Db,
   metricId: number,
-  range: { from: number; to: number; before: number; season?: Season; seasons?: number },
-): Promise<StoredWindow[]> {
+  range: WindowRange,
+  reads: Pick<PreviewReads, 'before' | 'seasonal'>,
+): Promise<RecordedPoint[]> {
   const columns = {
     windowStart: metricPoints.windowStart,
     value: metricPoints.value,
+    expected: metricPoints.expected,
+    sigma: metricPoints.sigma,
+    z: metricPoints.z,
     volume: metricPoints.volume,
     status: metricPoints.status,
+    anomalyId: metricPoints.anomalyId,
   };
-  const inRange = db
-    .select(columns)
-    .from(metricPoints)
-    .where(
-      and(
-        eq(metricPoints.metricId, metricId),
-        gte(metricPoints.windowStart, new Date(range.from)),
-        lte(metricPoints.windowStart, new Date(range.to)),
-      ),
-    );
-  const before = db
-    .select(columns)
-    .from(metricPoints)
-    .where(
-      and(eq(metricPoints.metricId, metricId), lt(metricPoints.windowStart, new Date(range.from))),
-    )
-    .orderBy(desc(metricPoints.windowStart))
-    .limit(range.before);
-  const seasonMs = range.season ? SEASON_MS[range.season] : 0;
-  const shifted = Array.from({ length: seasonMs > 0 ? (range.seasons ?? 0) : 0 }, (_, j) =>
+  const between = (r: WindowRange) =>
     and(
-      gte(metricPoints.windowStart, new Date(range.from - (j + 1) * seasonMs)),
-      lte(metricPoints.windowStart, new Date(range.to - (j + 1) * seasonMs)),
-    ),
-  );
-  const seasonal =
-    shifted.length > 0
+      gte(metricPoints.windowStart, new Date(r.from)),
+      lte(metricPoints.windowStart, new Date(r.to)),
+    );
+  const inRanges = db
+    .select(columns)
+    .from(metricPoints)
+    .where(
+      and(eq(metricPoints.metricId, metricId), or(...[range, ...reads.seasonal].map(between))),
+    );
+  const before =
+    reads.before > 0
       ? db
           .select(columns)
           .from(metricPoints)
-          .where(and(eq(metricPoints.metricId, metricId), or(...shifted)))
-      : null;
-  const [a, b, c] = await Promise.all([inRange, before, seasonal ?? Promise.resolve([])]);
-  const byWindow = new Map<number, StoredWindow>();
-  for (const r of [...c, ...b, ...a]) {
+          .where(
+            and(
+              eq(metricPoints.metricId, metricId),
+              lt(metricPoints.windowStart, new Date(range.from)),
+            ),
+          )
+          .orderBy(desc(metricPoints.windowStart))
+          .limit(reads.before)
+      : Promise.resolve([]);
+  const [a, b] = await Promise.all([inRanges, before]);
+  const byWindow = new Map<number, RecordedPoint>();
+  for (const r of [...a, ...b]) {
     const windowStart = r.windowStart.getTime();
-    byWindow.set(windowStart, { windowStart, value: r.value, volume: r.volume, status: r.status });
+    byWindow.set(windowStart, { ...r, windowStart });
   }
   return [...byWindow.values()].sort((x, y) => x.windowStart - y.windowStart);
 }

@@ -1,11 +1,20 @@
 /**
- * The thresholds preview on real PostgreSQL: stored points are loaded for the range (with the
- * rolling and seasonal history before it), re-scored with a candidate rule and the saved one,
- * and the hysteresis decides which anomalies would have opened. Also the seasonal history
- * query, the detector's hysteresis state, and the re-score request on save.
+ * The thresholds preview on real PostgreSQL: the range's cells and the stored points before it
+ * are loaded, and the range re-scored by the detector's engine with a candidate rule and the
+ * saved one. Previewing the saved rule reproduces what the detector stored, for every kind of
+ * metric. Also the seasonal history query, the detector's hysteresis state, and the re-score
+ * request on save.
  */
+import { and, asc, eq, gte } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RULE, type AlertRule, type PointStatus } from '@/lib/types';
+import {
+  DEFAULT_RULE,
+  TOTAL,
+  type AlertRule,
+  type MetricDefinition,
+  type PointStatus,
+  type RollupDelta,
+} from '@/lib/types';
 import { createTestDatabase, type TestDatabase } from '@/db/test-db';
 import { createUser } from '@/db/queries/auth';
 import {
@@ -14,9 +23,25 @@ import {
   pointsBetween,
   seasonalHistory,
 } from '@/db/queries/detection';
-import { ensureDefaultMetrics, getMetricByKey, toRule, updateRule } from '@/db/queries/metrics';
-import { anomalies, metricPoints } from '@/db/schema';
-import { previewRange, previewRule } from './rule-preview';
+import { pgEngineStore } from '@/db/queries/engine-store';
+import {
+  ensureDefaultMetrics,
+  getMetricByKey,
+  listMetrics,
+  toDefinition,
+  toRule,
+  updateRule,
+} from '@/db/queries/metrics';
+import { writeFlush } from '@/db/queries/stream';
+import { anomalies, leafRollups, metricPoints, metrics, rollups } from '@/db/schema';
+import { allLeaves } from '@/db/test-rollups';
+import { cellsFromLeaves, defaultMetrics } from '@/lib/metrics';
+import { scoreBaseWindow } from '@/lib/engine';
+import { Pipeline } from '@/lib/pipeline';
+import { COUNT_MEASURE } from '@/lib/rollup';
+import { Simulator } from '@/lib/simulator/generator';
+import { schedule } from '@/lib/simulator/scenarios';
+import { previewCells, previewRange, previewRule } from './rule-preview';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -35,6 +60,24 @@ function valueOf(i: number): number {
   if (i === 60) return 1250;
   if (i >= 100 && i <= 104) return 500;
   return normal(i);
+}
+
+/** The purchase events of window i as the stream folds them: the total count row. */
+async function insertCounts(windows: { windowStart: number; count: number }[]) {
+  await t.db.insert(rollups).values(
+    windows.map((w) => ({
+      windowStart: new Date(w.windowStart),
+      eventType: 'purchase',
+      dim: TOTAL,
+      value: TOTAL,
+      measure: COUNT_MEASURE,
+      count: w.count,
+      sum: 0,
+      sumsq: 0,
+      min: 0,
+      max: 0,
+    })),
+  );
 }
 
 async function insertPoints(rows: { windowStart: number; value: number; status: PointStatus }[]) {
@@ -57,6 +100,9 @@ beforeAll(async () => {
   await ensureDefaultMetrics(t.db);
   metricId = (await getMetricByKey(t.db, 'purchases'))!.id;
   userId = (await createUser(t.db, { username: 'ed', passwordHash: 'x', role: 'editor' })).id;
+  await insertCounts(
+    Array.from({ length: 120 }, (_, i) => ({ windowStart: at(i), count: valueOf(i) })),
+  );
   await insertPoints(
     Array.from({ length: 120 }, (_, i) => ({
       windowStart: at(i),
@@ -156,6 +202,66 @@ describe('previewRule', () => {
   });
 });
 
+describe('previewCells', () => {
+  it('adds up the leaves that pass the filters as cellsFromLeaves does, awkward values too', async () => {
+    const odd = 'a "quoted", {braced} \\ value ü';
+    const leaf = (dims: Record<string, string>) =>
+      JSON.stringify(Object.fromEntries(Object.entries(dims).sort(([a], [b]) => (a < b ? -1 : 1))));
+    const combos: Record<string, string>[] = [
+      { region: odd, device: 'android' },
+      { region: 'eu-west', device: 'android' },
+      { region: 'eu-west', device: 'ios' },
+      { region: 'us-east', device: 'android' },
+      { device: 'android' },
+    ];
+    const leaves = combos.flatMap((dims, j) =>
+      [0, 1, 2].flatMap((i) => [
+        {
+          windowStart: new Date(at(200 + i)),
+          eventType: 'signup',
+          leaf: leaf(dims),
+          measure: COUNT_MEASURE,
+          count: 1 + j + i,
+          sum: 0,
+          sumsq: 0,
+        },
+        {
+          windowStart: new Date(at(200 + i)),
+          eventType: 'signup',
+          leaf: leaf(dims),
+          measure: 'age',
+          count: 1 + j,
+          sum: 30.5 * (1 + j),
+          sumsq: 930.25 * (1 + j) + i,
+        },
+      ]),
+    );
+    await t.db.insert(leafRollups).values(leaves);
+    const metric: MetricDefinition = {
+      ...defaultMetrics()[0]!,
+      id: 999,
+      kind: 'avg',
+      eventType: 'signup',
+      measure: 'age',
+      filters: { region: [odd, 'eu-west'], device: ['android'] },
+    };
+    const cells = await previewCells(t.db, metric, at(200), at(202));
+    const expected = cellsFromLeaves(
+      metric,
+      (await allLeaves(t.db)).filter((l) => l.windowStart < at(202)),
+    ).filter((c) => c.dim === TOTAL);
+    const key = (c: RollupDelta) => `${c.windowStart} ${c.measure}`;
+    const sorted = (list: RollupDelta[]) => [...list].sort((a, b) => (key(a) < key(b) ? -1 : 1));
+    expect(cells).toHaveLength(4);
+    expect(sorted(cells)).toEqual(sorted(expected));
+    // The odd region and eu-west on android: leaves 0 and 1 (counts 1 + j + i).
+    expect(cells.find((c) => c.windowStart === at(201) && c.measure === '')?.count).toBe(2 + 3);
+    expect(
+      await previewCells(t.db, { ...metric, filters: { region: ['nowhere'] } }, at(200), at(203)),
+    ).toEqual([]);
+  });
+});
+
 describe('seasonalHistory', () => {
   it('reads the same slot on earlier days, non-anomalous points with a value only', async () => {
     const w = at(45);
@@ -233,3 +339,212 @@ describe('updateRule', () => {
     expect(plain!.warnZ).toBe(4);
   });
 });
+
+describe('previewRule with the saved rule', () => {
+  // Simulated traffic with incidents on purchases (count), API latency (average) and revenue
+  // (sum), through the stream's flushes into PostgreSQL and scored window by window by the
+  // detector's engine over PostgreSQL: what the detector stores.
+  const start = Date.UTC(2026, 0, 5, 14);
+  const windows = 75;
+  const end = start + windows * MINUTE;
+  let d: TestDatabase;
+
+  beforeAll(async () => {
+    d = await createTestDatabase();
+    await ensureDefaultMetrics(d.db);
+    // A filtered metric (cells from the leaf cube) over two base windows.
+    await d.db.insert(metrics).values({
+      key: 'eu_android_purchases',
+      name: 'EU Android purchases',
+      kind: 'count',
+      eventType: 'purchase',
+      filters: { region: ['eu-west', 'eu-central'], device: ['android'] },
+      windowMultiple: 2,
+    });
+    // An average whose history is much flatter than its requests are spread within a window:
+    // its σ is the window's standard error (5 ms), so +9 ms is normal (z < 2) where the flat
+    // history alone (σ ≈ 2 ms) would call it anomalous.
+    await d.db.insert(metrics).values({
+      key: 'render_time',
+      name: 'Render time',
+      kind: 'avg',
+      eventType: 'render',
+      measure: 'ms',
+      unit: 'ms',
+    });
+    await d.db.insert(rollups).values(
+      Array.from({ length: windows }, (_, i) => {
+        const mean = (i === 40 ? 240 : i >= 55 && i <= 58 ? 230 : 200) + (i % 15 === 0 ? 9 : 0);
+        const n = 100;
+        const row = {
+          windowStart: new Date(start + i * MINUTE),
+          eventType: 'render',
+          dim: TOTAL,
+          value: TOTAL,
+          min: 1,
+          max: 900,
+        };
+        return [
+          { ...row, measure: COUNT_MEASURE, count: n, sum: 0, sumsq: 0 },
+          { ...row, measure: 'ms', count: n, sum: n * mean, sumsq: n * (mean * mean + 2500) },
+        ];
+      }).flat(),
+    );
+    // Saved rules that differ from the default, so the preview must use the saved one.
+    await d.db.update(metrics).set({ consecutiveWindows: 1 }).where(eq(metrics.key, 'purchases'));
+    await d.db.update(metrics).set({ resolveAfter: 1 }).where(eq(metrics.key, 'api_latency'));
+    await d.db
+      .update(metrics)
+      .set({ warnZ: 2.5, consecutiveWindows: 1 })
+      .where(eq(metrics.key, 'revenue'));
+
+    const injections = schedule({
+      startMs: start,
+      firstAfterMs: 30 * MINUTE,
+      durationMs: 5 * MINUTE,
+      gapMs: 4 * MINUTE,
+      scenarios: ['purchase_drop_eu_west', 'latency_search_android', 'revenue_drop_ios'],
+      untilMs: end - 5 * MINUTE,
+    });
+    const sim = new Simulator({ seed: 11, ratePerSec: 150, injections });
+    const pipeline = new Pipeline({
+      source: 'preview',
+      partition: 0,
+      windowMs: MINUTE,
+      outOfOrderMs: 2000,
+      allowedLatenessMs: 0,
+      maxValuesPerDim: 200,
+    });
+    const engineMetrics = (await listMetrics(d.db)).map((row) => ({
+      definition: toDefinition(row),
+      rule: toRule(row),
+    }));
+    const store = pgEngineStore(d.db);
+    for (let w = start; w <= end; w += MINUTE) {
+      if (w < end) {
+        for (const event of sim.generate(w, w + MINUTE)) {
+          pipeline.ingestLine(JSON.stringify(event), w + MINUTE);
+        }
+      } else {
+        pipeline.finish();
+      }
+      const batch = pipeline.drain();
+      await writeFlush(d.sql, {
+        deltas: batch.deltas,
+        leaves: batch.leaves,
+        quarantined: [],
+        progress: [],
+      });
+      if (w > start) await scoreBaseWindow(store, engineMetrics, w - MINUTE, MINUTE);
+    }
+  }, 120_000);
+  afterAll(() => d.drop());
+
+  /**
+   * Previews the metric's saved rule over the `hours` before the end of the simulation and
+   * compares every window and anomaly with what the detector stored.
+   */
+  async function expectStored(key: string, hours: number) {
+    const row = (await getMetricByKey(d.db, key))!;
+    const p = await previewRule(d.db, row, toRule(row), {
+      baseWindowMs: MINUTE,
+      now: end,
+      hours,
+    });
+    expect(p.current).toEqual(p.candidate);
+    const stored = await pointsBetween(d.db, row.id, p.from, p.to);
+    expect(stored.length).toBeGreaterThan(20);
+    expect(p.windows.map((w) => w.windowStart)).toEqual(stored.map((s) => s.windowStart.getTime()));
+    /** Stored anomaly id → index of the preview's anomaly, as the windows pair them up. */
+    const pairs = new Map<number, number | null>();
+    p.windows.forEach((w, i) => {
+      const s = stored[i]!;
+      const what = `${key} @ ${new Date(w.windowStart).toISOString()}`;
+      expect(w.status, what).toBe(s.status);
+      expect((w.anomalyId === null) === (s.anomalyId === null), what).toBe(true);
+      if (s.anomalyId !== null) {
+        expect(pairs.get(s.anomalyId) ?? w.anomalyId, what).toBe(w.anomalyId);
+        pairs.set(s.anomalyId, w.anomalyId);
+      }
+      if (s.status !== 'learning') {
+        expectClose(w.value, s.value, `${what} value`);
+        expectClose(w.expected, s.expected, `${what} expected`);
+        expectClose(w.z, s.z, `${what} z`);
+      }
+    });
+    // Those the range holds (none is open when it starts).
+    const anomaliesStored = await d.db
+      .select()
+      .from(anomalies)
+      .where(and(eq(anomalies.metricId, row.id), gte(anomalies.firstWindow, new Date(p.from))))
+      .orderBy(asc(anomalies.id));
+    expect(
+      p.candidate.anomalies.map((a) => [
+        a.firstWindow,
+        a.lastWindow,
+        a.peakWindow,
+        a.severity,
+        a.direction,
+        a.resolved,
+      ]),
+      key,
+    ).toEqual(
+      anomaliesStored.map((a) => [
+        a.firstWindow.getTime(),
+        a.lastWindow.getTime(),
+        a.peakWindow.getTime(),
+        a.severity,
+        a.direction,
+        a.status === 'resolved',
+      ]),
+    );
+    const flagged = p.windows.filter((w) => w.status === 'warn' || w.status === 'critical');
+    return { preview: p, anomalies: anomaliesStored.length, flagged: flagged.length };
+  }
+
+  for (const [key, kind] of [
+    ['purchases', 'count'],
+    ['api_latency', 'average'],
+    ['revenue', 'sum'],
+  ] as const) {
+    it(`reproduces each window's status and each anomaly the detector stored: ${kind} (${key})`, async () => {
+      // The whole history: the range starts before the first stored window.
+      const all = await expectStored(key, 24);
+      expect(all.preview.windows).toHaveLength(windows);
+      expect(all.anomalies, key).toBeGreaterThanOrEqual(1);
+      // From the middle: the baseline before the range comes from the stored points.
+      const last = await expectStored(key, 1);
+      expect(last.preview.windows).toHaveLength(60);
+      expect(last.preview.candidate.counts.learning).toBe(0);
+    });
+  }
+
+  it('reproduces an average whose σ floor is its standard error', async () => {
+    for (const hours of [24, 1]) {
+      const { preview, anomalies: stored } = await expectStored('render_time', hours);
+      expect(stored).toBe(2);
+      const plus9 = preview.windows.filter(
+        (w) => ((w.windowStart - start) / MINUTE) % 15 === 0 && w.status !== 'learning',
+      );
+      expect(plus9.length).toBeGreaterThanOrEqual(4);
+      for (const w of plus9) expect(w).toMatchObject({ status: 'ok', sigma: expect.closeTo(5, 6) });
+    }
+  });
+
+  it('reproduces a filtered metric over two base windows, scored from the leaf cube', async () => {
+    const p = await expectStored('eu_android_purchases', 24);
+    expect(p.preview.windowMs).toBe(2 * MINUTE);
+    expect(p.preview.candidate.counts.scored).toBeGreaterThan(20);
+  });
+});
+
+/** Numbers equal up to float summation order (PostgreSQL adds rows in its own order). */
+function expectClose(a: number | null, b: number | null, what: string) {
+  if (a === null || b === null) {
+    expect(a, what).toBe(b);
+    return;
+  }
+  expect(Math.abs(a - b), `${what}: ${a} vs ${b}`).toBeLessThanOrEqual(
+    1e-9 * Math.max(1, Math.abs(a), Math.abs(b)),
+  );
+}

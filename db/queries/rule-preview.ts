@@ -1,10 +1,17 @@
-/** The thresholds page's preview: a candidate rule and the current one over stored history. */
-import { SEASONAL_PERIODS } from '@/lib/detect';
-import { simulateRule, type RulePreview } from '@/lib/preview';
-import type { AlertRule } from '@/lib/types';
+/**
+ * The thresholds page's preview: a candidate rule and the current one over stored history,
+ * scored by the detector's engine in memory (lib/preview `previewMetric`). Three reads, shared
+ * by both rules: the range's points, the points before it the baselines read, and the total
+ * cells of the range's base windows.
+ */
+import { and, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import { definitionEventTypes, matchesFilters, needsLeaves, parseLeaf } from '@/lib/metrics';
+import { previewMetric, previewReads, type RulePreview, type WindowRange } from '@/lib/preview';
+import { TOTAL, type AlertRule, type MetricDefinition, type RollupDelta } from '@/lib/types';
 import type { Db } from '../client';
-import { previewWindows } from './detection';
-import { toRule, type MetricRow } from './metrics';
+import { leafRollups, rollups } from '../schema';
+import { previewPoints } from './detection';
+import { toDefinition, toRule, type MetricRow } from './metrics';
 
 export type { RulePreview };
 
@@ -22,23 +29,77 @@ export function previewRange(now: number, windowMs: number, hours = DEFAULT_PREV
   return { from: to - (count - 1) * windowMs, to };
 }
 
-async function simulate(db: Db, row: MetricRow, rule: AlertRule, from: number, to: number) {
-  const points = await previewWindows(db, row.id, {
-    from,
-    to,
-    before: 2 * rule.baselineWindows,
-    ...(rule.baseline === 'seasonal'
-      ? { season: rule.season, seasons: SEASONAL_PERIODS[rule.season] }
-      : {}),
-  });
-  return simulateRule({ kind: row.kind, rule, from, to, points });
+/**
+ * The total cells (dim = value = TOTAL) of the metric's event types in the base windows
+ * [from, to): all that scoring a window reads (lib/preview). An unfiltered metric's come from
+ * the marginal rollups. A filtered one's from the leaf cube, as the detector reads it, without
+ * shipping the cube: the range's distinct leaves are read first and kept when they pass the
+ * metric's filters by the detector's own test (lib/metrics `parseLeaf`, `matchesFilters`), then
+ * PostgreSQL adds up the cells of the kept leaves per window, event type and measure — the total
+ * rows lib/metrics `cellsFromLeaves` would make (no min or max: NaN, as there).
+ */
+export async function previewCells(
+  db: Db,
+  metric: MetricDefinition,
+  from: number,
+  to: number,
+): Promise<RollupDelta[]> {
+  const types = definitionEventTypes(metric);
+  if (!needsLeaves(metric)) {
+    const rows = await db
+      .select()
+      .from(rollups)
+      .where(
+        and(
+          gte(rollups.windowStart, new Date(from)),
+          lt(rollups.windowStart, new Date(to)),
+          inArray(rollups.eventType, types),
+          eq(rollups.dim, TOTAL),
+          eq(rollups.value, TOTAL),
+        ),
+      );
+    return rows.map((r) => ({ ...r, windowStart: r.windowStart.getTime() }));
+  }
+  const inRange = and(
+    gte(leafRollups.windowStart, new Date(from)),
+    lt(leafRollups.windowStart, new Date(to)),
+    inArray(leafRollups.eventType, types),
+  );
+  const distinct = await db
+    .selectDistinct({ leaf: leafRollups.leaf })
+    .from(leafRollups)
+    .where(inRange);
+  const kept = distinct
+    .map((r) => r.leaf)
+    .filter((leaf) => matchesFilters(metric.filters, parseLeaf(leaf)));
+  if (kept.length === 0) return [];
+  const rows = await db
+    .select({
+      windowStart: leafRollups.windowStart,
+      eventType: leafRollups.eventType,
+      measure: leafRollups.measure,
+      count: sql<number>`sum(${leafRollups.count})::float8`.mapWith(Number),
+      sum: sql<number>`sum(${leafRollups.sum})`.mapWith(Number),
+      sumsq: sql<number>`sum(${leafRollups.sumsq})`.mapWith(Number),
+    })
+    .from(leafRollups)
+    .where(and(inRange, sql`${leafRollups.leaf} = any(${sql.param(kept)}::text[])`))
+    .groupBy(leafRollups.windowStart, leafRollups.eventType, leafRollups.measure);
+  return rows.map((r) => ({
+    ...r,
+    windowStart: r.windowStart.getTime(),
+    dim: TOTAL,
+    value: TOTAL,
+    min: Number.NaN,
+    max: Number.NaN,
+  }));
 }
 
 /**
  * Re-scores the metric's stored windows of the last `hours` (up to {@link MAX_PREVIEW_WINDOWS}
- * windows) with `candidate` and with the saved rule: which windows would have alerted and which
- * anomalies would have opened. `baseWindowMs` is PULSE_WINDOW; the metric's own window is a
- * multiple of it.
+ * windows) with `candidate` and with the saved rule, through the detector's engine: which
+ * windows would have alerted and which anomalies would have opened. `baseWindowMs` is
+ * PULSE_WINDOW; the metric's own window is a multiple of it. Nothing is written.
  */
 export async function previewRule(
   db: Db,
@@ -46,18 +107,23 @@ export async function previewRule(
   candidate: AlertRule,
   options: { baseWindowMs: number; now: number; hours?: number },
 ): Promise<RulePreview> {
-  const windowMs = options.baseWindowMs * Math.max(1, row.windowMultiple);
-  const { from, to } = previewRange(options.now, windowMs, options.hours);
-  const [next, saved] = await Promise.all([
-    simulate(db, row, candidate, from, to),
-    simulate(db, row, toRule(row), from, to),
+  const metric = toDefinition(row);
+  const saved = toRule(row);
+  const windowMs = options.baseWindowMs * Math.max(1, metric.windowMultiple);
+  const range: WindowRange = previewRange(options.now, windowMs, options.hours);
+  const reads = previewReads([candidate, saved], range, windowMs);
+  const [points, cells] = await Promise.all([
+    previewPoints(db, metric.id, range, reads),
+    previewCells(db, metric, reads.cellsFrom, reads.cellsTo),
   ]);
+  const input = { metric, baseWindowMs: options.baseWindowMs, range, cells, points };
+  const next = await previewMetric({ ...input, rule: candidate });
+  const current = await previewMetric({ ...input, rule: saved });
   return {
-    from,
-    to,
+    ...range,
     windowMs,
     windows: next.windows,
     candidate: next.outcome,
-    current: saved.outcome,
+    current: current.outcome,
   };
 }

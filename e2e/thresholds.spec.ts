@@ -22,7 +22,7 @@ async function previewSettled(page: Page) {
   await expect(page.getByTestId('preview-state')).toBeEmpty();
 }
 
-test('an editor previews a robust baseline with 2 consecutive windows, then saves it', async ({
+test('an editor previews a rolling baseline with 2 consecutive windows, then saves it', async ({
   page,
 }) => {
   await signIn(page, ADMIN);
@@ -50,7 +50,9 @@ test('an editor previews a robust baseline with 2 consecutive windows, then save
   const savedCount = Number(/: (\d+) window/.exec((await current.textContent()) ?? '')?.[1]);
   expect(await countOf(page, 'preview-alerts')).toBeGreaterThan(savedCount);
 
-  await thresholds.field('Baseline').selectOption('robust');
+  // The default baseline is robust; try the rolling mean, with one window opening an anomaly.
+  await thresholds.field('Baseline').selectOption('rolling');
+  await thresholds.field('Consecutive windows').fill('1');
   await previewSettled(page);
   const anomaliesWithOne = await countOf(page, 'preview-anomalies');
 
@@ -69,7 +71,7 @@ test('an editor previews a robust baseline with 2 consecutive windows, then save
   await previewSettled(page);
   expect(await countOf(page, 'preview-anomalies')).toBeLessThanOrEqual(anomaliesWithOne);
 
-  // Back to the usual thresholds, keep robust and 2 windows, and save with a re-score.
+  // Back to the usual thresholds, keep rolling and 2 windows, and save with a re-score.
   await thresholds.field('Warn z').fill('3');
   await thresholds.field('Critical z').fill('5');
   await previewSettled(page);
@@ -83,7 +85,7 @@ test('an editor previews a robust baseline with 2 consecutive windows, then save
   await expect(summary).toContainText('With the current settings');
 
   await page.reload();
-  await expect(thresholds.field('Baseline')).toHaveValue('robust');
+  await expect(thresholds.field('Baseline')).toHaveValue('rolling');
   await expect(thresholds.field('Consecutive windows')).toHaveValue('2');
   await expect(thresholds.field('Warn z')).toHaveValue('3');
 });

@@ -85,9 +85,9 @@ describe('scoreWindow', () => {
 
   it('names the windows its baseline used, and the baseline', () => {
     const cells = naiveFold(events('purchase', 1000, { region: 'eu' }), W);
-    const rolling = scoreWindow(metric('purchases'), DEFAULT_RULE, cells, history, []);
-    expect(rolling.baselineWindows).toEqual(history.map((h) => h.windowStart));
-    expect(rolling.score.baselineUsed).toBe('rolling');
+    const robust = scoreWindow(metric('purchases'), DEFAULT_RULE, cells, history, []);
+    expect(robust.baselineWindows).toEqual(history.map((h) => h.windowStart));
+    expect(robust.score.baselineUsed).toBe('robust');
 
     const DAY = 86_400_000;
     const sameSlot = [3, 2, 1].map((k) => ({ windowStart: -k * DAY, value: 2000 }));

@@ -17,7 +17,7 @@ import {
 } from './detect';
 import { DEFAULT_RULE, type AlertRule } from './types';
 
-const rule: AlertRule = { ...DEFAULT_RULE, baselineWindows: 20 };
+const rule: AlertRule = { ...DEFAULT_RULE, baseline: 'rolling', baselineWindows: 20 };
 const W = 60_000;
 const DAY = 86_400_000;
 /** Values as history points of consecutive windows ending just before window 1000. */

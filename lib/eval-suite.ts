@@ -65,13 +65,19 @@ export const NOISE_LEVELS: readonly NoiseLevel[] = [
 ];
 
 /**
- * What-if rules the full suite also scores: stricter thresholds, or any anomalous window opening
- * an anomaly (the default before warn needed two in a row).
+ * What-if rules the full suite also scores: stricter thresholds, any anomalous window opening
+ * an anomaly (the default before warn needed two in a row), a shorter baseline, or the rolling
+ * mean of 20 windows (the default before the robust one).
  */
 export const RULE_VARIANTS: readonly RuleVariant[] = [
   { name: 'default rule', rule: DEFAULT_RULE },
   { name: 'warn z 4', rule: { ...DEFAULT_RULE, warnZ: 4, criticalZ: 6 } },
   { name: '1 window opens', rule: { ...DEFAULT_RULE, consecutiveWindows: 1 } },
+  { name: 'robust, 20 windows', rule: { ...DEFAULT_RULE, baselineWindows: 20 } },
+  {
+    name: 'rolling mean, 20 windows',
+    rule: { ...DEFAULT_RULE, baseline: 'rolling', baselineWindows: 20 },
+  },
 ];
 
 /** The full suite, or the quick one CI runs. */

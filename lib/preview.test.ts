@@ -381,7 +381,7 @@ describe('previewMetric', () => {
     expect(windows[0]).toMatchObject({ status: 'critical', expected: -1 });
     expect(outcome.counts.critical).toBe(9);
     expect(outcome.anomalies).toHaveLength(1);
-    expect(outcome.baselineUsed).toBe('rolling');
+    expect(outcome.baselineUsed).toBe('robust');
   });
 
   it('leaves stored alerting windows before the range out of the baseline', async () => {

@@ -2,11 +2,11 @@
  * The quick quality evaluation (`npm run eval -- --quick`), with floors: detection and root
  * cause may not get worse than measured without someone noticing. The floors sit a little below
  * what the quick suite measured (seed 1: F1 ≥ 4σ 0.95, precision 1.00, recall 0.90; RCA top-1
- * 0.43 / 0.50 / 0.67 for 1-, 2- and 3-dimension causes, 0.53 overall, top-3 0.63 overall; no
- * false alert in quiet traffic since warn needs two windows in a row; median time to detect 2
- * windows, 6 for slow drifts). They are
- * not the targets: docs/detection-quality.md says which targets the full suite meets. Raise a
- * floor when quality improves; never lower one to make a change pass.
+ * 1.00 for 1-, 2- and 3-dimension causes (7, 6 and 6 detected incidents); no false alert in
+ * quiet traffic since warn needs two windows in a row; median time to detect 2 windows, 6.5 for
+ * slow drifts): one more miss in a layer still passes, two do not. They are not the targets:
+ * docs/detection-quality.md says which targets the full suite meets. Raise a floor when quality
+ * improves; never lower one to make a change pass.
  */
 import { describe, expect, it } from 'vitest';
 import { renderReport, targetChecks, variantFigures } from '@/lib/eval-report';
@@ -27,11 +27,11 @@ describe('npm run eval -- --quick', () => {
     expect(figures.summary((i) => i.family === 'drift').medianTtdWindows!).toBeLessThanOrEqual(8);
 
     const all = figures.summary();
-    expect(all.rcaTop1!).toBeGreaterThanOrEqual(0.5);
-    expect(all.rcaTop3!).toBeGreaterThanOrEqual(0.6);
-    expect(figures.summary((i) => i.dims === 1).rcaTop1!).toBeGreaterThanOrEqual(0.4);
-    expect(figures.summary((i) => i.dims === 2).rcaTop1!).toBeGreaterThanOrEqual(0.45);
-    expect(figures.summary((i) => i.dims === 3).rcaTop1!).toBeGreaterThanOrEqual(0.6);
+    expect(all.rcaTop1!).toBeGreaterThanOrEqual(0.85);
+    expect(all.rcaTop3!).toBeGreaterThanOrEqual(0.9);
+    expect(figures.summary((i) => i.dims === 1).rcaTop1!).toBeGreaterThanOrEqual(0.85);
+    expect(figures.summary((i) => i.dims === 2).rcaTop1!).toBeGreaterThanOrEqual(0.8);
+    expect(figures.summary((i) => i.dims === 3).rcaTop1!).toBeGreaterThanOrEqual(0.8);
 
     const [quiet] = figures.quietRates;
     expect(quiet!.rate!).toBeLessThanOrEqual(1);

@@ -197,7 +197,7 @@ describe('previewRule', () => {
     // The last window has no same-slot history.
     expect(after.candidate.baselineUsed).toBe('rolling (not enough seasonal history: 0 of 3 days)');
     // The rolling rule does not read the earlier days' slot: 10:40..10:59 stays normal.
-    const rolling = await preview(DEFAULT_RULE);
+    const rolling = await preview({ ...DEFAULT_RULE, baseline: 'rolling', baselineWindows: 20 });
     expect(rolling.windows[45]!.status).toBe('ok');
   });
 });

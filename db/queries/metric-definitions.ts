@@ -278,24 +278,33 @@ export async function definitionTotals(
   const conditions: SQL[] = filters.map(([dim, values]) =>
     inArray(dsql`(${leafRollups.leaf}::jsonb ->> ${dim})`, values),
   );
+  return leafTotals(
+    db,
+    and(
+      gte(leafRollups.windowStart, new Date(from)),
+      lt(leafRollups.windowStart, new Date(to)),
+      inArray(leafRollups.eventType, types),
+      ...conditions,
+    ),
+  );
+}
+
+/**
+ * The leaf cube's rows matching `where`, added up per window, event type and measure into
+ * total-slice cells: a filtered metric's totals.
+ */
+export async function leafTotals(db: Db, where: SQL | undefined): Promise<RollupDelta[]> {
   const rows = await db
     .select({
       windowStart: leafRollups.windowStart,
       eventType: leafRollups.eventType,
       measure: leafRollups.measure,
-      count: dsql<number>`sum(${leafRollups.count})`.mapWith(Number),
+      count: dsql<number>`sum(${leafRollups.count})::float8`.mapWith(Number),
       sum: dsql<number>`sum(${leafRollups.sum})`.mapWith(Number),
       sumsq: dsql<number>`sum(${leafRollups.sumsq})`.mapWith(Number),
     })
     .from(leafRollups)
-    .where(
-      and(
-        gte(leafRollups.windowStart, new Date(from)),
-        lt(leafRollups.windowStart, new Date(to)),
-        inArray(leafRollups.eventType, types),
-        ...conditions,
-      ),
-    )
+    .where(where)
     .groupBy(leafRollups.windowStart, leafRollups.eventType, leafRollups.measure);
   return rows.map((r) => ({
     ...r,

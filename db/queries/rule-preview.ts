@@ -11,6 +11,7 @@ import { TOTAL, type AlertRule, type MetricDefinition, type RollupDelta } from '
 import type { Db } from '../client';
 import { leafRollups, rollups } from '../schema';
 import { previewPoints } from './detection';
+import { leafTotals } from './metric-definitions';
 import { toDefinition, toRule, type MetricRow } from './metrics';
 
 export type { RulePreview };
@@ -73,26 +74,7 @@ export async function previewCells(
     .map((r) => r.leaf)
     .filter((leaf) => matchesFilters(metric.filters, parseLeaf(leaf)));
   if (kept.length === 0) return [];
-  const rows = await db
-    .select({
-      windowStart: leafRollups.windowStart,
-      eventType: leafRollups.eventType,
-      measure: leafRollups.measure,
-      count: sql<number>`sum(${leafRollups.count})::float8`.mapWith(Number),
-      sum: sql<number>`sum(${leafRollups.sum})`.mapWith(Number),
-      sumsq: sql<number>`sum(${leafRollups.sumsq})`.mapWith(Number),
-    })
-    .from(leafRollups)
-    .where(and(inRange, sql`${leafRollups.leaf} = any(${sql.param(kept)}::text[])`))
-    .groupBy(leafRollups.windowStart, leafRollups.eventType, leafRollups.measure);
-  return rows.map((r) => ({
-    ...r,
-    windowStart: r.windowStart.getTime(),
-    dim: TOTAL,
-    value: TOTAL,
-    min: Number.NaN,
-    max: Number.NaN,
-  }));
+  return leafTotals(db, and(inRange, sql`${leafRollups.leaf} = any(${sql.param(kept)}::text[])`));
 }
 
 /**

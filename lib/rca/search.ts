@@ -479,7 +479,7 @@ export type RestMode = 'fixed' | 'free';
 /** Extra χ² a cause must bring beyond the noise maximum 2·ln M. */
 const GAIN_MARGIN = 10;
 /** Parsimony: a simpler choice within max(this, PARSIMONY_REL·best) of the best gain wins. */
-const PARSIMONY_ABS = 6;
+const PARSIMONY_ABS = 2;
 const PARSIMONY_REL = 0.02;
 
 /** The gain threshold (and the price of one parameter) for M candidate conjunctions. */

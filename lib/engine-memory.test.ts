@@ -194,6 +194,57 @@ describe('MemoryEngineStore', () => {
     expect(await store.seasonal(1, now, 'day', 0)).toEqual([]);
   });
 
+  it('takes stored points in any order and reads them as if it had recorded them', async () => {
+    const DAY = 86_400_000;
+    const now = T0 + 10 * DAY;
+    const point = (windowStart: number, value: number, status: PointStatus) => ({
+      metricId: 1,
+      windowStart,
+      value,
+      expected: 100,
+      sigma: 10,
+      z: status === 'warn' ? 4 : 0,
+      volume: 1,
+      status,
+      anomalyId: null,
+    });
+    const store = new MemoryEngineStore();
+    // Shuffled: the last three windows before `now` and the same slot on earlier days.
+    store.addPoints([
+      point(now - W, 3, 'ok'),
+      point(now - 2 * DAY, 20, 'ok'),
+      point(now - 3 * W, 1, 'ok'),
+      point(now - DAY, 10, 'warn'),
+      point(now - 2 * W, 2, 'warn'),
+      point(now - 3 * DAY, 30, 'ok'),
+    ]);
+    expect(store.points(1).map((p) => p.windowStart)).toEqual(
+      [...store.points(1).map((p) => p.windowStart)].sort((a, b) => a - b),
+    );
+    // Alerting windows stay out of the baseline; the same slot on earlier days, oldest first.
+    expect(await store.history(1, now, 5)).toEqual([
+      { windowStart: now - 3 * DAY, value: 30 },
+      { windowStart: now - 2 * DAY, value: 20 },
+      { windowStart: now - 3 * W, value: 1 },
+      { windowStart: now - W, value: 3 },
+    ]);
+    expect(await store.seasonal(1, now, 'day', 3)).toEqual([
+      { windowStart: now - 3 * DAY, value: 30 },
+      { windowStart: now - 2 * DAY, value: 20 },
+    ]);
+    // Window now − 2W was flagged, now − W was not: no run is pending at `now`, one is at
+    // now − W, and nothing is open.
+    expect(await store.incident(1, now, W, 2)).toMatchObject({
+      open: null,
+      run: null,
+      openId: null,
+    });
+    expect(await store.incident(1, now - W, W, 2)).toMatchObject({
+      open: null,
+      run: { firstWindow: now - 2 * W, lastWindow: now - 2 * W, count: 1 },
+    });
+  });
+
   it('keeps the lifecycle as the detector does: pending run, open over the run, extend, resolve', async () => {
     const store = new MemoryEngineStore();
     await scoreAt(store, 0, 0, 'ok');

@@ -100,6 +100,10 @@ export function jsonLineTime(line: string): number | null {
   }
 }
 
+/** Event time of a record: a CSV row's, or a JSON line's read on demand; null without one. */
+export const recordTime = (record: ReplayRecord): number | null =>
+  record.kind === 'line' ? (record.ts ?? jsonLineTime(record.line)) : null;
+
 export type CsvRowResult =
   { ok: true; line: string; ts: number | null } | { ok: false; detail: string };
 

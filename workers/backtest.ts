@@ -8,7 +8,6 @@
  * the first records), so a file gives the same windows here as `npm run replay` stores. A plain
  * `timestamp,value` CSV is scored point by point (lib/series.ts).
  */
-import { createReadStream } from 'node:fs';
 import { access, constants, open, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,13 +21,12 @@ import {
 import {
   clockSeed,
   CsvHeaderError,
-  CsvRecordReader,
-  jsonLineTime,
-  LineSplitter,
+  recordTime,
   SEED_RECORDS,
   validationNow,
   type ReplayRecord,
 } from '@/lib/replay';
+import { readRecords } from './records';
 import { csvKind, csvRows, parseSeries, scoreSeries, SeriesInputError } from '@/lib/series';
 
 /** A file that cannot be read as the format it is taken for. */
@@ -57,24 +55,6 @@ class Output {
     }
   }
 }
-
-async function* readRecords(file: string, format: 'jsonl' | 'csv'): AsyncGenerator<ReplayRecord[]> {
-  if (format === 'csv') {
-    const reader = new CsvRecordReader();
-    for await (const chunk of createReadStream(file)) yield reader.push(chunk as Buffer);
-    yield await reader.end();
-    return;
-  }
-  const splitter = new LineSplitter();
-  const toRecord = (line: string): ReplayRecord => ({ kind: 'line', line, ts: null });
-  for await (const chunk of createReadStream(file, { encoding: 'utf8' })) {
-    yield splitter.push(chunk as string).map(toRecord);
-  }
-  yield splitter.end().map(toRecord);
-}
-
-const recordTime = (record: ReplayRecord): number | null =>
-  record.kind === 'line' ? (record.ts ?? jsonLineTime(record.line)) : null;
 
 /** The first line of a file (up to 64 KiB), for telling a series from an events CSV. */
 async function firstLine(file: string): Promise<string> {

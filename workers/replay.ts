@@ -14,7 +14,6 @@
  * additive, so the same file gives the same rollups and quarantine at any speed and across
  * interruptions.
  */
-import { createReadStream } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -26,16 +25,15 @@ import { Pipeline, type Drained, type PipelineOptions } from '@/lib/pipeline';
 import {
   clockSeed,
   CsvHeaderError,
-  CsvRecordReader,
-  jsonLineTime,
-  LineSplitter,
   Pacer,
   RunTotals,
+  recordTime,
   SEED_RECORDS,
   validationNow,
   windowsOf,
   type ReplayRecord,
 } from '@/lib/replay';
+import { readRecords } from './records';
 import {
   parseReplayArgs,
   REPLAY_USAGE,
@@ -112,25 +110,6 @@ export interface ReplayDeps {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
-/** The file's records in order, in batches. JSONL records carry no time (read on demand). */
-async function* readRecords(file: string, format: ReplayFormat): AsyncGenerator<ReplayRecord[]> {
-  if (format === 'csv') {
-    const reader = new CsvRecordReader();
-    for await (const chunk of createReadStream(file)) yield reader.push(chunk as Buffer);
-    yield await reader.end();
-    return;
-  }
-  const splitter = new LineSplitter();
-  const toRecord = (line: string): ReplayRecord => ({ kind: 'line', line, ts: null });
-  for await (const chunk of createReadStream(file, { encoding: 'utf8' })) {
-    yield splitter.push(chunk as string).map(toRecord);
-  }
-  yield splitter.end().map(toRecord);
-}
-
-const recordTime = (record: ReplayRecord): number | null =>
-  record.kind === 'line' ? (record.ts ?? jsonLineTime(record.line)) : null;
 
 /** A pipeline whose drained batches are also added to the run's totals. */
 class CountingPipeline extends Pipeline {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CONFIG_VARIABLES, parseConfig } from './lib/config';
+import { CONFIG_VARIABLES, parseConfig } from '@/lib/config/schema';
 
 interface Service {
   image?: string;

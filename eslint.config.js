@@ -41,12 +41,12 @@ export default tseslint.config(
     // The config module is the one reader of process.env.
     files: ['**/*.{ts,tsx}'],
     ignores: [
-      'lib/config.ts',
+      'lib/config/schema.ts',
       'e2e/**',
       'playwright.config.ts',
       '.ci/**',
       '**/*.test.ts',
-      'db/test-global-setup.ts',
+      'db/testing/global-setup.ts',
     ],
     rules: {
       'no-restricted-properties': [
@@ -54,7 +54,7 @@ export default tseslint.config(
         {
           object: 'process',
           property: 'env',
-          message: 'Read configuration through lib/config.ts.',
+          message: 'Read configuration through lib/config/schema.ts.',
         },
       ],
     },

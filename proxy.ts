@@ -4,7 +4,7 @@
  * the page or route handler, which reads the session from the database.
  */
 import { NextResponse, type NextRequest } from 'next/server';
-import { SESSION_COOKIE } from '@/lib/server/cookie';
+import { SESSION_COOKIE } from '@/app/_server/cookie';
 
 const PUBLIC_PAGES = new Set(['/login']);
 

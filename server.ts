@@ -6,8 +6,8 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
 import next from 'next';
 import { Server, type Socket } from 'socket.io';
-import { config, ConfigError } from '@/lib/config';
-import { createLogger } from '@/lib/log';
+import { config, ConfigError } from '@/lib/config/schema';
+import { createLogger } from '@/lib/observability/log';
 import type { ClientToServerEvents, ServerToClientEvents } from '@/lib/views';
 import { createDb, type DbHandle } from '@/db/client';
 import { sessionUser, type SessionUser } from '@/db/queries/auth';
@@ -15,10 +15,10 @@ import { pointsOfWindow, type PointRow } from '@/db/queries/detection';
 import { getMetric, toRule } from '@/db/queries/metrics';
 import { CHANNEL, parseNotice, type PulseNotice } from '@/db/queries/notify';
 import { anomalySummary, toBoardPoint } from '@/db/queries/views';
-import { registerDb } from '@/lib/server/context';
-import { SESSION_COOKIE } from '@/lib/server/cookie';
-import { startHttpIngest } from '@/lib/server/ingest';
-import { isMetricsRequest, serveMetrics, webTelemetry } from '@/lib/server/telemetry';
+import { registerDb } from '@/app/_server/context';
+import { SESSION_COOKIE } from '@/app/_server/cookie';
+import { startHttpIngest } from '@/app/_server/http-ingest';
+import { isMetricsRequest, serveMetrics, webTelemetry } from '@/app/_server/metrics-endpoint';
 
 type PulseSocket = Socket<
   ClientToServerEvents,
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   // POST /api/ingest is served here, before Next, not as a route handler: it limits the raw
   // body while it streams, and its group commit needs one flusher per process that owns source
   // http/0 (claimed now, written on shutdown). One web instance serves HTTP ingest: a second
-  // one fences this one, which then answers 503 and logs it (lib/server/ingest.ts).
+  // one fences this one, which then answers 503 and logs it (app/_server/http-ingest.ts).
   const ingest = await startHttpIngest(
     { sql: handle.sql, db: handle.db, log: log.child({ component: 'ingest' }), telemetry },
     {
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
       void ingest.handle(req, res);
       return;
     }
-    // Prometheus: this process merged with the workers' snapshots (see lib/server/telemetry.ts).
+    // Prometheus: this process merged with the workers' snapshots (see app/_server/metrics-endpoint.ts).
     if (isMetricsRequest(req)) {
       void serveMetrics(req, res, handle.sql, telemetry, (error) =>
         log.warn({ err: error }, 'could not serve /metrics'),

@@ -22,7 +22,7 @@ export default defineConfig({
           name: 'integration',
           include: ['{lib,db,workers,app}/**/*.int.test.ts', 'server.int.test.ts'],
           environment: 'node',
-          globalSetup: ['./db/test-global-setup.ts'],
+          globalSetup: ['./db/testing/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           fileParallelism: false,

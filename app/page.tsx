@@ -1,8 +1,8 @@
 import type { Metadata } from 'next';
 import { loadBoard } from '@/db/queries/views';
-import { config } from '@/lib/config';
-import { getDb } from '@/lib/server/context';
-import { requirePageUser } from '@/lib/server/session';
+import { config } from '@/lib/config/schema';
+import { getDb } from '@/app/_server/context';
+import { requirePageUser } from '@/app/_server/session';
 import { LiveBoard } from './live-board';
 
 export const dynamic = 'force-dynamic';

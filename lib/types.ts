@@ -87,7 +87,7 @@ export type PointStatus = 'ok' | 'warn' | 'critical' | 'learning' | 'low_volume'
  * - avg:   sum of `measure` / number of events of `eventType` carrying it.
  * - ratio: count of `eventType` / count of `denominatorEventType`.
  * Filters keep only events whose dimensions match (numerator and denominator alike); a
- * filtered metric is evaluated from the leaf cube (lib/metrics `cellsFromLeaves`).
+ * filtered metric is evaluated from the leaf cube (lib/metrics/metrics `cellsFromLeaves`).
  */
 export interface MetricDefinition {
   id: number;

@@ -2,7 +2,7 @@
  * View models shared by the REST API, the socket.io events and the React components. Plain
  * JSON (times as epoch ms) so they cross the wire unchanged.
  */
-import type { LifecycleAction, Verdict } from './lifecycle-actions';
+import type { LifecycleAction, Verdict } from '@/lib/alerts/workflow';
 import type { AlertRule, Explanation, MetricKind, PointStatus } from './types';
 
 export interface BoardPoint {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventsToCsv } from '@/lib/replay';
+import { eventsToCsv } from '@/lib/ingest/replay';
 import { Simulator, toNdjson } from '@/lib/simulator/generator';
 import { schedule } from '@/lib/simulator/scenarios';
 

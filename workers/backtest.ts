@@ -1,23 +1,28 @@
 /**
  * `npm run backtest -- FILE [options]`: a recorded file through the same detection engine as the
- * live detector, in memory (lib/backtest.ts), NDJSON on stdout. No database, no configuration
- * from the environment: everything is a flag (lib/backtest-args.ts).
+ * live detector, in memory (lib/detection/backtest.ts), NDJSON on stdout. No database, no configuration
+ * from the environment: everything is a flag (lib/cli/backtest-args.ts).
  *
- * Events (JSONL or events CSV) are read with the replay readers (lib/replay.ts) and the replay
+ * Events (JSONL or events CSV) are read with the replay readers (lib/ingest/replay.ts) and the replay
  * clock (validation's "now" is the newest event time plus --max-gap, seeded from the median of
  * the first records), so a file gives the same windows here as `npm run replay` stores. A plain
- * `timestamp,value` CSV is scored point by point (lib/series.ts).
+ * `timestamp,value` CSV is scored point by point (lib/detection/series.ts).
  */
 import { access, constants, open, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Backtest, backtestLine, defaultEngineMetrics, type ScoredWindow } from '@/lib/backtest';
+import {
+  Backtest,
+  backtestLine,
+  defaultEngineMetrics,
+  type ScoredWindow,
+} from '@/lib/detection/backtest';
 import {
   BACKTEST_USAGE,
   BacktestUsageError,
   parseBacktestArgs,
   type BacktestArgs,
-} from '@/lib/backtest-args';
+} from '@/lib/cli/backtest-args';
 import {
   clockSeed,
   CsvHeaderError,
@@ -25,9 +30,15 @@ import {
   SEED_RECORDS,
   validationNow,
   type ReplayRecord,
-} from '@/lib/replay';
-import { readRecords } from './records';
-import { csvKind, csvRows, parseSeries, scoreSeries, SeriesInputError } from '@/lib/series';
+} from '@/lib/ingest/replay';
+import { readRecords } from '@/workers/services/records';
+import {
+  csvKind,
+  csvRows,
+  parseSeries,
+  scoreSeries,
+  SeriesInputError,
+} from '@/lib/detection/series';
 
 /** A file that cannot be read as the format it is taken for. */
 class InputError extends Error {

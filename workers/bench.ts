@@ -8,19 +8,19 @@
  * 2. Rollup and leaf rows per flush at 10k, 100k and 1M events/s: rows must follow
  *    cardinality, not rate.
  * 3. Unless `--no-kafka`: one worker process from Kafka (librdkafka's mock cluster) to an
- *    embedded PostgreSQL with exactly-once flushes (workers/bench-kafka.ts).
+ *    embedded PostgreSQL with exactly-once flushes (workers/bench/kafka.ts).
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { format, resolveConfig } from 'prettier';
-import { Pipeline } from '@/lib/pipeline';
-import { parseEventLine } from '@/lib/events';
-import { naiveFold } from '@/lib/rollup';
+import { Pipeline } from '@/lib/stream/pipeline';
+import { parseEventLine } from '@/lib/ingest/events';
+import { naiveFold } from '@/lib/stream/rollup';
 import { Simulator } from '@/lib/simulator/generator';
 import { DIMENSIONS } from '@/lib/simulator/model';
 import type { PulseEvent } from '@/lib/types';
-import { benchKafka, type KafkaBenchResult } from './bench-kafka';
+import { benchKafka, type KafkaBenchResult } from '@/workers/bench/kafka';
 
 const WINDOW_MS = 60_000;
 /** Combinations of the simulator's dimension values: the leaf cube's size per type and window. */
@@ -177,7 +177,7 @@ Target: ≥ 400,000 events/s on one core with the leaf cube — ${hot >= 400_000
 cube costs ${((1 - hot / hotMarginal) * 100).toFixed(0)} % of the median throughput (${((1 - Math.max(...fast) / Math.max(...marginal)) * 100).toFixed(0)} % between the best runs): an event's leaf id is a hash of its interned
 slice ids computed while the dimensions are interned (one probe of a typed-array table, verified,
 no strings), and its leaf cells sit side by side in one typed array. Valid events take a
-hand-written fast path (lib/events.ts) and only doubtful ones go through zod, which words the
+hand-written fast path (lib/ingest/events.ts) and only doubtful ones go through zod, which words the
 rejection; the baseline shares that parser, so the ratio isolates the fold. What bounds the hot
 path now is JSON.parse (about half of the time per event).
 
@@ -254,7 +254,7 @@ ${(k.rows[1].rowWritesPerSecond / k.rows[0].rowWritesPerSecond).toFixed(2)}× th
 
 One \`node --import tsx workers/stream.ts\` process consumes librdkafka's mock cluster (1 broker,
 ${k.partitions} partitions: the mock keeps only about 5 MB per partition, so the backlog needs more than 4) into an embedded PostgreSQL (fsync on), flushing every ${k.flushIntervalMs} ms in one
-fenced transaction (workers/bench-kafka.ts). ${n(k.events)} simulator events (JSON,
+fenced transaction (workers/bench/kafka.ts). ${n(k.events)} simulator events (JSON,
 ${k.avgBytes.toFixed(0)} bytes on average) were produced before the worker started
 (${k.produceSeconds.toFixed(1)} s). Throughput is read from PostgreSQL: records whose offsets
 landed between the first flush and the last (${n(k.drainedEvents)}), over that span

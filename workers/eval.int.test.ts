@@ -9,8 +9,8 @@
  * improves; never lower one to make a change pass.
  */
 import { describe, expect, it } from 'vitest';
-import { renderReport, targetChecks, variantFigures } from '@/lib/eval-report';
-import { runSuite } from '@/lib/eval-suite';
+import { renderReport, targetChecks, variantFigures } from '@/lib/eval/report';
+import { runSuite } from '@/lib/eval/suite';
 
 describe('npm run eval -- --quick', () => {
   it('keeps detection and root-cause quality above the floors', { timeout: 240_000 }, async () => {

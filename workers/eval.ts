@@ -1,6 +1,6 @@
 /**
  * `npm run eval [-- --quick] [--seed N] [--out FILE]`: the detection quality evaluation
- * (lib/eval-suite.ts runs it, lib/eval-report.ts judges it). The full run writes
+ * (lib/eval/suite.ts runs it, lib/eval/report.ts judges it). The full run writes
  * docs/detection-quality.md; --quick (the small version CI runs) writes only with --out. A
  * summary goes to stdout, progress to stderr. No database.
  */
@@ -9,8 +9,8 @@ import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { renderReport, renderSummary } from '@/lib/eval-report';
-import { runSuite } from '@/lib/eval-suite';
+import { renderReport, renderSummary } from '@/lib/eval/report';
+import { runSuite } from '@/lib/eval/suite';
 
 const USAGE = `Usage: npm run eval -- [--quick] [--seed N] [--out FILE] [--json FILE]
 

@@ -3,9 +3,9 @@
  * admin account, then exits. For deployments where the web and worker processes run on their
  * own (docker-compose); `npm start` does the same itself.
  */
-import { config, ConfigError } from '@/lib/config';
-import { createLogger } from '@/lib/log';
-import { prepareDatabase } from './bootstrap';
+import { config, ConfigError } from '@/lib/config/schema';
+import { createLogger } from '@/lib/observability/log';
+import { prepareDatabase } from '@/workers/services/bootstrap';
 
 async function main(): Promise<void> {
   const cfg = config();

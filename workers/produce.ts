@@ -13,15 +13,15 @@ import {
   type LogEntry,
   type Producer,
 } from 'kafkajs';
-import { config } from '@/lib/config';
-import { backoffMs, messageKey } from '@/lib/kafka';
-import { createLogger, type Logger } from '@/lib/log';
-import { parseProduceArgs, PRODUCE_USAGE, UsageError } from '@/lib/produce-args';
+import { config } from '@/lib/config/schema';
+import { backoffMs, messageKey } from '@/lib/ingest/kafka';
+import { createLogger, type Logger } from '@/lib/observability/log';
+import { parseProduceArgs, PRODUCE_USAGE, UsageError } from '@/lib/cli/produce-args';
 import { Simulator } from '@/lib/simulator/generator';
 import { schedule, type Injection } from '@/lib/simulator/scenarios';
 import type { PulseEvent } from '@/lib/types';
 import { createDb, type DbHandle } from '@/db/client';
-import { startDueInjections } from './injections';
+import { startDueInjections } from '@/workers/services/injections';
 
 const TICK_MS = 250;
 const BACKFILL_CHUNK_MS = 5_000;

@@ -10,7 +10,7 @@
  * the leader lock scores) and the replay waits until the replayed windows are scored. Progress
  * goes to stderr (pino), the summary as JSON to stdout.
  *
- * Validation's "now" is the replay clock (lib/replay.ts), never the wall clock, and flushes are
+ * Validation's "now" is the replay clock (lib/ingest/replay.ts), never the wall clock, and flushes are
  * additive, so the same file gives the same rollups and quarantine at any speed and across
  * interruptions.
  */
@@ -18,10 +18,10 @@ import { access, constants } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { config, type Config } from '@/lib/config';
-import { EVENT_LIMITS } from '@/lib/events';
-import { createLogger, type Logger } from '@/lib/log';
-import { Pipeline, type Drained, type PipelineOptions } from '@/lib/pipeline';
+import { config, type Config } from '@/lib/config/schema';
+import { EVENT_LIMITS } from '@/lib/ingest/events';
+import { createLogger, type Logger } from '@/lib/observability/log';
+import { Pipeline, type Drained, type PipelineOptions } from '@/lib/stream/pipeline';
 import {
   clockSeed,
   CsvHeaderError,
@@ -32,15 +32,15 @@ import {
   validationNow,
   windowsOf,
   type ReplayRecord,
-} from '@/lib/replay';
-import { readRecords } from './records';
+} from '@/lib/ingest/replay';
+import { readRecords } from '@/workers/services/records';
 import {
   parseReplayArgs,
   REPLAY_USAGE,
   UsageError,
   type ReplayArgs,
   type ReplayFormat,
-} from '@/lib/replay-args';
+} from '@/lib/cli/replay-args';
 import { createDb, type DbHandle } from '@/db/client';
 import {
   anomaliesInRange,
@@ -51,9 +51,9 @@ import {
   type SourceTotals,
 } from '@/db/queries/replay';
 import { claimPartitions } from '@/db/queries/stream';
-import { prepareDatabase } from './bootstrap';
-import { startDetector } from './detector';
-import { Flusher, type FlushResult } from '@/db/flusher';
+import { prepareDatabase } from '@/workers/services/bootstrap';
+import { startDetector } from '@/workers/services/detector';
+import { Flusher, type FlushResult } from '@/db/sources/flusher';
 
 const PROGRESS_EVERY_MS = 5000;
 const WAIT_POLL_MS = 500;

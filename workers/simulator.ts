@@ -4,15 +4,15 @@
  * the detector has a baseline at once, then runs in real time, injecting incidents on a
  * schedule. Every injection is recorded in PostgreSQL as ground truth when it starts.
  */
-import { config } from '@/lib/config';
-import { createLogger } from '@/lib/log';
+import { config } from '@/lib/config/schema';
+import { createLogger } from '@/lib/observability/log';
 import { Simulator } from '@/lib/simulator/generator';
 import { schedule, type Injection } from '@/lib/simulator/scenarios';
 import { toNdjson } from '@/lib/simulator/generator';
 import { createDb } from '@/db/client';
 import { partitionWatermark } from '@/db/queries/stream';
-import { SIMULATOR_SOURCE } from '@/lib/pipeline';
-import { startDueInjections } from './injections';
+import { SIMULATOR_SOURCE } from '@/lib/stream/pipeline';
+import { startDueInjections } from '@/workers/services/injections';
 
 const TICK_MS = 250;
 const BACKFILL_CHUNK_MS = 5_000;

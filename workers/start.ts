@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { childEnvironment, config, ConfigError, type Config } from '@/lib/config';
-import { createLogger, formatLogLine } from '@/lib/log';
-import { prepareDatabase, type PreparedDatabase } from './bootstrap';
+import { childEnvironment, config, ConfigError, type Config } from '@/lib/config/schema';
+import { createLogger, formatLogLine } from '@/lib/observability/log';
+import { prepareDatabase, type PreparedDatabase } from '@/workers/services/bootstrap';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NODE_ARGS = ['--import', 'tsx'];

@@ -1,7 +1,7 @@
 /**
  * The stream worker: reads NDJSON events from stdin (the simulator's pipe, or any producer) or,
  * when KAFKA_BROKERS is set, consumes the Kafka topic as a member of the consumer group (see
- * workers/kafka/source.ts); folds them into event-time windows and flushes additive rollup
+ * workers/services/kafka-source.ts); folds them into event-time windows and flushes additive rollup
  * deltas to PostgreSQL. It also runs the detector (unless PULSE_DETECTOR=off), which scores a
  * window once the watermark has passed it; with several workers only the holder of the
  * advisory lock scores.
@@ -9,16 +9,19 @@
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { config, type Config } from '@/lib/config';
-import { createLogger, type Logger } from '@/lib/log';
-import { Pipeline, SIMULATOR_SOURCE } from '@/lib/pipeline';
-import { createTelemetry, type Telemetry } from '@/lib/telemetry';
+import { config, type Config } from '@/lib/config/schema';
+import { createLogger, type Logger } from '@/lib/observability/log';
+import { Pipeline, SIMULATOR_SOURCE } from '@/lib/stream/pipeline';
+import { createTelemetry, type Telemetry } from '@/lib/observability/telemetry';
 import { createDb, type DbHandle } from '@/db/client';
 import { claimPartitions } from '@/db/queries/stream';
-import { startDetector, type Detector } from './detector';
-import { Flusher } from '@/db/flusher';
-import { KafkaSource } from './kafka/source';
-import { startTelemetryPublisher, type TelemetryPublisher } from './telemetry';
+import { startDetector, type Detector } from '@/workers/services/detector';
+import { Flusher } from '@/db/sources/flusher';
+import { KafkaSource } from '@/workers/services/kafka-source';
+import {
+  startTelemetryPublisher,
+  type TelemetryPublisher,
+} from '@/workers/services/telemetry-publisher';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

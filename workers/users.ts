@@ -8,12 +8,12 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { generatePassword, hashPassword } from '@/lib/auth/password';
-import { config } from '@/lib/config';
-import { createLogger } from '@/lib/log';
+import { config } from '@/lib/config/schema';
+import { createLogger } from '@/lib/observability/log';
 import { createDb } from '@/db/client';
 import { createUser, findUserByUsername } from '@/db/queries/auth';
 import { users } from '@/db/schema';
-import { prepareDatabase } from './bootstrap';
+import { prepareDatabase } from '@/workers/services/bootstrap';
 
 const USAGE =
   'usage: npm run users -- add <username> --role viewer|editor|admin [--password <pw>]\n' +

@@ -1,6 +1,6 @@
 'use client';
 /** What people did with an anomaly, as badges: acknowledged, snoozed, verdict, resolved by. */
-import { isSnoozed } from '@/lib/lifecycle-actions';
+import { isSnoozed } from '@/lib/alerts/workflow';
 import type { AnomalySummary } from '@/lib/views';
 import { useNow } from '../_lib/use-now';
 import styles from './lifecycle.module.css';

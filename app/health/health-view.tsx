@@ -1,8 +1,8 @@
 'use client';
 import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { ReingestResult } from '@/db/queries/reingest';
-import type { LiveMetrics } from '@/lib/telemetry';
+import type { ReingestResult } from '@/db/sources/reingest';
+import type { LiveMetrics } from '@/lib/observability/telemetry';
 import type { Health, HealthPartition, QuarantineItem } from '@/lib/views';
 import { AppHeader, type HeaderUser } from '../_components/app-header';
 import { TimeAgo } from '../_components/time-ago';

@@ -1,9 +1,9 @@
 import type { Metadata } from 'next';
 import { loadHealth } from '@/db/queries/health';
-import { getDb } from '@/lib/server/context';
-import { requirePageUser } from '@/lib/server/session';
-import { getSql } from '@/lib/server/sql';
-import { liveMetrics } from '@/lib/server/telemetry';
+import { getDb } from '@/app/_server/context';
+import { requirePageUser } from '@/app/_server/session';
+import { getSql } from '@/app/_server/sql';
+import { liveMetrics } from '@/app/_server/metrics-endpoint';
 import { HealthView } from './health-view';
 
 export const dynamic = 'force-dynamic';

@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
-import { currentUser } from '@/lib/server/session';
+import { currentUser } from '@/app/_server/session';
 import { safeNext } from '../_lib/safe-next';
 import { LoginForm } from './login-form';
 import { BrandMark } from '../_components/brand-mark';

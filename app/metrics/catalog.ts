@@ -1,5 +1,5 @@
 import { metricCatalog, type MetricCatalog } from '@/db/queries/metric-definitions';
-import { getDb } from '@/lib/server/context';
+import { getDb } from '@/app/_server/context';
 
 /** How far back the form's suggestions look. */
 const CATALOG_SPAN_MS = 6 * 3_600_000;

@@ -25,7 +25,7 @@ import {
   type DefinitionErrors,
   type DefinitionField,
   type DefinitionInput,
-} from '@/lib/metrics';
+} from '@/lib/metrics/metrics';
 import type { MetricKind } from '@/lib/types';
 import { AppHeader, type HeaderUser } from '../_components/app-header';
 import { apiFetch } from '../_lib/api';

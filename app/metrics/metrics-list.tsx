@@ -3,7 +3,7 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import type { MetricListItem } from '@/db/queries/metric-definitions';
-import { formatMetricValue, summarizeDefinition } from '@/lib/metrics';
+import { formatMetricValue, summarizeDefinition } from '@/lib/metrics/metrics';
 import { AppHeader, type HeaderUser } from '../_components/app-header';
 import { StatusBadge } from '../_components/status-badge';
 import { TimeAgo } from '../_components/time-ago';

@@ -1,8 +1,8 @@
 import type { Metadata } from 'next';
 import { listMetricItems } from '@/db/queries/metric-definitions';
-import { config } from '@/lib/config';
-import { getDb } from '@/lib/server/context';
-import { hasRole, requirePageUser } from '@/lib/server/session';
+import { config } from '@/lib/config/schema';
+import { getDb } from '@/app/_server/context';
+import { hasRole, requirePageUser } from '@/app/_server/session';
 import { MetricsList } from './metrics-list';
 
 export const dynamic = 'force-dynamic';

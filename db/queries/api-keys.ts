@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { and, desc, eq, isNull, lt, or, sql as dsql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import { KEY_PREFIX_LENGTH, type ApiKeyView, type CreatedApiKey } from '@/lib/api-keys';
+import { KEY_PREFIX_LENGTH, type ApiKeyView, type CreatedApiKey } from '@/lib/auth/api-keys';
 import type { Db } from '../client';
 import { apiKeys, users } from '../schema';
 import { hashToken } from './auth';

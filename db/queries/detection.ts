@@ -1,9 +1,9 @@
 /** Scored points, anomalies, detector progress and injected incidents. */
 import { and, asc, desc, eq, gt, gte, inArray, lt, lte, ne, or, sql } from 'drizzle-orm';
-import { SEASON_MS } from '@/lib/detect';
-import { pendingRun, type IncidentState } from '@/lib/lifecycle';
-import type { PreviewReads, RecordedPoint, WindowRange } from '@/lib/preview';
-import type { AnomalyExtent } from '@/lib/revise';
+import { SEASON_MS } from '@/lib/detection/zscore';
+import { pendingRun, type IncidentState } from '@/lib/detection/hysteresis';
+import type { PreviewReads, RecordedPoint, WindowRange } from '@/lib/detection/rule-preview';
+import type { AnomalyExtent } from '@/lib/detection/revise';
 import type { Explanation, Score, Season } from '@/lib/types';
 import type { Db } from '../client';
 import {
@@ -364,7 +364,7 @@ export async function seasonalHistory(
 }
 
 /**
- * The metric's stored points a threshold preview reads (lib/preview `previewReads`): those in
+ * The metric's stored points a threshold preview reads (lib/detection/rule-preview `previewReads`): those in
  * `range` (the windows it re-scores), the latest `reads.before` before it (rolling baselines
  * and the pending run), and those in the `reads.seasonal` ranges (the same slots on earlier
  * days or weeks). Oldest first, each window once.

@@ -1,10 +1,10 @@
 /**
- * The detection engine's store over PostgreSQL (see lib/engine.ts): history from
+ * The detection engine's store over PostgreSQL (see lib/detection/engine.ts): history from
  * metric_points, cells from rollups and the leaf cube, and each verdict recorded as a point plus
  * the anomaly change its lifecycle step asks for.
  */
 import { and, eq } from 'drizzle-orm';
-import type { EngineStore, MetricOutcome } from '@/lib/engine';
+import type { EngineStore, MetricOutcome } from '@/lib/detection/engine';
 import type { Db } from '../client';
 import { anomalies } from '../schema';
 import {

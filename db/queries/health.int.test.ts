@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUARANTINE_REASONS, type QuarantinedEvent } from '@/lib/types';
-import { createTestDatabase, type TestDatabase } from '../test-db';
+import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
 import { loadHealth } from './health';
 import { writeFlush } from './stream';
 

@@ -12,11 +12,11 @@ import {
   previewSeries,
   validateDefinition,
   type DefinitionInput,
-} from '@/lib/metrics';
-import { naiveFold } from '@/lib/rollup';
+} from '@/lib/metrics/metrics';
+import { naiveFold } from '@/lib/stream/rollup';
 import type { LeafDelta, MetricDefinition, PulseEvent } from '@/lib/types';
 import { leafRollups, metricPoints } from '../schema';
-import { createTestDatabase, type TestDatabase } from '../test-db';
+import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
 import { createUser } from './auth';
 import {
   MetricKeyTakenError,

@@ -11,8 +11,8 @@ import {
   previewSeries,
   type DefinitionInput,
   type PreviewPoint,
-} from '@/lib/metrics';
-import { COUNT_MEASURE } from '@/lib/rollup';
+} from '@/lib/metrics/metrics';
+import { COUNT_MEASURE } from '@/lib/stream/rollup';
 import { TOTAL, type MetricDefinition, type PointStatus, type RollupDelta } from '@/lib/types';
 import type { Db } from '../client';
 import { leafRollups, metricPoints, metrics, rollups } from '../schema';
@@ -247,7 +247,7 @@ export async function metricCatalog(db: Db, since: number): Promise<MetricCatalo
  * Total cells (dim = value = TOTAL) of a definition's event types over base windows in
  * [from, to), with its filters applied: stored total rollups without filters; the marginal
  * rows of the allowed values for a filter on one dimension (exact: an event has one value
- * per dimension, see lib/metrics `filteredTotals`); the leaf cube, filtered and summed in
+ * per dimension, see lib/metrics/metrics `filteredTotals`); the leaf cube, filtered and summed in
  * PostgreSQL, for filters on several dimensions (min and max are then NaN).
  */
 export async function definitionTotals(

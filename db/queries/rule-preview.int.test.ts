@@ -15,7 +15,7 @@ import {
   type PointStatus,
   type RollupDelta,
 } from '@/lib/types';
-import { createTestDatabase, type TestDatabase } from '@/db/test-db';
+import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
 import { createUser } from '@/db/queries/auth';
 import {
   attachPointsToAnomaly,
@@ -34,11 +34,11 @@ import {
 } from '@/db/queries/metrics';
 import { writeFlush } from '@/db/queries/stream';
 import { anomalies, leafRollups, metricPoints, metrics, rollups } from '@/db/schema';
-import { allLeaves } from '@/db/test-rollups';
-import { cellsFromLeaves, defaultMetrics } from '@/lib/metrics';
-import { scoreBaseWindow } from '@/lib/engine';
-import { Pipeline } from '@/lib/pipeline';
-import { COUNT_MEASURE } from '@/lib/rollup';
+import { allLeaves } from '@/db/testing/rollups';
+import { cellsFromLeaves, defaultMetrics } from '@/lib/metrics/metrics';
+import { scoreBaseWindow } from '@/lib/detection/engine';
+import { Pipeline } from '@/lib/stream/pipeline';
+import { COUNT_MEASURE } from '@/lib/stream/rollup';
 import { Simulator } from '@/lib/simulator/generator';
 import { schedule } from '@/lib/simulator/scenarios';
 import { previewCells, previewRange, previewRule } from './rule-preview';

@@ -1,12 +1,22 @@
 /**
  * The thresholds page's preview: a candidate rule and the current one over stored history,
- * scored by the detector's engine in memory (lib/preview `previewMetric`). Three reads, shared
+ * scored by the detector's engine in memory (lib/detection/rule-preview `previewMetric`). Three reads, shared
  * by both rules: the range's points, the points before it the baselines read, and the total
  * cells of the range's base windows.
  */
 import { and, eq, gte, inArray, lt, sql } from 'drizzle-orm';
-import { definitionEventTypes, matchesFilters, needsLeaves, parseLeaf } from '@/lib/metrics';
-import { previewMetric, previewReads, type RulePreview, type WindowRange } from '@/lib/preview';
+import {
+  definitionEventTypes,
+  matchesFilters,
+  needsLeaves,
+  parseLeaf,
+} from '@/lib/metrics/metrics';
+import {
+  previewMetric,
+  previewReads,
+  type RulePreview,
+  type WindowRange,
+} from '@/lib/detection/rule-preview';
 import { TOTAL, type AlertRule, type MetricDefinition, type RollupDelta } from '@/lib/types';
 import type { Db } from '../client';
 import { leafRollups, rollups } from '../schema';
@@ -32,12 +42,12 @@ export function previewRange(now: number, windowMs: number, hours = DEFAULT_PREV
 
 /**
  * The total cells (dim = value = TOTAL) of the metric's event types in the base windows
- * [from, to): all that scoring a window reads (lib/preview). An unfiltered metric's come from
+ * [from, to): all that scoring a window reads (lib/detection/rule-preview). An unfiltered metric's come from
  * the marginal rollups. A filtered one's from the leaf cube, as the detector reads it, without
  * shipping the cube: the range's distinct leaves are read first and kept when they pass the
- * metric's filters by the detector's own test (lib/metrics `parseLeaf`, `matchesFilters`), then
+ * metric's filters by the detector's own test (lib/metrics/metrics `parseLeaf`, `matchesFilters`), then
  * PostgreSQL adds up the cells of the kept leaves per window, event type and measure — the total
- * rows lib/metrics `cellsFromLeaves` would make (no min or max: NaN, as there).
+ * rows lib/metrics/metrics `cellsFromLeaves` would make (no min or max: NaN, as there).
  */
 export async function previewCells(
   db: Db,

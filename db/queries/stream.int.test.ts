@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOTAL, type LeafDelta, type RollupDelta } from '@/lib/types';
-import { createTestDatabase, type TestDatabase } from '../test-db';
+import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
 import {
   claimPartitions,
   globalWatermark,

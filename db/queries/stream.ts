@@ -1,8 +1,8 @@
 /** Writes of the stream worker: one transaction per flush. */
 import type postgres from 'postgres';
 import { and, eq, inArray, sql as dsql } from 'drizzle-orm';
-import { mergeDeltas } from '@/lib/rollup';
-import { globalWatermark as globalWatermarkOf } from '@/lib/windows';
+import { mergeDeltas } from '@/lib/stream/rollup';
+import { globalWatermark as globalWatermarkOf } from '@/lib/stream/windows';
 import type { LeafDelta, QuarantinedEvent, RollupDelta } from '@/lib/types';
 import type { Db, Sql } from '../client';
 import { leafRollups, rollups, sourcePartitions } from '../schema';
@@ -353,7 +353,7 @@ export async function readRollups(
 }
 
 /**
- * The global watermark (lib/windows `globalWatermark`): the minimum over partitions that
+ * The global watermark (lib/stream/windows `globalWatermark`): the minimum over partitions that
  * delivered data within `idleTimeoutMs`, idle ones left out; null before any watermark.
  * Idleness is measured on PostgreSQL's clock, against the last flush that carried data.
  */

@@ -63,7 +63,7 @@ export const leafRollups = pgTable(
  * For Kafka, `next_offset` is the partition's real next offset and PostgreSQL is the source of
  * truth for it; `owner` and `generation` fence writers: a worker claims a partition by bumping
  * `generation`, and a flush only lands for partitions whose generation is still the one it
- * claimed (see workers/kafka/source.ts).
+ * claimed (see workers/services/kafka-source.ts).
  */
 export const sourcePartitions = pgTable(
   'source_partitions',

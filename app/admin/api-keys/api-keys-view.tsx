@@ -2,7 +2,12 @@
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
-import { KEY_NAME_MAX, validateKeyName, type ApiKeyView, type CreatedApiKey } from '@/lib/api-keys';
+import {
+  KEY_NAME_MAX,
+  validateKeyName,
+  type ApiKeyView,
+  type CreatedApiKey,
+} from '@/lib/auth/api-keys';
 import { AppHeader, type HeaderUser } from '../../_components/app-header';
 import { TimeAgo } from '../../_components/time-ago';
 import { apiFetch } from '../../_lib/api';

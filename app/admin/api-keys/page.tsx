@@ -1,8 +1,8 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { listApiKeys } from '@/db/queries/api-keys';
-import { getDb } from '@/lib/server/context';
-import { hasRole, requirePageUser } from '@/lib/server/session';
+import { getDb } from '@/app/_server/context';
+import { hasRole, requirePageUser } from '@/app/_server/session';
 import { AppHeader } from '../../_components/app-header';
 import { ApiKeysView } from './api-keys-view';
 

@@ -1,7 +1,7 @@
 'use client';
 /**
  * The drill-down's triage: the actions bar (editors and admins) and the audit trail (everyone).
- * The server decides what is allowed (lib/lifecycle-actions.ts on both sides); the bar only
+ * The server decides what is allowed (lib/alerts/workflow.ts on both sides); the bar only
  * offers what the anomaly's current state permits.
  */
 import { useEffect, useId, useRef, useState } from 'react';
@@ -11,7 +11,7 @@ import {
   availableActions,
   type LifecycleAction,
   type SnoozePreset,
-} from '@/lib/lifecycle-actions';
+} from '@/lib/alerts/workflow';
 import type { AnomalyEventView, AnomalySummary } from '@/lib/views';
 import styles from '../../_components/lifecycle.module.css';
 import { ClockTime, TimeAgo } from '../../_components/time-ago';

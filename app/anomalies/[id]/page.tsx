@@ -1,10 +1,10 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
-import { listAnomalyEvents } from '@/db/queries/lifecycle';
+import { listAnomalyEvents } from '@/db/queries/alerts';
 import { loadAnomalyDetail } from '@/db/queries/views';
-import { config } from '@/lib/config';
-import { getDb } from '@/lib/server/context';
-import { requirePageUser } from '@/lib/server/session';
+import { config } from '@/lib/config/schema';
+import { getDb } from '@/app/_server/context';
+import { requirePageUser } from '@/app/_server/session';
 import { parseId } from '../../_lib/ids';
 import { AnomalyView } from './anomaly-view';
 

@@ -1,10 +1,10 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { z } from 'zod';
 import { anomalySummaries } from '@/db/queries/views';
-import { NO_STORE, parseWith } from '@/lib/server/api';
-import { getDb } from '@/lib/server/context';
-import { handle } from '@/lib/server/errors';
-import { requireApiUser } from '@/lib/server/session';
+import { NO_STORE, parseWith } from '@/app/_server/http';
+import { getDb } from '@/app/_server/context';
+import { handle } from '@/app/_server/errors';
+import { requireApiUser } from '@/app/_server/session';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,11 +1,11 @@
 import { NextResponse } from 'next/server';
 import { z } from 'zod';
 import { createApiKey, listApiKeys } from '@/db/queries/api-keys';
-import { validateKeyName } from '@/lib/api-keys';
-import { NO_STORE, parseWith, readJson } from '@/lib/server/api';
-import { getDb } from '@/lib/server/context';
-import { assertSameOrigin, handle, HttpError } from '@/lib/server/errors';
-import { requireApiUser } from '@/lib/server/session';
+import { validateKeyName } from '@/lib/auth/api-keys';
+import { NO_STORE, parseWith, readJson } from '@/app/_server/http';
+import { getDb } from '@/app/_server/context';
+import { assertSameOrigin, handle, HttpError } from '@/app/_server/errors';
+import { requireApiUser } from '@/app/_server/session';
 
 export const dynamic = 'force-dynamic';
 

@@ -3,9 +3,9 @@ import { notFound } from 'next/navigation';
 import { pointsSince } from '@/db/queries/detection';
 import { getMetricByKey, toDefinition, toRule } from '@/db/queries/metrics';
 import { toBoardPoint } from '@/db/queries/views';
-import { config } from '@/lib/config';
-import { getDb } from '@/lib/server/context';
-import { hasRole, requirePageUser } from '@/lib/server/session';
+import { config } from '@/lib/config/schema';
+import { getDb } from '@/app/_server/context';
+import { hasRole, requirePageUser } from '@/app/_server/session';
 import { decodeSegment } from '../../_lib/ids';
 import { RuleEditor, type RulePageData } from './rule-editor';
 

@@ -1,8 +1,8 @@
 'use client';
 import { useRouter } from 'next/navigation';
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { MAX_CONSECUTIVE, MAX_RESOLVE_AFTER, validateRule } from '@/lib/detect';
-import type { PreviewOutcome, RulePreview, SavedRule } from '@/lib/preview';
+import { MAX_CONSECUTIVE, MAX_RESOLVE_AFTER, validateRule } from '@/lib/detection/zscore';
+import type { PreviewOutcome, RulePreview, SavedRule } from '@/lib/detection/rule-preview';
 import type { AlertRule, MetricDefinition } from '@/lib/types';
 import type { BoardPoint } from '@/lib/views';
 import type { HeaderUser } from '../../_components/app-header';

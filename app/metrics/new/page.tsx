@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { config } from '@/lib/config';
-import { hasRole, requirePageUser } from '@/lib/server/session';
+import { config } from '@/lib/config/schema';
+import { hasRole, requirePageUser } from '@/app/_server/session';
 import { AppHeader } from '../../_components/app-header';
 import { loadCatalog } from '../catalog';
 import { DefinitionForm } from '../definition-form';

@@ -1,10 +1,10 @@
 import { NextResponse } from 'next/server';
 import { loadAnomalyDetail } from '@/db/queries/views';
-import { config } from '@/lib/config';
-import { NO_STORE } from '@/lib/server/api';
-import { getDb } from '@/lib/server/context';
-import { handle, HttpError } from '@/lib/server/errors';
-import { requireApiUser } from '@/lib/server/session';
+import { config } from '@/lib/config/schema';
+import { NO_STORE } from '@/app/_server/http';
+import { getDb } from '@/app/_server/context';
+import { handle, HttpError } from '@/app/_server/errors';
+import { requireApiUser } from '@/app/_server/session';
 import { parseId } from '../../../_lib/ids';
 
 export const dynamic = 'force-dynamic';

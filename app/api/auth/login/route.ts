@@ -2,11 +2,11 @@ import { NextResponse } from 'next/server';
 import { z } from 'zod';
 import { createSession, findUserByUsername } from '@/db/queries/auth';
 import { hashPassword, verifyPassword } from '@/lib/auth/password';
-import { config } from '@/lib/config';
-import { NO_STORE, parseWith, readJson, sessionCookieOptions } from '@/lib/server/api';
-import { getDb } from '@/lib/server/context';
-import { assertSameOrigin, handle, HttpError } from '@/lib/server/errors';
-import { SESSION_COOKIE } from '@/lib/server/session';
+import { config } from '@/lib/config/schema';
+import { NO_STORE, parseWith, readJson, sessionCookieOptions } from '@/app/_server/http';
+import { getDb } from '@/app/_server/context';
+import { assertSameOrigin, handle, HttpError } from '@/app/_server/errors';
+import { SESSION_COOKIE } from '@/app/_server/session';
 
 export const dynamic = 'force-dynamic';
 

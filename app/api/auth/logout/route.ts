@@ -1,10 +1,10 @@
 import { cookies } from 'next/headers';
 import { NextResponse } from 'next/server';
 import { deleteSession } from '@/db/queries/auth';
-import { NO_STORE, sessionCookieOptions } from '@/lib/server/api';
-import { getDb } from '@/lib/server/context';
-import { assertSameOrigin, handle } from '@/lib/server/errors';
-import { SESSION_COOKIE } from '@/lib/server/session';
+import { NO_STORE, sessionCookieOptions } from '@/app/_server/http';
+import { getDb } from '@/app/_server/context';
+import { assertSameOrigin, handle } from '@/app/_server/errors';
+import { SESSION_COOKIE } from '@/app/_server/session';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,9 +1,9 @@
 import { NextResponse } from 'next/server';
-import { NO_STORE } from '@/lib/server/api';
-import { handle } from '@/lib/server/errors';
-import { requireApiUser } from '@/lib/server/session';
-import { getSql } from '@/lib/server/sql';
-import { liveMetrics } from '@/lib/server/telemetry';
+import { NO_STORE } from '@/app/_server/http';
+import { handle } from '@/app/_server/errors';
+import { requireApiUser } from '@/app/_server/session';
+import { getSql } from '@/app/_server/sql';
+import { liveMetrics } from '@/app/_server/metrics-endpoint';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,11 +1,11 @@
 import { NextResponse } from 'next/server';
 import { z } from 'zod';
 import { getMetricItem, setMetricEnabled, updateDefinition } from '@/db/queries/metric-definitions';
-import { validateDefinition } from '@/lib/metrics';
-import { NO_STORE, parseWith, readJson } from '@/lib/server/api';
-import { getDb } from '@/lib/server/context';
-import { assertSameOrigin, handle, HttpError } from '@/lib/server/errors';
-import { requireApiUser } from '@/lib/server/session';
+import { validateDefinition } from '@/lib/metrics/metrics';
+import { NO_STORE, parseWith, readJson } from '@/app/_server/http';
+import { getDb } from '@/app/_server/context';
+import { assertSameOrigin, handle, HttpError } from '@/app/_server/errors';
+import { requireApiUser } from '@/app/_server/session';
 import { decodeSegment } from '../../../_lib/ids';
 
 export const dynamic = 'force-dynamic';

@@ -1,11 +1,11 @@
 import { NextResponse } from 'next/server';
 import { previewDefinition } from '@/db/queries/metric-definitions';
-import { config } from '@/lib/config';
-import { validateDefinition } from '@/lib/metrics';
-import { NO_STORE, readJson } from '@/lib/server/api';
-import { getDb } from '@/lib/server/context';
-import { assertSameOrigin, handle, HttpError } from '@/lib/server/errors';
-import { requireApiUser } from '@/lib/server/session';
+import { config } from '@/lib/config/schema';
+import { validateDefinition } from '@/lib/metrics/metrics';
+import { NO_STORE, readJson } from '@/app/_server/http';
+import { getDb } from '@/app/_server/context';
+import { assertSameOrigin, handle, HttpError } from '@/app/_server/errors';
+import { requireApiUser } from '@/app/_server/session';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,12 +1,12 @@
 import { NextResponse } from 'next/server';
 import { z } from 'zod';
-import { REINGEST_MAX_IDS, REINGEST_SOURCE, reingestQuarantined } from '@/db/queries/reingest';
-import { config } from '@/lib/config';
-import { NO_STORE, parseWith, readJson } from '@/lib/server/api';
-import { assertSameOrigin, handle, HttpError } from '@/lib/server/errors';
-import { requireApiUser } from '@/lib/server/session';
-import { getSql } from '@/lib/server/sql';
-import { webTelemetry } from '@/lib/server/telemetry';
+import { REINGEST_MAX_IDS, REINGEST_SOURCE, reingestQuarantined } from '@/db/sources/reingest';
+import { config } from '@/lib/config/schema';
+import { NO_STORE, parseWith, readJson } from '@/app/_server/http';
+import { assertSameOrigin, handle, HttpError } from '@/app/_server/errors';
+import { requireApiUser } from '@/app/_server/session';
+import { getSql } from '@/app/_server/sql';
+import { webTelemetry } from '@/app/_server/metrics-endpoint';
 
 export const dynamic = 'force-dynamic';
 
@@ -22,7 +22,7 @@ const body = z.object({
 /**
  * Re-ingests selected quarantined events (admins only): one transaction folds the ones not
  * re-ingested yet through the pipeline as source `reingest` and marks them (see
- * db/queries/reingest.ts). Answers with the counts, and why any were refused.
+ * db/sources/reingest.ts). Answers with the counts, and why any were refused.
  */
 export const POST = handle(async (request: Request) => {
   assertSameOrigin(request);

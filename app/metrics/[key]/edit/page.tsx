@@ -1,9 +1,9 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import { getMetricItem } from '@/db/queries/metric-definitions';
-import { config } from '@/lib/config';
-import { getDb } from '@/lib/server/context';
-import { hasRole, requirePageUser } from '@/lib/server/session';
+import { config } from '@/lib/config/schema';
+import { getDb } from '@/app/_server/context';
+import { hasRole, requirePageUser } from '@/app/_server/session';
 import { decodeSegment } from '../../../_lib/ids';
 import { loadCatalog } from '../../catalog';
 import { DefinitionForm } from '../../definition-form';

@@ -1,10 +1,10 @@
 import { NextResponse } from 'next/server';
-import { applyLifecycleAction } from '@/db/queries/lifecycle';
-import { ActionBody, toRequest } from '@/lib/lifecycle-actions';
-import { NO_STORE, parseWith, readJson } from '@/lib/server/api';
-import { getDb } from '@/lib/server/context';
-import { assertSameOrigin, handle, HttpError } from '@/lib/server/errors';
-import { requireApiUser } from '@/lib/server/session';
+import { applyLifecycleAction } from '@/db/queries/alerts';
+import { ActionBody, toRequest } from '@/lib/alerts/workflow';
+import { NO_STORE, parseWith, readJson } from '@/app/_server/http';
+import { getDb } from '@/app/_server/context';
+import { assertSameOrigin, handle, HttpError } from '@/app/_server/errors';
+import { requireApiUser } from '@/app/_server/session';
 import { parseId } from '../../../../_lib/ids';
 
 export const dynamic = 'force-dynamic';

@@ -1,9 +1,9 @@
 import { NextResponse } from 'next/server';
 import { revokeApiKey } from '@/db/queries/api-keys';
-import { NO_STORE } from '@/lib/server/api';
-import { getDb } from '@/lib/server/context';
-import { assertSameOrigin, handle, HttpError } from '@/lib/server/errors';
-import { requireApiUser } from '@/lib/server/session';
+import { NO_STORE } from '@/app/_server/http';
+import { getDb } from '@/app/_server/context';
+import { assertSameOrigin, handle, HttpError } from '@/app/_server/errors';
+import { requireApiUser } from '@/app/_server/session';
 
 export const dynamic = 'force-dynamic';
 

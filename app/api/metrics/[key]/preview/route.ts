@@ -2,12 +2,12 @@ import { NextResponse } from 'next/server';
 import { z } from 'zod';
 import { getMetricByKey } from '@/db/queries/metrics';
 import { previewRule } from '@/db/queries/rule-preview';
-import { config } from '@/lib/config';
-import { validateRule } from '@/lib/detect';
-import { NO_STORE, parseWith, readJson } from '@/lib/server/api';
-import { getDb } from '@/lib/server/context';
-import { assertSameOrigin, handle, HttpError } from '@/lib/server/errors';
-import { requireApiUser } from '@/lib/server/session';
+import { config } from '@/lib/config/schema';
+import { validateRule } from '@/lib/detection/zscore';
+import { NO_STORE, parseWith, readJson } from '@/app/_server/http';
+import { getDb } from '@/app/_server/context';
+import { assertSameOrigin, handle, HttpError } from '@/app/_server/errors';
+import { requireApiUser } from '@/app/_server/session';
 import { decodeSegment } from '../../../../_lib/ids';
 
 export const dynamic = 'force-dynamic';

@@ -1,0 +1,614 @@
+/**
+ * HTTP ingest: `POST /api/ingest` with a JSON array of events or NDJSON, authenticated by an
+ * API key (`Authorization: Bearer pk_…`). It answers `{ accepted, quarantined, reasons }` only
+ * once the request's events are durably written.
+ *
+ * - Source `http`, partition 0, claimed at start-up (db/queries/stream.ts claimPartitions):
+ *   ONE web instance serves HTTP ingest. A second one claiming it fences this one, whose
+ *   flushes then no longer land; this one logs it, answers 503 and stops ingesting.
+ * - Events go through the same Pipeline (parse → validate → lateness → fold, one record per
+ *   event) and the same fenced compare-and-set Flusher as the stdin path, so accounting
+ *   (received = folded + quarantined) and exactly-once writes hold here too.
+ * - Group commit: a request's events join the pipeline at once; the next flush starts as soon
+ *   as the previous one finished and something is waiting, and answers every request whose
+ *   events it wrote. Latency is one flush; throughput grows with concurrency.
+ * - Bounded memory: bodies are limited while they stream (413); events waiting to be written
+ *   are limited (429 + Retry-After), and so is everything while a failed flush is held
+ *   (PostgreSQL down): the flusher retries it unchanged, with backoff.
+ *
+ * I/O module: takes its clients (sql, db, log) and options; reads no configuration itself.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Db, Sql } from '@/db/client';
+import { findApiKey, touchApiKey } from '@/db/queries/api-keys';
+import { claimPartitions } from '@/db/queries/stream';
+import {
+  admit,
+  BodyCollector,
+  checkContentLength,
+  parseBearer,
+  splitBody,
+  tooLargeMessage,
+  type Admission,
+} from '@/lib/ingest/http-body';
+import { utf8ByteLength } from '@/lib/ingest/events';
+import type { Logger } from '@/lib/observability/log';
+import type { Telemetry } from '@/lib/observability/telemetry';
+import { Pipeline, type Drained, type PipelineOptions } from '@/lib/stream/pipeline';
+import type { QuarantineReason, QuarantinedEvent } from '@/lib/types';
+import { Flusher, type FlushResult } from '@/db/sources/flusher';
+
+/** Source name of events posted to /api/ingest. */
+export const HTTP_SOURCE = 'http';
+const PARTITION = 0;
+
+/** Characters of a malformed body kept in quarantine (as the pipeline keeps of a record). */
+const QUARANTINE_RAW_CHARS = 2048;
+/** How long a refused body may keep streaming in (discarded) before the socket is closed. */
+const DISCARD_GRACE_MS = 2000;
+/** Flush attempts on shutdown before the remaining requests are answered 503. */
+const FINAL_ATTEMPTS = 3;
+
+export interface IngestClients {
+  /** postgres.js: claims and fenced flushes. */
+  sql: Sql;
+  /** drizzle over a pool: API key lookups. */
+  db: Db;
+  log: Logger;
+  /** Metrics: flushes, events by outcome, buffer depth, requests by status. */
+  telemetry?: Telemetry;
+}
+
+export interface IngestOptions {
+  /** Who claims the source (host:pid); shown on the Health page. */
+  owner: string;
+  windowMs: number;
+  outOfOrderMs: number;
+  allowedLatenessMs: number;
+  maxValuesPerDim: number;
+  /** Largest body accepted; larger ones get 413. */
+  maxBodyBytes: number;
+  /** Events that may wait for a flush; beyond, 429. */
+  maxPendingEvents: number;
+  /** The clock events are judged by (future, too old); Date.now by default. */
+  now?: () => number;
+}
+
+export interface IngestResult {
+  accepted: number;
+  quarantined: number;
+  reasons: Partial<Record<QuarantineReason, number>>;
+}
+
+export interface IngestStats {
+  pendingEvents: number;
+  backlogged: boolean;
+  fenced: boolean;
+  flushes: number;
+  failures: number;
+}
+
+/** A request's records waiting for their flush: offsets [from, to). */
+interface Waiter {
+  from: number;
+  to: number;
+  quarantined: number;
+  reasons: Partial<Record<QuarantineReason, number>>;
+  resolve(result: IngestResult): void;
+  reject(error: Unavailable): void;
+}
+
+/** The request could not be written, and will not be: 503. */
+class Unavailable extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number | null,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The Pipeline, numbering records itself (so a request knows its offsets) and able to hold a
+ * record it rejected before parsing (a body that is not a JSON array). Each drain tells the
+ * service which records it carries.
+ */
+class HttpPipeline extends Pipeline {
+  private next: number;
+  private extra: QuarantinedEvent[] = [];
+  onDrain: ((drained: Drained) => void) | null = null;
+
+  constructor(options: PipelineOptions & { resumeFrom: { nextOffset: number } }) {
+    super(options);
+    this.next = options.resumeFrom.nextOffset;
+  }
+
+  /** Offset the next record gets. */
+  get nextOffset(): number {
+    return this.next;
+  }
+
+  /** Ingests one record; returns its offset. */
+  add(record: string, now: number): number {
+    const offset = this.next++;
+    this.ingestLine(record, now, offset);
+    return offset;
+  }
+
+  /** Counts a record as received and quarantined without parsing it; returns its offset. */
+  addRejected(record: Omit<QuarantinedEvent, 'partition' | 'offset'>): number {
+    const offset = this.next++;
+    this.extra.push({ ...record, partition: PARTITION, offset });
+    return offset;
+  }
+
+  override drain(): Drained {
+    const drained = super.drain();
+    if (this.extra.length > 0) {
+      drained.quarantined = [...drained.quarantined, ...this.extra].sort(
+        (a, b) => (a.offset ?? 0) - (b.offset ?? 0),
+      );
+      drained.received += this.extra.length;
+      this.extra = [];
+    }
+    // The pipeline only sees offsets of the records it parsed; this counter sees them all.
+    drained.nextOffset = this.next;
+    this.onDrain?.(drained);
+    return drained;
+  }
+}
+
+/** Claims source `http` partition 0 for this process and starts the service. */
+export async function startHttpIngest(
+  clients: IngestClients,
+  options: IngestOptions,
+): Promise<HttpIngest> {
+  const [claim] = await claimPartitions(clients.sql, {
+    source: HTTP_SOURCE,
+    owner: options.owner,
+    partitions: [PARTITION],
+  });
+  if (!claim) throw new Error(`could not claim ${HTTP_SOURCE}/${PARTITION}`);
+  clients.log.info(
+    { source: HTTP_SOURCE, partition: PARTITION, generation: claim.generation },
+    'HTTP ingest claimed its source partition (one web instance serves /api/ingest)',
+  );
+  const pipeline = new HttpPipeline({
+    source: HTTP_SOURCE,
+    partition: PARTITION,
+    windowMs: options.windowMs,
+    outOfOrderMs: options.outOfOrderMs,
+    allowedLatenessMs: options.allowedLatenessMs,
+    maxValuesPerDim: options.maxValuesPerDim,
+    resumeFrom: { nextOffset: claim.nextOffset, watermark: claim.watermark },
+  });
+  const flusher = new Flusher(
+    clients.sql,
+    {
+      source: HTTP_SOURCE,
+      partition: PARTITION,
+      generation: claim.generation,
+      nextOffset: claim.nextOffset,
+    },
+    clients.log,
+    clients.telemetry,
+  );
+  const ingest = new HttpIngest(clients, options, pipeline, flusher);
+  clients.telemetry?.addSource(() => ({
+    source: HTTP_SOURCE,
+    buffer: {
+      events: ingest.stats().pendingEvents,
+      cells: pipeline.pending().cells,
+      heldFlushes: flusher.backlogged ? 1 : 0,
+    },
+    partitions: [{ partition: PARTITION, consumerLag: null, watermark: flusher.watermark }],
+  }));
+  return ingest;
+}
+
+export class HttpIngest {
+  /** Requests whose records are in the pipeline, not yet drained. */
+  private waiting: Waiter[] = [];
+  /** Requests of the drained batch being written (or held after a failure). */
+  private batch: Waiter[] = [];
+  private pendingEvents = 0;
+  private flushing: Promise<void> | null = null;
+  private fenced = false;
+  private stopping = false;
+  private wake: (() => void) | null = null;
+  private readonly overflowReported = new Set<string>();
+  private readonly now: () => number;
+
+  /** @internal use {@link startHttpIngest} */
+  constructor(
+    private readonly clients: IngestClients,
+    private readonly options: IngestOptions,
+    private readonly pipeline: HttpPipeline,
+    private readonly flusher: Flusher,
+  ) {
+    this.now = options.now ?? Date.now;
+    pipeline.onDrain = (drained) => this.attribute(drained);
+  }
+
+  stats(): IngestStats {
+    return {
+      pendingEvents: this.pendingEvents,
+      backlogged: this.flusher.backlogged,
+      fenced: this.fenced,
+      flushes: this.flusher.stats.flushes,
+      failures: this.flusher.stats.failures,
+    };
+  }
+
+  /** Serves one request to /api/ingest. Never throws. */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const telemetry = this.clients.telemetry;
+    if (telemetry) res.once('finish', () => telemetry.httpIngestRequest(res.statusCode));
+    try {
+      await this.serve(req, res);
+    } catch (error) {
+      this.clients.log.error({ err: error }, 'ingest request failed');
+      if (!res.headersSent) send(res, 500, { error: 'Something went wrong on our side.' });
+      else res.destroy();
+    }
+  }
+
+  /**
+   * Stops taking requests and writes what is waiting (a few attempts, bounded by `timeoutMs`);
+   * requests still unwritten then get 503, and their clients retry elsewhere or later.
+   */
+  async stop(timeoutMs = 5000): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    this.kick();
+    if (this.flushing) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.flushing,
+        new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    this.failAll(new Unavailable('Pulse is shutting down; retry shortly.', 5));
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST') {
+      return send(res, 405, { error: 'Use POST.' }, { allow: 'POST', connection: 'close' });
+    }
+    if (this.fenced) {
+      return send(
+        res,
+        503,
+        { error: 'HTTP ingest moved to another Pulse web instance.' },
+        { connection: 'close' },
+      );
+    }
+    if (this.stopping) {
+      return send(
+        res,
+        503,
+        { error: 'Pulse is shutting down; retry shortly.' },
+        { 'retry-after': '5', connection: 'close' },
+      );
+    }
+    // Cheap refusals first, before any database round trip or byte of the body.
+    const key = parseBearer(req.headers.authorization);
+    if (!key) {
+      return unauthorized(res, 'Send an API key: Authorization: Bearer pk_…');
+    }
+    const length = checkContentLength(req.headers['content-length'], this.options.maxBodyBytes);
+    if (!length.ok) return send(res, length.status, { error: length.message }, CLOSE);
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      return send(res, 415, { error: 'Send the body uncompressed (no Content-Encoding).' }, CLOSE);
+    }
+    const early = this.admit(0);
+    if (!early.ok) return refuse(res, early, true);
+
+    let identity;
+    try {
+      identity = await findApiKey(this.clients.db, key);
+    } catch (error) {
+      this.clients.log.warn({ err: error }, 'API key lookup failed');
+      return send(
+        res,
+        503,
+        { error: 'Pulse cannot reach its database; retry later.' },
+        { 'retry-after': '5', connection: 'close' },
+      );
+    }
+    if (!identity) return unauthorized(res, 'Unknown API key.');
+    if (identity.revoked) return unauthorized(res, 'This API key was revoked.');
+    if (identity.lastUsedAt === null || this.now() - identity.lastUsedAt > 60_000) {
+      touchApiKey(this.clients.db, identity.id).catch((error: unknown) =>
+        this.clients.log.debug({ err: error }, 'could not record API key use'),
+      );
+    }
+
+    const body = await this.readBody(req, res);
+    if (body === null) return;
+    const split = splitBody(body);
+    const log = { keyId: identity.id, bytes: utf8ByteLength(body) };
+
+    if (split.kind === 'empty') {
+      return send(res, 400, {
+        error: 'The body is empty: send a JSON array of events, or NDJSON (one event per line).',
+      });
+    }
+    if (split.kind === 'malformed') {
+      const admission = this.admit(1);
+      if (!admission.ok) return refuse(res, admission, false);
+      const result = await this.answerOf(
+        this.submit((p) => {
+          p.addRejected({
+            reason: 'malformed_json',
+            detail: split.detail,
+            raw: body.length > QUARANTINE_RAW_CHARS ? body.slice(0, QUARANTINE_RAW_CHARS) : body,
+            rawSize: utf8ByteLength(body),
+            source: HTTP_SOURCE,
+          });
+          return 1;
+        }),
+        res,
+      );
+      if (!result) return;
+      this.clients.log.debug({ ...log, ...result }, 'ingest body malformed; quarantined');
+      return send(res, 400, {
+        error: `The body starts with "[" but is not a valid JSON array; it was quarantined as one malformed record. ${split.detail}`,
+        ...result,
+      });
+    }
+    const { records } = split;
+    if (records.length === 0) return send(res, 200, { accepted: 0, quarantined: 0, reasons: {} });
+    const admission = this.admit(records.length);
+    if (!admission.ok) return refuse(res, admission, false);
+    const now = this.now();
+    const result = await this.answerOf(
+      this.submit((p) => {
+        for (const record of records) p.add(record, now);
+        return records.length;
+      }),
+      res,
+    );
+    if (!result) return;
+    this.clients.log.debug({ ...log, ...result }, 'ingested');
+    send(res, 200, result);
+  }
+
+  private admit(incoming: number): Admission {
+    return admit(
+      {
+        pendingEvents: this.pendingEvents,
+        maxPendingEvents: this.options.maxPendingEvents,
+        backlogged: this.flusher.backlogged,
+        retryDelayMs: this.flusher.retryDelayMs,
+      },
+      incoming,
+    );
+  }
+
+  /** The result, or null after answering 503 (the records were not written). */
+  private async answerOf(
+    pending: Promise<IngestResult>,
+    res: ServerResponse,
+  ): Promise<IngestResult | null> {
+    try {
+      return await pending;
+    } catch (error) {
+      if (!(error instanceof Unavailable)) throw error;
+      send(
+        res,
+        503,
+        { error: error.message },
+        error.retryAfterSeconds === null ? {} : { 'retry-after': String(error.retryAfterSeconds) },
+      );
+      return null;
+    }
+  }
+
+  /**
+   * Puts a request's records into the pipeline (synchronously, so one request never spans
+   * two flushes) and resolves once the flush that carries them is written.
+   */
+  private submit(ingest: (pipeline: HttpPipeline) => number): Promise<IngestResult> {
+    return new Promise<IngestResult>((resolve, reject) => {
+      const from = this.pipeline.nextOffset;
+      const count = ingest(this.pipeline);
+      this.pendingEvents += count;
+      this.waiting.push({ from, to: from + count, quarantined: 0, reasons: {}, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Called by each drain: binds the waiting requests to the batch and counts their rejects. */
+  private attribute(drained: Drained): void {
+    const batch = this.waiting;
+    this.waiting = [];
+    let w = 0;
+    for (const q of drained.quarantined) {
+      const offset = q.offset ?? -1;
+      while (w < batch.length && batch[w]!.to <= offset) w++;
+      const waiter = batch[w];
+      if (!waiter || waiter.from > offset) continue;
+      waiter.quarantined++;
+      waiter.reasons[q.reason] = (waiter.reasons[q.reason] ?? 0) + 1;
+    }
+    this.batch = batch;
+  }
+
+  /** Starts the flush loop unless it runs. */
+  private kick(): void {
+    if (this.flushing || this.fenced) return;
+    if (this.waiting.length === 0 && this.batch.length === 0) return;
+    this.flushing = this.flushLoop().finally(() => {
+      this.flushing = null;
+      // Something may have arrived after the loop's last check.
+      if (!this.stopping) this.kick();
+    });
+  }
+
+  /** Flushes until nothing waits: back to back, so a flush's duration is the batching window. */
+  private async flushLoop(): Promise<void> {
+    // Requests that arrive in the same turn of the event loop share this flush.
+    await new Promise((resolve) => setImmediate(resolve));
+    let failuresWhileStopping = 0;
+    while (!this.fenced && (this.waiting.length > 0 || this.batch.length > 0)) {
+      if (this.flusher.backlogged) {
+        await this.pause(this.stopping ? 250 : this.flusher.retryDelayMs);
+      }
+      let result: FlushResult;
+      try {
+        result = await this.flusher.flush(this.pipeline);
+      } catch (error) {
+        // Not expected (the flusher reports failures as a result); stop rather than spin.
+        this.clients.log.error({ err: error }, 'HTTP ingest flush threw');
+        this.fence('the flusher failed unexpectedly');
+        return;
+      }
+      if (result === 'fenced') {
+        this.fence('another process claimed source http/0');
+        return;
+      }
+      if (result === 'failed') {
+        if (this.stopping && ++failuresWhileStopping >= FINAL_ATTEMPTS) return;
+        continue;
+      }
+      const written = this.batch;
+      this.batch = [];
+      for (const waiter of written) {
+        const count = waiter.to - waiter.from;
+        this.pendingEvents -= count;
+        waiter.resolve({
+          accepted: count - waiter.quarantined,
+          quarantined: waiter.quarantined,
+          reasons: waiter.reasons,
+        });
+      }
+      this.reportOverflow();
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    }).then(() => {
+      this.wake = null;
+    });
+  }
+
+  private fence(why: string): void {
+    if (this.fenced) return;
+    this.fenced = true;
+    this.clients.log.error(
+      { source: HTTP_SOURCE, partition: PARTITION, why },
+      'HTTP ingest stopped: this web process no longer owns source http/0 (only one web instance may serve /api/ingest); its unwritten requests get 503',
+    );
+    this.failAll(new Unavailable('HTTP ingest moved to another Pulse web instance.', null));
+  }
+
+  private failAll(error: Unavailable): void {
+    const failed = [...this.batch, ...this.waiting];
+    this.batch = [];
+    this.waiting = [];
+    for (const waiter of failed) {
+      this.pendingEvents -= waiter.to - waiter.from;
+      waiter.reject(error);
+    }
+  }
+
+  private reportOverflow(): void {
+    for (const dim of this.pipeline.overflowedDims()) {
+      if (this.overflowReported.has(dim)) continue;
+      this.overflowReported.add(dim);
+      this.clients.log.warn(
+        { dim, limit: this.options.maxValuesPerDim, source: HTTP_SOURCE },
+        "dimension over its value limit; the rest fold into '(other)'",
+      );
+    }
+  }
+
+  /**
+   * Reads the body within the limit. Null when it was answered already (413) or the client
+   * went away. A body over the limit is answered 413 at once; what the client still sends is
+   * discarded (never kept) for a short grace, so that it can read the answer, then the
+   * connection is closed.
+   */
+  private readBody(req: IncomingMessage, res: ServerResponse): Promise<string | null> {
+    const max = this.options.maxBodyBytes;
+    return new Promise((resolve) => {
+      const collector = new BodyCollector(max);
+      let settled = false;
+      const finish = (value: string | null) => {
+        if (settled) return;
+        settled = true;
+        req.off('data', onData);
+        req.off('end', onEnd);
+        req.off('error', onGone);
+        req.off('close', onGone);
+        resolve(value);
+      };
+      const onData = (chunk: Buffer) => {
+        if (collector.push(chunk)) return;
+        finish(null);
+        send(res, 413, { error: tooLargeMessage(max) }, CLOSE);
+        discard(req);
+      };
+      const onEnd = () => finish(collector.text());
+      const onGone = () => finish(null);
+      req.on('data', onData);
+      req.on('end', onEnd);
+      req.on('error', onGone);
+      req.on('close', onGone);
+    });
+  }
+}
+
+/** Swallows the rest of a refused body without keeping it, then closes the connection. */
+function discard(req: IncomingMessage): void {
+  const timer = setTimeout(() => req.socket.destroy(), DISCARD_GRACE_MS);
+  timer.unref();
+  req.on('error', () => undefined);
+  req.on('end', () => clearTimeout(timer));
+  req.resume();
+}
+
+const CLOSE = { connection: 'close' } as const;
+
+function unauthorized(res: ServerResponse, message: string): void {
+  send(res, 401, { error: message }, { 'www-authenticate': 'Bearer', connection: 'close' });
+}
+
+/** 429/413 from admission; `unread`: the body was not read, so the connection closes. */
+function refuse(
+  res: ServerResponse,
+  admission: Exclude<Admission, { ok: true }>,
+  unread: boolean,
+): void {
+  const headers: Record<string, string> = unread ? { ...CLOSE } : {};
+  if (admission.status === 429) headers['retry-after'] = String(admission.retryAfterSeconds);
+  send(res, admission.status, { error: admission.message }, headers);
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(text)),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    ...headers,
+  });
+  res.end(text);
+}

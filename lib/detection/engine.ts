@@ -1,0 +1,201 @@
+/**
+ * The detection engine: what happens to every metric when a base window closes. One
+ * implementation for the live detector (workers/services/detector.ts, over PostgreSQL), the backtest and
+ * the quality evaluation (over memory): they differ only in the {@link EngineStore} they pass.
+ *
+ * For each enabled metric whose own window (k base windows) ends with this base window:
+ * 1. its cells — marginal rollups, or the leaf cube projected through its filters — merged over
+ *    its k base windows;
+ * 2. the score against the baseline its rule asks for (lib/detection/score-window `scoreWindow`);
+ * 3. the lifecycle step with hysteresis (lib/detection/hysteresis `stepIncident`);
+ * 4. when an anomaly opens or reaches a new peak, the explanation: per-dimension breakdown
+ *    and the multi-dimensional root cause over the leaf cube (lib/detection/explain);
+ * 5. the store records the point and the step.
+ */
+import { scoreWindow } from './score-window';
+import { explainAnomaly } from './explain';
+import { stepIncident, type IncidentState, type IncidentStep } from './hysteresis';
+import {
+  baseWindowsOf,
+  cellsFromLeaves,
+  definitionEventTypes,
+  isMetricWindowEnd,
+  mergeWindows,
+  needsLeaves,
+} from '@/lib/metrics/metrics';
+import { SEASONAL_PERIODS, type HistoryPoint } from './zscore';
+import type {
+  AlertRule,
+  Explanation,
+  LeafDelta,
+  MetricDefinition,
+  RollupDelta,
+  Score,
+  Season,
+} from '@/lib/types';
+
+export interface EngineMetric {
+  definition: MetricDefinition;
+  rule: AlertRule;
+}
+
+/** Where the engine reads history and writes verdicts. All window starts are epoch ms. */
+export interface EngineStore {
+  /** Marginal rollup cells of the given base windows and event types. */
+  cells(windowStarts: number[], eventTypes: string[]): Promise<RollupDelta[]>;
+  /** Leaf-cube cells of the given base windows and event types. */
+  leaves(windowStarts: number[], eventTypes: string[]): Promise<LeafDelta[]>;
+  /** Up to `limit` earlier values of the metric, oldest first, windows that alerted left out. */
+  history(metricId: number, before: number, limit: number): Promise<HistoryPoint[]>;
+  /** The metric's values at the same slot `k` seasons back, oldest first (non-alerting). */
+  seasonal(
+    metricId: number,
+    windowStart: number,
+    season: Season,
+    k: number,
+  ): Promise<HistoryPoint[]>;
+  /** The metric's hysteresis state just before `windowStart`. */
+  incident(
+    metricId: number,
+    windowStart: number,
+    windowMs: number,
+    consecutiveWindows: number,
+  ): Promise<IncidentState & { openId: number | null }>;
+  /** Stores the outcome; returns the id of the anomaly it opened or changed, if any. */
+  record(outcome: MetricOutcome): Promise<number | null>;
+}
+
+/** One metric's verdict on one of its windows. */
+export interface MetricOutcome {
+  metric: MetricDefinition;
+  rule: AlertRule;
+  /** Start and length of the metric's window (k base windows). */
+  windowStart: number;
+  windowMs: number;
+  score: Score;
+  volume: number;
+  step: IncidentStep;
+  /** The open anomaly before this step (null when none was open). */
+  openId: number | null;
+  /**
+   * Set when the step opens an anomaly or moves its peak: the peak window's score and
+   * explanation (an anomaly that opens after several windows in a row may peak before this one).
+   */
+  peak: Peak | null;
+}
+
+export interface Peak {
+  windowStart: number;
+  score: Score;
+  explanation: Explanation;
+}
+
+/** Cells of a metric over its window [start, start + k·w): marginal, or filtered leaves. */
+export async function metricCells(
+  store: Pick<EngineStore, 'cells' | 'leaves'>,
+  metric: MetricDefinition,
+  windowStart: number,
+  baseWindowMs: number,
+): Promise<{ cells: RollupDelta[]; leaves: LeafDelta[] }> {
+  const windows = baseWindowsOf(windowStart, baseWindowMs, metric.windowMultiple);
+  const types = definitionEventTypes(metric);
+  const leaves = await store.leaves(windows, types);
+  const raw = needsLeaves(metric)
+    ? cellsFromLeaves(metric, leaves)
+    : await store.cells(windows, types);
+  return {
+    cells: mergeWindows(raw, windowStart, baseWindowMs, metric.windowMultiple),
+    leaves: leaves.map((l) => ({ ...l, windowStart })),
+  };
+}
+
+/**
+ * Scores every metric whose window ends with the base window `baseWindowStart`, in order, and
+ * records each outcome. Returns the outcomes with the anomaly ids the store gave them.
+ * `explain: false` (a rule preview, which only wants verdicts) gives peaks an empty
+ * explanation instead of reading the leaf cube to explain them; scores, steps and records are
+ * otherwise the same.
+ */
+export async function scoreBaseWindow(
+  store: EngineStore,
+  metrics: readonly EngineMetric[],
+  baseWindowStart: number,
+  baseWindowMs: number,
+  options: { explain?: boolean } = {},
+): Promise<(MetricOutcome & { anomalyId: number | null })[]> {
+  const explained = async (explain: () => Promise<Explanation>): Promise<Explanation> =>
+    options.explain === false ? { dimensions: {}, top: [], sentence: '' } : explain();
+  const outcomes = [];
+  for (const { definition: metric, rule } of metrics) {
+    if (!metric.enabled) continue;
+    const k = metric.windowMultiple;
+    if (!isMetricWindowEnd(baseWindowStart, baseWindowMs, k)) continue;
+    const windowMs = baseWindowMs * k;
+    const windowStart = baseWindowStart + baseWindowMs - windowMs;
+    const outcome = await assessMetric(store, metric, rule, windowStart, baseWindowMs);
+    const state = await store.incident(metric.id, windowStart, windowMs, rule.consecutiveWindows);
+    const { step } = stepIncident(
+      state,
+      { windowStart, severity: outcome.score.severity, z: outcome.score.z },
+      rule,
+    );
+    let peak: Peak | null = null;
+    if (step.kind === 'open' && step.anomaly.peakWindow !== windowStart) {
+      // The run peaked before this window: explain the peak as it was scored then.
+      const then = await assessMetric(store, metric, rule, step.anomaly.peakWindow, baseWindowMs);
+      peak = {
+        windowStart: step.anomaly.peakWindow,
+        score: then.score,
+        explanation: await explained(then.explain),
+      };
+    } else if (step.kind === 'open' || (step.kind === 'extend' && step.peak)) {
+      peak = { windowStart, score: outcome.score, explanation: await explained(outcome.explain) };
+    }
+    const full: MetricOutcome = {
+      metric,
+      rule,
+      windowStart,
+      windowMs,
+      score: outcome.score,
+      volume: outcome.volume,
+      step,
+      openId: state.openId,
+      peak,
+    };
+    outcomes.push({ ...full, anomalyId: await store.record(full) });
+  }
+  return outcomes;
+}
+
+/**
+ * The score of one metric in one of its windows, and a lazy explanation of it (which reads
+ * the baseline windows' cells, so only anomalies pay for it).
+ */
+export async function assessMetric(
+  store: Omit<EngineStore, 'incident' | 'record'>,
+  metric: MetricDefinition,
+  rule: AlertRule,
+  windowStart: number,
+  baseWindowMs: number,
+): Promise<{ score: Score; volume: number; explain: () => Promise<Explanation> }> {
+  const now = await metricCells(store, metric, windowStart, baseWindowMs);
+  const history = await store.history(metric.id, windowStart, rule.baselineWindows);
+  const seasonal =
+    rule.baseline === 'seasonal'
+      ? await store.seasonal(metric.id, windowStart, rule.season, SEASONAL_PERIODS[rule.season])
+      : [];
+  const { score, volume, baselineWindows } = scoreWindow(
+    metric,
+    rule,
+    now.cells,
+    history,
+    seasonal,
+  );
+  const explain = async () => {
+    const past = await Promise.all(
+      baselineWindows.map((w) => metricCells(store, metric, w, baseWindowMs)),
+    );
+    return explainAnomaly(metric, now, past, { actual: score.value, expected: score.expected });
+  };
+  return { score, volume, explain };
+}

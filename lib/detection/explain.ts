@@ -1,0 +1,193 @@
+/**
+ * The explanation of an anomalous window: the per-dimension breakdown over marginal cells
+ * (lib/detection/score-window `explainWindow`) and the multi-dimensional root cause over the leaf cube
+ * (lib/rca), which names conjunctions such as region=eu-west AND device=android when no single
+ * value explains the deviation. When the root cause names something, its sentence is the
+ * anomaly's sentence; otherwise the per-dimension one is.
+ */
+import { explainWindow } from './score-window';
+import { matchesFilters } from '@/lib/metrics/metrics';
+import { explainCube, explainRatio, type Elements, type RcaResult } from '@/lib/rca';
+import type { Explanation, LeafDelta, MetricDefinition, RollupDelta, RootCause } from '@/lib/types';
+
+/** A window's cells as the engine reads them: marginal cells and leaf-cube cells. */
+export interface WindowCells {
+  cells: RollupDelta[];
+  leaves: LeafDelta[];
+}
+
+/** Candidates kept with an anomaly. */
+const KEPT_CANDIDATES = 10;
+
+export function explainAnomaly(
+  metric: MetricDefinition,
+  now: WindowCells,
+  past: readonly WindowCells[],
+  total: { actual: number; expected: number },
+): Explanation {
+  const breakdown = explainWindow(
+    metric,
+    now.cells,
+    past.map((w) => w.cells),
+    total,
+  );
+  const rootCause = rootCauseOf(
+    metric,
+    now.leaves,
+    past.map((w) => w.leaves),
+  );
+  if (!rootCause) return breakdown;
+  return {
+    ...breakdown,
+    rootCause,
+    sentence: rootCause.set.length > 0 ? rootCause.sentence : breakdown.sentence,
+  };
+}
+
+/** Numerator and denominator of a metric in one leaf (denominator 1 for additive metrics). */
+interface LeafValue {
+  num: number;
+  den: number;
+}
+
+/**
+ * What a metric adds up to in each leaf of one window: counts of its event types, sums of its
+ * measure, or numerator and denominator of a ratio or average. Leaves outside the metric's
+ * filters are left out.
+ */
+export function leafValues(
+  metric: MetricDefinition,
+  leaves: readonly LeafDelta[],
+): Map<string, LeafValue> {
+  const numeratorTypes = new Set([
+    metric.eventType,
+    ...(metric.kind === 'count' ? metric.extraEventTypes : []),
+  ]);
+  const filtered = Object.keys(metric.filters).length > 0;
+  const values = new Map<string, LeafValue>();
+  const at = (leaf: string) => {
+    let v = values.get(leaf);
+    if (!v) values.set(leaf, (v = { num: 0, den: 0 }));
+    return v;
+  };
+  for (const cell of leaves) {
+    if (filtered && !matchesFilters(metric.filters, parseDims(cell.leaf))) continue;
+    switch (metric.kind) {
+      case 'count':
+        if (cell.measure === '' && numeratorTypes.has(cell.eventType))
+          at(cell.leaf).num += cell.count;
+        break;
+      case 'sum':
+        if (cell.eventType === metric.eventType && cell.measure === metric.measure)
+          at(cell.leaf).num += cell.sum;
+        break;
+      case 'avg':
+        if (cell.eventType === metric.eventType && cell.measure === metric.measure) {
+          const v = at(cell.leaf);
+          v.num += cell.sum;
+          v.den += cell.count;
+        }
+        break;
+      case 'ratio':
+        if (cell.measure !== '') break;
+        if (cell.eventType === metric.eventType) at(cell.leaf).num += cell.count;
+        if (cell.eventType === metric.denominatorEventType) at(cell.leaf).den += cell.count;
+        break;
+    }
+  }
+  return values;
+}
+
+const dimsCache = new Map<string, Elements>();
+
+function parseDims(leaf: string): Elements {
+  let dims = dimsCache.get(leaf);
+  if (!dims) {
+    dims = JSON.parse(leaf) as Elements;
+    if (dimsCache.size > 50_000) dimsCache.clear();
+    dimsCache.set(leaf, dims);
+  }
+  return dims;
+}
+
+/** A leaf's value now and its mean over the baseline windows (ratio and average: both parts). */
+export interface RootCauseRow {
+  dims: Elements;
+  actual: number;
+  expected: number;
+  actualDen: number;
+  expectedDen: number;
+}
+
+/**
+ * The rows the root cause is computed from: each leaf's value now against its mean over the
+ * baseline windows (a leaf missing from a window counts as zero there).
+ */
+export function rootCauseRows(
+  metric: MetricDefinition,
+  now: readonly LeafDelta[],
+  past: readonly (readonly LeafDelta[])[],
+): RootCauseRow[] {
+  const current = leafValues(metric, now);
+  const history = past.map((w) => leafValues(metric, w));
+  const keys = new Set(current.keys());
+  for (const window of history) for (const key of window.keys()) keys.add(key);
+  return [...keys].map((key) => {
+    let num = 0;
+    let den = 0;
+    for (const window of history) {
+      const v = window.get(key);
+      num += v?.num ?? 0;
+      den += v?.den ?? 0;
+    }
+    const actual = current.get(key) ?? { num: 0, den: 0 };
+    return {
+      dims: parseDims(key),
+      actual: actual.num,
+      expected: num / history.length,
+      actualDen: actual.den,
+      expectedDen: den / history.length,
+    };
+  });
+}
+
+/**
+ * The root cause over the leaf cube (see {@link rootCauseRows}). Null without leaves (data from
+ * before the leaf cube) or without baseline windows.
+ */
+export function rootCauseOf(
+  metric: MetricDefinition,
+  now: readonly LeafDelta[],
+  past: readonly (readonly LeafDelta[])[],
+): RootCause | null {
+  if (now.length === 0 || past.length === 0) return null;
+  const rows = rootCauseRows(metric, now, past);
+  if (rows.length === 0) return null;
+  const options = { metricName: metric.name };
+  if (metric.kind === 'ratio' || metric.kind === 'avg') {
+    const result = explainRatio(rows, {
+      ...options,
+      denominatorName:
+        metric.kind === 'ratio' ? (metric.denominatorEventType ?? 'traffic') : 'events',
+    });
+    return summarize(result.rootCause, result.candidates, result.sentence);
+  }
+  const result: RcaResult = explainCube(rows, options);
+  return summarize(result.rootCause, result.candidates, result.sentence);
+}
+
+function summarize(
+  set: Elements[],
+  candidates: readonly { elements: Elements; score: number; explains: number }[],
+  sentence: string,
+): RootCause {
+  return {
+    set,
+    candidates: candidates.slice(0, KEPT_CANDIDATES).map((c) => ({
+      elements: c.elements,
+      score: c.score,
+      explains: c.explains,
+    })),
+    sentence,
+  };
+}

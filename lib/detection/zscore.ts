@@ -1,0 +1,358 @@
+/**
+ * Detection: a baseline from earlier windows (rolling, robust, or the same slot on earlier days
+ * or weeks), a z-score for the current one, severity from the metric's alert rule, and
+ * validation of alert rules edited in the browser. Pure.
+ */
+import { z } from 'zod';
+import {
+  BASELINE_KINDS,
+  SEASONS,
+  type AlertRule,
+  type BaselineKind,
+  type Direction,
+  type Score,
+  type Season,
+  type Severity,
+} from '@/lib/types';
+
+/** Smallest σ ever used, so that z stays finite. */
+const ABSOLUTE_SIGMA_FLOOR = 1e-9;
+/** σ is at least this fraction of |mean|: a flat series does not turn noise into alerts. */
+const RELATIVE_SIGMA_FLOOR = 0.01;
+const DEFAULT_MIN_HISTORY = 5;
+
+/**
+ * Floors a standard deviation at max(`floor`, 1e-9, 1% of |mean|). A perfectly flat history
+ * has σ = 0; without a floor the next tiny wobble would score an absurd z.
+ */
+export function floorSigma(sigma: number, mean: number, floor = 0): number {
+  return Math.max(sigma, floor, ABSOLUTE_SIGMA_FLOOR, RELATIVE_SIGMA_FLOOR * Math.abs(mean));
+}
+
+/**
+ * Poisson noise of a count with the given mean, √mean, taken at mean ≥ 1 so that a metric
+ * that was always 0 scores a single event as z = 1 rather than z = 10⁹. Pass it as
+ * `sigmaFloor` for count-like metrics.
+ */
+export function poissonFloor(mean: number): number {
+  return Math.sqrt(Math.max(mean, 1));
+}
+
+export interface Baseline {
+  mean: number;
+  /** Sample standard deviation (n − 1), floored by {@link floorSigma}. */
+  sigma: number;
+  n: number;
+}
+
+/** Mean and floored sample standard deviation of `history`. Empty history: mean 0, n 0. */
+export function baseline(history: readonly number[], opts?: { sigmaFloor?: number }): Baseline {
+  const n = history.length;
+  const mean = n === 0 ? 0 : history.reduce((s, x) => s + x, 0) / n;
+  const squares = history.reduce((s, x) => s + (x - mean) ** 2, 0);
+  const sigma = n > 1 ? Math.sqrt(squares / (n - 1)) : 0;
+  return { mean, sigma: floorSigma(sigma, mean, opts?.sigmaFloor), n };
+}
+
+/** Median of a non-empty list (mean of the middle two for an even length); NaN when empty. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** MAD × this estimates σ for normally distributed data. */
+export const MAD_SCALE = 1.4826;
+
+/**
+ * Median and MAD × 1.4826 of `history`, σ floored like {@link baseline}. One extreme value
+ * moves the median by at most one rank and leaves the MAD nearly unchanged, where it would
+ * drag the mean and inflate σ. Empty history: mean 0, n 0.
+ */
+export function robustBaseline(
+  history: readonly number[],
+  opts?: { sigmaFloor?: number },
+): Baseline {
+  const n = history.length;
+  if (n === 0) return { mean: 0, sigma: floorSigma(0, 0, opts?.sigmaFloor), n };
+  const center = median(history);
+  const mad = median(history.map((x) => Math.abs(x - center)));
+  return { mean: center, sigma: floorSigma(MAD_SCALE * mad, center, opts?.sigmaFloor), n };
+}
+
+/** One earlier window's value, as the baseline reads it. */
+export interface HistoryPoint {
+  windowStart: number;
+  value: number;
+}
+
+export const SEASON_MS: Record<Season, number> = { day: 86_400_000, week: 7 * 86_400_000 };
+/** How many earlier seasons (k = 1..K) the seasonal baseline reads the same slot of. */
+export const SEASONAL_PERIODS: Record<Season, number> = { day: 7, week: 4 };
+/** Fewest same-slot values the seasonal baseline needs; with fewer it falls back to rolling. */
+export const SEASONAL_MIN_PERIODS = 3;
+
+/** Plural: SEASONAL_MIN_PERIODS is more than one. */
+const SEASON_WORDS: Record<Season, string> = { day: 'days', week: 'weeks' };
+
+/** A floor on σ in the metric's unit, or one that depends on the expected value. */
+export type SigmaFloor = number | ((expected: number) => number);
+
+export interface BaselineOptions {
+  /** Finite history values needed before scoring (capped at rule.baselineWindows). Default 5. */
+  minHistory?: number;
+  /**
+   * Lower bound for σ besides rule.sigmaFloor, e.g. the window's sampling noise
+   * ({@link poissonFloor} for counts); a function receives the expected value.
+   */
+  sigmaFloor?: SigmaFloor;
+}
+
+export interface ChosenBaseline extends Baseline {
+  /** The kind actually used (seasonal falls back to rolling while its history is short). */
+  kind: BaselineKind;
+  /** In words, with the reason for a fallback: see {@link Score.baselineUsed}. */
+  used: string;
+  /** Window starts the baseline was computed from, oldest first. */
+  windows: number[];
+  /** False while there is not enough history to score: the window is 'learning'. */
+  ready: boolean;
+}
+
+function finite(points: readonly HistoryPoint[]): HistoryPoint[] {
+  return points.filter((p) => Number.isFinite(p.value));
+}
+
+/**
+ * The baseline `rule` asks for, over `history` (earlier windows, oldest first, anomalous ones
+ * already left out; the last `rule.baselineWindows` finite values are used) and
+ * `seasonalHistory` (the same slot on earlier days or weeks, oldest first; the last
+ * SEASONAL_PERIODS[season] are used). σ is floored at rule.sigmaFloor, `opts.sigmaFloor`, 1e-9
+ * and 1% of |expected|.
+ *
+ * Seasonal: with at least SEASONAL_MIN_PERIODS same-slot values, their mean; σ is the larger of
+ * their spread and the recent windows' spread (3 to 7 values alone would understate it too
+ * often). With fewer, the rolling baseline, and `used` says why.
+ */
+export function chooseBaseline(
+  history: readonly HistoryPoint[],
+  seasonalHistory: readonly HistoryPoint[],
+  rule: AlertRule,
+  opts?: BaselineOptions,
+): ChosenBaseline {
+  const recent = finite(history).slice(-rule.baselineWindows);
+  const minHistory = Math.min(opts?.minHistory ?? DEFAULT_MIN_HISTORY, rule.baselineWindows);
+  const floorAt = (expected: number) => {
+    const extra = opts?.sigmaFloor;
+    return Math.max(rule.sigmaFloor, typeof extra === 'function' ? extra(expected) : (extra ?? 0));
+  };
+  const values = recent.map((p) => p.value);
+
+  if (rule.baseline === 'seasonal') {
+    const same = finite(seasonalHistory).slice(-SEASONAL_PERIODS[rule.season]);
+    if (same.length >= SEASONAL_MIN_PERIODS) {
+      const slot = baseline(same.map((p) => p.value));
+      const spread = recent.length > 1 ? baseline(values).sigma : 0;
+      const sigma = floorSigma(Math.max(slot.sigma, spread), slot.mean, floorAt(slot.mean));
+      return {
+        mean: slot.mean,
+        sigma,
+        n: same.length,
+        kind: 'seasonal',
+        used: 'seasonal',
+        windows: same.map((p) => p.windowStart),
+        ready: true,
+      };
+    }
+    const unit = SEASON_WORDS[rule.season];
+    const rolling = baseline(values);
+    return {
+      ...baseline(values, { sigmaFloor: floorAt(rolling.mean) }),
+      kind: 'rolling',
+      used: `rolling (not enough seasonal history: ${same.length} of ${SEASONAL_MIN_PERIODS} ${unit})`,
+      windows: recent.map((p) => p.windowStart),
+      ready: recent.length >= minHistory,
+    };
+  }
+
+  const compute = rule.baseline === 'robust' ? robustBaseline : baseline;
+  const center = compute(values).mean;
+  return {
+    ...compute(values, { sigmaFloor: floorAt(center) }),
+    kind: rule.baseline,
+    used: rule.baseline,
+    windows: recent.map((p) => p.windowStart),
+    ready: recent.length >= minHistory,
+  };
+}
+
+/** Severity of `z` under `rule`, or null; a one-sided rule ignores the other side. */
+export function severityOf(z: number, rule: AlertRule): Severity | null {
+  if ((rule.direction === 'up' && z <= 0) || (rule.direction === 'down' && z >= 0)) return null;
+  const size = Math.abs(z);
+  if (size >= rule.criticalZ) return 'critical';
+  if (size >= rule.warnZ) return 'warn';
+  return null;
+}
+
+export interface ScoreOptions extends BaselineOptions {
+  /**
+   * The volume the baseline expects, from the expected value (e.g. the expected value itself
+   * for a count). A window under rule.minVolume is still scored when this is at least
+   * rule.minVolume: a metric whose events stopped is an anomaly, not low volume.
+   */
+  expectedVolume?: (expected: number) => number;
+}
+
+/**
+ * Scores a window's value against the baseline `rule` asks for (see {@link chooseBaseline}):
+ * - 'learning' while there is not enough history (z = 0);
+ * - 'low_volume' when the value is null (value NaN, z = 0) or when both the volume and the
+ *   expected volume (`opts.expectedVolume`, 0 without it) are under rule.minVolume (z is
+ *   computed but there is no severity): a quiet metric stays quiet, one that stopped alerts;
+ * - otherwise z = (value − expected) / σ and the status is the severity, or 'ok'.
+ * Whether an anomaly opens is the lifecycle's call (lib/detection/hysteresis.ts), not this one's.
+ */
+export function score(
+  value: number | null,
+  volume: number,
+  history: readonly HistoryPoint[],
+  seasonalHistory: readonly HistoryPoint[],
+  rule: AlertRule,
+  opts?: ScoreOptions,
+): Score {
+  const base = chooseBaseline(history, seasonalHistory, rule, opts);
+  const { mean, sigma } = base;
+  const unscored = {
+    value: value ?? Number.NaN,
+    expected: mean,
+    sigma,
+    z: 0,
+    severity: null,
+    direction: null,
+    baselineUsed: base.used,
+  };
+  if (!base.ready) return { ...unscored, status: 'learning' };
+  if (value === null) return { ...unscored, status: 'low_volume' };
+
+  const z = (value - mean) / sigma;
+  const direction = z > 0 ? 'up' : z < 0 ? 'down' : null;
+  const scored = { value, expected: mean, sigma, z, direction, baselineUsed: base.used } as const;
+  const expectedVolume = opts?.expectedVolume?.(mean) ?? 0;
+  if (volume < rule.minVolume && !(expectedVolume >= rule.minVolume)) {
+    return { ...scored, status: 'low_volume', severity: null };
+  }
+  const severity = severityOf(z, rule);
+  return { ...scored, status: severity ?? 'ok', severity };
+}
+
+const MAX_Z = 1000;
+const MAX_MIN_VOLUME = 1_000_000_000;
+const MAX_SIGMA_FLOOR = 1_000_000_000;
+export const MAX_CONSECUTIVE = 60;
+export const MAX_RESOLVE_AFTER = 1000;
+
+const warnZSchema = z
+  .number({ error: 'Warn z must be a number.' })
+  .gt(0, { error: 'Warn z must be greater than 0.' })
+  .max(MAX_Z, { error: `Warn z must be at most ${MAX_Z}.` });
+
+const criticalZSchema = z
+  .number({ error: 'Critical z must be a number.' })
+  .gt(0, { error: 'Critical z must be greater than 0.' })
+  .max(MAX_Z, { error: `Critical z must be at most ${MAX_Z}.` });
+
+const DIRECTIONS = ['up', 'down', 'both'] as const satisfies readonly Direction[];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** Alert rule as edited in the browser; messages are sentences shown beside the form fields. */
+export const alertRuleSchema = z
+  .object({
+    warnZ: warnZSchema,
+    criticalZ: criticalZSchema,
+    direction: z.enum(DIRECTIONS, { error: 'Direction must be up, down or both.' }),
+    minVolume: z
+      .int({ error: 'Minimum volume must be a whole number.' })
+      .min(0, { error: 'Minimum volume must be between 0 and 1,000,000,000.' })
+      .max(MAX_MIN_VOLUME, { error: 'Minimum volume must be between 0 and 1,000,000,000.' }),
+    baselineWindows: z
+      .int({ error: 'Baseline windows must be a whole number.' })
+      .min(3, { error: 'Baseline windows must be between 3 and 1000.' })
+      .max(1000, { error: 'Baseline windows must be between 3 and 1000.' }),
+    baseline: z.enum(BASELINE_KINDS, { error: 'Baseline must be rolling, robust or seasonal.' }),
+    season: z.enum(SEASONS, { error: 'Season must be day or week.' }),
+    sigmaFloor: z
+      .number({ error: 'σ floor must be a number.' })
+      .min(0, { error: 'σ floor must be 0 or more.' })
+      .max(MAX_SIGMA_FLOOR, { error: 'σ floor must be at most 1,000,000,000.' }),
+    consecutiveWindows: z
+      .int({ error: 'Consecutive windows must be a whole number.' })
+      .min(1, { error: `Consecutive windows must be between 1 and ${MAX_CONSECUTIVE}.` })
+      .max(MAX_CONSECUTIVE, {
+        error: `Consecutive windows must be between 1 and ${MAX_CONSECUTIVE}.`,
+      }),
+    resolveAfter: z
+      .int({ error: 'Resolve after must be a whole number of windows.' })
+      .min(1, { error: `Resolve after must be between 1 and ${MAX_RESOLVE_AFTER} windows.` })
+      .max(MAX_RESOLVE_AFTER, {
+        error: `Resolve after must be between 1 and ${MAX_RESOLVE_AFTER} windows.`,
+      }),
+  })
+  .superRefine(
+    (rule, ctx) => {
+      if (rule.criticalZ < rule.warnZ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['criticalZ'],
+          message: `Critical z must be at least the warn z (${rule.warnZ}).`,
+        });
+      }
+    },
+    {
+      // Compare as soon as both thresholds are valid, even if another field is not.
+      when: ({ value }) =>
+        isRecord(value) &&
+        warnZSchema.safeParse(value.warnZ).success &&
+        criticalZSchema.safeParse(value.criticalZ).success,
+    },
+  );
+
+export type RuleErrors = Partial<Record<keyof AlertRule, string>>;
+
+const RULE_FIELDS = [
+  'warnZ',
+  'criticalZ',
+  'direction',
+  'minVolume',
+  'baselineWindows',
+  'baseline',
+  'season',
+  'sigmaFloor',
+  'consecutiveWindows',
+  'resolveAfter',
+] as const satisfies readonly (keyof AlertRule)[];
+
+function isRuleField(key: PropertyKey | undefined): key is keyof AlertRule {
+  return RULE_FIELDS.some((field) => field === key);
+}
+
+/**
+ * Validates an alert rule from user input. Returns the first message per field; a
+ * non-object input is treated as an empty form (every field reports it is missing).
+ */
+export function validateRule(
+  input: unknown,
+): { ok: true; rule: AlertRule } | { ok: false; errors: RuleErrors } {
+  const parsed = alertRuleSchema.safeParse(isRecord(input) ? input : {});
+  if (parsed.success) return { ok: true, rule: parsed.data };
+  const errors: RuleErrors = {};
+  for (const issue of parsed.error.issues) {
+    const field = issue.path[0];
+    if (isRuleField(field)) errors[field] ??= issue.message;
+  }
+  return { ok: false, errors };
+}

@@ -1,0 +1,355 @@
+/**
+ * The detector: once the global watermark has passed a window, score every enabled metric in
+ * it, explain anomalies by dimension, persist points and anomalies, and NOTIFY the web tier.
+ * Several workers may run it; only the holder of a PostgreSQL advisory lock scores.
+ */
+import { assessMetric, scoreBaseWindow, type EngineMetric } from '@/lib/detection/engine';
+import type { Logger } from '@/lib/observability/log';
+import { metricWindowStart } from '@/lib/metrics/metrics';
+import { anomalyExtent, anomalyToJoin, pointChanged } from '@/lib/detection/revise';
+import { isWindowFinal } from '@/lib/stream/windows';
+import type { AlertRule, MetricDefinition, Severity } from '@/lib/types';
+import type { DbHandle } from '@/db/client';
+import {
+  anomaliesNear,
+  anomalyPoints,
+  closeWindows,
+  createRevisedAnomaly,
+  dequeueWindow,
+  ensureDetectorProgress,
+  finishRescore,
+  getScoredThrough,
+  hasLaterPoint,
+  pointsBetween,
+  queuedWindows,
+  resetMetricHistory,
+  reviseAnomaly,
+  upsertPoint,
+  type PointRow,
+} from '@/db/queries/detection';
+import { pgEngineStore } from '@/db/queries/engine-store';
+import { listMetrics, toDefinition, toRule } from '@/db/queries/metrics';
+import { notify, type PulseNotice } from '@/db/queries/notify';
+import { firstRollupWindow, globalWatermark } from '@/db/queries/stream';
+
+/** Arbitrary constant naming the detector's advisory lock. */
+const LEADER_LOCK = 0x70756c73; // "puls"
+const MAX_HISTORY_MS = 86_400_000;
+const MAX_WINDOWS_PER_TICK = 500;
+
+export interface DetectorOptions {
+  handle: DbHandle;
+  log: Logger;
+  windowMs: number;
+  pollMs?: number;
+  /** A partition silent for this long no longer holds the global watermark back. */
+  idleTimeoutMs?: number;
+}
+
+export interface Detector {
+  /** Scores every window that is final now; returns how many. What the poll loop calls. */
+  tick(): Promise<number>;
+  /** Starts polling. */
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** Starts a detector that polls every `pollMs`. */
+export function startDetector(options: DetectorOptions): Detector {
+  const detector = createDetector(options);
+  detector.start();
+  return detector;
+}
+
+export function createDetector(options: DetectorOptions): Detector {
+  const { handle, log, windowMs } = options;
+  const { db, sql } = handle;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  let leader: Awaited<ReturnType<typeof sql.reserve>> | null = null;
+  let stopped = false;
+
+  async function ensureLeader(): Promise<boolean> {
+    try {
+      if (leader) {
+        await leader`select 1`;
+        return true;
+      }
+      const conn = await sql.reserve();
+      const [row] = await conn<
+        { locked: boolean }[]
+      >`select pg_try_advisory_lock(${LEADER_LOCK}) as locked`;
+      if (row?.locked) {
+        leader = conn;
+        log.info('this worker is now the detector leader');
+        return true;
+      }
+      conn.release();
+      return false;
+    } catch (error) {
+      leader?.release();
+      leader = null;
+      throw error;
+    }
+  }
+
+  const store = pgEngineStore(db);
+
+  /**
+   * Scores base window `windowStart` for every enabled metric: first scoring through the
+   * engine for metrics whose window ends here, or a revision (late data) for metrics whose
+   * window containing it was already scored.
+   */
+  async function scoreWindowStart(windowStart: number): Promise<PulseNotice[]> {
+    const notices: PulseNotice[] = [{ kind: 'window', windowStart }];
+    const metrics = (await listMetrics(db))
+      .filter((m) => m.enabled)
+      .map((row) => ({ definition: toDefinition(row), rule: toRule(row) }));
+    const fresh: EngineMetric[] = [];
+    for (const m of metrics) {
+      const start = metricWindowStart(windowStart, windowMs, m.definition.windowMultiple);
+      const [before] = await pointsBetween(db, m.definition.id, start, start);
+      if (before) {
+        const changed = await revise(m.definition, m.rule, start, before);
+        for (const id of changed) notices.push({ kind: 'anomaly', id });
+        if (start !== windowStart) notices.push({ kind: 'window', windowStart: start });
+      } else {
+        fresh.push(m);
+      }
+    }
+    for (const outcome of await scoreBaseWindow(store, fresh, windowStart, windowMs)) {
+      if (outcome.windowStart !== windowStart) {
+        notices.push({ kind: 'window', windowStart: outcome.windowStart });
+      }
+      if (outcome.anomalyId === null) continue;
+      notices.push({ kind: 'anomaly', id: outcome.anomalyId });
+      if (outcome.step.kind === 'open' || outcome.step.kind === 'resolve') {
+        log.info(
+          {
+            metric: outcome.metric.key,
+            z: Number(outcome.score.z.toFixed(2)),
+            severity: outcome.step.anomaly.severity,
+            anomalyId: outcome.anomalyId,
+          },
+          outcome.step.kind === 'open'
+            ? `anomaly: ${outcome.peak?.explanation.sentence ?? ''}`
+            : 'anomaly resolved after normal windows',
+        );
+      }
+    }
+    return notices;
+  }
+
+  /**
+   * Applies a re-score of a metric window that was scored before (late data changed it):
+   * updates the point and every anomaly it joins or leaves — extent, peak, severity — marking
+   * them revised; an anomaly left with no anomalous window is withdrawn. Returns the anomalies
+   * it changed.
+   */
+  async function revise(
+    metric: MetricDefinition,
+    rule: AlertRule,
+    start: number,
+    before: PointRow,
+  ): Promise<number[]> {
+    const span = windowMs * metric.windowMultiple;
+    const { score, volume, explain } = await assessMetric(store, metric, rule, start, windowMs);
+    if (!pointChanged(before, score)) return [];
+    let joined: number | null = null;
+    if (score.severity) {
+      const direction = score.direction ?? (score.z < 0 ? 'down' : 'up');
+      const near = await anomaliesNear(db, metric.id, start, span);
+      const sameAsBefore = near.find((a) => a.id === before.anomalyId && a.direction === direction);
+      const target =
+        sameAsBefore ??
+        anomalyToJoin(
+          near.map((a) => ({
+            ...a,
+            firstWindow: a.firstWindow.getTime(),
+            lastWindow: a.lastWindow.getTime(),
+          })),
+          start,
+          span,
+          direction,
+        );
+      if (target) {
+        joined = target.id;
+      } else {
+        const explanation = await explain();
+        joined = await createRevisedAnomaly(
+          db,
+          metric.id,
+          { windowStart: start, score, explanation },
+          (await hasLaterPoint(db, metric.id, start)) ? 'resolved' : 'open',
+        );
+        await upsertPoint(db, metric.id, start, score, volume, joined);
+        log.info(
+          { metric: metric.key, window: new Date(start).toISOString(), anomalyId: joined },
+          `late data made a window anomalous: ${explanation.sentence}`,
+        );
+        return before.anomalyId !== null
+          ? [joined, ...(await refresh(metric, rule, before.anomalyId))]
+          : [joined];
+      }
+    }
+    await upsertPoint(db, metric.id, start, score, volume, joined);
+    const changed = new Set<number>();
+    for (const id of [before.anomalyId, joined]) {
+      if (id !== null && !changed.has(id))
+        for (const c of await refresh(metric, rule, id)) changed.add(c);
+    }
+    log.info(
+      {
+        metric: metric.key,
+        window: new Date(start).toISOString(),
+        from: before.status,
+        to: score.status,
+        anomalies: [...changed],
+      },
+      'late data revised a scored window',
+    );
+    return [...changed];
+  }
+
+  /** Recomputes an anomaly from its member windows after one of them was revised. */
+  async function refresh(
+    metric: MetricDefinition,
+    rule: AlertRule,
+    anomalyId: number,
+  ): Promise<number[]> {
+    const members = (await anomalyPoints(db, anomalyId)).filter(
+      (p): p is PointRow & { z: number; status: Severity } =>
+        p.z !== null && (p.status === 'warn' || p.status === 'critical'),
+    );
+    const extent = anomalyExtent(
+      members.map((p) => ({ windowStart: p.windowStart.getTime(), z: p.z, severity: p.status })),
+    );
+    let peak = null;
+    if (extent) {
+      const { score, explain } = await assessMetric(
+        store,
+        metric,
+        rule,
+        extent.peakWindow,
+        windowMs,
+      );
+      if (score.severity)
+        peak = { windowStart: extent.peakWindow, score, explanation: await explain() };
+    } else {
+      log.info({ metric: metric.key, anomalyId }, 'late data withdrew an anomaly');
+    }
+    await reviseAnomaly(db, anomalyId, extent, peak);
+    return [anomalyId];
+  }
+
+  /** Closes every window the global watermark has passed, queueing it for scoring. */
+  async function closeFinalWindows(): Promise<void> {
+    const watermark = await globalWatermark(sql, idleTimeoutMs);
+    if (watermark === null) return;
+    await ensureDetectorProgress(db, windowMs);
+    const scoredThrough = await getScoredThrough(db, windowMs);
+    let next =
+      scoredThrough !== null
+        ? scoredThrough + windowMs
+        : await firstRollupWindow(db, watermark - MAX_HISTORY_MS);
+    if (next === null) return;
+    const closing: number[] = [];
+    while (isWindowFinal(next, windowMs, 0, watermark) && closing.length < MAX_WINDOWS_PER_TICK) {
+      closing.push(next);
+      next += windowMs;
+    }
+    await closeWindows(db, closing, windowMs);
+  }
+
+  /**
+   * Honours re-score requests (a metric's definition or rule changed and its history should
+   * follow): withdraws the metric's anomalies from the requested window on, deletes its points
+   * there and scores those windows again, oldest first, up to the last closed window. Done in
+   * one go per metric, so a crash half-way simply starts it over. Returns windows scored.
+   */
+  async function rescoreRequested(): Promise<number> {
+    const closedThrough = await getScoredThrough(db, windowMs);
+    if (closedThrough === null) return 0;
+    let scored = 0;
+    for (const row of await listMetrics(db)) {
+      if (!row.rescoreFrom || stopped) continue;
+      const requested = row.rescoreFrom;
+      if (!row.enabled) {
+        await finishRescore(db, row.id, requested);
+        continue;
+      }
+      const metric = { definition: toDefinition(row), rule: toRule(row) };
+      const span = windowMs * metric.definition.windowMultiple;
+      const from = metricWindowStart(
+        requested.getTime(),
+        windowMs,
+        metric.definition.windowMultiple,
+      );
+      const withdrawn = await resetMetricHistory(db, row.id, from);
+      for (let w = from + span - windowMs; w <= closedThrough && !stopped; w += span) {
+        await scoreBaseWindow(store, [metric], w, windowMs);
+        scored++;
+      }
+      if (stopped) break;
+      await finishRescore(db, row.id, requested);
+      for (const { id } of withdrawn) await notify(sql, { kind: 'anomaly', id });
+      await notify(sql, { kind: 'rule', metricId: row.id });
+      log.info(
+        {
+          metric: row.key,
+          from: new Date(from).toISOString(),
+          windows: scored,
+          withdrawn: withdrawn.length,
+        },
+        're-scored stored history after a change',
+      );
+    }
+    return scored;
+  }
+
+  async function tick(): Promise<number> {
+    if (!(await ensureLeader())) return 0;
+    await closeFinalWindows();
+    await rescoreRequested();
+    let scored = 0;
+    for (const entry of await queuedWindows(db, MAX_WINDOWS_PER_TICK)) {
+      if (stopped) break;
+      const notices = await scoreWindowStart(entry.windowStart);
+      await dequeueWindow(db, entry);
+      for (const notice of notices) await notify(sql, notice);
+      scored++;
+    }
+    return scored;
+  }
+
+  let loop: Promise<void> = Promise.resolve();
+  let wake: (() => void) | null = null;
+
+  return {
+    tick,
+    start() {
+      loop = (async () => {
+        while (!stopped) {
+          try {
+            await tick();
+          } catch (error) {
+            log.warn({ err: error }, 'detector tick failed; retrying');
+          }
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, options.pollMs ?? 1000);
+          });
+        }
+      })();
+    },
+    async stop() {
+      stopped = true;
+      wake?.();
+      await loop;
+      if (leader) {
+        await leader`select pg_advisory_unlock(${LEADER_LOCK})`.catch(() => undefined);
+        leader.release();
+        leader = null;
+      }
+    },
+  };
+}

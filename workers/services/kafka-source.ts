@@ -1,0 +1,697 @@
+/**
+ * The Kafka source of the stream worker: a consumer group member that folds its partitions'
+ * records into rollups with an exactly-once effect on PostgreSQL.
+ *
+ * Protocol (PostgreSQL is the source of truth for positions; Kafka's committed offsets are only
+ * a hint):
+ *
+ * 1. Claim before folding. The first batch of a partition after every (re)assignment makes the
+ *    worker claim it: `claimPartitions` bumps `source_partitions.generation` (creating the row
+ *    if needed) and returns the stored next offset and watermark. The bump fences every earlier
+ *    claimer. The claim waits on the row lock, so a flush of the previous owner that is in
+ *    progress either commits first (and the claim sees its offset) or is fenced afterwards.
+ * 2. Start at the stored position. One `Pipeline` per partition resumes from the stored next
+ *    offset and watermark. A batch that does not start there makes the consumer seek there once
+ *    (Kafka's committed offset may lag); records below the position are always skipped, so
+ *    re-delivery can never fold a record twice. No stored position yet (next_offset 0): the
+ *    consumer's own start applies (committed offset, else `fromBeginning`).
+ * 3. One transaction per flush. Every `flushIntervalMs`, each partition's new data is drained
+ *    into a held part: rollup deltas, quarantined events, counters and the real Kafka next
+ *    offset. `writeFencedFlush` locks the partitions' rows and writes, in one transaction, the
+ *    parts whose row still has this worker's generation and the offset the part continues from
+ *    (compare-and-set). Fenced parts are dropped (the new owner re-reads those records from the
+ *    stored offset) without losing the other partitions' parts. A part whose row already
+ *    shows its end offset was committed by an attempt whose reply was lost: acknowledged, not
+ *    written twice. A held part is retried unchanged until it lands or is fenced; newer records
+ *    wait in the pipeline, so a retry never mixes in data the lost attempt did not have.
+ * 4. Then Kafka. After a flush lands, its offsets are committed to Kafka, best effort: they
+ *    only save re-reading after a restart; a failed or late commit is harmless because of 2.
+ * 5. Rebalances. On REBALANCING the worker flushes at once (kafkajs finishes the batch in
+ *    flight before rejoining); partitions not in the new assignment get one last flush attempt
+ *    and are forgotten. If the same worker keeps a partition and nobody claimed it meanwhile
+ *    (generation + 1), its unflushed state carries over; otherwise it starts over from PostgreSQL.
+ *
+ * Faults: while PostgreSQL fails (claims or flushes), consumption is paused (consumer.pause)
+ * and flushes retry with backoff; a probe resumes consumption. Consumption also pauses while
+ * more than `maxPendingEvents` wait for a flush, so memory stays bounded. Broker faults are left
+ * to kafkajs' retries and restarts; a consumer that crashes for good is replaced. Nothing here
+ * exits the process.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  Kafka,
+  logLevel as kafkaLogLevel,
+  type Consumer,
+  type EachBatchPayload,
+  type LogEntry,
+} from 'kafkajs';
+import { backoffMs, kafkaSourceName, planBatch, type PartitionCursor } from '@/lib/ingest/kafka';
+import type { Logger } from '@/lib/observability/log';
+import { Pipeline, type Drained } from '@/lib/stream/pipeline';
+import type { SourceReading, Telemetry } from '@/lib/observability/telemetry';
+import type { Sql } from '@/db/client';
+import { claimPartitions, writeFencedFlush, type FencedPart } from '@/db/queries/stream';
+
+export interface KafkaSourceConfig {
+  brokers: string[];
+  topic: string;
+  groupId: string;
+  clientId: string;
+  fromBeginning: boolean;
+  sessionTimeoutMs: number;
+}
+
+export interface KafkaSourceOptions {
+  kafka: KafkaSourceConfig;
+  sql: Sql;
+  log: Logger;
+  windowMs: number;
+  outOfOrderMs: number;
+  flushIntervalMs: number;
+  maxValuesPerDim: number;
+  /** How long after its window's end an event still revises the window (else: 'late'). */
+  allowedLatenessMs: number;
+  /** Consumption pauses while more events than this wait to be flushed (default 200 000). */
+  maxPendingEvents?: number;
+  /** Identity written as the claimer of partitions (default host:pid:nonce). */
+  owner?: string;
+  /** Metrics: flushes, events, lag and buffers (lib/observability/telemetry.ts). */
+  telemetry?: Telemetry;
+}
+
+export interface KafkaSourceStats {
+  events: number;
+  flushes: number;
+  flushFailures: number;
+  claims: number;
+  fenced: number;
+  seeks: number;
+  consumerRestarts: number;
+}
+
+interface PartitionState {
+  partition: number;
+  /** Generation of this worker's claim in source_partitions. */
+  generation: number;
+  /** Assignment epoch (count of GROUP_JOINs) the claim was made in. */
+  epoch: number;
+  pipeline: Pipeline;
+  cursor: PartitionCursor;
+  /** Next offset stored in PostgreSQL, as of the claim or this worker's last landed flush. */
+  stored: number;
+  /** Drained data being written; unchanged until it lands or is fenced. */
+  held: Drained | null;
+  /** The partition's high watermark (next offset to be produced) as of the last batch. */
+  highWatermark: number | null;
+  /** Event-time watermark as of the last drain (or the claim). */
+  watermark: number | null;
+}
+
+const FINAL_FLUSH_ATTEMPTS = 5;
+const DISCONNECT_TIMEOUT_MS = 10_000;
+
+export class KafkaSource {
+  readonly source: string;
+  readonly owner: string;
+  readonly stats: KafkaSourceStats = {
+    events: 0,
+    flushes: 0,
+    flushFailures: 0,
+    claims: 0,
+    fenced: 0,
+    seeks: 0,
+    consumerRestarts: 0,
+  };
+
+  private readonly options: KafkaSourceOptions;
+  private readonly log: Logger;
+  private readonly topic: string;
+  private readonly maxPendingEvents: number;
+  private readonly kafka: Kafka;
+  private consumer: Consumer | null = null;
+  private readonly states = new Map<number, PartitionState>();
+  private assigned = new Set<number>();
+  private epoch = 0;
+  /** Consumers replaced since the last successful join (sets the restart backoff). */
+  private crashesInRow = 0;
+  /** Serialises claims and flushes: both read and write partition state and its rows. */
+  private lock: Promise<unknown> = Promise.resolve();
+  private pgFailures = 0;
+  private pgDown = false;
+  private pausedAll = false;
+  private stopping = false;
+  private closed = false;
+  private wake: (() => void) | null = null;
+  private flushLoop: Promise<void> | null = null;
+  private inBatch: Promise<void> | null = null;
+  /** Aborted by stop(): ends every wait of the connect and restart loops. */
+  private readonly stopSignal = new AbortController();
+  private readonly unregisterTelemetry: () => void;
+
+  constructor(options: KafkaSourceOptions) {
+    this.options = options;
+    this.log = options.log;
+    this.topic = options.kafka.topic;
+    this.source = kafkaSourceName(options.kafka.topic);
+    this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.maxPendingEvents = options.maxPendingEvents ?? 200_000;
+    const kafkaLog = this.log.child({ component: 'kafkajs' });
+    this.kafka = new Kafka({
+      clientId: options.kafka.clientId,
+      brokers: options.kafka.brokers,
+      connectionTimeout: 3000,
+      retry: { initialRetryTime: 300, retries: 8 },
+      logLevel: this.log.isLevelEnabled('debug') ? kafkaLogLevel.DEBUG : kafkaLogLevel.WARN,
+      logCreator:
+        () =>
+        ({ namespace, level, log }: LogEntry) => {
+          const { message, timestamp: _timestamp, logger: _logger, ...details } = log;
+          const method = PINO_LEVEL[level] ?? 'info';
+          kafkaLog[method]({ namespace, ...details }, message);
+        },
+    });
+    this.unregisterTelemetry = options.telemetry?.addSource(() => this.reading()) ?? (() => {});
+  }
+
+  /** Live figures for the metrics: buffers, and per assigned partition its lags. */
+  private reading(): SourceReading {
+    let cells = 0;
+    let heldFlushes = 0;
+    const partitions: SourceReading['partitions'] = [];
+    for (const state of this.states.values()) {
+      cells += state.pipeline.pending().cells;
+      if (state.held) heldFlushes++;
+      if (!this.assigned.has(state.partition)) continue;
+      const { highWatermark } = state;
+      const position = state.cursor.position;
+      partitions.push({
+        partition: state.partition,
+        consumerLag: highWatermark !== null && position !== null ? highWatermark - position : null,
+        watermark: state.watermark,
+      });
+    }
+    return {
+      source: this.source,
+      buffer: { events: this.pending().events, cells, heldFlushes },
+      partitions,
+    };
+  }
+
+  /** Starts consuming (connecting in the background, retrying while brokers are unreachable). */
+  start(): void {
+    this.log.info(
+      { topic: this.topic, groupId: this.options.kafka.groupId, owner: this.owner },
+      'worker consuming Kafka',
+    );
+    this.flushLoop = this.runFlushLoop();
+    void this.connectLoop();
+  }
+
+  /** Stops consuming, flushes what was folded (a few attempts), commits and leaves the group. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.stopSignal.abort();
+    if (this.consumer) tryPause(this.consumer, this.topic);
+    await this.inBatch?.catch(() => undefined);
+    this.closed = true;
+    this.wake?.();
+    await this.flushLoop;
+    for (let attempt = 1; attempt <= FINAL_FLUSH_ATTEMPTS; attempt++) {
+      await this.serial(() => this.flushOnce());
+      if (![...this.states.values()].some((s) => s.held)) break;
+      if (attempt < FINAL_FLUSH_ATTEMPTS) await delay(400);
+      else this.log.warn('final flush failed; the unflushed records will be read again on restart');
+    }
+    const consumer = this.consumer;
+    if (consumer) {
+      const stored = [...this.states.values()].filter(
+        (s) => s.stored > 0 && this.assigned.has(s.partition),
+      );
+      await withTimeout(
+        this.commitToKafka(
+          stored.map((s) => ({
+            topic: this.topic,
+            partition: s.partition,
+            offset: String(s.stored),
+          })),
+        ),
+        DISCONNECT_TIMEOUT_MS,
+      ).catch(() => undefined);
+      await withTimeout(consumer.disconnect(), DISCONNECT_TIMEOUT_MS).catch((error: unknown) =>
+        this.log.warn({ err: error }, 'could not leave the consumer group cleanly'),
+      );
+    }
+    this.unregisterTelemetry();
+    this.log.info({ ...this.stats }, 'Kafka source stopped');
+  }
+
+  // ── consumer lifecycle ──────────────────────────────────────────────────────────────────
+
+  private async connectLoop(): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      const consumer = this.createConsumer();
+      this.consumer = consumer;
+      try {
+        await consumer.connect();
+        if (this.stopping) break;
+        await consumer.subscribe({
+          topic: this.topic,
+          fromBeginning: this.options.kafka.fromBeginning,
+        });
+        if (this.stopping) break;
+        await consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          eachBatch: (payload) => {
+            const run = this.onBatch(consumer, payload);
+            this.inBatch = run;
+            return run;
+          },
+        });
+        return;
+      } catch (error) {
+        const waitMs = backoffMs(attempt, 1000, 30_000);
+        this.log.warn(
+          { err: error, retryInMs: waitMs },
+          'could not start the Kafka consumer; retrying',
+        );
+        await consumer.disconnect().catch(() => undefined);
+        if (this.consumer === consumer) this.consumer = null;
+        await abortableDelay(waitMs, this.stopSignal.signal);
+      }
+    }
+  }
+
+  private createConsumer(): Consumer {
+    const { groupId, sessionTimeoutMs } = this.options.kafka;
+    const consumer = this.kafka.consumer({
+      groupId,
+      sessionTimeout: sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(sessionTimeoutMs / 3)),
+      // Short fetch waits keep pause/resume and shutdown responsive.
+      maxWaitTimeInMs: 1000,
+      allowAutoTopicCreation: false,
+      retry: { initialRetryTime: 300, retries: 8, restartOnFailure: async () => true },
+    });
+    const { GROUP_JOIN, REBALANCING, CRASH } = consumer.events;
+    consumer.on(GROUP_JOIN, (event) => {
+      if (consumer !== this.consumer) return; // a replaced consumer's late event
+      this.epoch++;
+      this.crashesInRow = 0;
+      const partitions = event.payload.memberAssignment[this.topic] ?? [];
+      this.assigned = new Set(partitions);
+      this.applyPause(consumer, true);
+      this.log.info({ partitions, epoch: this.epoch }, 'joined the consumer group');
+      this.wake?.(); // partitions no longer assigned: last flush now
+    });
+    consumer.on(REBALANCING, () => {
+      this.log.info('consumer group rebalancing: flushing now');
+      this.wake?.();
+    });
+    consumer.on(CRASH, (event) => {
+      const { error, restart } = event.payload;
+      this.log.warn({ err: error, restart }, 'Kafka consumer crashed');
+      if (restart || this.stopping || this.consumer !== consumer) return;
+      // kafkajs gave up on this consumer: replace it.
+      this.stats.consumerRestarts++;
+      this.crashesInRow++;
+      this.consumer = null;
+      void consumer.disconnect().catch(() => undefined);
+      void abortableDelay(backoffMs(this.crashesInRow, 1000, 30_000), this.stopSignal.signal).then(
+        () => (this.stopping ? undefined : this.connectLoop()),
+      );
+    });
+    return consumer;
+  }
+
+  // ── consuming ───────────────────────────────────────────────────────────────────────────
+
+  private async onBatch(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const partition = batch.partition;
+    if (this.stopping || !isRunning() || isStale() || batch.messages.length === 0) return;
+    if (batch.topic !== this.topic || !this.assigned.has(partition)) return;
+
+    let state = this.states.get(partition);
+    if (!state || state.epoch !== this.epoch) {
+      // Not resolving the batch leaves kafkajs' position alone: it is fetched again later.
+      const claimed = await this.claim(partition);
+      if (!claimed || this.stopping) return;
+      state = claimed;
+    }
+
+    const plan = planBatch(state.cursor, Number(batch.firstOffset()));
+    if (plan.action === 'seek') {
+      state.cursor.sought = true;
+      this.stats.seeks++;
+      this.log.debug(
+        { partition, from: batch.firstOffset(), to: plan.offset },
+        'seeking to the position stored in PostgreSQL',
+      );
+      consumer.seek({ topic: this.topic, partition, offset: String(plan.offset) });
+      return;
+    }
+
+    const now = Date.now();
+    let folded = 0;
+    for (const message of batch.messages) {
+      const offset = Number(message.offset);
+      if (offset < plan.from) continue; // folded and stored before: the guard against re-delivery
+      state.pipeline.ingestLine(message.value ? message.value.toString('utf8') : '', now, offset);
+      state.cursor.position = offset + 1;
+      folded++;
+    }
+    this.stats.events += folded;
+    state.highWatermark = Number(batch.highWatermark);
+    resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+    if (this.applyPause(consumer) || this.flushDue()) this.wake?.();
+    await heartbeat();
+  }
+
+  /** Claims `partition` for this worker; null when PostgreSQL is unreachable. */
+  private claim(partition: number): Promise<PartitionState | null> {
+    return this.serial(async () => {
+      const epoch = this.epoch;
+      let row;
+      try {
+        [row] = await claimPartitions(this.options.sql, {
+          source: this.source,
+          owner: this.owner,
+          partitions: [partition],
+        });
+      } catch (error) {
+        this.pgFailed(error, 'claim');
+        return null;
+      }
+      if (!row) return null;
+      this.pgRecovered();
+      this.stats.claims++;
+      const old = this.states.get(partition);
+      if (old && row.generation === old.generation + 1) {
+        // Nobody claimed it since this worker did: what it holds is still a valid continuation.
+        if (old.held && row.nextOffset === old.held.nextOffset) {
+          old.stored = row.nextOffset; // an earlier attempt landed although it looked failed
+          old.held = null;
+        }
+        if (row.nextOffset === old.stored) {
+          Object.assign(old, { generation: row.generation, epoch });
+          old.cursor.sought = false;
+          return old;
+        }
+      }
+      if (old) {
+        this.log.info(
+          { partition, storedOffset: row.nextOffset },
+          'partition was written by another worker meanwhile: starting over from PostgreSQL',
+        );
+      }
+      const state: PartitionState = {
+        partition,
+        generation: row.generation,
+        epoch,
+        pipeline: new Pipeline({
+          source: this.source,
+          partition,
+          windowMs: this.options.windowMs,
+          outOfOrderMs: this.options.outOfOrderMs,
+          allowedLatenessMs: this.options.allowedLatenessMs,
+          maxValuesPerDim: this.options.maxValuesPerDim,
+          resumeFrom: { nextOffset: row.nextOffset, watermark: row.watermark },
+        }),
+        cursor: { position: row.nextOffset > 0 ? row.nextOffset : null, sought: false },
+        stored: row.nextOffset,
+        held: null,
+        highWatermark: null,
+        watermark: row.watermark,
+      };
+      this.states.set(partition, state);
+      this.log.debug({ partition, generation: row.generation, from: row.nextOffset }, 'claimed');
+      return state;
+    });
+  }
+
+  // ── flushing ────────────────────────────────────────────────────────────────────────────
+
+  private async runFlushLoop(): Promise<void> {
+    while (!this.closed) {
+      // A backlog of a quarter of the pause threshold flushes at once instead of waiting for
+      // the interval, so fast consumption keeps going instead of hitting the pause.
+      if (this.pgFailures > 0 || !this.flushDue()) {
+        await this.sleep(
+          this.pgFailures > 0 ? backoffMs(this.pgFailures) : this.options.flushIntervalMs,
+        );
+      }
+      if (this.closed) break;
+      await this.serial(() => this.flushOnce());
+    }
+  }
+
+  /** One flush of every partition with new data; never throws. Call under the lock. */
+  private async flushOnce(): Promise<void> {
+    const involved: PartitionState[] = [];
+    for (const state of this.states.values()) {
+      if (!state.held) {
+        const drained = state.pipeline.drain();
+        if (drained.nextOffset > state.stored) state.held = drained;
+        state.watermark = drained.watermark ?? state.watermark;
+      }
+      if (state.held) involved.push(state);
+    }
+    if (involved.length === 0) {
+      this.forgetRevoked();
+      if (this.pgDown) await this.probe();
+      this.applyPause();
+      return;
+    }
+
+    const parts: FencedPart[] = involved.map((state) => {
+      const held = state.held!;
+      return {
+        generation: state.generation,
+        fromOffset: state.stored,
+        deltas: held.deltas,
+        leaves: held.leaves,
+        quarantined: held.quarantined,
+        progress: {
+          source: this.source,
+          partition: state.partition,
+          watermark: held.watermark,
+          nextOffset: held.nextOffset,
+          received: held.received,
+          folded: held.folded,
+          quarantined: held.quarantined.length,
+        },
+      };
+    });
+    const started = performance.now();
+    let outcomes;
+    try {
+      outcomes = await writeFencedFlush(this.options.sql, parts);
+    } catch (error) {
+      this.options.telemetry?.observeFlush(this.source, (performance.now() - started) / 1000);
+      for (let i = 0; i < parts.length; i++)
+        this.options.telemetry?.countFlushPart(this.source, 'failed');
+      this.stats.flushFailures++;
+      this.pgFailed(error, 'flush');
+      this.forgetRevoked();
+      return;
+    }
+    this.pgRecovered();
+    this.stats.flushes++;
+    this.options.telemetry?.observeFlush(this.source, (performance.now() - started) / 1000);
+    parts.forEach((part, i) =>
+      this.options.telemetry?.countFlushPart(this.source, outcomes[i] ?? 'fenced', {
+        rows: part.deltas.length,
+        folded: part.progress.folded,
+        quarantinedReasons: part.quarantined.map((q) => q.reason),
+      }),
+    );
+
+    const commits: { topic: string; partition: number; offset: string }[] = [];
+    involved.forEach((state, i) => {
+      if (outcomes[i] === 'fenced') {
+        // Another worker claimed the partition: drop what this one folded; the owner re-reads it.
+        this.stats.fenced++;
+        if (this.states.get(state.partition) === state) this.states.delete(state.partition);
+        this.log.warn(
+          { partition: state.partition, dropped: state.held?.received },
+          'partition fenced by another worker: dropping its unflushed data',
+        );
+        return;
+      }
+      state.stored = state.held!.nextOffset;
+      state.held = null;
+      if (this.assigned.has(state.partition)) {
+        commits.push({
+          topic: this.topic,
+          partition: state.partition,
+          offset: String(state.stored),
+        });
+      }
+    });
+    this.forgetRevoked();
+    this.applyPause();
+    this.log.debug(
+      {
+        partitions: involved.length,
+        outcomes,
+        events: parts.reduce((n, p) => n + p.progress.received, 0),
+        ms: Math.round(performance.now() - started),
+      },
+      'flushed',
+    );
+    if (!this.closed) void this.commitToKafka(commits);
+  }
+
+  /** Best effort: Kafka's committed offsets only save re-reading; PostgreSQL holds the truth. */
+  private async commitToKafka(offsets: { topic: string; partition: number; offset: string }[]) {
+    const consumer = this.consumer;
+    if (!consumer || offsets.length === 0) return;
+    try {
+      await consumer.commitOffsets(offsets);
+    } catch (error) {
+      this.log.debug({ err: error }, 'could not commit offsets to Kafka (harmless)');
+    }
+  }
+
+  /** Forgets partitions no longer assigned, after their last flush attempt. */
+  private forgetRevoked(): void {
+    for (const partition of [...this.states.keys()]) {
+      if (!this.assigned.has(partition)) this.states.delete(partition);
+    }
+  }
+
+  private async probe(): Promise<void> {
+    try {
+      await this.options.sql`select 1`;
+      this.pgRecovered();
+    } catch (error) {
+      this.pgFailed(error, 'probe');
+    }
+  }
+
+  private pgFailed(error: unknown, what: string): void {
+    this.pgFailures++;
+    this.pgDown = true;
+    this.applyPause();
+    this.log.warn(
+      { err: error, retryInMs: backoffMs(this.pgFailures), failures: this.pgFailures },
+      `PostgreSQL ${what} failed: consumption paused, retrying`,
+    );
+  }
+
+  private pgRecovered(): void {
+    if (this.pgFailures > 0) this.log.info('PostgreSQL reachable again: resuming');
+    this.pgFailures = 0;
+    this.pgDown = false;
+    this.applyPause();
+  }
+
+  // ── backpressure ────────────────────────────────────────────────────────────────────────
+
+  /** True when enough waits to flush before the interval is up. */
+  private flushDue(): boolean {
+    return this.pending().events > this.maxPendingEvents / 4;
+  }
+
+  private pending(): { events: number; quarantined: number } {
+    let events = 0;
+    let quarantined = 0;
+    for (const state of this.states.values()) {
+      const p = state.pipeline.pending();
+      events += p.received + (state.held?.received ?? 0);
+      quarantined += p.quarantined + (state.held?.quarantined.length ?? 0);
+    }
+    return { events, quarantined };
+  }
+
+  /**
+   * Pauses the topic while PostgreSQL fails or too much waits for a flush; resumes otherwise.
+   * Returns whether consumption is paused.
+   */
+  private applyPause(consumer: Consumer | null = this.consumer, force = false): boolean {
+    const { events, quarantined } = this.pending();
+    const pause =
+      !this.stopping &&
+      (this.pgDown ||
+        events > this.maxPendingEvents ||
+        quarantined > Math.max(1000, this.maxPendingEvents / 10));
+    if (this.stopping) return true;
+    if (!consumer || (pause === this.pausedAll && !force)) return this.pausedAll;
+    try {
+      if (pause) consumer.pause([{ topic: this.topic }]);
+      else consumer.resume([{ topic: this.topic }]);
+      if (pause !== this.pausedAll) {
+        this.log.info({ pendingEvents: events, pgDown: this.pgDown }, pause ? 'paused' : 'resumed');
+      }
+      this.pausedAll = pause;
+    } catch {
+      // The consumer is not running yet; the next GROUP_JOIN applies the state.
+    }
+    return this.pausedAll;
+  }
+
+  // ── helpers ─────────────────────────────────────────────────────────────────────────────
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Sleeps `ms`, or less when woken (rebalance, stop, too much pending). */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (this.wake === done) this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+}
+
+const PINO_LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [kafkaLogLevel.ERROR]: 'error',
+  [kafkaLogLevel.WARN]: 'warn',
+  [kafkaLogLevel.INFO]: 'info',
+  [kafkaLogLevel.DEBUG]: 'debug',
+};
+
+function tryPause(consumer: Consumer, topic: string): void {
+  try {
+    consumer.pause([{ topic }]);
+  } catch {
+    // not running
+  }
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -2,7 +2,7 @@
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useReducer, useState } from 'react';
-import { formatMetricValue } from '@/lib/metrics/metrics';
+import { formatMetricValue } from '@/lib/metrics/units';
 import type { AnomalySummary, Board, BoardMetric } from '@/lib/views';
 import { AppHeader, type HeaderUser } from './_components/app-header';
 import { Sparkline } from './_components/charts';

@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import { loadBoard } from '@/db/queries/views';
-import { config } from '@/lib/config/schema';
+import { config } from '@/env';
 import { getDb } from '@/app/_server/context';
 import { requirePageUser } from '@/app/_server/session';
 import { LiveBoard } from './live-board';

@@ -3,7 +3,8 @@
  * admin account, then exits. For deployments where the web and worker processes run on their
  * own (docker-compose); `npm start` does the same itself.
  */
-import { config, ConfigError } from '@/lib/config/schema';
+import { config } from '@/env';
+import { ConfigError } from '@/lib/config/schema';
 import { createLogger } from '@/lib/observability/log';
 import { prepareDatabase } from '@/workers/services/bootstrap';
 

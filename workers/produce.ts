@@ -13,7 +13,7 @@ import {
   type LogEntry,
   type Producer,
 } from 'kafkajs';
-import { config } from '@/lib/config/schema';
+import { config } from '@/env';
 import { backoffMs, messageKey } from '@/lib/ingest/kafka';
 import { createLogger, type Logger } from '@/lib/observability/log';
 import { parseProduceArgs, PRODUCE_USAGE, UsageError } from '@/lib/cli/produce-args';

@@ -4,7 +4,7 @@
  * the detector has a baseline at once, then runs in real time, injecting incidents on a
  * schedule. Every injection is recorded in PostgreSQL as ground truth when it starts.
  */
-import { config } from '@/lib/config/schema';
+import { config } from '@/env';
 import { createLogger } from '@/lib/observability/log';
 import { Simulator } from '@/lib/simulator/generator';
 import { schedule, type Injection } from '@/lib/simulator/scenarios';

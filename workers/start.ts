@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { childEnvironment, config, ConfigError, type Config } from '@/lib/config/schema';
+import { childEnvironment, config } from '@/env';
+import { ConfigError, type Config } from '@/lib/config/schema';
 import { createLogger, formatLogLine } from '@/lib/observability/log';
 import { prepareDatabase, type PreparedDatabase } from '@/workers/services/bootstrap';
 

@@ -9,7 +9,8 @@
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { config, type Config } from '@/lib/config/schema';
+import { config } from '@/env';
+import { type Config } from '@/lib/config/schema';
 import { createLogger, type Logger } from '@/lib/observability/log';
 import { Pipeline, SIMULATOR_SOURCE } from '@/lib/stream/pipeline';
 import { createTelemetry, type Telemetry } from '@/lib/observability/telemetry';

@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { generatePassword, hashPassword } from '@/lib/auth/password';
-import { config } from '@/lib/config/schema';
+import { config } from '@/env';
 import { createLogger } from '@/lib/observability/log';
 import { createDb } from '@/db/client';
 import { createUser, findUserByUsername } from '@/db/queries/auth';

@@ -20,7 +20,7 @@ import {
   type DotItemDotProps,
   type TooltipContentProps,
 } from 'recharts';
-import { formatMetricValue } from '@/lib/metrics/metrics';
+import { formatMetricValue } from '@/lib/metrics/units';
 import type { Contributor, MetricKind, PointStatus } from '@/lib/types';
 import type { BoardPoint } from '@/lib/views';
 import {

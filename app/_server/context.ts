@@ -3,7 +3,7 @@
  * database handle and registers it here; Next's route handlers and server components, which
  * are bundled separately, reach the same instance through globalThis.
  */
-import { config } from '@/lib/config/schema';
+import { config } from '@/env';
 import { createDb, type DbHandle } from '@/db/client';
 
 const globalRef = globalThis as unknown as { __pulseDb?: DbHandle };

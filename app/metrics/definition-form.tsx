@@ -19,13 +19,13 @@ import type {
 import {
   DEFINITION_LIMITS,
   changesValues,
-  formatMetricValue,
-  summarizeDefinition,
   validateDefinition,
   type DefinitionErrors,
   type DefinitionField,
   type DefinitionInput,
-} from '@/lib/metrics/metrics';
+} from '@/lib/metrics/definition';
+import { formatMetricValue } from '@/lib/metrics/units';
+import { summarizeDefinition } from '@/lib/metrics/describe';
 import type { MetricKind } from '@/lib/types';
 import { AppHeader, type HeaderUser } from '../_components/app-header';
 import { apiFetch } from '../_lib/api';

@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import { listMetricItems } from '@/db/queries/metric-definitions';
-import { config } from '@/lib/config/schema';
+import { config } from '@/env';
 import { getDb } from '@/app/_server/context';
 import { hasRole, requirePageUser } from '@/app/_server/session';
 import { MetricsList } from './metrics-list';

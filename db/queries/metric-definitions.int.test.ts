@@ -6,13 +6,9 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  cellsFromLeaves,
-  matchesFilters,
-  previewSeries,
-  validateDefinition,
-  type DefinitionInput,
-} from '@/lib/metrics/metrics';
+import { cellsFromLeaves, matchesFilters } from '@/lib/metrics/cells';
+import { previewSeries } from '@/lib/metrics/definition-preview';
+import { validateDefinition, type DefinitionInput } from '@/lib/metrics/definition';
 import { naiveFold } from '@/lib/stream/rollup';
 import type { LeafDelta, MetricDefinition, PulseEvent } from '@/lib/types';
 import { leafRollups, metricPoints } from '../schema';

@@ -4,14 +4,10 @@
  * point, suggestions from stored rollups, and the preview of a draft definition.
  */
 import { and, asc, desc, eq, gte, inArray, lt, ne, sql as dsql, type SQL } from 'drizzle-orm';
-import {
-  definitionEventTypes,
-  filteredTotals,
-  metricWindowStart,
-  previewSeries,
-  type DefinitionInput,
-  type PreviewPoint,
-} from '@/lib/metrics/metrics';
+import { definitionEventTypes, filteredTotals } from '@/lib/metrics/cells';
+import { metricWindowStart } from '@/lib/metrics/metric-windows';
+import { previewSeries, type PreviewPoint } from '@/lib/metrics/definition-preview';
+import { type DefinitionInput } from '@/lib/metrics/definition';
 import { COUNT_MEASURE } from '@/lib/stream/rollup';
 import { TOTAL, type MetricDefinition, type PointStatus, type RollupDelta } from '@/lib/types';
 import type { Db } from '../client';

@@ -1,6 +1,6 @@
 /** Metric definitions and their alert rules. */
 import { asc, eq, sql } from 'drizzle-orm';
-import { defaultMetrics } from '@/lib/metrics/metrics';
+import { defaultMetrics } from '@/lib/metrics/defaults';
 import { DEFAULT_RULE, type AlertRule, type MetricDefinition } from '@/lib/types';
 import type { Db } from '../client';
 import { metrics } from '../schema';

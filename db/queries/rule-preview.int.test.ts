@@ -35,7 +35,8 @@ import {
 import { writeFlush } from '@/db/queries/stream';
 import { anomalies, leafRollups, metricPoints, metrics, rollups } from '@/db/schema';
 import { allLeaves } from '@/db/testing/rollups';
-import { cellsFromLeaves, defaultMetrics } from '@/lib/metrics/metrics';
+import { cellsFromLeaves } from '@/lib/metrics/cells';
+import { defaultMetrics } from '@/lib/metrics/defaults';
 import { scoreBaseWindow } from '@/lib/detection/engine';
 import { Pipeline } from '@/lib/stream/pipeline';
 import { COUNT_MEASURE } from '@/lib/stream/rollup';

@@ -5,12 +5,7 @@
  * cells of the range's base windows.
  */
 import { and, eq, gte, inArray, lt, sql } from 'drizzle-orm';
-import {
-  definitionEventTypes,
-  matchesFilters,
-  needsLeaves,
-  parseLeaf,
-} from '@/lib/metrics/metrics';
+import { definitionEventTypes, matchesFilters, needsLeaves, parseLeaf } from '@/lib/metrics/cells';
 import {
   previewMetric,
   previewReads,

@@ -5,8 +5,8 @@
 import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '@/lib/config/schema';
-import { validateRule } from '@/lib/detection/zscore';
-import { defaultMetrics } from '@/lib/metrics/metrics';
+import { validateRule } from '@/lib/detection/rule';
+import { defaultMetrics } from '@/lib/metrics/defaults';
 import { DEFAULT_RULE, type AlertRule } from '@/lib/types';
 
 export const BACKTEST_USAGE = `Usage: npm run backtest -- <FILE> [options]

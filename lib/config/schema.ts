@@ -1,7 +1,7 @@
 /**
- * The one place that reads `process.env`. Everything is validated once, here; every other
- * module receives configuration as arguments. A bad value stops start-up with the variable's
- * name and what it expected.
+ * Pulse's configuration: every environment variable, its default and what it expects, validated
+ * once (zod). Pure: env.ts at the top level is the one module that reads `process.env` and
+ * passes it here; a bad value stops start-up with the variable's name and what it expected.
  */
 import { z } from 'zod';
 
@@ -181,22 +181,4 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   throw new ConfigError(
     result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
   );
-}
-
-let cached: Config | undefined;
-
-/** The process's configuration, read from process.env once. */
-export function config(): Config {
-  cached ??= parseConfig(process.env);
-  return cached;
-}
-
-/** The environment for a child process: this one's, with overrides (undefined removes). */
-export function childEnvironment(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const [key, value] of Object.entries(overrides)) {
-    if (value === undefined) delete env[key];
-    else env[key] = value;
-  }
-  return env;
 }

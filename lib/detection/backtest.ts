@@ -9,7 +9,7 @@
 import { SEASON_MS, SEASONAL_PERIODS } from './zscore';
 import { scoreBaseWindow, type EngineMetric, type MetricOutcome } from './engine';
 import { MemoryEngineStore } from './memory-store';
-import { defaultMetrics } from '@/lib/metrics/metrics';
+import { defaultMetrics } from '@/lib/metrics/defaults';
 import { Pipeline, type Drained } from '@/lib/stream/pipeline';
 import {
   DEFAULT_RULE,

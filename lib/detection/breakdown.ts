@@ -13,7 +13,7 @@
  */
 import type { Contributor, Explanation } from '@/lib/types';
 import { floorSigma } from './zscore';
-import { formatValue } from '@/lib/metrics/metrics';
+import { formatValue } from '@/lib/metrics/units';
 
 /** One dimension value in the anomalous window, with its own expectation. */
 export interface SliceInput {

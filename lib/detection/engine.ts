@@ -15,14 +15,8 @@
 import { scoreWindow } from './score-window';
 import { explainAnomaly } from './explain';
 import { stepIncident, type IncidentState, type IncidentStep } from './hysteresis';
-import {
-  baseWindowsOf,
-  cellsFromLeaves,
-  definitionEventTypes,
-  isMetricWindowEnd,
-  mergeWindows,
-  needsLeaves,
-} from '@/lib/metrics/metrics';
+import { baseWindowsOf, isMetricWindowEnd, mergeWindows } from '@/lib/metrics/metric-windows';
+import { cellsFromLeaves, definitionEventTypes, needsLeaves } from '@/lib/metrics/cells';
 import { SEASONAL_PERIODS, type HistoryPoint } from './zscore';
 import type {
   AlertRule,

@@ -6,7 +6,7 @@
  * anomaly's sentence; otherwise the per-dimension one is.
  */
 import { explainWindow } from './score-window';
-import { matchesFilters } from '@/lib/metrics/metrics';
+import { matchesFilters } from '@/lib/metrics/cells';
 import { explainCube, explainRatio, type Elements, type RcaResult } from '@/lib/rca';
 import type { Explanation, LeafDelta, MetricDefinition, RollupDelta, RootCause } from '@/lib/types';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { MetricOutcome } from './engine';
 import { MemoryEngineStore } from './memory-store';
 import { stepIncident } from './hysteresis';
-import { defaultMetrics } from '@/lib/metrics/metrics';
+import { defaultMetrics } from '@/lib/metrics/defaults';
 import {
   DEFAULT_RULE,
   type Explanation,

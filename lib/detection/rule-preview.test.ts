@@ -3,7 +3,7 @@ import { scoreWindow } from './score-window';
 import { scoreBaseWindow } from './engine';
 import { MemoryEngineStore, type MemoryPoint } from './memory-store';
 import { stepIncident, type IncidentState, NO_INCIDENT } from './hysteresis';
-import { defaultMetrics } from '@/lib/metrics/metrics';
+import { defaultMetrics } from '@/lib/metrics/defaults';
 import {
   anomaliesOf,
   previewCounts,

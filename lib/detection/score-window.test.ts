@@ -6,7 +6,7 @@ import {
   noiseFloor,
   scoreWindow,
 } from './score-window';
-import { defaultMetrics } from '@/lib/metrics/metrics';
+import { defaultMetrics } from '@/lib/metrics/defaults';
 import { naiveFold } from '@/lib/stream/rollup';
 import { DEFAULT_RULE, TOTAL, type MetricDefinition, type PulseEvent } from '@/lib/types';
 

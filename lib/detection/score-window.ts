@@ -10,7 +10,7 @@ import {
   type HistoryPoint,
   type ScoreOptions,
 } from './zscore';
-import { metricValue, observe } from '@/lib/metrics/metrics';
+import { metricValue, observe } from '@/lib/metrics/observe';
 import { explain } from './breakdown';
 import {
   TOTAL,

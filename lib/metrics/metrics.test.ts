@@ -2,32 +2,30 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   InvalidLeafError,
-  InvalidMetricError,
-  TOTAL_SLICE,
-  baseWindowsOf,
   cellsFromLeaves,
-  changesValues,
-  defaultMetrics,
   definitionEventTypes,
-  describeFilters,
   filteredTotals,
-  formatMetricValue,
-  formatValue,
-  isMetricWindowEnd,
   matchesFilters,
-  mergeWindows,
-  metricDefinitionSchema,
-  metricValue,
-  metricWindowStart,
   needsLeaves,
-  observe,
-  observeSlices,
   parseLeaf,
-  previewSeries,
-  summarizeDefinition,
+} from './cells';
+import { InvalidMetricError, TOTAL_SLICE, metricValue, observe, observeSlices } from './observe';
+import {
+  baseWindowsOf,
+  isMetricWindowEnd,
+  mergeWindows,
+  metricWindowStart,
+} from './metric-windows';
+import {
+  changesValues,
+  metricDefinitionSchema,
   validateDefinition,
   type DefinitionInput,
-} from './metrics';
+} from './definition';
+import { defaultMetrics } from './defaults';
+import { describeFilters, summarizeDefinition } from './describe';
+import { formatMetricValue, formatValue } from './units';
+import { previewSeries } from './definition-preview';
 import { naiveFold } from '@/lib/stream/rollup';
 import {
   TOTAL,

@@ -31,7 +31,7 @@ import { createDb, type DbHandle } from '@/db/client';
 import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '@/db/embedded';
 import { runMigrations } from '@/db/migrate';
 import { startMockCluster, type MockCluster } from '@/workers/testing/kafka-mock-cluster';
-import { childEnvironment } from '@/lib/config/schema';
+import { childEnvironment } from '@/env';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /**

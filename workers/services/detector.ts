@@ -5,7 +5,7 @@
  */
 import { assessMetric, scoreBaseWindow, type EngineMetric } from '@/lib/detection/engine';
 import type { Logger } from '@/lib/observability/log';
-import { metricWindowStart } from '@/lib/metrics/metrics';
+import { metricWindowStart } from '@/lib/metrics/metric-windows';
 import { anomalyExtent, anomalyToJoin, pointChanged } from '@/lib/detection/revise';
 import { isWindowFinal } from '@/lib/stream/windows';
 import type { AlertRule, MetricDefinition, Severity } from '@/lib/types';

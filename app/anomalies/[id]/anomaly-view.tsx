@@ -2,7 +2,7 @@
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
-import { formatMetricValue } from '@/lib/metrics/metrics';
+import { formatMetricValue } from '@/lib/metrics/units';
 import type { RootCause } from '@/lib/types';
 import type {
   AnomalyDetail,

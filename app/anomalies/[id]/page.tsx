@@ -2,7 +2,7 @@ import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import { listAnomalyEvents } from '@/db/queries/alerts';
 import { loadAnomalyDetail } from '@/db/queries/views';
-import { config } from '@/lib/config/schema';
+import { config } from '@/env';
 import { getDb } from '@/app/_server/context';
 import { requirePageUser } from '@/app/_server/session';
 import { parseId } from '../../_lib/ids';

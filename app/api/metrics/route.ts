@@ -5,7 +5,7 @@ import {
   MetricKeyTakenError,
   toListItem,
 } from '@/db/queries/metric-definitions';
-import { validateDefinition } from '@/lib/metrics/metrics';
+import { validateDefinition } from '@/lib/metrics/definition';
 import { NO_STORE, readJson } from '@/app/_server/http';
 import { getDb } from '@/app/_server/context';
 import { assertSameOrigin, handle, HttpError } from '@/app/_server/errors';

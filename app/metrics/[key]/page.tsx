@@ -3,7 +3,7 @@ import { notFound } from 'next/navigation';
 import { pointsSince } from '@/db/queries/detection';
 import { getMetricByKey, toDefinition, toRule } from '@/db/queries/metrics';
 import { toBoardPoint } from '@/db/queries/views';
-import { config } from '@/lib/config/schema';
+import { config } from '@/env';
 import { getDb } from '@/app/_server/context';
 import { hasRole, requirePageUser } from '@/app/_server/session';
 import { decodeSegment } from '../../_lib/ids';

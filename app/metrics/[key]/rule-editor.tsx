@@ -1,7 +1,7 @@
 'use client';
 import { useRouter } from 'next/navigation';
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { MAX_CONSECUTIVE, MAX_RESOLVE_AFTER, validateRule } from '@/lib/detection/zscore';
+import { MAX_CONSECUTIVE, MAX_RESOLVE_AFTER, validateRule } from '@/lib/detection/rule';
 import type { PreviewOutcome, RulePreview, SavedRule } from '@/lib/detection/rule-preview';
 import type { AlertRule, MetricDefinition } from '@/lib/types';
 import type { BoardPoint } from '@/lib/views';

@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { config } from '@/lib/config/schema';
+import { config } from '@/env';
 import { hasRole, requirePageUser } from '@/app/_server/session';
 import { AppHeader } from '../../_components/app-header';
 import { loadCatalog } from '../catalog';

@@ -1,6 +1,6 @@
 import { NextResponse } from 'next/server';
 import { loadAnomalyDetail } from '@/db/queries/views';
-import { config } from '@/lib/config/schema';
+import { config } from '@/env';
 import { NO_STORE } from '@/app/_server/http';
 import { getDb } from '@/app/_server/context';
 import { handle, HttpError } from '@/app/_server/errors';

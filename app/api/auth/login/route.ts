@@ -2,7 +2,7 @@ import { NextResponse } from 'next/server';
 import { z } from 'zod';
 import { createSession, findUserByUsername } from '@/db/queries/auth';
 import { hashPassword, verifyPassword } from '@/lib/auth/password';
-import { config } from '@/lib/config/schema';
+import { config } from '@/env';
 import { NO_STORE, parseWith, readJson, sessionCookieOptions } from '@/app/_server/http';
 import { getDb } from '@/app/_server/context';
 import { assertSameOrigin, handle, HttpError } from '@/app/_server/errors';

@@ -1,7 +1,7 @@
 import { NextResponse } from 'next/server';
 import { z } from 'zod';
 import { getMetricItem, setMetricEnabled, updateDefinition } from '@/db/queries/metric-definitions';
-import { validateDefinition } from '@/lib/metrics/metrics';
+import { validateDefinition } from '@/lib/metrics/definition';
 import { NO_STORE, parseWith, readJson } from '@/app/_server/http';
 import { getDb } from '@/app/_server/context';
 import { assertSameOrigin, handle, HttpError } from '@/app/_server/errors';

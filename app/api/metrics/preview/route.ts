@@ -1,7 +1,7 @@
 import { NextResponse } from 'next/server';
 import { previewDefinition } from '@/db/queries/metric-definitions';
-import { config } from '@/lib/config/schema';
-import { validateDefinition } from '@/lib/metrics/metrics';
+import { config } from '@/env';
+import { validateDefinition } from '@/lib/metrics/definition';
 import { NO_STORE, readJson } from '@/app/_server/http';
 import { getDb } from '@/app/_server/context';
 import { assertSameOrigin, handle, HttpError } from '@/app/_server/errors';

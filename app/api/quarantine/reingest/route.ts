@@ -1,7 +1,7 @@
 import { NextResponse } from 'next/server';
 import { z } from 'zod';
 import { REINGEST_MAX_IDS, REINGEST_SOURCE, reingestQuarantined } from '@/db/sources/reingest';
-import { config } from '@/lib/config/schema';
+import { config } from '@/env';
 import { NO_STORE, parseWith, readJson } from '@/app/_server/http';
 import { assertSameOrigin, handle, HttpError } from '@/app/_server/errors';
 import { requireApiUser } from '@/app/_server/session';

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import { getMetricItem } from '@/db/queries/metric-definitions';
-import { config } from '@/lib/config/schema';
+import { config } from '@/env';
 import { getDb } from '@/app/_server/context';
 import { hasRole, requirePageUser } from '@/app/_server/session';
 import { decodeSegment } from '../../../_lib/ids';

@@ -1,79 +1,27 @@
 /**
- * Composition root of the web process: one http.Server for Next.js and socket.io. LISTENs to
- * PostgreSQL notices from the workers, reads what changed and emits it to socket.io rooms.
+ * Composition root of the web process: one http.Server for Next.js (pages and route handlers),
+ * HTTP ingest, /metrics and socket.io (live push, app/_server/live.ts). Parses configuration,
+ * builds the clients, wires the services, and shuts them down on a signal.
  */
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 import next from 'next';
-import { Server, type Socket } from 'socket.io';
-import { config } from './env';
+import { config } from '@/env';
 import { ConfigError } from '@/lib/config/schema';
 import { createLogger } from '@/lib/observability/log';
-import type { ClientToServerEvents, ServerToClientEvents } from '@/lib/views';
-import { createDb, type DbHandle } from '@/db/client';
-import { sessionUser, type SessionUser } from '@/db/queries/auth';
-import { pointsOfWindow, type PointRow } from '@/db/queries/detection';
-import { getMetric, toRule } from '@/db/queries/metrics';
-import { CHANNEL, parseNotice, type PulseNotice } from '@/db/queries/notify';
-import { anomalySummary, toBoardPoint } from '@/db/queries/views';
-import { registerDb } from '@/app/_server/context';
-import { SESSION_COOKIE } from '@/app/_server/cookie';
+import { createDb } from '@/db/client';
+import { registerWeb } from '@/app/_server/context';
 import { startHttpIngest } from '@/app/_server/http-ingest';
+import { startLive } from '@/app/_server/live';
 import { isMetricsRequest, serveMetrics, webTelemetry } from '@/app/_server/metrics-endpoint';
-
-type PulseSocket = Socket<
-  ClientToServerEvents,
-  ServerToClientEvents,
-  object,
-  { user: SessionUser }
->;
-type PulseIo = Server<ClientToServerEvents, ServerToClientEvents, object, { user: SessionUser }>;
-
-const ROOM = /^(board|anomaly:\d{1,10})$/;
-
-function readCookie(req: IncomingMessage, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [key, ...rest] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(rest.join('='));
-  }
-  return undefined;
-}
-
-/** True when the request has no Origin (not a browser) or one matching its Host. */
-export function sameOrigin(req: IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (!origin) return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
-}
-
-/** Turns one NOTIFY into socket.io emissions. Reads by id: notices carry no payloads. */
-export async function relayNotice(io: PulseIo, handle: DbHandle, notice: PulseNotice) {
-  const { db } = handle;
-  if (notice.kind === 'window') {
-    const rows: PointRow[] = await pointsOfWindow(db, notice.windowStart);
-    io.to('board').emit('points', {
-      windowStart: notice.windowStart,
-      points: rows.map((r) => ({ ...toBoardPoint(r), metricId: r.metricId })),
-    });
-  } else if (notice.kind === 'anomaly') {
-    const summary = await anomalySummary(db, notice.id);
-    if (summary) io.to('board').to(`anomaly:${summary.id}`).emit('anomaly', summary);
-  } else if (notice.kind === 'rule') {
-    const metric = await getMetric(db, notice.metricId);
-    if (metric) io.to('board').emit('rule', { metricId: metric.id, rule: toRule(metric) });
-  }
-}
 
 async function main(): Promise<void> {
   const cfg = config();
   const log = createLogger('web', cfg.logLevel);
   if (!cfg.databaseUrl) throw new ConfigError(['DATABASE_URL: required by the web process']);
   const handle = createDb(cfg.databaseUrl, { max: 10, appName: 'pulse-web' });
-  registerDb(handle);
+  // Next's route handlers and pages reach these handles through app/_server/context.ts.
+  registerWeb({ db: handle.db, sql: handle.sql, log, config: cfg });
   const telemetry = webTelemetry();
   // POST /api/ingest is served here, before Next, not as a route handler: it limits the raw
   // body while it streams, and its group commit needs one flusher per process that owns source
@@ -115,43 +63,10 @@ async function main(): Promise<void> {
     void handler(req, res);
   });
 
-  const io: PulseIo = new Server(server, {
-    serveClient: false,
-    // Cross-site WebSocket hijacking guard: a browser's handshake must come from our origin.
-    allowRequest: (req, callback) => callback(null, sameOrigin(req)),
-  });
-  io.use((socket: PulseSocket, nextMiddleware) => {
-    const token = readCookie(socket.request, SESSION_COOKIE);
-    if (!token) return nextMiddleware(new Error('unauthorized'));
-    sessionUser(handle.db, token)
-      .then((user) => {
-        if (!user) return nextMiddleware(new Error('unauthorized'));
-        socket.data.user = user;
-        nextMiddleware();
-      })
-      .catch((error: unknown) => {
-        log.error({ err: error }, 'socket auth failed');
-        nextMiddleware(new Error('unavailable'));
-      });
-  });
-  io.on('connection', (socket: PulseSocket) => {
-    telemetry.socketConnected();
-    socket.on('disconnect', () => telemetry.socketDisconnected());
-    socket.on('subscribe', (room) => {
-      if (typeof room === 'string' && ROOM.test(room)) void socket.join(room);
-    });
-  });
-
-  const listener = await handle.sql.listen(
-    CHANNEL,
-    (payload) => {
-      const notice = parseNotice(payload);
-      if (!notice) return;
-      relayNotice(io, handle, notice).catch((error: unknown) =>
-        log.warn({ err: error, notice }, 'could not relay notice'),
-      );
-    },
-    () => log.info('listening for worker notices'),
+  const live = await startLive(
+    server,
+    { db: handle.db, sql: handle.sql, log, telemetry },
+    { windowMs: cfg.windowMs },
   );
 
   await new Promise<void>((resolve) => server.listen(cfg.port, cfg.host, resolve));
@@ -166,8 +81,7 @@ async function main(): Promise<void> {
     await Promise.race([
       (async () => {
         await ingest.stop(3000);
-        await listener.unlisten().catch(() => undefined);
-        await new Promise((resolve) => io.close(() => resolve(undefined)));
+        await live.close();
         await handle.close();
       })(),
       timeout,

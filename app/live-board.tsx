@@ -15,7 +15,7 @@ import {
   StatusBadge,
 } from './_components/status-badge';
 import { ClockTime, TimeAgo } from './_components/time-ago';
-import { apiFetch } from './_lib/api';
+import { apiFetch, loginHref } from './_lib/api';
 import { boardReducer, hasUnknownMetric, initBoardState } from './_lib/board-state';
 import { formatNumber, formatZ } from './_lib/format';
 import { usePulseSocket } from './_lib/use-pulse-socket';
@@ -27,7 +27,7 @@ export function LiveBoard({ initial, user }: { initial: Board; user: HeaderUser 
 
   async function refetchBoard() {
     const board = await apiFetch<Board>('/api/board');
-    if (board.status === 401) router.replace('/login?next=%2F');
+    if (board.status === 401) router.replace(loginHref('/'));
     else if (board.ok) dispatch({ type: 'board', board: board.data });
   }
 
@@ -39,7 +39,7 @@ export function LiveBoard({ initial, user }: { initial: Board; user: HeaderUser 
       apiFetch<AnomalySummary[]>(`/api/anomalies?after=${after}`),
     ]);
     if (board.status === 401 || missed.status === 401) {
-      router.replace('/login?next=%2F');
+      router.replace(loginHref('/'));
       return;
     }
     if (board.ok) dispatch({ type: 'board', board: board.data });
@@ -64,6 +64,7 @@ export function LiveBoard({ initial, user }: { initial: Board; user: HeaderUser 
       // A rule change may come with re-scored history: fetch the points again.
       void refetchBoard();
     },
+    metric: (metric) => dispatch({ type: 'metric', metric }),
     onConnect: () => void catchUp(),
   });
 

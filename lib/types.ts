@@ -81,6 +81,26 @@ export type Severity = 'warn' | 'critical';
 export type PointStatus = 'ok' | 'warn' | 'critical' | 'learning' | 'low_volume';
 
 /**
+ * One scored window of a metric: the shape metric_points stores, the detector's stores read,
+ * the charts draw, and the thresholds preview gives (where `anomalyId` indexes its anomalies).
+ */
+export interface WindowPoint {
+  windowStart: number;
+  value: number | null;
+  expected: number | null;
+  sigma: number | null;
+  z: number | null;
+  volume: number;
+  status: PointStatus;
+  anomalyId: number | null;
+}
+
+/** A {@link WindowPoint} of a given metric: one metric_points row. */
+export interface ScoredPoint extends WindowPoint {
+  metricId: number;
+}
+
+/**
  * A metric is defined over rollups.
  * - count: number of events of `eventType` (and of `extraEventTypes`).
  * - sum:   sum of `measure` over events of `eventType`.

@@ -3,18 +3,11 @@
  * JSON (times as epoch ms) so they cross the wire unchanged.
  */
 import type { LifecycleAction, Verdict } from '@/lib/alerts/workflow';
-import type { AlertRule, Explanation, MetricKind, PointStatus } from './types';
+import type { PreviewPoint } from '@/lib/metrics/definition-preview';
+import type { AlertRule, Explanation, MetricDefinition, MetricKind, WindowPoint } from './types';
 
-export interface BoardPoint {
-  windowStart: number;
-  value: number | null;
-  expected: number | null;
-  sigma: number | null;
-  z: number | null;
-  volume: number;
-  status: PointStatus;
-  anomalyId: number | null;
-}
+/** A metric's scored window on the board and the drill-down. */
+export type BoardPoint = WindowPoint;
 
 export interface BoardMetric {
   id: number;
@@ -112,6 +105,11 @@ export interface ServerToClientEvents {
   anomaly: (anomaly: AnomalySummary) => void;
   /** A metric's alert rule changed. */
   rule: (update: { metricId: number; rule: AlertRule }) => void;
+  /**
+   * A metric was created, or its definition or enabled flag changed: its board view, with the
+   * same recent points as GET /api/board.
+   */
+  metric: (metric: BoardMetric) => void;
 }
 
 /** socket.io events, browser → server. */
@@ -180,4 +178,57 @@ export interface Health {
   reasons: QuarantineReasonCount[];
   /** Newest first. */
   latest: QuarantineItem[];
+}
+
+/** A metric's last scored window, on the metrics list. */
+export type LastPoint = Pick<WindowPoint, 'windowStart' | 'value' | 'status'>;
+
+/** One row of the metrics list: the definition, when it last changed, and the last point. */
+export interface MetricListItem extends MetricDefinition {
+  definitionUpdatedAt: number | null;
+  rescoreFrom: number | null;
+  last: LastPoint | null;
+}
+
+/** A quarantined event the re-ingest refused, and why. */
+export interface RefusedRow {
+  id: number;
+  reason: 'truncated' | 'empty';
+  message: string;
+}
+
+/** The answer of POST /api/quarantine/reingest. */
+export interface ReingestResult {
+  requested: number;
+  /** Originals now marked re-ingested: folded + quarantined. */
+  reingested: number;
+  folded: number;
+  /** Still invalid: stored again as new quarantine rows (source `reingest`). */
+  quarantined: number;
+  quarantinedByReason: Record<string, number>;
+  refused: RefusedRow[];
+  /** Already re-ingested earlier (by anyone): left alone. */
+  alreadyReingested: number[];
+  /** No such quarantine row. */
+  missing: number[];
+  /** Rollup rows upserted (for the metrics). */
+  rows: number;
+}
+
+/** Event types (with the measures their events carried) and dimension values seen lately. */
+export interface MetricCatalog {
+  /** Event types seen, each with the measures its events carried. */
+  eventTypes: { type: string; measures: string[] }[];
+  /** Dimensions seen, each with its values, most frequent first. */
+  dimensions: { dim: string; values: string[] }[];
+}
+
+/** The answer of POST /api/metrics/preview: a draft definition's values over stored history. */
+export interface DefinitionPreview {
+  /** Metric windows [from, to) covered; `to` is the end of the last complete one. */
+  from: number;
+  to: number;
+  /** Length of one of the metric's windows (base window × multiple). */
+  windowMs: number;
+  points: PreviewPoint[];
 }

@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { explainCube, explainRatio, type RatioLeaf } from '@/lib/rca';
-import { parseRcaArgs, RCA_USAGE, UsageError, type RcaArgs } from '@/lib/cli/rca-args';
+import { parseRcaArgs, RCA_USAGE, type RcaArgs } from '@/lib/cli/rca-args';
+import { UsageError } from '@/lib/cli/usage';
 import { CubeFileError, parseCubeCsv } from '@/lib/rca/table';
 
 /** Numbers with 6 significant digits: enough to read, no float noise. */

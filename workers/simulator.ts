@@ -6,16 +6,12 @@
  */
 import { config } from '@/env';
 import { createLogger } from '@/lib/observability/log';
-import { Simulator } from '@/lib/simulator/generator';
-import { schedule, type Injection } from '@/lib/simulator/scenarios';
-import { toNdjson } from '@/lib/simulator/generator';
+import { Simulator, toNdjson } from '@/lib/simulator/generator';
+import { schedule } from '@/lib/simulator/scenarios';
 import { createDb } from '@/db/client';
 import { partitionWatermark } from '@/db/queries/stream';
 import { SIMULATOR_SOURCE } from '@/lib/stream/pipeline';
-import { startDueInjections } from '@/workers/services/injections';
-
-const TICK_MS = 250;
-const BACKFILL_CHUNK_MS = 5_000;
+import { feedSimulated } from '@/workers/services/simulated-feed';
 
 async function write(chunk: string): Promise<void> {
   if (chunk.length === 0) return;
@@ -41,7 +37,6 @@ async function main(): Promise<void> {
     untilMs: startedAt + 30 * 86_400_000,
   });
   const simulator = new Simulator({ seed: sim.seed, ratePerSec: sim.ratePerSec, injections });
-  const pending: Injection[] = [...injections];
 
   let stopped = false;
   const stop = () => {
@@ -51,38 +46,26 @@ async function main(): Promise<void> {
   process.once('SIGINT', stop);
   process.stdout.on('error', stop); // the worker went away: the supervisor restarts us both
 
-  // Back-fill history from startedAt − backfill up to startedAt, in chunks. After a restart,
-  // resume after the newest event time already folded instead of adding that history twice.
+  // Back-fill history from startedAt − backfill up to startedAt. After a restart, resume after
+  // the newest event time already folded instead of adding that history twice.
   const folded = await partitionWatermark(handle.db, SIMULATOR_SOURCE, 0);
-  let cursor = startedAt - sim.backfillMs;
-  if (folded !== null) cursor = Math.max(cursor, Math.min(startedAt, folded + cfg.outOfOrderMs));
+  let from = startedAt - sim.backfillMs;
+  if (folded !== null) from = Math.max(from, Math.min(startedAt, folded + cfg.outOfOrderMs));
   log.info(
-    { from: new Date(cursor).toISOString(), resumed: folded !== null, rate: sim.ratePerSec },
+    { from: new Date(from).toISOString(), resumed: folded !== null, rate: sim.ratePerSec },
     'back-filling history',
   );
-  while (!stopped && cursor < startedAt) {
-    const to = Math.min(startedAt, cursor + BACKFILL_CHUNK_MS);
-    await write(toNdjson(simulator.generate(cursor, to)));
-    cursor = to;
-  }
-  log.info(
-    {
-      next: pending[0]?.scenario,
-      at: pending[0] ? new Date(pending[0].startsAt).toISOString() : null,
-    },
-    'back-fill done; running live',
-  );
-
-  // Live: every tick, the events whose time has come.
-  while (!stopped) {
-    const now = Date.now();
-    await startDueInjections(pending, now, handle.db, log);
-    if (now > cursor) {
-      await write(toNdjson(simulator.generate(cursor, now)));
-      cursor = now;
-    }
-    await new Promise((resolve) => setTimeout(resolve, TICK_MS));
-  }
+  await feedSimulated({
+    simulator,
+    pending: [...injections],
+    backfillFrom: from,
+    liveFrom: startedAt,
+    endsAt: null,
+    write: (events) => write(toNdjson(events)),
+    db: handle.db,
+    log,
+    stopped: () => stopped,
+  });
   await handle.close();
   process.exit(0);
 }

@@ -21,7 +21,7 @@ import {
   type TooltipContentProps,
 } from 'recharts';
 import { formatMetricValue } from '@/lib/metrics/units';
-import type { Contributor, MetricKind, PointStatus } from '@/lib/types';
+import type { Contributor, MetricKind, PointStatus, Severity } from '@/lib/types';
 import type { BoardPoint } from '@/lib/views';
 import {
   CHART,
@@ -37,7 +37,7 @@ export interface MetricFormat {
   unit: string;
 }
 
-export type Mark = 'warn' | 'critical' | null;
+export type Mark = Severity | null;
 
 interface Datum {
   t: number;
@@ -137,7 +137,12 @@ function PointTooltip({
   payload,
   metric,
   windowMs,
-}: Pick<TooltipContentProps, 'active' | 'payload'> & { metric: MetricFormat; windowMs: number }) {
+  details,
+}: Pick<TooltipContentProps, 'active' | 'payload'> & {
+  metric: MetricFormat;
+  windowMs: number;
+  details: 'score' | 'volume';
+}) {
   const datum = payload?.[0]?.payload as Datum | undefined;
   if (!active || !datum) return null;
   const fmt = (v: number | null) => (v === null ? '—' : formatMetricValue(metric, v));
@@ -149,12 +154,21 @@ function PointTooltip({
       <dl>
         <dt>Value</dt>
         <dd>{fmt(datum.value)}</dd>
-        <dt>Expected</dt>
-        <dd>{fmt(datum.expected)}</dd>
-        <dt>z</dt>
-        <dd>{formatZ(datum.z)}</dd>
-        <dt>Status</dt>
-        <dd>{STATUS_LABEL[datum.status]}</dd>
+        {details === 'volume' ? (
+          <>
+            <dt>Volume</dt>
+            <dd>{datum.volume.toLocaleString('en-US')}</dd>
+          </>
+        ) : (
+          <>
+            <dt>Expected</dt>
+            <dd>{fmt(datum.expected)}</dd>
+            <dt>z</dt>
+            <dd>{formatZ(datum.z)}</dd>
+            <dt>Status</dt>
+            <dd>{STATUS_LABEL[datum.status]}</dd>
+          </>
+        )}
       </dl>
     </div>
   );
@@ -177,6 +191,11 @@ export interface MetricChartProps {
   highlights?: readonly { from: number; to: number }[];
   /** Which windows get a red/amber dot (default: their stored status). */
   markOf?: (p: BoardPoint) => Mark;
+  /**
+   * What the tooltip lists beside the value: the score (expected, z, status; the default), or
+   * the event volume, for windows nobody scored (a draft definition's preview).
+   */
+  details?: 'score' | 'volume';
 }
 
 /** The full chart: value line, expected line, expected ± kσ band(s), highlighted windows. */
@@ -191,6 +210,7 @@ export function MetricChart({
   highlight = null,
   highlights = [],
   markOf = markOfStatus,
+  details = 'score',
 }: MetricChartProps) {
   const data = toData(points, inner, outer, markOf);
   const seconds = windowMs < 60_000;
@@ -273,6 +293,7 @@ export function MetricChart({
                 payload={props.payload}
                 metric={metric}
                 windowMs={windowMs}
+                details={details}
               />
             )}
           />

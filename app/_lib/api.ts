@@ -4,6 +4,11 @@ export type ApiResult<T> =
   | { ok: true; status: number; data: T }
   | { ok: false; status: number; error: string; fields?: Record<string, string> };
 
+/** The sign-in page, coming back to `path` afterwards (e.g. after a 401: the session expired). */
+export function loginHref(path: string): string {
+  return `/login?next=${encodeURIComponent(path)}`;
+}
+
 export async function apiFetch<T>(url: string, init: RequestInit = {}): Promise<ApiResult<T>> {
   let response: Response;
   try {

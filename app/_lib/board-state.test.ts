@@ -172,3 +172,21 @@ describe('boardReducer', () => {
     expect(hasUnknownMetric(state, [1, 3])).toBe(true);
   });
 });
+
+describe('boardReducer: metric', () => {
+  it('replaces a changed metric, keeping the points it already had', () => {
+    const state = initBoardState(board());
+    const renamed = { ...metric(1, [point(2 * W)]), name: 'Renamed', enabled: false };
+    const next = boardReducer(state, { type: 'metric', metric: renamed });
+    const changed = next.metrics.find((m) => m.id === 1);
+    expect(changed).toMatchObject({ name: 'Renamed', enabled: false });
+    expect(changed?.points.map((p) => p.windowStart)).toEqual([0, W, 2 * W]);
+    expect(next.metrics.map((m) => m.id)).toEqual([1, 2]);
+  });
+
+  it('adds a new metric in id order', () => {
+    const state = initBoardState(board({ metrics: [metric(1), metric(3)] }));
+    const next = boardReducer(state, { type: 'metric', metric: metric(2) });
+    expect(next.metrics.map((m) => m.id)).toEqual([1, 2, 3]);
+  });
+});

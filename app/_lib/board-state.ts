@@ -32,7 +32,9 @@ export type BoardAction =
       receivedAt: number;
     }
   | { type: 'anomalies'; anomalies: AnomalySummary[] }
-  | { type: 'rule'; metricId: number; rule: AlertRule };
+  | { type: 'rule'; metricId: number; rule: AlertRule }
+  /** A metric was created, or its definition or enabled flag changed: its board view. */
+  | { type: 'metric'; metric: BoardMetric };
 
 export function initBoardState(board: Board): BoardState {
   return boardReducer(
@@ -154,6 +156,19 @@ export function boardReducer(state: BoardState, action: BoardAction): BoardState
           m.id === action.metricId ? { ...m, rule: action.rule } : m,
         ),
       };
+    case 'metric': {
+      const { metric } = action;
+      const current = state.metrics.find((m) => m.id === metric.id);
+      const next = {
+        ...metric,
+        points: mergePoints(current?.points ?? [], metric.points, state.windowMs),
+      };
+      // The board lists metrics in id order, as GET /api/board does.
+      const metrics = current
+        ? state.metrics.map((m) => (m.id === metric.id ? next : m))
+        : [...state.metrics, next].sort((a, b) => a.id - b.id);
+      return { ...state, metrics };
+    }
   }
 }
 

@@ -8,6 +8,7 @@ import { usePathname, useRouter } from 'next/navigation';
 import { useEffect, useEffectEvent, useState } from 'react';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '@/lib/views';
+import { loginHref } from './api';
 
 export type ConnectionState = 'live' | 'reconnecting' | 'offline';
 
@@ -32,11 +33,12 @@ export function usePulseSocket(room: string, handlers: PulseSocketHandlers): Con
   const onRule = useEffectEvent((...args: Parameters<ServerToClientEvents['rule']>) =>
     handlers.rule?.(...args),
   );
+  const onMetric = useEffectEvent((...args: Parameters<ServerToClientEvents['metric']>) =>
+    handlers.metric?.(...args),
+  );
   const onConnect = useEffectEvent((first: boolean) => handlers.onConnect?.(first));
   /** The server refused the session (expired or signed out elsewhere): sign in again. */
-  const onUnauthorized = useEffectEvent(() =>
-    router.replace(`/login?next=${encodeURIComponent(pathname)}`),
-  );
+  const onUnauthorized = useEffectEvent(() => router.replace(loginHref(pathname)));
 
   useEffect(() => {
     const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io({
@@ -82,6 +84,7 @@ export function usePulseSocket(room: string, handlers: PulseSocketHandlers): Con
     socket.on('points', (update) => onPoints(update));
     socket.on('anomaly', (anomaly) => onAnomaly(anomaly));
     socket.on('rule', (update) => onRule(update));
+    socket.on('metric', (metric) => onMetric(metric));
 
     const online = () => {
       if (!socket.connected) socket.connect();

@@ -6,9 +6,10 @@
  * - Source `http`, partition 0, claimed at start-up (db/queries/stream.ts claimPartitions):
  *   ONE web instance serves HTTP ingest. A second one claiming it fences this one, whose
  *   flushes then no longer land; this one logs it, answers 503 and stops ingesting.
- * - Events go through the same Pipeline (parse → validate → lateness → fold, one record per
- *   event) and the same fenced compare-and-set Flusher as the stdin path, so accounting
- *   (received = folded + quarantined) and exactly-once writes hold here too.
+ * - Events go through the claimed source partition every source uses (db/sources/partition.ts:
+ *   Pipeline — parse → validate → lateness → fold, one record per event — and the fenced
+ *   compare-and-set flush), so accounting (received = folded + quarantined) and exactly-once
+ *   writes hold here too.
  * - Group commit: a request's events join the pipeline at once; the next flush starts as soon
  *   as the previous one finished and something is waiting, and answers every request whose
  *   events it wrote. Latency is one flush; throughput grows with concurrency.
@@ -21,31 +22,25 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Db, Sql } from '@/db/client';
 import { findApiKey, touchApiKey } from '@/db/queries/api-keys';
-import { claimPartitions } from '@/db/queries/stream';
 import {
   admit,
-  BodyCollector,
   checkContentLength,
   parseBearer,
   splitBody,
-  tooLargeMessage,
   type Admission,
 } from '@/lib/ingest/http-body';
 import { utf8ByteLength } from '@/lib/ingest/events';
 import type { Logger } from '@/lib/observability/log';
 import type { Telemetry } from '@/lib/observability/telemetry';
-import { Pipeline, type Drained, type PipelineOptions } from '@/lib/stream/pipeline';
-import type { QuarantineReason, QuarantinedEvent } from '@/lib/types';
-import { Flusher, type FlushResult } from '@/db/sources/flusher';
+import type { Drained } from '@/lib/stream/pipeline';
+import type { QuarantineReason } from '@/lib/types';
+import { SourcePartition, type FlushResult } from '@/db/sources/partition';
+import { CLOSE, readBody, send } from './raw-http';
 
 /** Source name of events posted to /api/ingest. */
 export const HTTP_SOURCE = 'http';
 const PARTITION = 0;
 
-/** Characters of a malformed body kept in quarantine (as the pipeline keeps of a record). */
-const QUARANTINE_RAW_CHARS = 2048;
-/** How long a refused body may keep streaming in (discarded) before the socket is closed. */
-const DISCARD_GRACE_MS = 2000;
 /** Flush attempts on shutdown before the remaining requests are answered 503. */
 const FINAL_ATTEMPTS = 3;
 
@@ -108,102 +103,31 @@ class Unavailable extends Error {
   }
 }
 
-/**
- * The Pipeline, numbering records itself (so a request knows its offsets) and able to hold a
- * record it rejected before parsing (a body that is not a JSON array). Each drain tells the
- * service which records it carries.
- */
-class HttpPipeline extends Pipeline {
-  private next: number;
-  private extra: QuarantinedEvent[] = [];
-  onDrain: ((drained: Drained) => void) | null = null;
-
-  constructor(options: PipelineOptions & { resumeFrom: { nextOffset: number } }) {
-    super(options);
-    this.next = options.resumeFrom.nextOffset;
-  }
-
-  /** Offset the next record gets. */
-  get nextOffset(): number {
-    return this.next;
-  }
-
-  /** Ingests one record; returns its offset. */
-  add(record: string, now: number): number {
-    const offset = this.next++;
-    this.ingestLine(record, now, offset);
-    return offset;
-  }
-
-  /** Counts a record as received and quarantined without parsing it; returns its offset. */
-  addRejected(record: Omit<QuarantinedEvent, 'partition' | 'offset'>): number {
-    const offset = this.next++;
-    this.extra.push({ ...record, partition: PARTITION, offset });
-    return offset;
-  }
-
-  override drain(): Drained {
-    const drained = super.drain();
-    if (this.extra.length > 0) {
-      drained.quarantined = [...drained.quarantined, ...this.extra].sort(
-        (a, b) => (a.offset ?? 0) - (b.offset ?? 0),
-      );
-      drained.received += this.extra.length;
-      this.extra = [];
-    }
-    // The pipeline only sees offsets of the records it parsed; this counter sees them all.
-    drained.nextOffset = this.next;
-    this.onDrain?.(drained);
-    return drained;
-  }
-}
-
 /** Claims source `http` partition 0 for this process and starts the service. */
 export async function startHttpIngest(
   clients: IngestClients,
   options: IngestOptions,
 ): Promise<HttpIngest> {
-  const [claim] = await claimPartitions(clients.sql, {
-    source: HTTP_SOURCE,
-    owner: options.owner,
-    partitions: [PARTITION],
-  });
-  if (!claim) throw new Error(`could not claim ${HTTP_SOURCE}/${PARTITION}`);
-  clients.log.info(
-    { source: HTTP_SOURCE, partition: PARTITION, generation: claim.generation },
-    'HTTP ingest claimed its source partition (one web instance serves /api/ingest)',
-  );
-  const pipeline = new HttpPipeline({
+  let ingest: HttpIngest | null = null;
+  const partition = await SourcePartition.claim(clients, {
     source: HTTP_SOURCE,
     partition: PARTITION,
+    owner: options.owner,
     windowMs: options.windowMs,
     outOfOrderMs: options.outOfOrderMs,
     allowedLatenessMs: options.allowedLatenessMs,
     maxValuesPerDim: options.maxValuesPerDim,
-    resumeFrom: { nextOffset: claim.nextOffset, watermark: claim.watermark },
+    // Each drain tells the service which requests' records the batch carries.
+    onDrain: (drained) => ingest?.attribute(drained),
   });
-  const flusher = new Flusher(
-    clients.sql,
-    {
-      source: HTTP_SOURCE,
-      partition: PARTITION,
-      generation: claim.generation,
-      nextOffset: claim.nextOffset,
-    },
-    clients.log,
-    clients.telemetry,
+  clients.log.info(
+    { source: HTTP_SOURCE, partition: PARTITION, generation: partition.generation },
+    'HTTP ingest claimed its source partition (one web instance serves /api/ingest)',
   );
-  const ingest = new HttpIngest(clients, options, pipeline, flusher);
-  clients.telemetry?.addSource(() => ({
-    source: HTTP_SOURCE,
-    buffer: {
-      events: ingest.stats().pendingEvents,
-      cells: pipeline.pending().cells,
-      heldFlushes: flusher.backlogged ? 1 : 0,
-    },
-    partitions: [{ partition: PARTITION, consumerLag: null, watermark: flusher.watermark }],
-  }));
-  return ingest;
+  const service = new HttpIngest(clients, options, partition);
+  ingest = service;
+  clients.telemetry?.addSource(() => partition.reading({ events: service.stats().pendingEvents }));
+  return service;
 }
 
 export class HttpIngest {
@@ -216,27 +140,24 @@ export class HttpIngest {
   private fenced = false;
   private stopping = false;
   private wake: (() => void) | null = null;
-  private readonly overflowReported = new Set<string>();
   private readonly now: () => number;
 
   /** @internal use {@link startHttpIngest} */
   constructor(
     private readonly clients: IngestClients,
     private readonly options: IngestOptions,
-    private readonly pipeline: HttpPipeline,
-    private readonly flusher: Flusher,
+    private readonly partition: SourcePartition,
   ) {
     this.now = options.now ?? Date.now;
-    pipeline.onDrain = (drained) => this.attribute(drained);
   }
 
   stats(): IngestStats {
     return {
       pendingEvents: this.pendingEvents,
-      backlogged: this.flusher.backlogged,
+      backlogged: this.partition.backlogged,
       fenced: this.fenced,
-      flushes: this.flusher.stats.flushes,
-      failures: this.flusher.stats.failures,
+      flushes: this.partition.stats.flushes,
+      failures: this.partition.stats.failures,
     };
   }
 
@@ -326,7 +247,7 @@ export class HttpIngest {
       );
     }
 
-    const body = await this.readBody(req, res);
+    const body = await readBody(req, res, this.options.maxBodyBytes);
     if (body === null) return;
     const split = splitBody(body);
     const log = { keyId: identity.id, bytes: utf8ByteLength(body) };
@@ -340,14 +261,8 @@ export class HttpIngest {
       const admission = this.admit(1);
       if (!admission.ok) return refuse(res, admission, false);
       const result = await this.answerOf(
-        this.submit((p) => {
-          p.addRejected({
-            reason: 'malformed_json',
-            detail: split.detail,
-            raw: body.length > QUARANTINE_RAW_CHARS ? body.slice(0, QUARANTINE_RAW_CHARS) : body,
-            rawSize: utf8ByteLength(body),
-            source: HTTP_SOURCE,
-          });
+        this.submit((pipeline) => {
+          pipeline.reject(body, 'malformed_json', split.detail);
           return 1;
         }),
         res,
@@ -365,8 +280,8 @@ export class HttpIngest {
     if (!admission.ok) return refuse(res, admission, false);
     const now = this.now();
     const result = await this.answerOf(
-      this.submit((p) => {
-        for (const record of records) p.add(record, now);
+      this.submit((pipeline) => {
+        for (const record of records) pipeline.ingestLine(record, now);
         return records.length;
       }),
       res,
@@ -381,8 +296,8 @@ export class HttpIngest {
       {
         pendingEvents: this.pendingEvents,
         maxPendingEvents: this.options.maxPendingEvents,
-        backlogged: this.flusher.backlogged,
-        retryDelayMs: this.flusher.retryDelayMs,
+        backlogged: this.partition.backlogged,
+        retryDelayMs: this.partition.retryDelayMs,
       },
       incoming,
     );
@@ -411,10 +326,11 @@ export class HttpIngest {
    * Puts a request's records into the pipeline (synchronously, so one request never spans
    * two flushes) and resolves once the flush that carries them is written.
    */
-  private submit(ingest: (pipeline: HttpPipeline) => number): Promise<IngestResult> {
+  private submit(ingest: (pipeline: SourcePartition['pipeline']) => number): Promise<IngestResult> {
     return new Promise<IngestResult>((resolve, reject) => {
-      const from = this.pipeline.nextOffset;
-      const count = ingest(this.pipeline);
+      const { pipeline } = this.partition;
+      const from = pipeline.nextOffset;
+      const count = ingest(pipeline);
       this.pendingEvents += count;
       this.waiting.push({ from, to: from + count, quarantined: 0, reasons: {}, resolve, reject });
       this.kick();
@@ -422,7 +338,7 @@ export class HttpIngest {
   }
 
   /** Called by each drain: binds the waiting requests to the batch and counts their rejects. */
-  private attribute(drained: Drained): void {
+  attribute(drained: Drained): void {
     const batch = this.waiting;
     this.waiting = [];
     let w = 0;
@@ -454,12 +370,12 @@ export class HttpIngest {
     await new Promise((resolve) => setImmediate(resolve));
     let failuresWhileStopping = 0;
     while (!this.fenced && (this.waiting.length > 0 || this.batch.length > 0)) {
-      if (this.flusher.backlogged) {
-        await this.pause(this.stopping ? 250 : this.flusher.retryDelayMs);
+      if (this.partition.backlogged) {
+        await this.pause(this.stopping ? 250 : this.partition.retryDelayMs);
       }
       let result: FlushResult;
       try {
-        result = await this.flusher.flush(this.pipeline);
+        result = await this.partition.flush();
       } catch (error) {
         // Not expected (the flusher reports failures as a result); stop rather than spin.
         this.clients.log.error({ err: error }, 'HTTP ingest flush threw');
@@ -485,7 +401,6 @@ export class HttpIngest {
           reasons: waiter.reasons,
         });
       }
-      this.reportOverflow();
     }
   }
 
@@ -521,64 +436,7 @@ export class HttpIngest {
       waiter.reject(error);
     }
   }
-
-  private reportOverflow(): void {
-    for (const dim of this.pipeline.overflowedDims()) {
-      if (this.overflowReported.has(dim)) continue;
-      this.overflowReported.add(dim);
-      this.clients.log.warn(
-        { dim, limit: this.options.maxValuesPerDim, source: HTTP_SOURCE },
-        "dimension over its value limit; the rest fold into '(other)'",
-      );
-    }
-  }
-
-  /**
-   * Reads the body within the limit. Null when it was answered already (413) or the client
-   * went away. A body over the limit is answered 413 at once; what the client still sends is
-   * discarded (never kept) for a short grace, so that it can read the answer, then the
-   * connection is closed.
-   */
-  private readBody(req: IncomingMessage, res: ServerResponse): Promise<string | null> {
-    const max = this.options.maxBodyBytes;
-    return new Promise((resolve) => {
-      const collector = new BodyCollector(max);
-      let settled = false;
-      const finish = (value: string | null) => {
-        if (settled) return;
-        settled = true;
-        req.off('data', onData);
-        req.off('end', onEnd);
-        req.off('error', onGone);
-        req.off('close', onGone);
-        resolve(value);
-      };
-      const onData = (chunk: Buffer) => {
-        if (collector.push(chunk)) return;
-        finish(null);
-        send(res, 413, { error: tooLargeMessage(max) }, CLOSE);
-        discard(req);
-      };
-      const onEnd = () => finish(collector.text());
-      const onGone = () => finish(null);
-      req.on('data', onData);
-      req.on('end', onEnd);
-      req.on('error', onGone);
-      req.on('close', onGone);
-    });
-  }
 }
-
-/** Swallows the rest of a refused body without keeping it, then closes the connection. */
-function discard(req: IncomingMessage): void {
-  const timer = setTimeout(() => req.socket.destroy(), DISCARD_GRACE_MS);
-  timer.unref();
-  req.on('error', () => undefined);
-  req.on('end', () => clearTimeout(timer));
-  req.resume();
-}
-
-const CLOSE = { connection: 'close' } as const;
 
 function unauthorized(res: ServerResponse, message: string): void {
   send(res, 401, { error: message }, { 'www-authenticate': 'Bearer', connection: 'close' });
@@ -593,22 +451,4 @@ function refuse(
   const headers: Record<string, string> = unread ? { ...CLOSE } : {};
   if (admission.status === 429) headers['retry-after'] = String(admission.retryAfterSeconds);
   send(res, admission.status, { error: admission.message }, headers);
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  if (res.headersSent) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(text)),
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    ...headers,
-  });
-  res.end(text);
 }

@@ -12,14 +12,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Sql } from '@/db/client';
 import { freshWorkerSnapshots, SNAPSHOT_MAX_AGE_MS } from '@/db/queries/worker-metrics';
-import {
-  createTelemetry,
-  mergeSnapshots,
-  summarize,
-  type LiveMetrics,
-  type MetricJson,
-  type Telemetry,
-} from '@/lib/observability/telemetry';
+import { createTelemetry, type Telemetry } from '@/lib/observability/telemetry';
+import { mergeSnapshots, type MetricJson } from '@/lib/observability/snapshots';
+import { summarize, type LiveMetrics } from '@/lib/observability/live-figures';
 
 const globalRef = globalThis as unknown as { __pulseTelemetry?: Telemetry };
 

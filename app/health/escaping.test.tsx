@@ -5,7 +5,7 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it, vi } from 'vitest';
 import { QUARANTINE_REASONS } from '@/lib/types';
-import type { LiveMetrics } from '@/lib/observability/telemetry';
+import type { LiveMetrics } from '@/lib/observability/live-figures';
 import type { Health } from '@/lib/views';
 import { HealthView, formatLag } from './health-view';
 import { formatSeconds } from './live-metrics';

@@ -1,12 +1,12 @@
 'use client';
 import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { ReingestResult } from '@/db/sources/reingest';
-import type { LiveMetrics } from '@/lib/observability/telemetry';
+import type { ReingestResult } from '@/lib/views';
+import type { LiveMetrics } from '@/lib/observability/live-figures';
 import type { Health, HealthPartition, QuarantineItem } from '@/lib/views';
 import { AppHeader, type HeaderUser } from '../_components/app-header';
 import { TimeAgo } from '../_components/time-ago';
-import { apiFetch } from '../_lib/api';
+import { apiFetch, loginHref } from '../_lib/api';
 import { formatNumber } from '../_lib/format';
 import { useNow } from '../_lib/use-now';
 import { LiveMetricsSection } from './live-metrics';
@@ -58,7 +58,7 @@ export function HealthView({
       busy.current = false;
       if (!mounted.current) return;
       if (result.status === 401 || metrics.status === 401) {
-        router.replace('/login?next=%2Fhealth');
+        router.replace(loginHref('/health'));
         return;
       }
       if (result.ok) {

@@ -1,5 +1,5 @@
 'use client';
-import type { LiveMetrics } from '@/lib/observability/telemetry';
+import type { LiveMetrics } from '@/lib/observability/live-figures';
 import { TimeAgo } from '../_components/time-ago';
 import { formatNumber } from '../_lib/format';
 

@@ -1,8 +1,7 @@
 import type { Metadata } from 'next';
 import { loadHealth } from '@/db/queries/health';
-import { getDb } from '@/app/_server/context';
+import { webContext } from '@/app/_server/context';
 import { requirePageUser } from '@/app/_server/session';
-import { getSql } from '@/app/_server/sql';
 import { liveMetrics } from '@/app/_server/metrics-endpoint';
 import { HealthView } from './health-view';
 
@@ -13,9 +12,9 @@ export const metadata: Metadata = { title: 'Health · Pulse' };
 export default async function HealthPage() {
   const user = await requirePageUser('/health');
   const [health, live] = await Promise.all([
-    loadHealth(getDb()),
+    loadHealth(webContext().db),
     // The page still renders without them; the client retries every few seconds.
-    liveMetrics(getSql()).catch(() => null),
+    liveMetrics(webContext().sql).catch(() => null),
   ]);
   return (
     <HealthView

@@ -1,41 +1,45 @@
 'use client';
 import { useRouter } from 'next/navigation';
-import { useState, type FormEvent } from 'react';
 import { apiFetch } from '../_lib/api';
 import { safeNext } from '../_lib/safe-next';
+import { useForm } from '../_lib/use-form';
+
+interface Credentials {
+  username: string;
+  password: string;
+}
 
 export function LoginForm({ next }: { next: string }) {
   const router = useRouter();
-  const [username, setUsername] = useState('');
-  const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [pending, setPending] = useState(false);
-
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    if (pending) return;
-    if (!username.trim() || !password) {
-      setError('Enter your username and password.');
-      return;
-    }
-    setPending(true);
-    setError(null);
-    const result = await apiFetch<{ user: { username: string; role: string } }>('/api/auth/login', {
-      method: 'POST',
-      body: JSON.stringify({ username: username.trim(), password }),
-    });
-    if (!result.ok) {
-      setPending(false);
-      setError(result.error);
-      setPassword('');
-      return;
-    }
-    router.replace(safeNext(next));
-    router.refresh();
-  }
+  const form = useForm({
+    initial: { username: '', password: '' },
+    // One message for the pair: which of the two was wrong is not said, so neither is marked.
+    validate: ({ username, password }: Credentials) => ({
+      value: username.trim() && password ? { username: username.trim(), password } : null,
+      errors: {},
+    }),
+    invalidMessage: 'Enter your username and password.',
+    // A wrong password is the 401 itself, not an expired session.
+    signInOn401: false,
+    afterFailure: (values) => ({ ...values, password: '' }),
+    submit: (credentials) =>
+      apiFetch<{ user: { username: string; role: string } }>('/api/auth/login', {
+        method: 'POST',
+        body: JSON.stringify(credentials),
+      }),
+    onSuccess: () => {
+      router.replace(safeNext(next));
+      router.refresh();
+    },
+  });
+  const error = form.formError;
+  // The message stays while the person types again (setValues keeps it): it explains the
+  // emptied password field.
+  const type = (field: keyof Credentials, value: string) =>
+    form.setValues((v) => ({ ...v, [field]: value }));
 
   return (
-    <form className="login-form" onSubmit={submit} noValidate>
+    <form className="login-form" onSubmit={form.handleSubmit} noValidate>
       <div className="field">
         <label htmlFor="username">Username</label>
         <input
@@ -47,8 +51,8 @@ export function LoginForm({ next }: { next: string }) {
           spellCheck={false}
           maxLength={64}
           required
-          value={username}
-          onChange={(e) => setUsername(e.target.value)}
+          value={form.values.username}
+          onChange={(e) => type('username', e.target.value)}
           aria-invalid={error ? true : undefined}
           aria-describedby={error ? 'login-error' : undefined}
         />
@@ -62,8 +66,8 @@ export function LoginForm({ next }: { next: string }) {
           autoComplete="current-password"
           maxLength={200}
           required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
+          value={form.values.password}
+          onChange={(e) => type('password', e.target.value)}
           aria-invalid={error ? true : undefined}
           aria-describedby={error ? 'login-error' : undefined}
         />
@@ -73,8 +77,8 @@ export function LoginForm({ next }: { next: string }) {
           {error}
         </p>
       ) : null}
-      <button type="submit" className="button button-primary button-block" disabled={pending}>
-        {pending ? 'Signing in…' : 'Sign in'}
+      <button type="submit" className="button button-primary button-block" disabled={form.pending}>
+        {form.pending ? 'Signing in…' : 'Sign in'}
       </button>
     </form>
   );

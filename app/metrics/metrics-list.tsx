@@ -2,13 +2,13 @@
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
-import type { MetricListItem } from '@/db/queries/metric-definitions';
+import type { MetricListItem } from '@/lib/views';
 import { formatMetricValue } from '@/lib/metrics/units';
 import { summarizeDefinition } from '@/lib/metrics/describe';
 import { AppHeader, type HeaderUser } from '../_components/app-header';
 import { StatusBadge } from '../_components/status-badge';
 import { TimeAgo } from '../_components/time-ago';
-import { apiFetch } from '../_lib/api';
+import { apiFetch, loginHref } from '../_lib/api';
 import { formatWindowLength } from './window-length';
 
 const KIND_LABEL = { count: 'Count', sum: 'Sum', avg: 'Average', ratio: 'Ratio' } as const;
@@ -45,7 +45,7 @@ export function MetricsList({
       setMetrics((list) => list.map((m) => (m.key === metric.key ? result.data.metric : m)));
       return;
     }
-    if (result.status === 401) return router.replace('/login?next=%2Fmetrics');
+    if (result.status === 401) return router.replace(loginHref('/metrics'));
     setError({ key: metric.key, message: result.error });
   }
 

@@ -1,7 +1,6 @@
 import type { Metadata } from 'next';
-import { listMetricItems } from '@/db/queries/metric-definitions';
-import { config } from '@/env';
-import { getDb } from '@/app/_server/context';
+import { listMetricItems } from '@/db/queries/metrics';
+import { webContext } from '@/app/_server/context';
 import { hasRole, requirePageUser } from '@/app/_server/session';
 import { MetricsList } from './metrics-list';
 
@@ -16,14 +15,14 @@ export default async function MetricsPage({
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
   const user = await requirePageUser('/metrics');
-  const metrics = await listMetricItems(getDb());
+  const metrics = await listMetricItems(webContext().db);
   const saved = (await searchParams).saved;
   return (
     <MetricsList
       user={{ username: user.username, role: user.role }}
       canEdit={hasRole(user, 'editor')}
       initial={metrics}
-      windowMs={config().windowMs}
+      windowMs={webContext().config.windowMs}
       saved={typeof saved === 'string' && metrics.some((m) => m.key === saved) ? saved : null}
     />
   );

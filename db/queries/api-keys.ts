@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { and, desc, eq, isNull, lt, or, sql as dsql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { KEY_PREFIX_LENGTH, type ApiKeyView, type CreatedApiKey } from '@/lib/auth/api-keys';
-import type { Db } from '../client';
+import type { Executor } from './executor';
 import { apiKeys, users } from '../schema';
 import { hashToken } from './auth';
 
@@ -20,7 +20,7 @@ export function generateApiKey(): { secret: string; prefix: string; hash: string
 const creator = alias(users, 'creator');
 const revoker = alias(users, 'revoker');
 
-function listQuery(db: Db) {
+function listQuery(db: Executor) {
   return db
     .select({
       id: apiKeys.id,
@@ -53,7 +53,7 @@ function toView(row: ListRow): ApiKeyView {
 }
 
 /** Every key, active ones first, newest first. */
-export async function listApiKeys(db: Db): Promise<ApiKeyView[]> {
+export async function listApiKeys(db: Executor): Promise<ApiKeyView[]> {
   const rows = await listQuery(db).orderBy(
     dsql`${apiKeys.revokedAt} is not null`,
     desc(apiKeys.createdAt),
@@ -62,14 +62,14 @@ export async function listApiKeys(db: Db): Promise<ApiKeyView[]> {
   return rows.map(toView);
 }
 
-export async function getApiKey(db: Db, id: number): Promise<ApiKeyView | null> {
+export async function getApiKey(db: Executor, id: number): Promise<ApiKeyView | null> {
   const [row] = await listQuery(db).where(eq(apiKeys.id, id));
   return row ? toView(row) : null;
 }
 
 /** Creates a key; the secret in the answer is never stored and cannot be shown again. */
 export async function createApiKey(
-  db: Db,
+  db: Executor,
   input: { name: string; createdBy: number | null },
 ): Promise<CreatedApiKey> {
   const { secret, prefix, hash } = generateApiKey();
@@ -88,7 +88,7 @@ export async function createApiKey(
  * revocation. Null when there is no such key.
  */
 export async function revokeApiKey(
-  db: Db,
+  db: Executor,
   id: number,
   revokedBy: number | null,
 ): Promise<ApiKeyView | null> {
@@ -108,7 +108,7 @@ export interface KeyIdentity {
 }
 
 /** The key a client presented, found by its hash; null when unknown. */
-export async function findApiKey(db: Db, secret: string): Promise<KeyIdentity | null> {
+export async function findApiKey(db: Executor, secret: string): Promise<KeyIdentity | null> {
   const [row] = await db
     .select({
       id: apiKeys.id,
@@ -133,7 +133,7 @@ export async function findApiKey(db: Db, secret: string): Promise<KeyIdentity | 
  * Records that a key was used. Coarse on purpose (at most one write per key per `everyMs`), so
  * that a busy client does not turn every request into a write.
  */
-export async function touchApiKey(db: Db, id: number, everyMs = 60_000): Promise<void> {
+export async function touchApiKey(db: Executor, id: number, everyMs = 60_000): Promise<void> {
   const before = new Date(Date.now() - everyMs);
   await db
     .update(apiKeys)

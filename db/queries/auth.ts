@@ -1,7 +1,7 @@
 /** Users and sessions. Session tokens are random; only their SHA-256 is stored. */
 import { createHash, randomBytes } from 'node:crypto';
 import { and, count, eq, gt, lt } from 'drizzle-orm';
-import type { Db } from '../client';
+import type { Executor } from './executor';
 import { sessions, users } from '../schema';
 
 export type Role = (typeof users.$inferSelect)['role'];
@@ -13,13 +13,13 @@ export interface SessionUser {
 
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
-export async function countUsers(db: Db): Promise<number> {
+export async function countUsers(db: Executor): Promise<number> {
   const [row] = await db.select({ n: count() }).from(users);
   return row?.n ?? 0;
 }
 
 export async function createUser(
-  db: Db,
+  db: Executor,
   user: { username: string; passwordHash: string; role: Role },
 ): Promise<SessionUser> {
   const [row] = await db
@@ -30,13 +30,13 @@ export async function createUser(
   return row;
 }
 
-export async function findUserByUsername(db: Db, username: string) {
+export async function findUserByUsername(db: Executor, username: string) {
   const [row] = await db.select().from(users).where(eq(users.username, username));
   return row;
 }
 
 /** Creates a session and returns its token (to put in the cookie; never stored). */
-export async function createSession(db: Db, userId: number, ttlMs: number): Promise<string> {
+export async function createSession(db: Executor, userId: number, ttlMs: number): Promise<string> {
   const token = randomBytes(32).toString('base64url');
   await db.delete(sessions).where(lt(sessions.expiresAt, new Date()));
   await db
@@ -45,7 +45,7 @@ export async function createSession(db: Db, userId: number, ttlMs: number): Prom
   return token;
 }
 
-export async function sessionUser(db: Db, token: string): Promise<SessionUser | null> {
+export async function sessionUser(db: Executor, token: string): Promise<SessionUser | null> {
   const [row] = await db
     .select({ id: users.id, username: users.username, role: users.role })
     .from(sessions)
@@ -54,6 +54,6 @@ export async function sessionUser(db: Db, token: string): Promise<SessionUser | 
   return row ?? null;
 }
 
-export async function deleteSession(db: Db, token: string): Promise<void> {
+export async function deleteSession(db: Executor, token: string): Promise<void> {
   await db.delete(sessions).where(eq(sessions.tokenHash, hashToken(token)));
 }

@@ -1,22 +1,19 @@
 /**
  * The detection engine's store over PostgreSQL (see lib/detection/engine.ts): history from
  * metric_points, cells from rollups and the leaf cube, and each verdict recorded as a point plus
- * the anomaly change its lifecycle step asks for.
+ * the anomaly change its lifecycle step asks for. A read model of the engine's port: it joins the
+ * table groups the engine reads and writes (points, anomalies, rollups).
  */
 import { and, eq } from 'drizzle-orm';
 import type { EngineStore, MetricOutcome } from '@/lib/detection/engine';
-import type { Db } from '../client';
 import { anomalies } from '../schema';
-import {
-  attachPointsToAnomaly,
-  baselineHistory,
-  incidentState,
-  seasonalHistory,
-  upsertPoint,
-} from './detection';
+import { incidentState } from './anomalies';
+import type { Executor } from './executor';
+import { attachPointsToAnomaly, baselineHistory, seasonalHistory, upsertPoint } from './points';
 import { readLeaves, readRollups } from './stream';
 
-export function pgEngineStore(db: Db): EngineStore {
+/** The engine's store over `db`: the database, or a transaction the detector holds. */
+export function pgEngineStore(db: Executor): EngineStore {
   return {
     cells: (windows, types) => readRollups(db, windows, types),
     leaves: (windows, types) => readLeaves(db, windows, types),
@@ -30,7 +27,7 @@ export function pgEngineStore(db: Db): EngineStore {
 }
 
 /** Writes a verdict: the point, and the anomaly its lifecycle step opens or changes. */
-export async function recordOutcome(db: Db, outcome: MetricOutcome): Promise<number | null> {
+export async function recordOutcome(db: Executor, outcome: MetricOutcome): Promise<number | null> {
   const { metric, windowStart, score, volume, step, openId, peak } = outcome;
   const now = new Date();
   const peakFields = peak

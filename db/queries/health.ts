@@ -1,8 +1,11 @@
-/** Reads for the operators' Health page: accounting per partition and the quarantine. */
+/**
+ * Read model of the operators' Health page: accounting per partition and the quarantine. It
+ * joins table groups (`source_partitions`, `quarantine`) for one screen; it writes nothing.
+ */
 import { count, desc, sql as dsql } from 'drizzle-orm';
 import { QUARANTINE_REASONS } from '@/lib/types';
 import type { Health, HealthPartition, QuarantineReasonCount } from '@/lib/views';
-import type { Db } from '../client';
+import type { Executor } from './executor';
 import { quarantine, sourcePartitions } from '../schema';
 
 /** A partition without a progress write for this long is shown as idle. */
@@ -11,7 +14,7 @@ export const IDLE_AFTER_MS = 60_000;
 export const LATEST_QUARANTINED = 50;
 
 export async function loadHealth(
-  db: Db,
+  db: Executor,
   options: { idleAfterMs?: number; latest?: number } = {},
 ): Promise<Health> {
   const idleAfterMs = options.idleAfterMs ?? IDLE_AFTER_MS;

@@ -1,6 +1,10 @@
-/** Reads of `npm run replay`: the detector's progress over a range, anomalies in it, totals. */
+/**
+ * Read model of `npm run replay`: the detector's progress over a range, anomalies in it, totals
+ * per source. It joins table groups (detector state, anomalies with their metric, source
+ * partitions, quarantine) for one report; it writes nothing.
+ */
 import { and, asc, eq, gte, lte, ne, sql as dsql } from 'drizzle-orm';
-import type { Db } from '../client';
+import type { Executor } from './executor';
 import {
   anomalies,
   detectorProgress,
@@ -22,7 +26,7 @@ export interface ScoringProgress {
  * `lastWindow` once `closedThrough >= lastWindow` and `queued === 0`.
  */
 export async function scoringProgress(
-  db: Db,
+  db: Executor,
   range: { windowMs: number; firstWindow: number; lastWindow: number },
 ): Promise<ScoringProgress> {
   const [progress] = await db
@@ -53,7 +57,7 @@ export async function scoringProgress(
  * the detector does not get there.
  */
 export async function watermarkHolders(
-  db: Db,
+  db: Executor,
   needed: number,
   activeWithinMs: number,
 ): Promise<{ source: string; partition: number; watermark: number | null }[]> {
@@ -89,7 +93,7 @@ export interface AnomalyInRange {
 
 /** Anomalies (not withdrawn) that overlap the windows [firstWindow, lastWindow], oldest first. */
 export async function anomaliesInRange(
-  db: Db,
+  db: Executor,
   firstWindow: number,
   lastWindow: number,
 ): Promise<AnomalyInRange[]> {
@@ -136,7 +140,7 @@ export interface SourceTotals {
 
 /** What PostgreSQL holds for one source partition: position, accounting, quarantine by reason. */
 export async function sourceTotals(
-  db: Db,
+  db: Executor,
   source: string,
   partition: number,
 ): Promise<SourceTotals | null> {

@@ -17,12 +17,8 @@ import {
 } from '@/lib/types';
 import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
 import { createUser } from '@/db/queries/auth';
-import {
-  attachPointsToAnomaly,
-  incidentState,
-  pointsBetween,
-  seasonalHistory,
-} from '@/db/queries/detection';
+import { incidentState } from '@/db/queries/anomalies';
+import { attachPointsToAnomaly, pointsBetween, seasonalHistory } from '@/db/queries/points';
 import { pgEngineStore } from '@/db/queries/engine-store';
 import {
   ensureDefaultMetrics,

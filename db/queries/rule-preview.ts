@@ -1,8 +1,9 @@
 /**
- * The thresholds page's preview: a candidate rule and the current one over stored history,
- * scored by the detector's engine in memory (lib/detection/rule-preview `previewMetric`). Three reads, shared
- * by both rules: the range's points, the points before it the baselines read, and the total
- * cells of the range's base windows.
+ * Read model of the thresholds page's preview: a candidate rule and the current one over stored
+ * history, scored by the detector's engine in memory (lib/detection/rule-preview
+ * `previewMetric`). Three reads, shared by both rules: the range's points, the points before it
+ * the baselines read, and the total cells of the range's base windows (rollups or the leaf
+ * cube). It joins table groups for one screen; nothing is written.
  */
 import { and, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import { definitionEventTypes, matchesFilters, needsLeaves, parseLeaf } from '@/lib/metrics/cells';
@@ -13,11 +14,11 @@ import {
   type WindowRange,
 } from '@/lib/detection/rule-preview';
 import { TOTAL, type AlertRule, type MetricDefinition, type RollupDelta } from '@/lib/types';
-import type { Db } from '../client';
 import { leafRollups, rollups } from '../schema';
-import { previewPoints } from './detection';
-import { leafTotals } from './metric-definitions';
+import { leafTotals } from './definition-preview';
+import type { Executor } from './executor';
 import { toDefinition, toRule, type MetricRow } from './metrics';
+import { previewPoints } from './points';
 
 export type { RulePreview };
 
@@ -45,7 +46,7 @@ export function previewRange(now: number, windowMs: number, hours = DEFAULT_PREV
  * rows lib/metrics/metrics `cellsFromLeaves` would make (no min or max: NaN, as there).
  */
 export async function previewCells(
-  db: Db,
+  db: Executor,
   metric: MetricDefinition,
   from: number,
   to: number,
@@ -89,7 +90,7 @@ export async function previewCells(
  * PULSE_WINDOW; the metric's own window is a multiple of it. Nothing is written.
  */
 export async function previewRule(
-  db: Db,
+  db: Executor,
   row: MetricRow,
   candidate: AlertRule,
   options: { baseWindowMs: number; now: number; hours?: number },

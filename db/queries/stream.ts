@@ -1,10 +1,11 @@
 /** Writes of the stream worker: one transaction per flush. */
 import type postgres from 'postgres';
 import { and, eq, inArray, sql as dsql } from 'drizzle-orm';
-import { mergeDeltas } from '@/lib/stream/rollup';
+import { mergeDeltas } from '@/lib/stream/rollup-merge';
 import { globalWatermark as globalWatermarkOf } from '@/lib/stream/windows';
 import type { LeafDelta, QuarantinedEvent, RollupDelta } from '@/lib/types';
-import type { Db, Sql } from '../client';
+import type { Sql } from '../client';
+import type { Executor } from './executor';
 import { leafRollups, rollups, sourcePartitions } from '../schema';
 
 export interface PartitionProgress {
@@ -143,6 +144,31 @@ export async function claimPartitions(
       watermark: r.watermark ? new Date(r.watermark).getTime() : null,
     }))
     .sort((a, b) => a.partition - b.partition);
+}
+
+/**
+ * Creates the progress row of `source`/`partition` if needed and locks it for the caller's
+ * transaction, so that writers of the partition without a claim (re-ingest) take turns;
+ * returns its position as a claim would (the generation is left as it is).
+ */
+export async function lockPartition(
+  tx: postgres.TransactionSql,
+  source: string,
+  partition: number,
+): Promise<ClaimedPartition> {
+  await tx`
+    insert into source_partitions (source, partition) values (${source}, ${partition})
+    on conflict (source, partition) do nothing`;
+  const [row] = await tx<{ generation: string; next_offset: string; watermark: Date | null }[]>`
+    select generation, next_offset, watermark from source_partitions
+    where source = ${source} and partition = ${partition}
+    for update`;
+  return {
+    partition,
+    generation: Number(row?.generation ?? 0),
+    nextOffset: Number(row?.next_offset ?? 0),
+    watermark: row?.watermark ? new Date(row.watermark).getTime() : null,
+  };
 }
 
 /**
@@ -310,7 +336,7 @@ function wellFormed(text: string): string {
 
 /** Leaf cube rows of the given windows and event types, as LeafDelta values. */
 export async function readLeaves(
-  db: Db,
+  db: Executor,
   windowStarts: number[],
   eventTypes: string[],
 ): Promise<LeafDelta[]> {
@@ -332,7 +358,7 @@ export async function readLeaves(
 
 /** Rollup rows of the given windows and event types, as RollupDelta values. */
 export async function readRollups(
-  db: Db,
+  db: Executor,
   windowStarts: number[],
   eventTypes: string[],
 ): Promise<RollupDelta[]> {
@@ -373,7 +399,7 @@ export async function globalWatermark(sql: Sql, idleTimeoutMs: number): Promise<
 }
 
 /** Per-partition accounting, for health views and tests. */
-export async function partitionStats(db: Db) {
+export async function partitionStats(db: Executor) {
   return db
     .select()
     .from(sourcePartitions)
@@ -382,7 +408,7 @@ export async function partitionStats(db: Db) {
 
 /** One partition's stored watermark (epoch ms), or null before its first flush. */
 export async function partitionWatermark(
-  db: Db,
+  db: Executor,
   source: string,
   partition: number,
 ): Promise<number | null> {
@@ -394,7 +420,7 @@ export async function partitionWatermark(
 }
 
 /** The earliest window that has rollups, where scoring starts on a fresh database. */
-export async function firstRollupWindow(db: Db, notBefore: number): Promise<number | null> {
+export async function firstRollupWindow(db: Executor, notBefore: number): Promise<number | null> {
   const [row] = await db
     .select({ first: dsql<string | null>`min(${rollups.windowStart})` })
     .from(rollups)

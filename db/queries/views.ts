@@ -1,17 +1,17 @@
-/** Reads shaped for the dashboard (see lib/views.ts). */
+/**
+ * Read model of the dashboard: the live board, anomaly summaries and the drill-down, shaped as
+ * lib/views.ts says (REST and socket.io). It joins table groups (metrics, points, anomalies with
+ * the names of who acted on them, injections) for those screens; it writes nothing.
+ */
 import { desc, eq, gt } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { AnomalyDetail, AnomalySummary, Board, BoardMetric, BoardPoint } from '@/lib/views';
-import type { Db } from '../client';
 import { anomalies, metrics, users } from '../schema';
-import {
-  listInjections,
-  pointsBetween,
-  pointsSince,
-  type AnomalyRow,
-  type PointRow,
-} from './detection';
-import { listMetrics, toRule, type MetricRow } from './metrics';
+import type { AnomalyRow } from './anomalies';
+import type { Executor } from './executor';
+import { listInjections } from './injections';
+import { getMetric, listMetrics, toRule, type MetricRow } from './metrics';
+import { pointsBetween, pointsSince, type PointRow } from './points';
 
 export function toBoardPoint(row: PointRow): BoardPoint {
   return {
@@ -68,7 +68,7 @@ const resolveUser = alias(users, 'resolve_user');
 const verdictUser = alias(users, 'verdict_user');
 
 /** Anomalies with their metric and the names of who acted on them: one query. */
-function selectSummaryRows(db: Db) {
+function selectSummaryRows(db: Executor) {
   return db
     .select({
       anomaly: anomalies,
@@ -103,7 +103,7 @@ export function toBoardMetric(metric: MetricRow, points: BoardPoint[]): BoardMet
 
 /** Anomaly summaries, newest first; `afterId` for catch-up after a reconnect. */
 export async function anomalySummaries(
-  db: Db,
+  db: Executor,
   options: { afterId?: number; limit?: number } = {},
 ): Promise<AnomalySummary[]> {
   const rows = await selectSummaryRows(db)
@@ -113,14 +113,14 @@ export async function anomalySummaries(
   return rows.map(summaryOf);
 }
 
-export async function anomalySummary(db: Db, id: number): Promise<AnomalySummary | null> {
+export async function anomalySummary(db: Executor, id: number): Promise<AnomalySummary | null> {
   const [row] = await selectSummaryRows(db).where(eq(anomalies.id, id));
   return row ? summaryOf(row) : null;
 }
 
 /** Everything the live board shows: metrics with recent points, and recent anomalies. */
 export async function loadBoard(
-  db: Db,
+  db: Executor,
   options: { windowMs: number; windows?: number; now?: number },
 ): Promise<Board> {
   const windows = options.windows ?? 60;
@@ -151,9 +151,25 @@ export async function loadBoard(
   };
 }
 
+/**
+ * One metric as the live board shows it (the same recent points as {@link loadBoard}), or null
+ * when there is no such metric: what the web tier pushes when a metric is created or changed.
+ */
+export async function loadBoardMetric(
+  db: Executor,
+  metricId: number,
+  options: { windowMs: number; windows?: number; now?: number },
+): Promise<BoardMetric | null> {
+  const metric = await getMetric(db, metricId);
+  if (!metric) return null;
+  const since = (options.now ?? Date.now()) - (options.windows ?? 60) * options.windowMs;
+  const points = await pointsSince(db, [metric.id], since);
+  return toBoardMetric(metric, points.map(toBoardPoint));
+}
+
 /** The drill-down: the anomaly, its explanation and the metric's chart around it. */
 export async function loadAnomalyDetail(
-  db: Db,
+  db: Executor,
   id: number,
   windowMs: number,
   context = 30,

@@ -1,5 +1,5 @@
 /** Worker metric snapshots: each worker upserts its own row; the web server reads fresh ones. */
-import { parseSnapshot, type MetricJson, type WorkerSnapshot } from '@/lib/observability/telemetry';
+import { parseSnapshot, type MetricJson, type WorkerSnapshot } from '@/lib/observability/snapshots';
 import type { Sql } from '@/db/client';
 
 /** Snapshots older than this are left out of /metrics: their worker is gone or stuck. */

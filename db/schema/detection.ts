@@ -11,7 +11,7 @@ import {
   text,
   timestamp,
 } from 'drizzle-orm/pg-core';
-import type { Explanation } from '@/lib/types';
+import { DEFAULT_RULE, type Explanation } from '@/lib/types';
 import { users } from './auth';
 
 export const metrics = pgTable('metrics', {
@@ -35,27 +35,30 @@ export const metrics = pgTable('metrics', {
   definitionUpdatedBy: integer('definition_updated_by').references(() => users.id, {
     onDelete: 'set null',
   }),
-  // Alert rule, applied by the detector from the next window on.
-  warnZ: doublePrecision('warn_z').notNull().default(3),
-  criticalZ: doublePrecision('critical_z').notNull().default(5),
+  // Alert rule, applied by the detector from the next window on. The defaults are DEFAULT_RULE's
+  // (lib/types.ts), the one place that says what a new metric's rule is.
+  warnZ: doublePrecision('warn_z').notNull().default(DEFAULT_RULE.warnZ),
+  criticalZ: doublePrecision('critical_z').notNull().default(DEFAULT_RULE.criticalZ),
   direction: text('direction', { enum: ['up', 'down', 'both'] })
     .notNull()
-    .default('both'),
-  minVolume: integer('min_volume').notNull().default(20),
-  baselineWindows: integer('baseline_windows').notNull().default(20),
+    .default(DEFAULT_RULE.direction),
+  minVolume: integer('min_volume').notNull().default(DEFAULT_RULE.minVolume),
+  baselineWindows: integer('baseline_windows').notNull().default(DEFAULT_RULE.baselineWindows),
   /** rolling: mean and σ; robust: median and MAD × 1.4826; seasonal: same slot a season ago. */
   baseline: text('baseline', { enum: ['rolling', 'robust', 'seasonal'] })
     .notNull()
-    .default('rolling'),
+    .default(DEFAULT_RULE.baseline),
   season: text('season', { enum: ['day', 'week'] })
     .notNull()
-    .default('day'),
+    .default(DEFAULT_RULE.season),
   /** Floor on σ in the metric's unit (besides the window's own sampling noise). */
-  sigmaFloor: doublePrecision('sigma_floor').notNull().default(0),
+  sigmaFloor: doublePrecision('sigma_floor').notNull().default(DEFAULT_RULE.sigmaFloor),
   /** Anomalous windows in a row before an anomaly opens. */
-  consecutiveWindows: integer('consecutive_windows').notNull().default(1),
+  consecutiveWindows: integer('consecutive_windows')
+    .notNull()
+    .default(DEFAULT_RULE.consecutiveWindows),
   /** Normal windows in a row after which an open anomaly resolves itself. */
-  resolveAfter: integer('resolve_after').notNull().default(2),
+  resolveAfter: integer('resolve_after').notNull().default(DEFAULT_RULE.resolveAfter),
   ruleUpdatedAt: timestamp('rule_updated_at', { withTimezone: true, mode: 'date' }),
   ruleUpdatedBy: integer('rule_updated_by').references(() => users.id, { onDelete: 'set null' }),
   /** Set when a change asks for stored history to be re-scored from this window on. */

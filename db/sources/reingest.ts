@@ -4,9 +4,10 @@
  * pipeline again as source `reingest`, partition 0.
  *
  * Exactly once: ONE transaction locks the chosen rows (`for update`, in id order) and takes
- * only those not re-ingested yet; it writes the result like any flush (`writeFlushIn`: rollup
- * deltas, events still invalid as new quarantine rows, progress of reingest/0 with
- * received = folded + quarantined) and marks the originals `reingested_at/by`. A concurrent
+ * only those not re-ingested yet; it folds them through source partition reingest/0, locked in
+ * the same transaction (./partition.ts `SourcePartition.lockIn`), written like any flush (rollup
+ * deltas, events still invalid as new quarantine rows, progress with received = folded +
+ * quarantined), and marks the originals `reingested_at/by`. A concurrent
  * request for the same rows waits on the row locks and then sees them marked; a failure
  * rolls all of it back.
  *
@@ -24,12 +25,10 @@
  * The reingest partition writes no watermark (null): re-ingested events are old by nature and
  * must not hold back the global watermark that closes live windows.
  */
-import type postgres from 'postgres';
 import { utf8ByteLength } from '@/lib/ingest/events';
-import { Pipeline } from '@/lib/stream/pipeline';
-import type { QuarantinedEvent } from '@/lib/types';
+import type { ReingestResult } from '@/lib/views';
 import type { Sql } from '@/db/client';
-import { writeFlushIn, type Flush } from '@/db/queries/stream';
+import { SourcePartition } from './partition';
 
 export const REINGEST_SOURCE = 'reingest';
 const PARTITION = 0;
@@ -45,29 +44,6 @@ export interface ReingestRequest {
   maxValuesPerDim: number;
   /** Validation clock (epoch ms): the `future` check is judged against it. */
   now?: number;
-}
-
-export interface RefusedRow {
-  id: number;
-  reason: 'truncated' | 'empty';
-  message: string;
-}
-
-export interface ReingestResult {
-  requested: number;
-  /** Originals now marked re-ingested: folded + quarantined. */
-  reingested: number;
-  folded: number;
-  /** Still invalid: stored again as new quarantine rows (source `reingest`). */
-  quarantined: number;
-  quarantinedByReason: Record<string, number>;
-  refused: RefusedRow[];
-  /** Already re-ingested earlier (by anyone): left alone. */
-  alreadyReingested: number[];
-  /** No such quarantine row. */
-  missing: number[];
-  /** Rollup rows upserted (for the metrics). */
-  rows: number;
 }
 
 interface Row {
@@ -136,72 +112,49 @@ export async function reingestQuarantined(
     }
     if (eligible.length === 0) return result;
 
-    const nextOffset = await lockProgress(tx);
-    const pipeline = new Pipeline({
-      source: REINGEST_SOURCE,
-      partition: PARTITION,
-      windowMs: request.windowMs,
-      outOfOrderMs: request.outOfOrderMs,
-      allowedLatenessMs: Number.POSITIVE_INFINITY, // see the module comment
-      maxValuesPerDim: request.maxValuesPerDim,
-      resumeFrom: { nextOffset, watermark: null },
-    });
+    const partition = await SourcePartition.lockIn(
+      tx,
+      { sql },
+      {
+        source: REINGEST_SOURCE,
+        partition: PARTITION,
+        windowMs: request.windowMs,
+        outOfOrderMs: request.outOfOrderMs,
+        allowedLatenessMs: Number.POSITIVE_INFINITY, // see the module comment
+        maxValuesPerDim: request.maxValuesPerDim,
+      },
+    );
+    const nextOffset = partition.storedOffset;
     const originOf = new Map<number, number>();
     eligible.forEach((row, i) => {
       originOf.set(nextOffset + i, row.id);
-      pipeline.ingestLine(row.raw, now);
+      partition.pipeline.ingestLine(row.raw, now);
     });
-    const drained = pipeline.drain();
-    if (drained.received !== eligible.length) {
-      throw new Error('re-ingest accounting: every eligible row must be received once');
-    }
-    const quarantined: QuarantinedEvent[] = drained.quarantined.map((q) => ({
-      ...q,
-      detail: `re-ingest of #${originOf.get(q.offset ?? -1) ?? '?'}: ${q.detail}`,
-    }));
-    const flush: Flush = {
-      deltas: drained.deltas,
-      leaves: drained.leaves,
-      quarantined,
-      progress: [
-        {
-          source: REINGEST_SOURCE,
-          partition: PARTITION,
-          watermark: null,
-          nextOffset: drained.nextOffset,
-          received: drained.received,
-          folded: drained.folded,
-          quarantined: quarantined.length,
-        },
-      ],
-    };
-    await writeFlushIn(tx, flush);
+    const drained = await partition.writeIn(tx, (batch) => {
+      if (batch.received !== eligible.length) {
+        throw new Error('re-ingest accounting: every eligible row must be received once');
+      }
+      return {
+        ...batch,
+        // Re-ingested events are old by nature: they must not move the global watermark.
+        watermark: null,
+        quarantined: batch.quarantined.map((q) => ({
+          ...q,
+          detail: `re-ingest of #${originOf.get(q.offset ?? -1) ?? '?'}: ${q.detail}`,
+        })),
+      };
+    });
     await tx`
       update quarantine set reingested_at = now(), reingested_by = ${request.userId}
       where id = any(${bigintArray(eligible.map((r) => r.id))}::bigint[])`;
 
     result.reingested = eligible.length;
     result.folded = drained.folded;
-    result.quarantined = quarantined.length;
-    for (const q of quarantined) {
+    result.quarantined = drained.quarantined.length;
+    for (const q of drained.quarantined) {
       result.quarantinedByReason[q.reason] = (result.quarantinedByReason[q.reason] ?? 0) + 1;
     }
     result.rows = drained.deltas.length;
     return result;
   });
-}
-
-/**
- * Creates the reingest/0 progress row if needed and locks it, so concurrent re-ingests of
- * different rows take turns; returns its next offset.
- */
-async function lockProgress(tx: postgres.TransactionSql): Promise<number> {
-  await tx`
-    insert into source_partitions (source, partition) values (${REINGEST_SOURCE}, ${PARTITION})
-    on conflict (source, partition) do nothing`;
-  const [row] = await tx<{ next_offset: string }[]>`
-    select next_offset from source_partitions
-    where source = ${REINGEST_SOURCE} and partition = ${PARTITION}
-    for update`;
-  return Number(row?.next_offset ?? 0);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BACKTEST_USAGE, BacktestUsageError, parseBacktestArgs } from './backtest-args';
+import { BACKTEST_USAGE, parseBacktestArgs } from './backtest-args';
+import { UsageError } from './usage';
 import { DEFAULT_RULE } from '@/lib/types';
 
 const fails = (argv: string[], message: RegExp) =>
@@ -112,7 +113,7 @@ describe('parseBacktestArgs', () => {
   it('needs exactly one file, knows no other flags, and has help', () => {
     fails([], /expected the file/);
     fails(['a.csv', 'b.csv'], /expected one file, got 2/);
-    expect(() => parseBacktestArgs(['a.csv', '--speed', '2'])).toThrow(BacktestUsageError);
+    expect(() => parseBacktestArgs(['a.csv', '--speed', '2'])).toThrow(UsageError);
     expect(parseBacktestArgs(['--help']).help).toBe(true);
     expect(parseBacktestArgs(['-h', 'x.csv']).help).toBe(true);
     expect(BACKTEST_USAGE).toContain('--rule-resolve-after');

@@ -2,6 +2,7 @@
  * Command-line flags of `npm run backtest`, parsed and validated without side effects: every
  * mistake names the flag and what it expected.
  */
+import { UsageError } from './usage';
 import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '@/lib/config/schema';
@@ -75,10 +76,6 @@ export interface BacktestArgs {
   rule: AlertRule;
 }
 
-export class BacktestUsageError extends Error {
-  override name = 'BacktestUsageError';
-}
-
 /** Flag of each rule field. */
 export const RULE_FLAGS = {
   warnZ: 'rule-warn-z',
@@ -101,14 +98,14 @@ function duration(flag: string, text: string | undefined, fallback: number, min:
   if (text === undefined) return fallback;
   const ms = parseDuration(text);
   if (ms === null || ms < min || ms > DAY_MS) {
-    throw new BacktestUsageError(
+    throw new UsageError(
       `--${flag}: expected a duration from ${min === 0 ? '0s' : `${min / 1000}s`} to 24h such as 30s, 1m or 1h, got "${text}"`,
     );
   }
   return ms;
 }
 
-/** Parses the arguments after `npm run backtest --`. Throws BacktestUsageError naming the flag. */
+/** Parses the arguments after `npm run backtest --`. Throws UsageError naming the flag. */
 export function parseBacktestArgs(argv: string[]): BacktestArgs {
   const ruleOptions = Object.fromEntries(
     Object.values(RULE_FLAGS).map((flag) => [flag, { type: 'string' as const }]),
@@ -131,7 +128,7 @@ export function parseBacktestArgs(argv: string[]): BacktestArgs {
       },
     });
   } catch (error) {
-    throw new BacktestUsageError(error instanceof Error ? error.message : String(error));
+    throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const { positionals } = parsed;
@@ -141,7 +138,7 @@ export function parseBacktestArgs(argv: string[]): BacktestArgs {
   let file = '';
   if (!help || positionals.length > 0) {
     if (positionals.length !== 1 || positionals[0]!.trim() === '') {
-      throw new BacktestUsageError(
+      throw new UsageError(
         positionals.length === 0
           ? 'expected the file to backtest (events.jsonl, events.csv or series.csv)'
           : `expected one file, got ${positionals.length}: ${positionals.join(' ')}`,
@@ -154,7 +151,7 @@ export function parseBacktestArgs(argv: string[]): BacktestArgs {
   const formatFlag = str('format');
   if (formatFlag !== undefined) {
     if (!['jsonl', 'csv', 'series'].includes(formatFlag)) {
-      throw new BacktestUsageError(`--format: expected jsonl, csv or series, got "${formatFlag}"`);
+      throw new UsageError(`--format: expected jsonl, csv or series, got "${formatFlag}"`);
     }
     format = formatFlag as BacktestFormat;
   } else if (file !== '' && extname(file).toLowerCase() !== '.csv') {
@@ -171,7 +168,7 @@ export function parseBacktestArgs(argv: string[]): BacktestArgs {
       .filter(Boolean);
     const unknown = wanted.filter((k) => !known.includes(k));
     if (wanted.length === 0 || unknown.length > 0) {
-      throw new BacktestUsageError(
+      throw new UsageError(
         `--metrics: ${wanted.length === 0 ? 'expected at least one metric' : `unknown metric ${unknown.map((k) => `"${k}"`).join(', ')}`}; known: ${known.join(', ')}`,
       );
     }
@@ -184,12 +181,12 @@ export function parseBacktestArgs(argv: string[]): BacktestArgs {
     if (text === undefined) continue;
     if (TEXT_FIELDS.has(field)) candidate[field] = text.trim();
     else if (NUMBER.test(text.trim())) candidate[field] = Number(text.trim());
-    else throw new BacktestUsageError(`--${flag}: expected a number, got "${text}"`);
+    else throw new UsageError(`--${flag}: expected a number, got "${text}"`);
   }
   const checked = validateRule(candidate);
   if (!checked.ok) {
     const [field, message] = Object.entries(checked.errors)[0] as [keyof AlertRule, string];
-    throw new BacktestUsageError(`--${RULE_FLAGS[field]}: ${message}`);
+    throw new UsageError(`--${RULE_FLAGS[field]}: ${message}`);
   }
 
   return {

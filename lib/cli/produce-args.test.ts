@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseProduceArgs, UsageError } from './produce-args';
+import { parseProduceArgs } from './produce-args';
+import { UsageError } from './usage';
 
 const DEFAULTS = { ratePerSec: 1000, scenarios: ['purchase_drop_eu_west'], seed: 42 };
 const parse = (...argv: string[]) => parseProduceArgs(argv, DEFAULTS);

@@ -2,6 +2,7 @@
  * Command-line flags of `npm run produce`, parsed and validated without side effects so the
  * rules can be tested: every mistake is reported with the flag's name and what it expected.
  */
+import { UsageError } from './usage';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '@/lib/config/schema';
 import { getScenario } from '@/lib/simulator/scenarios';
@@ -35,10 +36,6 @@ export interface ProduceDefaults {
   ratePerSec: number;
   scenarios: readonly string[];
   seed: number;
-}
-
-export class UsageError extends Error {
-  override name = 'UsageError';
 }
 
 function integer(flag: string, text: string, min: number, max: number): number {

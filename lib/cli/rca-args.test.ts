@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseRcaArgs, RCA_USAGE, UsageError } from './rca-args';
+import { parseRcaArgs, RCA_USAGE } from './rca-args';
+import { UsageError } from './usage';
 
 const parse = (...argv: string[]) => parseRcaArgs(argv);
 

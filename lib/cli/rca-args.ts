@@ -2,6 +2,7 @@
  * Command-line flags of `npm run rca`, parsed and validated without side effects so the rules
  * can be tested: every mistake is reported with the flag's name and what it expected.
  */
+import { UsageError } from './usage';
 import { parseArgs } from 'node:util';
 
 export const RCA_USAGE = `Usage: npm run rca -- --input cube.csv [options]
@@ -44,10 +45,6 @@ export interface RcaArgs {
   maxDepth: number;
   maxCandidates: number;
   metric?: string;
-}
-
-export class UsageError extends Error {
-  override name = 'UsageError';
 }
 
 function integer(flag: string, text: string, min: number, max: number): number {

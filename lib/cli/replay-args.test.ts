@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultSourceName, parseReplayArgs, REPLAY_USAGE, UsageError } from './replay-args';
+import { defaultSourceName, parseReplayArgs, REPLAY_USAGE } from './replay-args';
+import { UsageError } from './usage';
 
 const parse = (...argv: string[]) => parseReplayArgs(argv);
 

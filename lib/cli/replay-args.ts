@@ -2,6 +2,7 @@
  * Command-line flags of `npm run replay`, parsed and validated without side effects so the
  * rules can be tested: every mistake is reported with the flag's name and what it expected.
  */
+import { UsageError } from './usage';
 import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '@/lib/config/schema';
@@ -64,10 +65,6 @@ export interface ReplayArgs {
   maxGapMs: number;
   wait: boolean;
   waitTimeoutMs: number;
-}
-
-export class UsageError extends Error {
-  override name = 'UsageError';
 }
 
 const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;

@@ -9,11 +9,11 @@
  * 2. the score against the baseline its rule asks for (lib/detection/score-window `scoreWindow`);
  * 3. the lifecycle step with hysteresis (lib/detection/hysteresis `stepIncident`);
  * 4. when an anomaly opens or reaches a new peak, the explanation: per-dimension breakdown
- *    and the multi-dimensional root cause over the leaf cube (lib/detection/explain);
+ *    and the multi-dimensional root cause over the leaf cube (lib/detection/explain-anomaly);
  * 5. the store records the point and the step.
  */
 import { scoreWindow } from './score-window';
-import { explainAnomaly } from './explain';
+import { explainAnomaly } from './explain-anomaly';
 import { stepIncident, type IncidentState, type IncidentStep } from './hysteresis';
 import { baseWindowsOf, isMetricWindowEnd, mergeWindows } from '@/lib/metrics/metric-windows';
 import { cellsFromLeaves, definitionEventTypes, needsLeaves } from '@/lib/metrics/cells';

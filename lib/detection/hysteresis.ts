@@ -12,7 +12,7 @@
  * The detector keeps the state in PostgreSQL (the open anomaly with its normal_windows, and the
  * pending run as the trailing flagged points without an anomaly); see {@link pendingRun}.
  */
-import type { AlertRule, PointStatus, Severity } from '@/lib/types';
+import type { AlertRule, Severity, WindowPoint } from '@/lib/types';
 
 export type Side = 'up' | 'down';
 
@@ -205,12 +205,7 @@ export function replayIncidents(
 }
 
 /** A stored point as {@link pendingRun} reads it. */
-export interface StoredPoint {
-  windowStart: number;
-  z: number | null;
-  status: PointStatus;
-  anomalyId: number | null;
-}
+export type StoredPoint = Pick<WindowPoint, 'windowStart' | 'z' | 'status' | 'anomalyId'>;
 
 /**
  * The pending run just before `windowStart`, rebuilt from stored points: the flagged (warn or

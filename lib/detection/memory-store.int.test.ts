@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asc } from 'drizzle-orm';
 import { scoreBaseWindow, type EngineMetric } from './engine';
-import { MemoryEngineStore, type MemoryAnomaly, type MemoryPoint } from './memory-store';
+import { MemoryEngineStore, type MemoryAnomaly } from './memory-store';
+import type { ScoredPoint } from '@/lib/types';
 import { Pipeline } from '@/lib/stream/pipeline';
 import { Simulator } from '@/lib/simulator/generator';
 import { schedule } from '@/lib/simulator/scenarios';
@@ -139,7 +140,7 @@ describe('MemoryEngineStore mirrors the PostgreSQL store', () => {
       ['count_normal', 'extend', 'none', 'open', 'pending', 'resolve'].sort(),
     );
 
-    const pgPoints: MemoryPoint[] = (
+    const pgPoints: ScoredPoint[] = (
       await t.db
         .select()
         .from(metricPoints)

@@ -6,7 +6,7 @@
  * - cells and leaves: additive upserts of drained deltas (count, sum, sumsq add; min/max as
  *   least/greatest, NaN ordered above every number as PostgreSQL orders it);
  * - history: the `2·limit` latest points before the window, then those with a value and status
- *   ok or learning, the latest `limit` of them, oldest first (db/queries/detection
+ *   ok or learning, the latest `limit` of them, oldest first (db/queries/points
  *   `baselineHistory`); seasonal: the same slot k seasons back, same filter (`seasonalHistory`);
  * - incident: the metric's open anomaly with the latest last window, else the pending run
  *   rebuilt from the points of the last `consecutiveWindows` windows (`incidentState`,
@@ -22,25 +22,12 @@ import { pendingRun, type IncidentState, type Side } from './hysteresis';
 import type {
   Explanation,
   LeafDelta,
-  PointStatus,
   RollupDelta,
   Score,
+  ScoredPoint,
   Season,
   Severity,
 } from '@/lib/types';
-
-/** A scored window as metric_points holds it. */
-export interface MemoryPoint {
-  metricId: number;
-  windowStart: number;
-  value: number | null;
-  expected: number | null;
-  sigma: number | null;
-  z: number | null;
-  volume: number;
-  status: PointStatus;
-  anomalyId: number | null;
-}
 
 /** An anomaly as the anomalies table holds it (the detector's columns). */
 export interface MemoryAnomaly {
@@ -112,7 +99,7 @@ export class MemoryEngineStore implements EngineStore {
   readonly #rollups = new Map<number, ByType<RollupDelta>>();
   readonly #leaves = new Map<number, ByType<LeafDelta>>();
   /** Per metric, its points sorted by window start. */
-  readonly #points = new Map<number, MemoryPoint[]>();
+  readonly #points = new Map<number, ScoredPoint[]>();
   readonly #anomalies: MemoryAnomaly[] = [];
 
   /** Adds drained deltas the way a flush upserts them (db/queries/stream upsertRollups). */
@@ -159,7 +146,7 @@ export class MemoryEngineStore implements EngineStore {
    * Adds points scored earlier, as metric_points holds them (a rule preview starts from what
    * the detector stored before its range); a point replaces the metric's point of its window.
    */
-  addPoints(points: readonly MemoryPoint[]): void {
+  addPoints(points: readonly ScoredPoint[]): void {
     const sorted = [...points].sort((a, b) => a.windowStart - b.windowStart);
     for (const p of sorted) this.#putPoint({ ...p });
   }
@@ -324,7 +311,7 @@ export class MemoryEngineStore implements EngineStore {
   }
 
   /** The metric's points (every metric's when omitted), oldest first; copies. */
-  points(metricId?: number): MemoryPoint[] {
+  points(metricId?: number): ScoredPoint[] {
     const lists =
       metricId === undefined ? [...this.#points.values()] : [this.#points.get(metricId) ?? []];
     return lists.flat().map((p) => ({ ...p }));
@@ -342,7 +329,7 @@ export class MemoryEngineStore implements EngineStore {
     volume: number,
     anomalyId: number | null,
   ): void {
-    const point: MemoryPoint = {
+    const point: ScoredPoint = {
       metricId,
       windowStart,
       value: finiteOrNull(score.value),
@@ -356,7 +343,7 @@ export class MemoryEngineStore implements EngineStore {
     this.#putPoint(point);
   }
 
-  #putPoint(point: MemoryPoint): void {
+  #putPoint(point: ScoredPoint): void {
     let points = this.#points.get(point.metricId);
     if (!points) this.#points.set(point.metricId, (points = []));
     const at = lowerBound(points, point.windowStart);
@@ -366,7 +353,7 @@ export class MemoryEngineStore implements EngineStore {
 }
 
 /** Index of the first point at or after `windowStart` (points sorted by window start). */
-function lowerBound(points: readonly MemoryPoint[], windowStart: number): number {
+function lowerBound(points: readonly ScoredPoint[], windowStart: number): number {
   let lo = 0;
   let hi = points.length;
   while (lo < hi) {

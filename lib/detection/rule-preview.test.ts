@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scoreWindow } from './score-window';
 import { scoreBaseWindow } from './engine';
-import { MemoryEngineStore, type MemoryPoint } from './memory-store';
+import { MemoryEngineStore } from './memory-store';
 import { stepIncident, type IncidentState, NO_INCIDENT } from './hysteresis';
 import { defaultMetrics } from '@/lib/metrics/defaults';
 import {
@@ -11,13 +11,14 @@ import {
   previewReads,
   previewWindow,
   type PreviewWindow,
-  type RecordedPoint,
 } from './rule-preview';
 import { COUNT_MEASURE } from '@/lib/stream/rollup';
 import {
   DEFAULT_RULE,
   TOTAL,
   type AlertRule,
+  type ScoredPoint,
+  type WindowPoint,
   type MetricDefinition,
   type RollupDelta,
 } from '@/lib/types';
@@ -130,7 +131,7 @@ describe('previewReads', () => {
 });
 
 describe('previewWindow', () => {
-  const point: RecordedPoint = {
+  const point: WindowPoint = {
     windowStart: at(3),
     value: 12,
     expected: 10,
@@ -268,7 +269,7 @@ describe('scoreBaseWindow without explanations', () => {
 
 describe('previewMetric', () => {
   /** The detector's points in [from, to] as the preview shows them, anomalies by index. */
-  function shown(points: MemoryPoint[], from: number, to: number): PreviewWindow[] {
+  function shown(points: ScoredPoint[], from: number, to: number): PreviewWindow[] {
     const inRange = points.filter((p) => p.windowStart >= from && p.windowStart <= to);
     const ids = [...new Set(inRange.flatMap((p) => (p.anomalyId === null ? [] : [p.anomalyId])))];
     return inRange.map(({ metricId: _, ...p }) =>
@@ -348,7 +349,7 @@ describe('previewMetric', () => {
   });
 
   /** A stored point in the range: only its window is read. */
-  function recorded(i: number, status: RecordedPoint['status'] = 'ok'): MemoryPoint {
+  function recorded(i: number, status: WindowPoint['status'] = 'ok'): ScoredPoint {
     return {
       metricId: 0,
       windowStart: at(i),
@@ -385,7 +386,7 @@ describe('previewMetric', () => {
   });
 
   it('leaves stored alerting windows before the range out of the baseline', async () => {
-    const before = Array.from({ length: 20 }, (_, i): MemoryPoint => {
+    const before = Array.from({ length: 20 }, (_, i): ScoredPoint => {
       const flagged = i >= 10;
       return {
         ...recorded(i, flagged ? 'critical' : 'ok'),

@@ -16,23 +16,16 @@
  * The candidate rule and the saved one are compared on the same data before saving.
  */
 import { scoreBaseWindow, type MetricOutcome } from './engine';
-import { MemoryEngineStore, type MemoryPoint } from './memory-store';
+import { MemoryEngineStore } from './memory-store';
 import { SEASON_MS, SEASONAL_PERIODS } from './zscore';
 import type { ReplayedAnomaly } from './hysteresis';
-import type { AlertRule, MetricDefinition, PointStatus, RollupDelta } from '@/lib/types';
+import type { AlertRule, MetricDefinition, RollupDelta, WindowPoint } from '@/lib/types';
 
-/** One window as the rule would have scored it. Shaped like a board point for the charts. */
-export interface PreviewWindow {
-  windowStart: number;
-  value: number | null;
-  expected: number | null;
-  sigma: number | null;
-  z: number | null;
-  volume: number;
-  status: PointStatus;
-  /** Index into the outcome's anomalies of the anomaly the window belongs to. */
-  anomalyId: number | null;
-}
+/**
+ * One window as the rule would have scored it, shaped like a board point for the charts; its
+ * `anomalyId` is the index into the outcome's anomalies of the anomaly the window belongs to.
+ */
+export type PreviewWindow = WindowPoint;
 
 export interface PreviewCounts {
   /** Windows with a z (not learning, with a value). */
@@ -52,9 +45,6 @@ export interface PreviewOutcome {
   /** The baseline the last window used, e.g. 'rolling (not enough seasonal history: 2 of 3 days)'. */
   baselineUsed: string | null;
 }
-
-/** A point the detector stored (a metric_points row of the metric). */
-export type RecordedPoint = Omit<MemoryPoint, 'metricId'>;
 
 /** A range of window starts, both ends included. */
 export interface WindowRange {
@@ -118,7 +108,7 @@ export interface PreviewInput {
    * Stored points: those in the range (the windows to re-score; their values are not read)
    * and before it what {@link previewReads} asks for. Any order.
    */
-  points: readonly RecordedPoint[];
+  points: readonly WindowPoint[];
 }
 
 function finiteOrNull(x: number | null): number | null {
@@ -126,7 +116,7 @@ function finiteOrNull(x: number | null): number | null {
 }
 
 /** A recorded point as the preview shows it: no expected value or z while learning. */
-export function previewWindow(point: RecordedPoint, anomalyId: number | null): PreviewWindow {
+export function previewWindow(point: WindowPoint, anomalyId: number | null): PreviewWindow {
   const learning = point.status === 'learning';
   const scored = !learning && point.value !== null;
   return {

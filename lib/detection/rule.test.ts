@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alertRuleSchema, validateRule } from './rule';
-import { DEFAULT_RULE } from '@/lib/types';
+import { DEFAULT_RULE, type AlertRule } from '@/lib/types';
 
 describe('validateRule', () => {
   it('accepts a valid rule and strips unknown keys', () => {

@@ -28,57 +28,65 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
+/**
+ * The fields of an alert rule and their messages, for composing request bodies (zod cannot
+ * extend an object that carries refinements): spread it into a new object and add
+ * {@link thresholdOrder}, as {@link alertRuleSchema} does.
+ */
+export const alertRuleShape = {
+  warnZ: warnZSchema,
+  criticalZ: criticalZSchema,
+  direction: z.enum(DIRECTIONS, { error: 'Direction must be up, down or both.' }),
+  minVolume: z
+    .int({ error: 'Minimum volume must be a whole number.' })
+    .min(0, { error: 'Minimum volume must be between 0 and 1,000,000,000.' })
+    .max(MAX_MIN_VOLUME, { error: 'Minimum volume must be between 0 and 1,000,000,000.' }),
+  baselineWindows: z
+    .int({ error: 'Baseline windows must be a whole number.' })
+    .min(3, { error: 'Baseline windows must be between 3 and 1000.' })
+    .max(1000, { error: 'Baseline windows must be between 3 and 1000.' }),
+  baseline: z.enum(BASELINE_KINDS, { error: 'Baseline must be rolling, robust or seasonal.' }),
+  season: z.enum(SEASONS, { error: 'Season must be day or week.' }),
+  sigmaFloor: z
+    .number({ error: 'σ floor must be a number.' })
+    .min(0, { error: 'σ floor must be 0 or more.' })
+    .max(MAX_SIGMA_FLOOR, { error: 'σ floor must be at most 1,000,000,000.' }),
+  consecutiveWindows: z
+    .int({ error: 'Consecutive windows must be a whole number.' })
+    .min(1, { error: `Consecutive windows must be between 1 and ${MAX_CONSECUTIVE}.` })
+    .max(MAX_CONSECUTIVE, {
+      error: `Consecutive windows must be between 1 and ${MAX_CONSECUTIVE}.`,
+    }),
+  resolveAfter: z
+    .int({ error: 'Resolve after must be a whole number of windows.' })
+    .min(1, { error: `Resolve after must be between 1 and ${MAX_RESOLVE_AFTER} windows.` })
+    .max(MAX_RESOLVE_AFTER, {
+      error: `Resolve after must be between 1 and ${MAX_RESOLVE_AFTER} windows.`,
+    }),
+};
+
+/** The check across fields of a rule: the critical threshold is at least the warn threshold. */
+export const thresholdOrder = z.superRefine<{ warnZ: number; criticalZ: number }>(
+  (rule, ctx) => {
+    if (rule.criticalZ < rule.warnZ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['criticalZ'],
+        message: `Critical z must be at least the warn z (${rule.warnZ}).`,
+      });
+    }
+  },
+  {
+    // Compare as soon as both thresholds are valid, even if another field is not.
+    when: ({ value }) =>
+      isRecord(value) &&
+      warnZSchema.safeParse(value.warnZ).success &&
+      criticalZSchema.safeParse(value.criticalZ).success,
+  },
+);
+
 /** Alert rule as edited in the browser; messages are sentences shown beside the form fields. */
-export const alertRuleSchema = z
-  .object({
-    warnZ: warnZSchema,
-    criticalZ: criticalZSchema,
-    direction: z.enum(DIRECTIONS, { error: 'Direction must be up, down or both.' }),
-    minVolume: z
-      .int({ error: 'Minimum volume must be a whole number.' })
-      .min(0, { error: 'Minimum volume must be between 0 and 1,000,000,000.' })
-      .max(MAX_MIN_VOLUME, { error: 'Minimum volume must be between 0 and 1,000,000,000.' }),
-    baselineWindows: z
-      .int({ error: 'Baseline windows must be a whole number.' })
-      .min(3, { error: 'Baseline windows must be between 3 and 1000.' })
-      .max(1000, { error: 'Baseline windows must be between 3 and 1000.' }),
-    baseline: z.enum(BASELINE_KINDS, { error: 'Baseline must be rolling, robust or seasonal.' }),
-    season: z.enum(SEASONS, { error: 'Season must be day or week.' }),
-    sigmaFloor: z
-      .number({ error: 'σ floor must be a number.' })
-      .min(0, { error: 'σ floor must be 0 or more.' })
-      .max(MAX_SIGMA_FLOOR, { error: 'σ floor must be at most 1,000,000,000.' }),
-    consecutiveWindows: z
-      .int({ error: 'Consecutive windows must be a whole number.' })
-      .min(1, { error: `Consecutive windows must be between 1 and ${MAX_CONSECUTIVE}.` })
-      .max(MAX_CONSECUTIVE, {
-        error: `Consecutive windows must be between 1 and ${MAX_CONSECUTIVE}.`,
-      }),
-    resolveAfter: z
-      .int({ error: 'Resolve after must be a whole number of windows.' })
-      .min(1, { error: `Resolve after must be between 1 and ${MAX_RESOLVE_AFTER} windows.` })
-      .max(MAX_RESOLVE_AFTER, {
-        error: `Resolve after must be between 1 and ${MAX_RESOLVE_AFTER} windows.`,
-      }),
-  })
-  .superRefine(
-    (rule, ctx) => {
-      if (rule.criticalZ < rule.warnZ) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['criticalZ'],
-          message: `Critical z must be at least the warn z (${rule.warnZ}).`,
-        });
-      }
-    },
-    {
-      // Compare as soon as both thresholds are valid, even if another field is not.
-      when: ({ value }) =>
-        isRecord(value) &&
-        warnZSchema.safeParse(value.warnZ).success &&
-        criticalZSchema.safeParse(value.criticalZ).success,
-    },
-  );
+export const alertRuleSchema = z.object(alertRuleShape).check(thresholdOrder);
 
 export type RuleErrors = Partial<Record<keyof AlertRule, string>>;
 

@@ -7,7 +7,7 @@ import {
   scoreWindow,
 } from './score-window';
 import { defaultMetrics } from '@/lib/metrics/defaults';
-import { naiveFold } from '@/lib/stream/rollup';
+import { naiveFold } from '@/lib/stream/rollup-merge';
 import { DEFAULT_RULE, TOTAL, type MetricDefinition, type PulseEvent } from '@/lib/types';
 
 const metric = (key: string): MetricDefinition => {

@@ -6,7 +6,7 @@
  * Each point is scored against the points before it in time, the way the engine scores a
  * metric window: the last `rule.baselineWindows` earlier values whose status was ok or learning
  * (a point that alerted does not teach the baseline that it is normal; only the latest
- * 2 × baselineWindows points are looked at, as db/queries/detection `baselineHistory` does), at
+ * 2 × baselineWindows points are looked at, as db/queries/points `baselineHistory` does), at
  * least 8 of them before anything is scored ("learning", as lib/detection/score-window MIN_HISTORY), σ floored
  * at rule.sigmaFloor and 1% of |expected|. There is no volume, so the minimum-volume rule does
  * not apply, and no sampling-noise floor (the kind of metric is unknown). A seasonal rule reads
@@ -24,7 +24,7 @@
 import { parse } from 'csv-parse/sync';
 import { MIN_HISTORY } from './score-window';
 import { SEASON_MS, SEASONAL_PERIODS, score, type HistoryPoint } from './zscore';
-import { parseRfc3339 } from '@/lib/ingest/events';
+import { parseRfc3339 } from '@/lib/ingest/contract';
 import { parseCsvHeader } from '@/lib/ingest/replay';
 import type { AlertRule, PointStatus } from '@/lib/types';
 

@@ -2,16 +2,13 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   EVENT_LIMITS,
-  parseEventLine,
   parseRfc3339,
-  parseRfc3339Fast,
-  utf8ByteLength,
-  validateEvent,
-  validateEventFast,
   validateEventSlow,
   type ParseResult,
   type ValidationResult,
-} from './events';
+} from './contract';
+import { parseEventLine, utf8ByteLength, validateEvent } from './events';
+import { parseRfc3339Fast, validateEventFast } from './fast-validate';
 import { QUARANTINE_REASONS } from '@/lib/types';
 
 const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);

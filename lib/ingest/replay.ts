@@ -14,7 +14,7 @@
  * the stored watermark, which is exactly the clock an uninterrupted run had at that line.
  */
 import { Parser, type CsvError, type InfoRecord } from 'csv-parse';
-import { EVENT_LIMITS, parseRfc3339 } from './events';
+import { EVENT_LIMITS, parseRfc3339 } from './contract';
 import type { Drained } from '@/lib/stream/pipeline';
 import type { PulseEvent, QuarantineReason } from '@/lib/types';
 import { windowStart } from '@/lib/stream/windows';

@@ -3,7 +3,7 @@
  * messages in the form and from the API), and whether a change alters stored values.
  */
 import { z } from 'zod';
-import { EVENT_LIMITS } from '@/lib/ingest/events';
+import { EVENT_LIMITS } from '@/lib/ingest/contract';
 import type { MetricDefinition, MetricKind } from '@/lib/types';
 
 /** A metric definition as created or edited: everything but the id and the enabled flag. */

@@ -26,7 +26,7 @@ import { defaultMetrics } from './defaults';
 import { describeFilters, summarizeDefinition } from './describe';
 import { formatMetricValue, formatValue } from './units';
 import { previewSeries } from './definition-preview';
-import { naiveFold } from '@/lib/stream/rollup';
+import { naiveFold } from '@/lib/stream/rollup-merge';
 import {
   TOTAL,
   type LeafDelta,

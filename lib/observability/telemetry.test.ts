@@ -1,16 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { createTelemetry, METRIC_NAMES, type SourceReading } from './telemetry';
+import { histogramQuantile, summarize } from './live-figures';
 import {
-  createTelemetry,
-  histogramQuantile,
   labelWorker,
   mergeSnapshots,
-  METRIC_NAMES,
   parseSnapshot,
-  summarize,
   workerSnapshot,
   type MetricJson,
-  type SourceReading,
-} from './telemetry';
+} from './snapshots';
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0);
 

@@ -74,6 +74,11 @@ export class Pipeline {
     }
   }
 
+  /** Offset the next record gets when the caller passes none (records counted from the resume point). */
+  get nextOffset(): number {
+    return this.offset;
+  }
+
   /**
    * Ingests one raw line (NDJSON) or record value. `offset` is the record's position in its
    * source (a Kafka offset); without it, lines are counted. Never throws: bad input is

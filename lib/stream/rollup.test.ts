@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  COUNT_MEASURE,
-  Interner,
-  OTHER_VALUE,
-  RollupAccumulator,
-  leafOf,
-  mergeDeltas,
-  mergeLeafDeltas,
-  naiveFold,
-  naiveLeafFold,
-} from './rollup';
+import { COUNT_MEASURE, Interner, OTHER_VALUE, RollupAccumulator, leafOf } from './rollup';
+import { mergeDeltas, mergeLeafDeltas, naiveFold, naiveLeafFold } from './rollup-merge';
 import { TOTAL, type LeafDelta, type PulseEvent, type RollupDelta } from '@/lib/types';
 
 const WINDOW = 60_000;

@@ -590,90 +590,12 @@ function resized<T extends Int32Array | Float64Array>(from: T, to: T): T {
   return to;
 }
 
-/** Key of a rollup cell. Only the value is free text, so it goes last and keys are unambiguous. */
-function cellKey(start: number, type: string, dim: string, measure: string, value: string): string {
-  return `${start}\u0000${type}\u0000${dim}\u0000${measure}\u0000${value}`;
-}
-
-function deltaKey(d: RollupDelta): string {
-  return cellKey(d.windowStart, d.eventType, d.dim, d.measure, d.value);
-}
-
-/** Merges `from` into `into` the way the database upsert does. */
-function mergeInto(into: RollupDelta, from: RollupDelta): void {
-  into.count += from.count;
-  into.sum += from.sum;
-  into.sumsq += from.sumsq;
-  into.min = Math.min(into.min, from.min);
-  into.max = Math.max(into.max, from.max);
-}
-
-/**
- * Additive merge of two delta lists keyed by (window, type, dim, value, measure): counts, sums
- * and sums of squares add; min of mins, max of maxes. Inputs are not modified.
- */
-export function mergeDeltas(a: readonly RollupDelta[], b: readonly RollupDelta[]): RollupDelta[] {
-  const merged = new Map<string, RollupDelta>();
-  for (const delta of [...a, ...b]) {
-    const key = deltaKey(delta);
-    const existing = merged.get(key);
-    if (existing) mergeInto(existing, delta);
-    else merged.set(key, { ...delta });
-  }
-  return [...merged.values()];
-}
-
-/**
- * Straightforward fold with string keys and no cardinality limit: the benchmark baseline and
- * the test oracle for {@link RollupAccumulator}.
- */
-export function naiveFold(events: readonly PulseEvent[], windowMs: number): RollupDelta[] {
-  const cells = new Map<string, RollupDelta>();
-  const fold = (
-    start: number,
-    type: string,
-    dim: string,
-    value: string,
-    measure: string,
-    x: number,
-  ) => {
-    const key = cellKey(start, type, dim, measure, value);
-    const isCount = measure === COUNT_MEASURE;
-    const delta: RollupDelta = {
-      windowStart: start,
-      eventType: type,
-      dim,
-      value,
-      measure,
-      count: 1,
-      sum: isCount ? 0 : x,
-      sumsq: isCount ? 0 : x * x,
-      min: isCount ? 0 : x,
-      max: isCount ? 0 : x,
-    };
-    const existing = cells.get(key);
-    if (existing) mergeInto(existing, delta);
-    else cells.set(key, delta);
-  };
-  for (const event of events) {
-    const start = windowStart(event.ts, windowMs);
-    const slices: [string, string][] = [[TOTAL, TOTAL], ...Object.entries(event.dims)];
-    for (const [dim, value] of slices) {
-      fold(start, event.type, dim, value, COUNT_MEASURE, 0);
-      for (const [measure, x] of Object.entries(event.measures)) {
-        fold(start, event.type, dim, value, measure, x);
-      }
-    }
-  }
-  return [...cells.values()];
-}
-
 /**
  * Canonical JSON of a leaf: one key per dimension, keys sorted by UTF-16 code units, no
  * whitespace (`{"device":"ios","region":"eu-west"}`; `{}` without dimensions). Written by hand
  * because a JavaScript object lists integer-like keys first, whatever their order.
  */
-function canonicalLeaf(pairs: [dim: string, value: string][]): string {
+export function canonicalLeaf(pairs: [dim: string, value: string][]): string {
   pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   let json = '{';
   for (let i = 0; i < pairs.length; i++) {
@@ -686,85 +608,4 @@ function canonicalLeaf(pairs: [dim: string, value: string][]): string {
 /** The leaf of a set of dimension values, as stored in leaf_rollups (canonical JSON). */
 export function leafOf(dims: Readonly<Record<string, string>>): string {
   return canonicalLeaf(Object.entries(dims));
-}
-
-/** Key of a leaf cell; the leaf is free text, so it goes last. */
-function leafCellKey(d: LeafDelta): string {
-  return `${d.windowStart}\u0000${d.eventType}\u0000${d.measure}\u0000${d.leaf}`;
-}
-
-/**
- * Additive merge of two leaf delta lists keyed by (window, type, leaf, measure), as the
- * database upsert does. Inputs are not modified.
- */
-export function mergeLeafDeltas(a: readonly LeafDelta[], b: readonly LeafDelta[]): LeafDelta[] {
-  const merged = new Map<string, LeafDelta>();
-  for (const delta of [...a, ...b]) {
-    const key = leafCellKey(delta);
-    const existing = merged.get(key);
-    if (existing) {
-      existing.count += delta.count;
-      existing.sum += delta.sum;
-      existing.sumsq += delta.sumsq;
-    } else merged.set(key, { ...delta });
-  }
-  return [...merged.values()];
-}
-
-/**
- * Straightforward leaf fold with string keys: the test oracle for the accumulator's leaf cube.
- * Without `maxValuesPerDim` there is no cardinality limit (as in {@link naiveFold}); with it,
- * each dimension admits its first `maxValuesPerDim` distinct values in event order and folds
- * later ones into OTHER_VALUE, as the accumulator does over its lifetime.
- */
-export function naiveLeafFold(
-  events: readonly PulseEvent[],
-  windowMs: number,
-  options: { maxValuesPerDim?: number } = {},
-): LeafDelta[] {
-  const limit = options.maxValuesPerDim ?? Infinity;
-  const admitted = new Map<string, Set<string>>();
-  const guard = (dim: string, value: string): string => {
-    let values = admitted.get(dim);
-    if (values === undefined) {
-      values = new Set();
-      admitted.set(dim, values);
-    }
-    if (values.has(value)) return value;
-    if (values.size < limit) {
-      values.add(value);
-      return value;
-    }
-    return OTHER_VALUE;
-  };
-  const cells = new Map<string, LeafDelta>();
-  const fold = (start: number, type: string, leaf: string, measure: string, x: number) => {
-    const delta: LeafDelta = {
-      windowStart: start,
-      eventType: type,
-      leaf,
-      measure,
-      count: 1,
-      sum: x,
-      sumsq: x * x,
-    };
-    const key = leafCellKey(delta);
-    const existing = cells.get(key);
-    if (existing) {
-      existing.count += 1;
-      existing.sum += delta.sum;
-      existing.sumsq += delta.sumsq;
-    } else cells.set(key, delta);
-  };
-  for (const event of events) {
-    const start = windowStart(event.ts, windowMs);
-    const leaf = canonicalLeaf(
-      Object.entries(event.dims).map(([dim, value]) => [dim, guard(dim, value)]),
-    );
-    fold(start, event.type, leaf, COUNT_MEASURE, 0);
-    for (const [measure, x] of Object.entries(event.measures)) {
-      fold(start, event.type, leaf, measure, x);
-    }
-  }
-  return [...cells.values()];
 }

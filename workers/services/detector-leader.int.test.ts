@@ -5,15 +5,13 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLogger } from '@/lib/observability/log';
-import { Pipeline } from '@/lib/stream/pipeline';
 import { Simulator } from '@/lib/simulator/generator';
 import { createDb, type DbHandle } from '@/db/client';
 import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
 import { ensureDefaultMetrics, getMetricByKey } from '@/db/queries/metrics';
-import { pointsSince } from '@/db/queries/detection';
-import { claimPartitions } from '@/db/queries/stream';
+import { pointsSince } from '@/db/queries/points';
 import { createDetector } from './detector';
-import { Flusher } from '@/db/sources/flusher';
+import { SourcePartition } from '@/db/sources/partition';
 
 const MINUTE = 60_000;
 const log = createLogger('test', 'silent');
@@ -31,21 +29,23 @@ afterAll(async () => {
 
 it('hands the detector over when the leader dies', async () => {
   const start = Math.floor((Date.now() - 2 * 60 * MINUTE) / MINUTE) * MINUTE;
-  const [claim] = await claimPartitions(t.sql, { source: 'l', owner: 'l', partitions: [0] });
-  const pipeline = new Pipeline({
-    source: 'l',
-    partition: 0,
-    windowMs: MINUTE,
-    outOfOrderMs: 1000,
-    allowedLatenessMs: 0,
-    maxValuesPerDim: 200,
-    resumeFrom: { nextOffset: claim!.nextOffset, watermark: claim!.watermark },
-  });
-  const flusher = new Flusher(t.sql, { source: 'l', ...claim! }, log);
+  const partition = await SourcePartition.claim(
+    { sql: t.sql, log },
+    {
+      source: 'l',
+      partition: 0,
+      windowMs: MINUTE,
+      outOfOrderMs: 1000,
+      allowedLatenessMs: 0,
+      maxValuesPerDim: 200,
+      owner: 'l',
+    },
+  );
+  const pipeline = partition.pipeline;
   const sim = new Simulator({ seed: 5, ratePerSec: 20, injections: [] });
   const feed = async (from: number, to: number) => {
     for (const e of sim.generate(from, to)) pipeline.ingestLine(JSON.stringify(e), Date.now());
-    expect(await flusher.flush(pipeline)).toBe('ok');
+    expect(await partition.flush()).toBe('ok');
   };
   const worker = (name: string) => {
     const handle = createDb(t.url, { max: 2, appName: name });

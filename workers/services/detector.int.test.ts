@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@/lib/observability/log';
-import { Pipeline } from '@/lib/stream/pipeline';
+import type { Pipeline } from '@/lib/stream/pipeline';
 import { Simulator } from '@/lib/simulator/generator';
 import { schedule } from '@/lib/simulator/scenarios';
 import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
@@ -19,11 +19,11 @@ import {
 } from '@/db/queries/metrics';
 import { eq } from 'drizzle-orm';
 import { metrics } from '@/db/schema';
-import { pointsSince } from '@/db/queries/detection';
-import { claimPartitions, partitionStats } from '@/db/queries/stream';
+import { pointsSince } from '@/db/queries/points';
+import { partitionStats } from '@/db/queries/stream';
 import { anomalySummaries, loadAnomalyDetail } from '@/db/queries/views';
 import { createDetector } from './detector';
-import { Flusher } from '@/db/sources/flusher';
+import { SourcePartition } from '@/db/sources/partition';
 
 const MINUTE = 60_000;
 const log = createLogger('test', 'silent');
@@ -35,20 +35,22 @@ beforeAll(async () => {
 });
 afterAll(() => t.drop());
 
-/** Claims the test source like a worker does and returns its pipeline and flusher. */
+/** Claims the test source like a worker does and returns its claimed partition and pipeline. */
 async function openSource() {
-  const [claim] = await claimPartitions(t.sql, { source: 'test', owner: 'test', partitions: [0] });
-  const pipeline = new Pipeline({
-    source: 'test',
-    partition: 0,
-    windowMs: MINUTE,
-    outOfOrderMs: 2000,
-    allowedLatenessMs: 0,
-    maxValuesPerDim: 200,
-    resumeFrom: { nextOffset: claim!.nextOffset, watermark: claim!.watermark },
-  });
-  const flusher = new Flusher(t.sql, { source: 'test', ...claim! }, log);
-  return { pipeline, flusher };
+  const partition = await SourcePartition.claim(
+    { sql: t.sql, log },
+    {
+      source: 'test',
+      partition: 0,
+      windowMs: MINUTE,
+      outOfOrderMs: 2000,
+      allowedLatenessMs: 0,
+      maxValuesPerDim: 200,
+      owner: 'test',
+    },
+  );
+  const pipeline = partition.pipeline;
+  return { pipeline, partition };
 }
 
 async function feed(
@@ -56,7 +58,7 @@ async function feed(
   from: number,
   to: number,
   pipeline: Pipeline,
-  flusher: Flusher,
+  partition: SourcePartition,
   junk = 0,
 ) {
   const now = Date.now();
@@ -64,7 +66,7 @@ async function feed(
     for (const event of sim.generate(w, w + MINUTE))
       pipeline.ingestLine(JSON.stringify(event), now);
     for (let i = 0; i < junk; i++) pipeline.ingestLine(i % 2 ? '{"ts":1,' : '{"type":"x"}', now);
-    expect(await flusher.flush(pipeline)).toBe('ok');
+    expect(await partition.flush()).toBe('ok');
   }
 }
 
@@ -86,8 +88,8 @@ describe('pipeline → rollups → detector', () => {
 
   it('detects the injected purchase drop and names region=eu-west as its root cause', async () => {
     const sim = new Simulator({ seed: 11, ratePerSec: 1000, injections });
-    const { pipeline, flusher } = await openSource();
-    await feed(sim, start, start + 18 * MINUTE, pipeline, flusher, 5);
+    const { pipeline, partition } = await openSource();
+    await feed(sim, start, start + 18 * MINUTE, pipeline, partition, 5);
 
     // warn at |z| ≥ 4: one false alarm in the quiet windows is a few percent likely at 3.
     const purchasesRow = (await getMetricByKey(t.db, 'purchases'))!;
@@ -155,9 +157,9 @@ describe('pipeline → rollups → detector', () => {
         untilMs: start + 50 * MINUTE,
       }),
     });
-    const { pipeline, flusher } = await openSource();
+    const { pipeline, partition } = await openSource();
     const before = (await anomalySummaries(t.db)).filter((a) => a.metricKey === 'purchases');
-    await feed(sim, start + 36 * MINUTE, start + 44 * MINUTE, pipeline, flusher);
+    await feed(sim, start + 36 * MINUTE, start + 44 * MINUTE, pipeline, partition);
     const detector = createDetector({ handle: t, log, windowMs: MINUTE });
     expect(await detector.tick()).toBeGreaterThan(5);
     await detector.stop();

@@ -2,6 +2,12 @@
  * The detector: once the global watermark has passed a window, score every enabled metric in
  * it, explain anomalies by dimension, persist points and anomalies, and NOTIFY the web tier.
  * Several workers may run it; only the holder of a PostgreSQL advisory lock scores.
+ *
+ * Scoring one base window (points, anomalies, the window leaving the scoring queue) is one
+ * transaction that also queues its NOTIFYs, and so is re-scoring one metric's history:
+ * PostgreSQL delivers the notices on commit, when the web tier's reads see what they announce,
+ * and never for work that rolled back (db/queries/notify.ts). A crash mid-window leaves the
+ * window queued, to be scored again from scratch.
  */
 import { assessMetric, scoreBaseWindow, type EngineMetric } from '@/lib/detection/engine';
 import type { Logger } from '@/lib/observability/log';
@@ -10,27 +16,34 @@ import { anomalyExtent, anomalyToJoin, pointChanged } from '@/lib/detection/revi
 import { isWindowFinal } from '@/lib/stream/windows';
 import type { AlertRule, MetricDefinition, Severity } from '@/lib/types';
 import type { DbHandle } from '@/db/client';
+import type { Executor } from '@/db/queries/executor';
 import {
   anomaliesNear,
-  anomalyPoints,
-  closeWindows,
   createRevisedAnomaly,
-  dequeueWindow,
-  ensureDetectorProgress,
-  finishRescore,
-  getScoredThrough,
-  hasLaterPoint,
-  pointsBetween,
-  queuedWindows,
   resetMetricHistory,
   reviseAnomaly,
+} from '@/db/queries/anomalies';
+import {
+  closeWindows,
+  dequeueWindow,
+  ensureDetectorProgress,
+  getScoredThrough,
+  queuedWindows,
+} from '@/db/queries/detector';
+import { pgEngineStore } from '@/db/queries/engine-store';
+import { finishRescore, listMetrics, toDefinition, toRule } from '@/db/queries/metrics';
+import { notifyInTransaction, type PulseNotice } from '@/db/queries/notify';
+import {
+  anomalyPoints,
+  hasLaterPoint,
+  pointsBetween,
   upsertPoint,
   type PointRow,
-} from '@/db/queries/detection';
-import { pgEngineStore } from '@/db/queries/engine-store';
-import { listMetrics, toDefinition, toRule } from '@/db/queries/metrics';
-import { notify, type PulseNotice } from '@/db/queries/notify';
+} from '@/db/queries/points';
 import { firstRollupWindow, globalWatermark } from '@/db/queries/stream';
+
+/** Thrown inside a re-score's transaction when the detector stops: rolls it back. */
+class Stopped extends Error {}
 
 /** Arbitrary constant naming the detector's advisory lock. */
 const LEADER_LOCK = 0x70756c73; // "puls"
@@ -92,153 +105,158 @@ export function createDetector(options: DetectorOptions): Detector {
     }
   }
 
-  const store = pgEngineStore(db);
+  /** Scoring reads and writes through `x`: the transaction of one window (or re-score). */
+  function scorer(x: Executor) {
+    const store = pgEngineStore(x);
+    /**
+     * Scores base window `windowStart` for every enabled metric: first scoring through the
+     * engine for metrics whose window ends here, or a revision (late data) for metrics whose
+     * window containing it was already scored.
+     */
+    async function scoreWindowStart(windowStart: number): Promise<PulseNotice[]> {
+      const notices: PulseNotice[] = [{ kind: 'window', windowStart }];
+      const metrics = (await listMetrics(x))
+        .filter((m) => m.enabled)
+        .map((row) => ({ definition: toDefinition(row), rule: toRule(row) }));
+      const fresh: EngineMetric[] = [];
+      for (const m of metrics) {
+        const start = metricWindowStart(windowStart, windowMs, m.definition.windowMultiple);
+        const [before] = await pointsBetween(x, m.definition.id, start, start);
+        if (before) {
+          const changed = await revise(m.definition, m.rule, start, before);
+          for (const id of changed) notices.push({ kind: 'anomaly', id });
+          if (start !== windowStart) notices.push({ kind: 'window', windowStart: start });
+        } else {
+          fresh.push(m);
+        }
+      }
+      for (const outcome of await scoreBaseWindow(store, fresh, windowStart, windowMs)) {
+        if (outcome.windowStart !== windowStart) {
+          notices.push({ kind: 'window', windowStart: outcome.windowStart });
+        }
+        if (outcome.anomalyId === null) continue;
+        notices.push({ kind: 'anomaly', id: outcome.anomalyId });
+        if (outcome.step.kind === 'open' || outcome.step.kind === 'resolve') {
+          log.info(
+            {
+              metric: outcome.metric.key,
+              z: Number(outcome.score.z.toFixed(2)),
+              severity: outcome.step.anomaly.severity,
+              anomalyId: outcome.anomalyId,
+            },
+            outcome.step.kind === 'open'
+              ? `anomaly: ${outcome.peak?.explanation.sentence ?? ''}`
+              : 'anomaly resolved after normal windows',
+          );
+        }
+      }
+      return notices;
+    }
 
-  /**
-   * Scores base window `windowStart` for every enabled metric: first scoring through the
-   * engine for metrics whose window ends here, or a revision (late data) for metrics whose
-   * window containing it was already scored.
-   */
-  async function scoreWindowStart(windowStart: number): Promise<PulseNotice[]> {
-    const notices: PulseNotice[] = [{ kind: 'window', windowStart }];
-    const metrics = (await listMetrics(db))
-      .filter((m) => m.enabled)
-      .map((row) => ({ definition: toDefinition(row), rule: toRule(row) }));
-    const fresh: EngineMetric[] = [];
-    for (const m of metrics) {
-      const start = metricWindowStart(windowStart, windowMs, m.definition.windowMultiple);
-      const [before] = await pointsBetween(db, m.definition.id, start, start);
-      if (before) {
-        const changed = await revise(m.definition, m.rule, start, before);
-        for (const id of changed) notices.push({ kind: 'anomaly', id });
-        if (start !== windowStart) notices.push({ kind: 'window', windowStart: start });
-      } else {
-        fresh.push(m);
-      }
-    }
-    for (const outcome of await scoreBaseWindow(store, fresh, windowStart, windowMs)) {
-      if (outcome.windowStart !== windowStart) {
-        notices.push({ kind: 'window', windowStart: outcome.windowStart });
-      }
-      if (outcome.anomalyId === null) continue;
-      notices.push({ kind: 'anomaly', id: outcome.anomalyId });
-      if (outcome.step.kind === 'open' || outcome.step.kind === 'resolve') {
-        log.info(
-          {
-            metric: outcome.metric.key,
-            z: Number(outcome.score.z.toFixed(2)),
-            severity: outcome.step.anomaly.severity,
-            anomalyId: outcome.anomalyId,
-          },
-          outcome.step.kind === 'open'
-            ? `anomaly: ${outcome.peak?.explanation.sentence ?? ''}`
-            : 'anomaly resolved after normal windows',
+    /**
+     * Applies a re-score of a metric window that was scored before (late data changed it):
+     * updates the point and every anomaly it joins or leaves — extent, peak, severity — marking
+     * them revised; an anomaly left with no anomalous window is withdrawn. Returns the anomalies
+     * it changed.
+     */
+    async function revise(
+      metric: MetricDefinition,
+      rule: AlertRule,
+      start: number,
+      before: PointRow,
+    ): Promise<number[]> {
+      const span = windowMs * metric.windowMultiple;
+      const { score, volume, explain } = await assessMetric(store, metric, rule, start, windowMs);
+      if (!pointChanged(before, score)) return [];
+      let joined: number | null = null;
+      if (score.severity) {
+        const direction = score.direction ?? (score.z < 0 ? 'down' : 'up');
+        const near = await anomaliesNear(x, metric.id, start, span);
+        const sameAsBefore = near.find(
+          (a) => a.id === before.anomalyId && a.direction === direction,
         );
+        const target =
+          sameAsBefore ??
+          anomalyToJoin(
+            near.map((a) => ({
+              ...a,
+              firstWindow: a.firstWindow.getTime(),
+              lastWindow: a.lastWindow.getTime(),
+            })),
+            start,
+            span,
+            direction,
+          );
+        if (target) {
+          joined = target.id;
+        } else {
+          const explanation = await explain();
+          joined = await createRevisedAnomaly(
+            db,
+            metric.id,
+            { windowStart: start, score, explanation },
+            (await hasLaterPoint(x, metric.id, start)) ? 'resolved' : 'open',
+          );
+          await upsertPoint(x, metric.id, start, score, volume, joined);
+          log.info(
+            { metric: metric.key, window: new Date(start).toISOString(), anomalyId: joined },
+            `late data made a window anomalous: ${explanation.sentence}`,
+          );
+          return before.anomalyId !== null
+            ? [joined, ...(await refresh(metric, rule, before.anomalyId))]
+            : [joined];
+        }
       }
-    }
-    return notices;
-  }
-
-  /**
-   * Applies a re-score of a metric window that was scored before (late data changed it):
-   * updates the point and every anomaly it joins or leaves — extent, peak, severity — marking
-   * them revised; an anomaly left with no anomalous window is withdrawn. Returns the anomalies
-   * it changed.
-   */
-  async function revise(
-    metric: MetricDefinition,
-    rule: AlertRule,
-    start: number,
-    before: PointRow,
-  ): Promise<number[]> {
-    const span = windowMs * metric.windowMultiple;
-    const { score, volume, explain } = await assessMetric(store, metric, rule, start, windowMs);
-    if (!pointChanged(before, score)) return [];
-    let joined: number | null = null;
-    if (score.severity) {
-      const direction = score.direction ?? (score.z < 0 ? 'down' : 'up');
-      const near = await anomaliesNear(db, metric.id, start, span);
-      const sameAsBefore = near.find((a) => a.id === before.anomalyId && a.direction === direction);
-      const target =
-        sameAsBefore ??
-        anomalyToJoin(
-          near.map((a) => ({
-            ...a,
-            firstWindow: a.firstWindow.getTime(),
-            lastWindow: a.lastWindow.getTime(),
-          })),
-          start,
-          span,
-          direction,
-        );
-      if (target) {
-        joined = target.id;
-      } else {
-        const explanation = await explain();
-        joined = await createRevisedAnomaly(
-          db,
-          metric.id,
-          { windowStart: start, score, explanation },
-          (await hasLaterPoint(db, metric.id, start)) ? 'resolved' : 'open',
-        );
-        await upsertPoint(db, metric.id, start, score, volume, joined);
-        log.info(
-          { metric: metric.key, window: new Date(start).toISOString(), anomalyId: joined },
-          `late data made a window anomalous: ${explanation.sentence}`,
-        );
-        return before.anomalyId !== null
-          ? [joined, ...(await refresh(metric, rule, before.anomalyId))]
-          : [joined];
+      await upsertPoint(x, metric.id, start, score, volume, joined);
+      const changed = new Set<number>();
+      for (const id of [before.anomalyId, joined]) {
+        if (id !== null && !changed.has(id))
+          for (const c of await refresh(metric, rule, id)) changed.add(c);
       }
-    }
-    await upsertPoint(db, metric.id, start, score, volume, joined);
-    const changed = new Set<number>();
-    for (const id of [before.anomalyId, joined]) {
-      if (id !== null && !changed.has(id))
-        for (const c of await refresh(metric, rule, id)) changed.add(c);
-    }
-    log.info(
-      {
-        metric: metric.key,
-        window: new Date(start).toISOString(),
-        from: before.status,
-        to: score.status,
-        anomalies: [...changed],
-      },
-      'late data revised a scored window',
-    );
-    return [...changed];
-  }
-
-  /** Recomputes an anomaly from its member windows after one of them was revised. */
-  async function refresh(
-    metric: MetricDefinition,
-    rule: AlertRule,
-    anomalyId: number,
-  ): Promise<number[]> {
-    const members = (await anomalyPoints(db, anomalyId)).filter(
-      (p): p is PointRow & { z: number; status: Severity } =>
-        p.z !== null && (p.status === 'warn' || p.status === 'critical'),
-    );
-    const extent = anomalyExtent(
-      members.map((p) => ({ windowStart: p.windowStart.getTime(), z: p.z, severity: p.status })),
-    );
-    let peak = null;
-    if (extent) {
-      const { score, explain } = await assessMetric(
-        store,
-        metric,
-        rule,
-        extent.peakWindow,
-        windowMs,
+      log.info(
+        {
+          metric: metric.key,
+          window: new Date(start).toISOString(),
+          from: before.status,
+          to: score.status,
+          anomalies: [...changed],
+        },
+        'late data revised a scored window',
       );
-      if (score.severity)
-        peak = { windowStart: extent.peakWindow, score, explanation: await explain() };
-    } else {
-      log.info({ metric: metric.key, anomalyId }, 'late data withdrew an anomaly');
+      return [...changed];
     }
-    await reviseAnomaly(db, anomalyId, extent, peak);
-    return [anomalyId];
+
+    /** Recomputes an anomaly from its member windows after one of them was revised. */
+    async function refresh(
+      metric: MetricDefinition,
+      rule: AlertRule,
+      anomalyId: number,
+    ): Promise<number[]> {
+      const members = (await anomalyPoints(x, anomalyId)).filter(
+        (p): p is PointRow & { z: number; status: Severity } =>
+          p.z !== null && (p.status === 'warn' || p.status === 'critical'),
+      );
+      const extent = anomalyExtent(
+        members.map((p) => ({ windowStart: p.windowStart.getTime(), z: p.z, severity: p.status })),
+      );
+      let peak = null;
+      if (extent) {
+        const { score, explain } = await assessMetric(
+          store,
+          metric,
+          rule,
+          extent.peakWindow,
+          windowMs,
+        );
+        if (score.severity)
+          peak = { windowStart: extent.peakWindow, score, explanation: await explain() };
+      } else {
+        log.info({ metric: metric.key, anomalyId }, 'late data withdrew an anomaly');
+      }
+      await reviseAnomaly(x, anomalyId, extent, peak);
+      return [anomalyId];
+    }
+    return { store, scoreWindowStart };
   }
 
   /** Closes every window the global watermark has passed, queueing it for scoring. */
@@ -284,20 +302,33 @@ export function createDetector(options: DetectorOptions): Detector {
         windowMs,
         metric.definition.windowMultiple,
       );
-      const withdrawn = await resetMetricHistory(db, row.id, from);
-      for (let w = from + span - windowMs; w <= closedThrough && !stopped; w += span) {
-        await scoreBaseWindow(store, [metric], w, windowMs);
-        scored++;
+      let windows = 0;
+      let withdrawn: { id: number }[];
+      try {
+        withdrawn = await db.transaction(async (tx) => {
+          const { store } = scorer(tx);
+          const gone = await resetMetricHistory(tx, row.id, from);
+          for (let w = from + span - windowMs; w <= closedThrough; w += span) {
+            // Stopping mid-way rolls the re-score back; the request stays for the next run.
+            if (stopped) throw new Stopped();
+            await scoreBaseWindow(store, [metric], w, windowMs);
+            windows++;
+          }
+          await finishRescore(tx, row.id, requested);
+          for (const { id } of gone) await notifyInTransaction(tx, { kind: 'anomaly', id });
+          await notifyInTransaction(tx, { kind: 'rule', metricId: row.id });
+          return gone;
+        });
+      } catch (error) {
+        if (error instanceof Stopped) break;
+        throw error;
       }
-      if (stopped) break;
-      await finishRescore(db, row.id, requested);
-      for (const { id } of withdrawn) await notify(sql, { kind: 'anomaly', id });
-      await notify(sql, { kind: 'rule', metricId: row.id });
+      scored += windows;
       log.info(
         {
           metric: row.key,
           from: new Date(from).toISOString(),
-          windows: scored,
+          windows,
           withdrawn: withdrawn.length,
         },
         're-scored stored history after a change',
@@ -313,9 +344,11 @@ export function createDetector(options: DetectorOptions): Detector {
     let scored = 0;
     for (const entry of await queuedWindows(db, MAX_WINDOWS_PER_TICK)) {
       if (stopped) break;
-      const notices = await scoreWindowStart(entry.windowStart);
-      await dequeueWindow(db, entry);
-      for (const notice of notices) await notify(sql, notice);
+      await db.transaction(async (tx) => {
+        const notices = await scorer(tx).scoreWindowStart(entry.windowStart);
+        await dequeueWindow(tx, entry);
+        for (const notice of notices) await notifyInTransaction(tx, notice);
+      });
       scored++;
     }
     return scored;

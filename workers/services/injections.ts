@@ -2,7 +2,7 @@
 import type { Logger } from '@/lib/observability/log';
 import type { Injection } from '@/lib/simulator/scenarios';
 import type { Db } from '@/db/client';
-import { insertInjections } from '@/db/queries/detection';
+import { insertInjections } from '@/db/queries/injections';
 
 /**
  * Takes the injections that start at or before `now` off the front of `pending` (sorted by

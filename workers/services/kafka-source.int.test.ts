@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaSourceName } from '@/lib/ingest/kafka';
-import { naiveFold, naiveLeafFold } from '@/lib/stream/rollup';
+import { naiveFold, naiveLeafFold } from '@/lib/stream/rollup-merge';
 import { Simulator } from '@/lib/simulator/generator';
 import type { LeafDelta, PulseEvent, RollupDelta } from '@/lib/types';
 import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';

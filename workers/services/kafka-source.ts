@@ -10,14 +10,15 @@
  *    if needed) and returns the stored next offset and watermark. The bump fences every earlier
  *    claimer. The claim waits on the row lock, so a flush of the previous owner that is in
  *    progress either commits first (and the claim sees its offset) or is fenced afterwards.
- * 2. Start at the stored position. One `Pipeline` per partition resumes from the stored next
- *    offset and watermark. A batch that does not start there makes the consumer seek there once
+ * 2. Start at the stored position. One `SourcePartition` (db/sources/partition.ts) per
+ *    partition: its Pipeline resumes from the stored next offset and watermark. A batch that does not start there makes the consumer seek there once
  *    (Kafka's committed offset may lag); records below the position are always skipped, so
  *    re-delivery can never fold a record twice. No stored position yet (next_offset 0): the
  *    consumer's own start applies (committed offset, else `fromBeginning`).
  * 3. One transaction per flush. Every `flushIntervalMs`, each partition's new data is drained
  *    into a held part: rollup deltas, quarantined events, counters and the real Kafka next
- *    offset. `writeFencedFlush` locks the partitions' rows and writes, in one transaction, the
+ *    offset. `writePartitions` (the same fenced write as every other source: `writeFencedFlush`)
+ *    locks the partitions' rows and writes, in one transaction, the
  *    parts whose row still has this worker's generation and the offset the part continues from
  *    (compare-and-set). Fenced parts are dropped (the new owner re-reads those records from the
  *    stored offset) without losing the other partitions' parts. A part whose row already
@@ -39,19 +40,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import {
-  Kafka,
-  logLevel as kafkaLogLevel,
-  type Consumer,
-  type EachBatchPayload,
-  type LogEntry,
-} from 'kafkajs';
-import { backoffMs, kafkaSourceName, planBatch, type PartitionCursor } from '@/lib/ingest/kafka';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { backoffMs, kafkaSourceName, planBatch } from '@/lib/ingest/kafka';
 import type { Logger } from '@/lib/observability/log';
-import { Pipeline, type Drained } from '@/lib/stream/pipeline';
-import type { SourceReading, Telemetry } from '@/lib/observability/telemetry';
+import type { Telemetry } from '@/lib/observability/telemetry';
 import type { Sql } from '@/db/client';
-import { claimPartitions, writeFencedFlush, type FencedPart } from '@/db/queries/stream';
+import { abortableDelay, createKafka, delay, tryPause, withTimeout } from './kafka-client';
+import { KafkaPartitions, type PartitionState } from './kafka-partitions';
 
 export interface KafkaSourceConfig {
   brokers: string[];
@@ -90,24 +85,6 @@ export interface KafkaSourceStats {
   consumerRestarts: number;
 }
 
-interface PartitionState {
-  partition: number;
-  /** Generation of this worker's claim in source_partitions. */
-  generation: number;
-  /** Assignment epoch (count of GROUP_JOINs) the claim was made in. */
-  epoch: number;
-  pipeline: Pipeline;
-  cursor: PartitionCursor;
-  /** Next offset stored in PostgreSQL, as of the claim or this worker's last landed flush. */
-  stored: number;
-  /** Drained data being written; unchanged until it lands or is fenced. */
-  held: Drained | null;
-  /** The partition's high watermark (next offset to be produced) as of the last batch. */
-  highWatermark: number | null;
-  /** Event-time watermark as of the last drain (or the claim). */
-  watermark: number | null;
-}
-
 const FINAL_FLUSH_ATTEMPTS = 5;
 const DISCONNECT_TIMEOUT_MS = 10_000;
 
@@ -130,7 +107,7 @@ export class KafkaSource {
   private readonly maxPendingEvents: number;
   private readonly kafka: Kafka;
   private consumer: Consumer | null = null;
-  private readonly states = new Map<number, PartitionState>();
+  private readonly partitions: KafkaPartitions;
   private assigned = new Set<number>();
   private epoch = 0;
   /** Consumers replaced since the last successful join (sets the restart backoff). */
@@ -156,46 +133,25 @@ export class KafkaSource {
     this.source = kafkaSourceName(options.kafka.topic);
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.maxPendingEvents = options.maxPendingEvents ?? 200_000;
-    const kafkaLog = this.log.child({ component: 'kafkajs' });
-    this.kafka = new Kafka({
+    this.kafka = createKafka({
       clientId: options.kafka.clientId,
       brokers: options.kafka.brokers,
-      connectionTimeout: 3000,
+      log: this.log,
       retry: { initialRetryTime: 300, retries: 8 },
-      logLevel: this.log.isLevelEnabled('debug') ? kafkaLogLevel.DEBUG : kafkaLogLevel.WARN,
-      logCreator:
-        () =>
-        ({ namespace, level, log }: LogEntry) => {
-          const { message, timestamp: _timestamp, logger: _logger, ...details } = log;
-          const method = PINO_LEVEL[level] ?? 'info';
-          kafkaLog[method]({ namespace, ...details }, message);
-        },
     });
-    this.unregisterTelemetry = options.telemetry?.addSource(() => this.reading()) ?? (() => {});
-  }
-
-  /** Live figures for the metrics: buffers, and per assigned partition its lags. */
-  private reading(): SourceReading {
-    let cells = 0;
-    let heldFlushes = 0;
-    const partitions: SourceReading['partitions'] = [];
-    for (const state of this.states.values()) {
-      cells += state.pipeline.pending().cells;
-      if (state.held) heldFlushes++;
-      if (!this.assigned.has(state.partition)) continue;
-      const { highWatermark } = state;
-      const position = state.cursor.position;
-      partitions.push({
-        partition: state.partition,
-        consumerLag: highWatermark !== null && position !== null ? highWatermark - position : null,
-        watermark: state.watermark,
-      });
-    }
-    return {
-      source: this.source,
-      buffer: { events: this.pending().events, cells, heldFlushes },
-      partitions,
-    };
+    this.partitions = new KafkaPartitions(
+      { sql: options.sql, log: this.log, telemetry: options.telemetry },
+      {
+        source: this.source,
+        owner: this.owner,
+        windowMs: options.windowMs,
+        outOfOrderMs: options.outOfOrderMs,
+        allowedLatenessMs: options.allowedLatenessMs,
+        maxValuesPerDim: options.maxValuesPerDim,
+      },
+    );
+    this.unregisterTelemetry =
+      options.telemetry?.addSource(() => this.partitions.reading(this.assigned)) ?? (() => {});
   }
 
   /** Starts consuming (connecting in the background, retrying while brokers are unreachable). */
@@ -220,23 +176,14 @@ export class KafkaSource {
     await this.flushLoop;
     for (let attempt = 1; attempt <= FINAL_FLUSH_ATTEMPTS; attempt++) {
       await this.serial(() => this.flushOnce());
-      if (![...this.states.values()].some((s) => s.held)) break;
+      if (!this.partitions.backlogged()) break;
       if (attempt < FINAL_FLUSH_ATTEMPTS) await delay(400);
       else this.log.warn('final flush failed; the unflushed records will be read again on restart');
     }
     const consumer = this.consumer;
     if (consumer) {
-      const stored = [...this.states.values()].filter(
-        (s) => s.stored > 0 && this.assigned.has(s.partition),
-      );
       await withTimeout(
-        this.commitToKafka(
-          stored.map((s) => ({
-            topic: this.topic,
-            partition: s.partition,
-            offset: String(s.stored),
-          })),
-        ),
+        this.commitToKafka(this.partitions.storedOffsets(this.assigned)),
         DISCONNECT_TIMEOUT_MS,
       ).catch(() => undefined);
       await withTimeout(consumer.disconnect(), DISCONNECT_TIMEOUT_MS).catch((error: unknown) =>
@@ -334,7 +281,7 @@ export class KafkaSource {
     if (this.stopping || !isRunning() || isStale() || batch.messages.length === 0) return;
     if (batch.topic !== this.topic || !this.assigned.has(partition)) return;
 
-    let state = this.states.get(partition);
+    let state = this.partitions.get(partition);
     if (!state || state.epoch !== this.epoch) {
       // Not resolving the batch leaves kafkajs' position alone: it is fetched again later.
       const claimed = await this.claim(partition);
@@ -359,7 +306,11 @@ export class KafkaSource {
     for (const message of batch.messages) {
       const offset = Number(message.offset);
       if (offset < plan.from) continue; // folded and stored before: the guard against re-delivery
-      state.pipeline.ingestLine(message.value ? message.value.toString('utf8') : '', now, offset);
+      state.source.pipeline.ingestLine(
+        message.value ? message.value.toString('utf8') : '',
+        now,
+        offset,
+      );
       state.cursor.position = offset + 1;
       folded++;
     }
@@ -373,61 +324,16 @@ export class KafkaSource {
   /** Claims `partition` for this worker; null when PostgreSQL is unreachable. */
   private claim(partition: number): Promise<PartitionState | null> {
     return this.serial(async () => {
-      const epoch = this.epoch;
-      let row;
+      let state;
       try {
-        [row] = await claimPartitions(this.options.sql, {
-          source: this.source,
-          owner: this.owner,
-          partitions: [partition],
-        });
+        state = await this.partitions.claim(partition, this.epoch);
       } catch (error) {
         this.pgFailed(error, 'claim');
         return null;
       }
-      if (!row) return null;
+      if (!state) return null;
       this.pgRecovered();
       this.stats.claims++;
-      const old = this.states.get(partition);
-      if (old && row.generation === old.generation + 1) {
-        // Nobody claimed it since this worker did: what it holds is still a valid continuation.
-        if (old.held && row.nextOffset === old.held.nextOffset) {
-          old.stored = row.nextOffset; // an earlier attempt landed although it looked failed
-          old.held = null;
-        }
-        if (row.nextOffset === old.stored) {
-          Object.assign(old, { generation: row.generation, epoch });
-          old.cursor.sought = false;
-          return old;
-        }
-      }
-      if (old) {
-        this.log.info(
-          { partition, storedOffset: row.nextOffset },
-          'partition was written by another worker meanwhile: starting over from PostgreSQL',
-        );
-      }
-      const state: PartitionState = {
-        partition,
-        generation: row.generation,
-        epoch,
-        pipeline: new Pipeline({
-          source: this.source,
-          partition,
-          windowMs: this.options.windowMs,
-          outOfOrderMs: this.options.outOfOrderMs,
-          allowedLatenessMs: this.options.allowedLatenessMs,
-          maxValuesPerDim: this.options.maxValuesPerDim,
-          resumeFrom: { nextOffset: row.nextOffset, watermark: row.watermark },
-        }),
-        cursor: { position: row.nextOffset > 0 ? row.nextOffset : null, sought: false },
-        stored: row.nextOffset,
-        held: null,
-        highWatermark: null,
-        watermark: row.watermark,
-      };
-      this.states.set(partition, state);
-      this.log.debug({ partition, generation: row.generation, from: row.nextOffset }, 'claimed');
       return state;
     });
   }
@@ -450,94 +356,31 @@ export class KafkaSource {
 
   /** One flush of every partition with new data; never throws. Call under the lock. */
   private async flushOnce(): Promise<void> {
-    const involved: PartitionState[] = [];
-    for (const state of this.states.values()) {
-      if (!state.held) {
-        const drained = state.pipeline.drain();
-        if (drained.nextOffset > state.stored) state.held = drained;
-        state.watermark = drained.watermark ?? state.watermark;
-      }
-      if (state.held) involved.push(state);
-    }
-    if (involved.length === 0) {
-      this.forgetRevoked();
+    const started = performance.now();
+    const round = await this.partitions.flush();
+    if (round.status === 'idle') {
+      this.partitions.forgetAllBut(this.assigned);
       if (this.pgDown) await this.probe();
       this.applyPause();
       return;
     }
-
-    const parts: FencedPart[] = involved.map((state) => {
-      const held = state.held!;
-      return {
-        generation: state.generation,
-        fromOffset: state.stored,
-        deltas: held.deltas,
-        leaves: held.leaves,
-        quarantined: held.quarantined,
-        progress: {
-          source: this.source,
-          partition: state.partition,
-          watermark: held.watermark,
-          nextOffset: held.nextOffset,
-          received: held.received,
-          folded: held.folded,
-          quarantined: held.quarantined.length,
-        },
-      };
-    });
-    const started = performance.now();
-    let outcomes;
-    try {
-      outcomes = await writeFencedFlush(this.options.sql, parts);
-    } catch (error) {
-      this.options.telemetry?.observeFlush(this.source, (performance.now() - started) / 1000);
-      for (let i = 0; i < parts.length; i++)
-        this.options.telemetry?.countFlushPart(this.source, 'failed');
+    if (round.status === 'failed') {
       this.stats.flushFailures++;
-      this.pgFailed(error, 'flush');
-      this.forgetRevoked();
+      this.pgFailed(round.error, 'flush');
+      this.partitions.forgetAllBut(this.assigned);
       return;
     }
     this.pgRecovered();
     this.stats.flushes++;
-    this.options.telemetry?.observeFlush(this.source, (performance.now() - started) / 1000);
-    parts.forEach((part, i) =>
-      this.options.telemetry?.countFlushPart(this.source, outcomes[i] ?? 'fenced', {
-        rows: part.deltas.length,
-        folded: part.progress.folded,
-        quarantinedReasons: part.quarantined.map((q) => q.reason),
-      }),
-    );
-
-    const commits: { topic: string; partition: number; offset: string }[] = [];
-    involved.forEach((state, i) => {
-      if (outcomes[i] === 'fenced') {
-        // Another worker claimed the partition: drop what this one folded; the owner re-reads it.
-        this.stats.fenced++;
-        if (this.states.get(state.partition) === state) this.states.delete(state.partition);
-        this.log.warn(
-          { partition: state.partition, dropped: state.held?.received },
-          'partition fenced by another worker: dropping its unflushed data',
-        );
-        return;
-      }
-      state.stored = state.held!.nextOffset;
-      state.held = null;
-      if (this.assigned.has(state.partition)) {
-        commits.push({
-          topic: this.topic,
-          partition: state.partition,
-          offset: String(state.stored),
-        });
-      }
-    });
-    this.forgetRevoked();
+    this.stats.fenced += round.outcomes.filter((outcome) => outcome === 'fenced').length;
+    const commits = round.landed.filter((l) => this.assigned.has(l.partition));
+    this.partitions.forgetAllBut(this.assigned);
     this.applyPause();
     this.log.debug(
       {
-        partitions: involved.length,
-        outcomes,
-        events: parts.reduce((n, p) => n + p.progress.received, 0),
+        partitions: round.outcomes.length,
+        outcomes: round.outcomes,
+        events: round.events,
         ms: Math.round(performance.now() - started),
       },
       'flushed',
@@ -546,20 +389,19 @@ export class KafkaSource {
   }
 
   /** Best effort: Kafka's committed offsets only save re-reading; PostgreSQL holds the truth. */
-  private async commitToKafka(offsets: { topic: string; partition: number; offset: string }[]) {
+  private async commitToKafka(offsets: { partition: number; offset: number }[]) {
     const consumer = this.consumer;
     if (!consumer || offsets.length === 0) return;
     try {
-      await consumer.commitOffsets(offsets);
+      await consumer.commitOffsets(
+        offsets.map(({ partition, offset }) => ({
+          topic: this.topic,
+          partition,
+          offset: String(offset),
+        })),
+      );
     } catch (error) {
       this.log.debug({ err: error }, 'could not commit offsets to Kafka (harmless)');
-    }
-  }
-
-  /** Forgets partitions no longer assigned, after their last flush attempt. */
-  private forgetRevoked(): void {
-    for (const partition of [...this.states.keys()]) {
-      if (!this.assigned.has(partition)) this.states.delete(partition);
     }
   }
 
@@ -597,14 +439,7 @@ export class KafkaSource {
   }
 
   private pending(): { events: number; quarantined: number } {
-    let events = 0;
-    let quarantined = 0;
-    for (const state of this.states.values()) {
-      const p = state.pipeline.pending();
-      events += p.received + (state.held?.received ?? 0);
-      quarantined += p.quarantined + (state.held?.quarantined.length ?? 0);
-    }
-    return { events, quarantined };
+    return this.partitions.pending();
   }
 
   /**
@@ -653,45 +488,4 @@ export class KafkaSource {
       this.wake = done;
     });
   }
-}
-
-const PINO_LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [kafkaLogLevel.ERROR]: 'error',
-  [kafkaLogLevel.WARN]: 'warn',
-  [kafkaLogLevel.INFO]: 'info',
-  [kafkaLogLevel.DEBUG]: 'debug',
-};
-
-function tryPause(consumer: Consumer, topic: string): void {
-  try {
-    consumer.pause([{ topic }]);
-  } catch {
-    // not running
-  }
-}
-
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

@@ -7,15 +7,15 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLogger } from '@/lib/observability/log';
-import { Pipeline } from '@/lib/stream/pipeline';
 import { Simulator } from '@/lib/simulator/generator';
 import type { PulseEvent } from '@/lib/types';
 import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
 import { ensureDefaultMetrics, getMetricByKey } from '@/db/queries/metrics';
-import { pointsSince, queuedWindows } from '@/db/queries/detection';
-import { claimPartitions, readRollups } from '@/db/queries/stream';
+import { queuedWindows } from '@/db/queries/detector';
+import { pointsSince } from '@/db/queries/points';
+import { readRollups } from '@/db/queries/stream';
 import { createDetector } from './detector';
-import { Flusher } from '@/db/sources/flusher';
+import { SourcePartition } from '@/db/sources/partition';
 
 const MINUTE = 60_000;
 const log = createLogger('test', 'silent');
@@ -30,17 +30,19 @@ afterAll(() => t.drop());
 it('scores every window with all its data while late flushes race the detector', async () => {
   const start = Math.floor((Date.now() - 3 * 60 * MINUTE) / MINUTE) * MINUTE;
   const windows = 24;
-  const [claim] = await claimPartitions(t.sql, { source: 'r', owner: 'r', partitions: [0] });
-  const pipeline = new Pipeline({
-    source: 'r',
-    partition: 0,
-    windowMs: MINUTE,
-    outOfOrderMs: 1000,
-    allowedLatenessMs: 10 * MINUTE,
-    maxValuesPerDim: 200,
-    resumeFrom: { nextOffset: claim!.nextOffset, watermark: claim!.watermark },
-  });
-  const flusher = new Flusher(t.sql, { source: 'r', ...claim! }, log);
+  const partition = await SourcePartition.claim(
+    { sql: t.sql, log },
+    {
+      source: 'r',
+      partition: 0,
+      windowMs: MINUTE,
+      outOfOrderMs: 1000,
+      allowedLatenessMs: 10 * MINUTE,
+      maxValuesPerDim: 200,
+      owner: 'r',
+    },
+  );
+  const pipeline = partition.pipeline;
   const sim = new Simulator({ seed: 3, ratePerSec: 40, injections: [] });
   const detector = createDetector({ handle: t, log, windowMs: MINUTE, idleTimeoutMs: 3_600_000 });
 
@@ -59,7 +61,7 @@ it('scores every window with all its data while late flushes race the detector',
           if (!held[i]!.includes(e)) pipeline.ingestLine(JSON.stringify(e), now);
       }
       for (const e of held[i - 3] ?? []) pipeline.ingestLine(JSON.stringify(e), now);
-      expect(await flusher.flush(pipeline)).toBe('ok');
+      expect(await partition.flush()).toBe('ok');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     producing = false;

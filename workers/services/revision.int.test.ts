@@ -6,16 +6,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@/lib/observability/log';
-import { Pipeline } from '@/lib/stream/pipeline';
+import type { Pipeline } from '@/lib/stream/pipeline';
 import { Simulator } from '@/lib/simulator/generator';
 import type { PulseEvent } from '@/lib/types';
 import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
 import { createUser } from '@/db/queries/auth';
 import { ensureDefaultMetrics, getMetricByKey, toRule, updateRule } from '@/db/queries/metrics';
-import { getAnomaly, pointsBetween, queuedWindows } from '@/db/queries/detection';
-import { claimPartitions, partitionStats, readRollups } from '@/db/queries/stream';
+import { getAnomaly } from '@/db/queries/anomalies';
+import { queuedWindows } from '@/db/queries/detector';
+import { pointsBetween } from '@/db/queries/points';
+import { partitionStats, readRollups } from '@/db/queries/stream';
 import { createDetector } from './detector';
-import { Flusher } from '@/db/sources/flusher';
+import { SourcePartition } from '@/db/sources/partition';
 
 const MINUTE = 60_000;
 const log = createLogger('test', 'silent');
@@ -42,7 +44,7 @@ describe('out-of-order and late events', () => {
   const isHeld = (e: PulseEvent) => e.type === 'purchase' && e.dims.region === 'eu-west';
 
   let pipeline: Pipeline;
-  let flusher: Flusher;
+  let partition: SourcePartition;
   let ingested = 0;
   const ingest = (events: PulseEvent[]) => {
     for (const e of events) pipeline.ingestLine(JSON.stringify(e), Date.now());
@@ -57,17 +59,19 @@ describe('out-of-order and late events', () => {
   }
 
   beforeAll(async () => {
-    const [claim] = await claimPartitions(t.sql, { source: 't', owner: 't', partitions: [0] });
-    pipeline = new Pipeline({
-      source: 't',
-      partition: 0,
-      windowMs: MINUTE,
-      outOfOrderMs: 2000,
-      allowedLatenessMs: 3 * MINUTE,
-      maxValuesPerDim: 200,
-      resumeFrom: { nextOffset: claim!.nextOffset, watermark: claim!.watermark },
-    });
-    flusher = new Flusher(t.sql, { source: 't', ...claim! }, log);
+    partition = await SourcePartition.claim(
+      { sql: t.sql, log },
+      {
+        source: 't',
+        partition: 0,
+        windowMs: MINUTE,
+        outOfOrderMs: 2000,
+        allowedLatenessMs: 3 * MINUTE,
+        maxValuesPerDim: 200,
+        owner: 't',
+      },
+    );
+    pipeline = partition.pipeline;
   });
 
   it('folds out-of-order events into their own windows', async () => {
@@ -77,7 +81,7 @@ describe('out-of-order and late events', () => {
     const b = sim.generate(start + MINUTE, start + 2 * MINUTE);
     const group = (e: PulseEvent) => Math.floor((e.ts + 500) / 1000);
     ingest([...a, ...b].sort((x, y) => group(x) - group(y) || y.ts - x.ts));
-    expect(await flusher.flush(pipeline)).toBe('ok');
+    expect(await partition.flush()).toBe('ok');
     const rows = await readRollups(t.db, [start, start + MINUTE], ['page_view']);
     const total = (w: number) =>
       rows.find((r) => r.windowStart === w && r.dim === '*' && r.measure === '')?.count ?? 0;
@@ -90,7 +94,7 @@ describe('out-of-order and late events', () => {
       const events = sim.generate(w, w + MINUTE);
       if (w === W) heldBack.push(...events.filter(isHeld));
       ingest(w === W ? events.filter((e) => !isHeld(e)) : events);
-      expect(await flusher.flush(pipeline)).toBe('ok');
+      expect(await partition.flush()).toBe('ok');
     }
     const d = detector();
     expect(await d.tick()).toBeGreaterThanOrEqual(13);
@@ -105,7 +109,7 @@ describe('out-of-order and late events', () => {
   it('revises the window when the late events arrive, withdrawing the false drop', async () => {
     const before = (await purchasesPoint(W))!;
     ingest(heldBack); // a minute late: within the allowed lateness of 3 minutes
-    expect(await flusher.flush(pipeline)).toBe('ok');
+    expect(await partition.flush()).toBe('ok');
     expect(await queuedWindows(t.db, 10)).toEqual([
       expect.objectContaining({ windowStart: W, revision: true }),
     ]);
@@ -131,7 +135,7 @@ describe('out-of-order and late events', () => {
       .filter((e) => e.type === 'purchase')
       .map((e, i) => ({ ...e, id: `extra-${i}`, dims: { ...e.dims, region: 'us-east' } }));
     ingest([...extra, ...extra.map((e) => ({ ...e, id: `${e.id}-2` }))]);
-    expect(await flusher.flush(pipeline)).toBe('ok');
+    expect(await partition.flush()).toBe('ok');
     const d = detector();
     await d.tick();
     await d.stop();
@@ -146,7 +150,7 @@ describe('out-of-order and late events', () => {
     const tooLate = sim.generate(start + 3 * MINUTE, start + 3 * MINUTE + 2000).slice(0, 5);
     const rowsBefore = await readRollups(t.db, [start + 3 * MINUTE], ['page_view', 'purchase']);
     ingest(tooLate);
-    expect(await flusher.flush(pipeline)).toBe('ok');
+    expect(await partition.flush()).toBe('ok');
     const rowsAfter = await readRollups(t.db, [start + 3 * MINUTE], ['page_view', 'purchase']);
     expect(rowsAfter).toEqual(rowsBefore);
     const late = await t.sql<{ n: number }[]>`

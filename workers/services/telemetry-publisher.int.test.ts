@@ -7,13 +7,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@/lib/observability/log';
-import { Pipeline } from '@/lib/stream/pipeline';
 import { createTelemetry, METRIC_NAMES, type Telemetry } from '@/lib/observability/telemetry';
 import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
-import { claimPartitions } from '@/db/queries/stream';
 import { freshWorkerSnapshots } from '@/db/queries/worker-metrics';
 import { isMetricsRequest, liveMetrics, serveMetrics } from '@/app/_server/metrics-endpoint';
-import { Flusher } from '@/db/sources/flusher';
+import { SourcePartition } from '@/db/sources/partition';
 import { startTelemetryPublisher, type TelemetryPublisher } from './telemetry-publisher';
 
 const log = createLogger('test', 'silent');
@@ -37,29 +35,22 @@ afterAll(async () => {
   await t.drop();
 });
 
-/** A stdin-path worker (real Pipeline + Flusher) instrumented like workers/stream.ts. */
+/** A stdin-path worker (a real claimed SourcePartition) instrumented like workers/stream.ts. */
 async function stdinWorker(telemetry: Telemetry) {
-  const [claim] = await claimPartitions(t.sql, { source: 'sim', owner: 'a', partitions: [0] });
-  const pipeline = new Pipeline({
-    source: 'sim',
-    partition: 0,
-    windowMs: W,
-    outOfOrderMs: 1000,
-    allowedLatenessMs: 0,
-    maxValuesPerDim: 50,
-    resumeFrom: { nextOffset: claim!.nextOffset, watermark: claim!.watermark },
-  });
-  const flusher = new Flusher(t.sql, { source: 'sim', ...claim! }, log, telemetry);
-  telemetry.addSource(() => ({
-    source: 'sim',
-    buffer: {
-      events: pipeline.pending().received + flusher.heldEvents,
-      cells: pipeline.pending().cells,
-      heldFlushes: flusher.backlogged ? 1 : 0,
+  const partition = await SourcePartition.claim(
+    { sql: t.sql, log, telemetry },
+    {
+      source: 'sim',
+      partition: 0,
+      owner: 'a',
+      windowMs: W,
+      outOfOrderMs: 1000,
+      allowedLatenessMs: 0,
+      maxValuesPerDim: 50,
     },
-    partitions: [{ partition: 0, consumerLag: null, watermark: flusher.watermark }],
-  }));
-  return { pipeline, flusher };
+  );
+  telemetry.addSource(() => partition.reading());
+  return { pipeline: partition.pipeline, partition };
 }
 
 /** Samples of a Prometheus text exposition: name, labels, value. */
@@ -94,7 +85,7 @@ describe('worker snapshots → /metrics', () => {
   it('serves every Pulse metric, labelled by worker', async () => {
     const now = Date.now();
     const start = Math.floor(now / W) * W - 2 * W;
-    const { pipeline, flusher } = await stdinWorker(a);
+    const { pipeline, partition } = await stdinWorker(a);
     for (let i = 0; i < 50; i++) {
       pipeline.ingestLine(
         JSON.stringify({ ts: start + i * 10, type: 'purchase', dims: { r: 'eu' }, measures: {} }),
@@ -103,7 +94,7 @@ describe('worker snapshots → /metrics', () => {
     }
     pipeline.ingestLine('{"not json', now);
     pipeline.ingestLine(JSON.stringify({ ts: start, type: 42 }), now); // schema
-    expect(await flusher.flush(pipeline)).toBe('ok');
+    expect(await partition.flush()).toBe('ok');
     pipeline.ingestLine(JSON.stringify({ ts: start, type: 'x', dims: {}, measures: {} }), now);
 
     // Worker b: a Kafka consumer's view (lag per partition, a held flush).

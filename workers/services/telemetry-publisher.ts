@@ -6,7 +6,8 @@
  * clean stop the row is deleted, so a stopped worker disappears at once; a killed one ages out.
  */
 import type { Logger } from '@/lib/observability/log';
-import { workerSnapshot, type Telemetry } from '@/lib/observability/telemetry';
+import { workerSnapshot } from '@/lib/observability/snapshots';
+import { type Telemetry } from '@/lib/observability/telemetry';
 import type { Sql } from '@/db/client';
 import {
   deleteWorkerSnapshot,

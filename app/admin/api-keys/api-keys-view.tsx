@@ -1,7 +1,7 @@
 'use client';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import {
   KEY_NAME_MAX,
   validateKeyName,
@@ -9,10 +9,10 @@ import {
   type CreatedApiKey,
 } from '@/lib/auth/api-keys';
 import { AppHeader, type HeaderUser } from '../../_components/app-header';
+import { Field } from '../../_components/form-field';
 import { TimeAgo } from '../../_components/time-ago';
-import { apiFetch } from '../../_lib/api';
-
-const LOGIN = `/login?next=${encodeURIComponent('/admin/api-keys')}`;
+import { apiFetch, loginHref } from '../../_lib/api';
+import { useForm } from '../../_lib/use-form';
 
 /** Newly created key: its secret, shown this once. */
 interface Fresh extends CreatedApiKey {
@@ -22,42 +22,33 @@ interface Fresh extends CreatedApiKey {
 export function ApiKeysView({ user, initial }: { user: HeaderUser; initial: ApiKeyView[] }) {
   const router = useRouter();
   const [keys, setKeys] = useState(initial);
-  const [name, setName] = useState('');
-  const [nameError, setNameError] = useState<string | null>(null);
-  const [formError, setFormError] = useState<string | null>(null);
-  const [creating, setCreating] = useState(false);
   const [fresh, setFresh] = useState<Fresh | null>(null);
   const [confirming, setConfirming] = useState<number | null>(null);
   const [revoking, setRevoking] = useState(false);
   const [listError, setListError] = useState<string | null>(null);
 
-  async function create(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    if (creating) return;
-    setFormError(null);
-    const checked = validateKeyName(name);
-    if (!checked.ok) {
-      setNameError(checked.error);
-      document.getElementById('key-name')?.focus();
-      return;
-    }
-    setCreating(true);
-    const result = await apiFetch<CreatedApiKey>('/api/api-keys', {
-      method: 'POST',
-      body: JSON.stringify({ name: checked.name }),
-    });
-    setCreating(false);
-    if (result.ok) {
-      setFresh({ ...result.data, origin: window.location.origin });
-      setKeys((list) => [result.data.key, ...list.filter((k) => k.id !== result.data.key.id)]);
-      setName('');
-      setNameError(null);
-      return;
-    }
-    if (result.status === 401) return router.replace(LOGIN);
-    setNameError(result.fields?.name ?? null);
-    setFormError(result.error);
-  }
+  const form = useForm({
+    initial: { name: '' },
+    validate: ({ name }: { name: string }) => {
+      const checked = validateKeyName(name);
+      return checked.ok
+        ? { value: checked.name, errors: {} }
+        : { value: null, errors: { name: checked.error } };
+    },
+    onInvalid: () => document.getElementById('key-name')?.focus(),
+    submit: (name) =>
+      apiFetch<CreatedApiKey>('/api/api-keys', {
+        method: 'POST',
+        body: JSON.stringify({ name }),
+      }),
+    onSuccess: (created) => {
+      setFresh({ ...created, origin: window.location.origin });
+      setKeys((list) => [created.key, ...list.filter((k) => k.id !== created.key.id)]);
+      return { name: '' };
+    },
+  });
+  const creating = form.pending;
+  const nameError = form.errorFor('name');
 
   async function revoke(key: ApiKeyView) {
     if (revoking) return;
@@ -73,7 +64,7 @@ export function ApiKeysView({ user, initial }: { user: HeaderUser; initial: ApiK
       if (fresh?.key.id === key.id) setFresh(null);
       return;
     }
-    if (result.status === 401) return router.replace(LOGIN);
+    if (result.status === 401) return router.replace(loginHref('/admin/api-keys'));
     setListError(result.error);
   }
 
@@ -98,41 +89,34 @@ export function ApiKeysView({ user, initial }: { user: HeaderUser; initial: ApiK
 
         <section className="card" aria-labelledby="new-key-heading">
           <h2 id="new-key-heading">New key</h2>
-          <form onSubmit={create} noValidate className="api-key-form">
-            <div className="field">
-              <label htmlFor="key-name">Name</label>
+          <form onSubmit={form.handleSubmit} noValidate className="api-key-form">
+            <Field
+              id="key-name"
+              label="Name"
+              hint={
+                <>What will use it, e.g. “checkout service”. Up to {KEY_NAME_MAX} characters.</>
+              }
+              error={nameError}
+            >
               <input
-                id="key-name"
-                name="name"
-                value={name}
+                {...form.fieldProps('name', 'key-name')}
+                // No check on leaving the field: an empty name is wrong only once a key is asked for.
+                onBlur={undefined}
+                value={form.values.name}
                 maxLength={KEY_NAME_MAX * 2}
                 autoComplete="off"
-                aria-invalid={nameError ? true : undefined}
-                aria-describedby={nameError ? 'key-name-error key-name-hint' : 'key-name-hint'}
-                onChange={(e) => {
-                  setName(e.target.value);
-                  setNameError(null);
-                  setFormError(null);
-                }}
+                onChange={(e) => form.set('name', e.target.value)}
                 disabled={creating}
               />
-              <p id="key-name-hint" className="hint">
-                What will use it, e.g. “checkout service”. Up to {KEY_NAME_MAX} characters.
-              </p>
-              {nameError ? (
-                <p id="key-name-error" role="alert" className="field-error">
-                  {nameError}
-                </p>
-              ) : null}
-            </div>
+            </Field>
             <div className="form-actions">
               <button type="submit" className="button button-primary" disabled={creating}>
                 {creating ? 'Creating…' : 'Create key'}
               </button>
             </div>
-            {formError && !nameError ? (
+            {form.formError && !nameError ? (
               <p role="alert" className="form-error" data-testid="form-error">
-                {formError}
+                {form.formError}
               </p>
             ) : null}
           </form>

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { listApiKeys } from '@/db/queries/api-keys';
-import { getDb } from '@/app/_server/context';
+import { webContext } from '@/app/_server/context';
 import { hasRole, requirePageUser } from '@/app/_server/session';
 import { AppHeader } from '../../_components/app-header';
 import { ApiKeysView } from './api-keys-view';
@@ -33,6 +33,6 @@ export default async function ApiKeysPage() {
       </>
     );
   }
-  const keys = await listApiKeys(getDb());
+  const keys = await listApiKeys(webContext().db);
   return <ApiKeysView user={header} initial={keys} />;
 }

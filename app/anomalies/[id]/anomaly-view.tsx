@@ -16,7 +16,7 @@ import { ContributionBars, MetricChart } from '../../_components/charts';
 import { LifecycleMarks } from '../../_components/lifecycle-badges';
 import { LifecycleBadge, RevisedBadge, SeverityBadge } from '../../_components/status-badge';
 import { ClockTime, TimeAgo } from '../../_components/time-ago';
-import { apiFetch } from '../../_lib/api';
+import { apiFetch, loginHref } from '../../_lib/api';
 import { mergePoints } from '../../_lib/board-state';
 import { SEVERITY_LABEL, formatShare, formatZ } from '../../_lib/format';
 import { usePulseSocket } from '../../_lib/use-pulse-socket';
@@ -55,7 +55,7 @@ export function AnomalyView({
   async function refresh() {
     const result = await apiFetch<AnomalyDetail>(`/api/anomalies/${id}`);
     if (result.status === 401) {
-      router.replace(`/login?next=${encodeURIComponent(`/anomalies/${id}`)}`);
+      router.replace(loginHref(`/anomalies/${id}`));
       return;
     }
     if (!result.ok) return;

@@ -1,9 +1,8 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
-import { listAnomalyEvents } from '@/db/queries/alerts';
+import { listAnomalyEvents } from '@/db/queries/anomalies';
 import { loadAnomalyDetail } from '@/db/queries/views';
-import { config } from '@/env';
-import { getDb } from '@/app/_server/context';
+import { webContext } from '@/app/_server/context';
 import { requirePageUser } from '@/app/_server/session';
 import { parseId } from '../../_lib/ids';
 import { AnomalyView } from './anomaly-view';
@@ -17,9 +16,9 @@ export default async function AnomalyPage({ params }: { params: Promise<{ id: st
   const user = await requirePageUser(`/anomalies/${encodeURIComponent(raw)}`);
   const id = parseId(raw);
   if (id === null) notFound();
-  const db = getDb();
+  const { db, config } = webContext();
   const [detail, history] = await Promise.all([
-    loadAnomalyDetail(db, id, config().windowMs),
+    loadAnomalyDetail(db, id, config.windowMs),
     listAnomalyEvents(db, id),
   ]);
   if (!detail) notFound();

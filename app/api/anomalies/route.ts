@@ -1,10 +1,6 @@
-import { NextResponse, type NextRequest } from 'next/server';
 import { z } from 'zod';
 import { anomalySummaries } from '@/db/queries/views';
-import { NO_STORE, parseWith } from '@/app/_server/http';
-import { getDb } from '@/app/_server/context';
-import { handle } from '@/app/_server/errors';
-import { requireApiUser } from '@/app/_server/session';
+import { route } from '@/app/_server/api-route';
 
 export const dynamic = 'force-dynamic';
 
@@ -23,20 +19,9 @@ const Query = z.object({
 });
 
 /** Anomaly summaries, most recently updated first; `?after=ID` for catch-up after a reconnect. */
-export const GET = handle(async (request: NextRequest) => {
-  await requireApiUser('viewer');
-  const params = request.nextUrl.searchParams;
-  const query = parseWith(
-    Query,
-    {
-      after: params.get('after') ?? undefined,
-      limit: params.get('limit') ?? undefined,
-    },
-    'Bad query parameters.',
-  );
-  const list = await anomalySummaries(getDb(), {
+export const GET = route({ role: 'viewer', query: Query }, ({ db, query }) =>
+  anomalySummaries(db, {
     ...(query.after !== undefined ? { afterId: query.after } : {}),
     limit: query.limit ?? (query.after !== undefined ? 500 : 50),
-  });
-  return NextResponse.json(list, { headers: NO_STORE });
-});
+  }),
+);

@@ -1,30 +1,27 @@
-import { NextResponse } from 'next/server';
 import { z } from 'zod';
-import { createApiKey, listApiKeys } from '@/db/queries/api-keys';
 import { validateKeyName } from '@/lib/auth/api-keys';
-import { NO_STORE, parseWith, readJson } from '@/app/_server/http';
-import { getDb } from '@/app/_server/context';
-import { assertSameOrigin, handle, HttpError } from '@/app/_server/errors';
-import { requireApiUser } from '@/app/_server/session';
+import { listApiKeys } from '@/db/queries/api-keys';
+import { createApiKey } from '@/app/_server/use-cases/create-api-key';
+import { json, route } from '@/app/_server/api-route';
 
 export const dynamic = 'force-dynamic';
 
 /** API keys for POST /api/ingest (admins only): never the secrets, nor their hashes. */
-export const GET = handle(async () => {
-  await requireApiUser('admin');
-  return NextResponse.json({ keys: await listApiKeys(getDb()) }, { headers: NO_STORE });
-});
+export const GET = route({ role: 'admin' }, async ({ db }) => ({ keys: await listApiKeys(db) }));
 
-const createBody = z.object({ name: z.unknown() });
+/** `{ name }`, checked by the same rule as the form (lib/auth/api-keys.ts), trimmed. */
+const CreateBody = z.strictObject({
+  name: z.unknown().transform((value, ctx) => {
+    const checked = validateKeyName(value);
+    if (checked.ok) return checked.name;
+    ctx.addIssue({ code: 'custom', message: checked.error });
+    return z.NEVER;
+  }),
+});
 
 /** Creates a key. The answer carries its secret this once; only its hash is stored. */
-export const POST = handle(async (request: Request) => {
-  assertSameOrigin(request);
-  const user = await requireApiUser('admin');
-  const body = parseWith(createBody, await readJson(request), 'Send a name for the key.');
-  const name = validateKeyName(body.name);
-  if (!name.ok) throw new HttpError(400, 'Check the highlighted field.', { name: name.error });
-  const created = await createApiKey(getDb(), { name: name.name, createdBy: user.id });
-  console.info(`API key #${created.key.id} created by ${user.username}`);
-  return NextResponse.json(created, { status: 201, headers: NO_STORE });
-});
+export const POST = route(
+  { role: 'admin', body: CreateBody, invalid: 'Check the highlighted field.' },
+  async ({ db, log, user, body }) =>
+    json(await createApiKey({ db, log }, { name: body.name, user }), { status: 201 }),
+);

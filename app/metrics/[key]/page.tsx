@@ -1,10 +1,9 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
-import { pointsSince } from '@/db/queries/detection';
 import { getMetricByKey, toDefinition, toRule } from '@/db/queries/metrics';
+import { pointsSince } from '@/db/queries/points';
 import { toBoardPoint } from '@/db/queries/views';
-import { config } from '@/env';
-import { getDb } from '@/app/_server/context';
+import { webContext } from '@/app/_server/context';
 import { hasRole, requirePageUser } from '@/app/_server/session';
 import { decodeSegment } from '../../_lib/ids';
 import { RuleEditor, type RulePageData } from './rule-editor';
@@ -16,10 +15,10 @@ export const metadata: Metadata = { title: 'Thresholds · Pulse' };
 const HISTORY_WINDOWS = 60;
 
 async function loadRulePage(key: string): Promise<RulePageData | null> {
-  const db = getDb();
+  const { db, config } = webContext();
   const row = await getMetricByKey(db, key);
   if (!row) return null;
-  const windowMs = config().windowMs;
+  const windowMs = config.windowMs;
   const points = await pointsSince(db, [row.id], Date.now() - HISTORY_WINDOWS * windowMs);
   return {
     metric: toDefinition(row),

@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { config } from '@/env';
+import { webContext } from '@/app/_server/context';
 import { hasRole, requirePageUser } from '@/app/_server/session';
 import { AppHeader } from '../../_components/app-header';
 import { loadCatalog } from '../catalog';
@@ -38,7 +38,7 @@ export default async function NewMetricPage() {
       user={header}
       canEdit
       catalog={await loadCatalog()}
-      windowMs={config().windowMs}
+      windowMs={webContext().config.windowMs}
       metric={null}
     />
   );

@@ -1,17 +1,14 @@
-import { cookies } from 'next/headers';
 import { NextResponse } from 'next/server';
-import { deleteSession } from '@/db/queries/auth';
-import { NO_STORE, sessionCookieOptions } from '@/app/_server/http';
-import { getDb } from '@/app/_server/context';
-import { assertSameOrigin, handle } from '@/app/_server/errors';
-import { SESSION_COOKIE } from '@/app/_server/session';
+import { sessionCookieOptions, SESSION_COOKIE } from '@/app/_server/headers';
+import { NO_STORE, route } from '@/app/_server/api-route';
+import { sessionToken } from '@/app/_server/session';
+import { signOut } from '@/app/_server/use-cases/sign-out';
 
 export const dynamic = 'force-dynamic';
 
-export const POST = handle(async (request: Request) => {
-  assertSameOrigin(request);
-  const token = (await cookies()).get(SESSION_COOKIE)?.value;
-  if (token) await deleteSession(getDb(), token);
+/** Signs out: ends the session and clears the cookie. Anyone may (a stale cookie included). */
+export const POST = route({ role: 'public' }, async ({ db, request }) => {
+  await signOut({ db }, { token: sessionToken(request) });
   const response = NextResponse.json({ ok: true }, { headers: NO_STORE });
   response.cookies.set(SESSION_COOKIE, '', {
     ...sessionCookieOptions(request, 0),

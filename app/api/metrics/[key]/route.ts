@@ -1,77 +1,61 @@
-import { NextResponse } from 'next/server';
 import { z } from 'zod';
-import { getMetricItem, setMetricEnabled, updateDefinition } from '@/db/queries/metric-definitions';
+import { NotFoundError } from '@/lib/errors';
 import { validateDefinition } from '@/lib/metrics/definition';
-import { NO_STORE, parseWith, readJson } from '@/app/_server/http';
-import { getDb } from '@/app/_server/context';
-import { assertSameOrigin, handle, HttpError } from '@/app/_server/errors';
-import { requireApiUser } from '@/app/_server/session';
-import { decodeSegment } from '../../../_lib/ids';
+import { getMetricItem } from '@/db/queries/metrics';
+import { DefinitionFields, MetricKeyParams, route } from '@/app/_server/api-route';
+import { updateMetric } from '@/app/_server/use-cases/update-metric';
 
 export const dynamic = 'force-dynamic';
 
-type Context = { params: Promise<{ key: string }> };
-
 /** One metric's definition with its last scored window. */
-export const GET = handle(async (_request: Request, context: Context) => {
-  await requireApiUser('viewer');
-  const key = decodeSegment((await context.params).key);
-  const metric = await getMetricItem(getDb(), key);
-  if (!metric) throw new HttpError(404, 'No such metric.');
-  return NextResponse.json({ metric }, { headers: NO_STORE });
+export const GET = route({ role: 'viewer', params: MetricKeyParams }, async ({ db, params }) => {
+  const metric = await getMetricItem(db, params.key);
+  if (!metric) throw new NotFoundError('No such metric.');
+  return { metric };
 });
 
-const patchBody = z
-  .strictObject(
-    {
-      enabled: z.boolean({ error: 'Enabled is true or false.' }).optional(),
-      definition: z.unknown().optional(),
-      rescore: z.boolean({ error: 'Re-score is true or false.' }).optional(),
-    },
-    { error: 'Send enabled, definition and/or rescore.' },
-  )
-  .refine((b) => b.enabled !== undefined || b.definition !== undefined, {
+/**
+ * `{ enabled?, definition?, rescore? }`, at least one of enabled and definition. A definition's
+ * errors are keyed by its own fields (`name`, `filters.region`, …), as the form shows them, not
+ * under `definition.`; its key is compared with the metric's by the use case, so any valid key
+ * stands in for it while the other fields are checked.
+ */
+const PatchBody = z
+  .strictObject({
+    enabled: z.boolean({ error: 'Enabled is true or false.' }).optional(),
+    definition: DefinitionFields.optional(),
+    rescore: z.boolean({ error: 'Re-score is true or false.' }).optional(),
+  })
+  .refine((body) => body.enabled !== undefined || body.definition !== undefined, {
     error: 'Send enabled or a definition.',
+  })
+  .transform(({ definition, ...rest }, ctx) => {
+    if (definition === undefined) return rest;
+    const { key: sentKey, ...fields } = definition;
+    const checked = validateDefinition({ ...fields, key: 'unchanged' });
+    if (!checked.ok) {
+      for (const [path, message] of Object.entries(checked.errors)) {
+        ctx.addIssue({ code: 'custom', path: path.split('.'), message });
+      }
+      return z.NEVER;
+    }
+    const { key: _standIn, ...changed } = checked.definition;
+    return { ...rest, definition: { definition: changed, sentKey } };
   });
 
 /**
  * Changes a metric (editors only): `enabled` pauses or resumes scoring; `definition` replaces
  * the definition (the key never changes) and, with `rescore: true`, asks the detector to
- * re-score the last 24 h of stored windows with it.
+ * re-score the last 24 h of stored windows with it. Open boards hear of it (NOTIFY `metric`).
  */
-export const PATCH = handle(async (request: Request, context: Context) => {
-  assertSameOrigin(request);
-  const user = await requireApiUser('editor');
-  const key = decodeSegment((await context.params).key);
-  const db = getDb();
-  const body = parseWith(patchBody, await readJson(request), 'Check the request.');
-  if (!(await getMetricItem(db, key))) throw new HttpError(404, 'No such metric.');
-
-  if (body.definition !== undefined) {
-    const raw = body.definition;
-    const sentKey =
-      typeof raw === 'object' && raw !== null && 'key' in raw ? (raw as { key: unknown }).key : key;
-    const checked = validateDefinition({ ...(raw as object), key });
-    if (!checked.ok || sentKey !== key) {
-      const fields: Record<string, string> = checked.ok
-        ? {}
-        : (checked.errors as Record<string, string>);
-      if (sentKey !== key) fields.key = 'The key cannot change after the metric is created.';
-      throw new HttpError(400, 'Check the highlighted fields.', fields);
-    }
-    await updateDefinition(db, key, checked.definition, {
-      userId: user.id,
-      rescore: body.rescore === true,
-    });
-    console.info(
-      `metric ${key} definition changed by ${user.username}${body.rescore ? ' (re-score 24 h)' : ''}`,
-    );
-  }
-  if (body.enabled !== undefined) {
-    await setMetricEnabled(db, key, body.enabled);
-    console.info(`metric ${key} ${body.enabled ? 'enabled' : 'disabled'} by ${user.username}`);
-  }
-  const metric = await getMetricItem(db, key);
-  if (!metric) throw new HttpError(404, 'No such metric.');
-  return NextResponse.json({ metric }, { headers: NO_STORE });
-});
+export const PATCH = route(
+  {
+    role: 'editor',
+    params: MetricKeyParams,
+    body: PatchBody,
+    invalid: 'Check the highlighted fields.',
+  },
+  async ({ db, log, now, params, user, body }) => ({
+    metric: await updateMetric({ db, log, now }, { key: params.key, user, ...body }),
+  }),
+);

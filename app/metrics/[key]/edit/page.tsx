@@ -1,8 +1,7 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
-import { getMetricItem } from '@/db/queries/metric-definitions';
-import { config } from '@/env';
-import { getDb } from '@/app/_server/context';
+import { getMetricItem } from '@/db/queries/metrics';
+import { webContext } from '@/app/_server/context';
 import { hasRole, requirePageUser } from '@/app/_server/session';
 import { decodeSegment } from '../../../_lib/ids';
 import { loadCatalog } from '../../catalog';
@@ -16,14 +15,14 @@ export const metadata: Metadata = { title: 'Metric definition · Pulse' };
 export default async function EditMetricPage({ params }: { params: Promise<{ key: string }> }) {
   const key = decodeSegment((await params).key);
   const user = await requirePageUser(`/metrics/${encodeURIComponent(key)}/edit`);
-  const metric = await getMetricItem(getDb(), key);
+  const metric = await getMetricItem(webContext().db, key);
   if (!metric) notFound();
   return (
     <DefinitionForm
       user={{ username: user.username, role: user.role }}
       canEdit={hasRole(user, 'editor')}
       catalog={await loadCatalog()}
-      windowMs={config().windowMs}
+      windowMs={webContext().config.windowMs}
       metric={metric}
     />
   );

@@ -1,0 +1,332 @@
+/**
+ * The one way to write a route handler (app/api/**\/route.ts):
+ *
+ *   export const PUT = route(
+ *     { role: 'editor', params: MetricKeyParams, body: RuleBody, invalid: 'Check the fields.' },
+ *     ({ params, body, user, db, log, now }) => saveRule({ db, log, now }, { … }),
+ *   );
+ *
+ * (`role: 'public'` for sign-in and sign-out, which read no session.) Reads call a query
+ * (db/queries) and return its result; writes call a use case (./use-cases), which owns its
+ * transaction and its NOTIFY.
+ *
+ * In this order, before the handler runs: a mutation (any method but GET and HEAD) must come from
+ * our own origin; the session (read from the request's Cookie header, so a test can call the
+ * handler with a plain `Request`) must have the role; path params, query and JSON body are
+ * parsed with zod. Bodies are strict: an unknown field is a 400 that names it, so a client's typo
+ * is not silently ignored. The handler answers with data (sent as JSON, never cached) or with a
+ * Response of its own. Whatever it throws is mapped here, in one place: the typed errors of
+ * lib/errors.ts to their status and message, anything else to a 500 that is logged with the
+ * process logger and tells the client nothing about our internals.
+ */
+import { z } from 'zod';
+import type { Config } from '@/lib/config/schema';
+import { DEFINITION_FIELDS, metricDefinitionSchema } from '@/lib/metrics/definition';
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PulseError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  type FieldErrors,
+} from '@/lib/errors';
+import type { Logger } from '@/lib/observability/log';
+import type { Db, Sql } from '@/db/client';
+import { decodeSegment, parseId } from '@/app/_lib/ids';
+import { webContext } from './context';
+import { isSameOrigin } from './headers';
+import { hasRole, requestUser, type Role, type SessionUser } from './session';
+
+/** Who may call a route: anyone (sign-in), or a signed-in user with at least this role. */
+export type Access = 'public' | Role;
+
+type Schema = z.ZodType | undefined;
+type Parsed<S extends Schema> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface RouteSpec<A extends Access, B extends Schema, P extends Schema, Q extends Schema> {
+  role: A;
+  /** The JSON body; give a strict object schema (unknown fields are then refused). */
+  body?: B;
+  /** The path's dynamic segments; a segment the schema refuses is a 404 with its message. */
+  params?: P;
+  /** The query string (first value of each name); a refusal is a 400. */
+  query?: Q;
+  /** The message of a 400 for a body the schema refuses (`fields` say which fields and why). */
+  invalid?: string;
+}
+
+export interface RouteInput<
+  A extends Access,
+  B extends Schema,
+  P extends Schema,
+  Q extends Schema,
+> {
+  request: Request;
+  body: Parsed<B>;
+  params: Parsed<P>;
+  query: Parsed<Q>;
+  /** The signed-in user; public routes do not read the session. */
+  user: A extends 'public' ? null : SessionUser;
+  db: Db;
+  sql: Sql;
+  config: Config;
+  /** The process logger, with the request's method and path. */
+  log: Logger;
+  now: () => number;
+}
+
+/** What Next passes a route handler besides the request (params of dynamic segments). */
+export interface RouteContext {
+  params: Promise<Record<string, string | string[] | undefined>>;
+}
+
+/** JSON responses are never cached: they carry per-user, live data. */
+export const NO_STORE = { 'cache-control': 'no-store' } as const;
+
+/** The largest JSON body a route reads. */
+export const MAX_BODY_CHARS = 16_384;
+
+/** A JSON response that is never cached. */
+export function json(data: unknown, init: { status?: number } = {}): Response {
+  return Response.json(data, { status: init.status ?? 200, headers: NO_STORE });
+}
+
+export function route<
+  A extends Access,
+  B extends Schema = undefined,
+  P extends Schema = undefined,
+  Q extends Schema = undefined,
+>(
+  spec: RouteSpec<A, B, P, Q>,
+  handler: (input: RouteInput<A, B, P, Q>) => Promise<Response | object>,
+): (request: Request, context?: RouteContext) => Promise<Response> {
+  return async (request, context) => {
+    const web = webContext();
+    const log = web.log.child({ method: request.method, path: pathOf(request) });
+    try {
+      if (request.method !== 'GET' && request.method !== 'HEAD') assertSameOrigin(request);
+      const user = spec.role === 'public' ? null : await authorize(web.db, request, spec.role);
+      const params = spec.params
+        ? parseParams(spec.params, context ? await context.params : {})
+        : undefined;
+      const query = spec.query ? parseQuery(spec.query, request) : undefined;
+      let body: unknown;
+      if (spec.body) {
+        let raw: unknown;
+        try {
+          raw = await readJson(request);
+        } catch (error) {
+          // The client gave up on the request (a preview typed past): nobody reads an answer.
+          if (request.signal.aborted || (error instanceof Error && error.message === 'aborted')) {
+            return new Response(null, { status: 499 });
+          }
+          throw error;
+        }
+        body = parseBody(spec.body, raw, spec.invalid ?? 'Check the request.');
+      }
+      const result = await handler({
+        request,
+        // The casts restate what the parse just established: undefined exactly when no schema.
+        body: body as Parsed<B>,
+        params: params as Parsed<P>,
+        query: query as Parsed<Q>,
+        user: user as RouteInput<A, B, P, Q>['user'],
+        db: web.db,
+        sql: web.sql,
+        config: web.config,
+        log,
+        now: Date.now,
+      });
+      return result instanceof Response ? result : json(result);
+    } catch (error) {
+      return errorResponse(error, log);
+    }
+  };
+}
+
+function pathOf(request: Request): string {
+  try {
+    return new URL(request.url).pathname;
+  } catch {
+    return request.url;
+  }
+}
+
+/**
+ * Refuses cross-site mutations: the Origin (or Referer) must match the Host. With the
+ * SameSite=Lax session cookie this closes CSRF for JSON mutations.
+ */
+export function assertSameOrigin(request: Request): void {
+  const host = request.headers.get('host');
+  const origin = request.headers.get('origin') ?? request.headers.get('referer');
+  if (!host || !origin) throw new ForbiddenError('Missing Origin header.');
+  if (!URL.canParse(origin)) throw new ForbiddenError('Bad Origin header.');
+  if (!isSameOrigin(origin, host)) throw new ForbiddenError('Cross-site request refused.');
+}
+
+/** The signed-in user with at least `role`, or a 401 (nobody) or 403 (role too low). */
+async function authorize(db: Db, request: Request, role: Role): Promise<SessionUser> {
+  const user = await requestUser(db, request);
+  if (!user) throw new UnauthorizedError();
+  if (!hasRole(user, role)) throw new ForbiddenError(`This needs the ${role} role.`);
+  return user;
+}
+
+/** Reads a JSON body (bounded); the wrong content type, too much or no JSON is refused. */
+export async function readJson(request: Request, maxChars = MAX_BODY_CHARS): Promise<unknown> {
+  const type = request.headers.get('content-type') ?? '';
+  if (!type.toLowerCase().includes('application/json')) throw new UnsupportedMediaTypeError();
+  const text = await request.text();
+  if (text.length > maxChars) throw new PayloadTooLargeError();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new InvalidInputError('The request body is not valid JSON.');
+  }
+}
+
+/** Parses a body; a refusal becomes a 400 with one message per field (see {@link bodyError}). */
+export function parseBody<S extends z.ZodType>(schema: S, raw: unknown, message: string) {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  throw bodyError(result.error.issues, raw, message);
+}
+
+/** A field's name in `fields`: its path, dotted (`filters.region`); `body` for the whole. */
+const fieldName = (path: readonly PropertyKey[]) => path.map(String).join('.') || 'body';
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  return typeof value === 'string' ? 'a string' : `a ${typeof value}`;
+}
+
+/**
+ * The 400 for a body the schema refused: the first message per field, keyed as the browser's
+ * forms key their fields; unknown fields as `Unknown field.`, and named in the message when
+ * they are all that is wrong. A body that is not an object at all says so.
+ */
+export function bodyError(
+  issues: readonly z.core.$ZodIssue[],
+  raw: unknown,
+  message: string,
+): InvalidInputError {
+  const notObject = issues.some(
+    (issue) =>
+      issue.code === 'invalid_type' && issue.path.length === 0 && issue.expected === 'object',
+  );
+  if (notObject) {
+    return new InvalidInputError(`The request body must be a JSON object, not ${describe(raw)}.`);
+  }
+  const fields: FieldErrors = {};
+  const unknown: string[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const name = fieldName([...issue.path, key]);
+        unknown.push(name);
+        fields[name] ??= 'Unknown field.';
+      }
+    } else {
+      fields[fieldName(issue.path)] ??= issue.message;
+    }
+  }
+  const onlyUnknown = issues.every((issue) => issue.code === 'unrecognized_keys');
+  if (onlyUnknown && unknown.length > 0) {
+    const list = unknown.join(', ');
+    return new InvalidInputError(
+      unknown.length === 1 ? `Unknown field: ${list}.` : `Unknown fields: ${list}.`,
+      fields,
+    );
+  }
+  return new InvalidInputError(message, fields);
+}
+
+/** Path params: a segment the schema refuses names nothing that exists (404). */
+function parseParams<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  throw new NotFoundError(result.error.issues[0]?.message ?? 'Not found.');
+}
+
+/** The query string, first value of each name, parsed by `schema` (a refusal is a 400). */
+function parseQuery<S extends z.ZodType>(schema: S, request: Request): z.output<S> {
+  const values: Record<string, string> = {};
+  for (const [name, value] of new URL(request.url).searchParams) values[name] ??= value;
+  const result = schema.safeParse(values);
+  if (result.success) return result.data;
+  const fields: FieldErrors = {};
+  for (const issue of result.error.issues) fields[fieldName(issue.path)] ??= issue.message;
+  throw new InvalidInputError('Bad query parameters.', fields);
+}
+
+/** The HTTP status of a typed error; null for anything else (an internal failure). */
+export function statusOf(error: unknown): number | null {
+  if (!(error instanceof PulseError)) return null;
+  if (error instanceof InvalidInputError) return 400;
+  if (error instanceof UnauthorizedError) return 401;
+  if (error instanceof ForbiddenError) return 403;
+  if (error instanceof NotFoundError) return 404;
+  if (error instanceof ConflictError) return 409;
+  if (error instanceof PayloadTooLargeError) return 413;
+  if (error instanceof UnsupportedMediaTypeError) return 415;
+  return null;
+}
+
+/** The one mapping of what a handler threw to a response; internal failures are logged. */
+export function errorResponse(error: unknown, log: Pick<Logger, 'error'>): Response {
+  const status = statusOf(error);
+  if (status !== null && error instanceof PulseError) {
+    return json(
+      { error: error.message, ...(error.fields ? { fields: error.fields } : {}) },
+      { status },
+    );
+  }
+  log.error({ err: error }, 'route handler failed');
+  return json({ error: 'Something went wrong on our side.' }, { status: 500 });
+}
+
+/** The `[key]` segment of /api/metrics/[key]/…: the metric's key, decoded. */
+export const MetricKeyParams = z.object({ key: z.string().transform(decodeSegment) });
+
+/** The `[id]` segment of /api/anomalies/[id]/…: a positive integer, else no such anomaly. */
+export const AnomalyIdParams = z.object({
+  id: z.string().transform((raw, ctx) => {
+    const id = parseId(raw);
+    if (id === null) {
+      ctx.addIssue({ code: 'custom', message: 'No such anomaly.' });
+      return z.NEVER;
+    }
+    return id;
+  }),
+});
+
+/**
+ * Continues a parse with `schema`, its issues kept with their paths: for validators that take
+ * `unknown` (zod's `pipe` types the next schema's input as the last one's output).
+ */
+export function parseOn<T>(schema: z.ZodType<T>) {
+  return (value: unknown, ctx: z.core.$RefinementCtx): T => {
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) {
+      ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    }
+    return z.NEVER;
+  };
+}
+
+/**
+ * A metric definition's fields, values unchecked: the strict part of a definition body (unknown
+ * fields refused). Continue it with the definition rules of lib/metrics/definition.ts
+ * ({@link DefinitionBody}), which stay the one source of the messages the form shows.
+ */
+export const DefinitionFields = z.strictObject(
+  Object.fromEntries(DEFINITION_FIELDS.map((field) => [field, z.unknown().optional()])),
+);
+
+/** A whole definition as created: its fields, then the definition rules. */
+export const DefinitionBody = DefinitionFields.transform(parseOn(metricDefinitionSchema));

@@ -1,0 +1,243 @@
+/**
+ * The `metric_points` table: one scored window of one metric. The detector writes them and reads
+ * them back for baselines (rolling and seasonal); the board, the drill-down and the thresholds
+ * preview read them.
+ */
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or } from 'drizzle-orm';
+import { SEASON_MS } from '@/lib/detection/zscore';
+import type { PreviewReads, WindowRange } from '@/lib/detection/rule-preview';
+import type { WindowPoint } from '@/lib/types';
+import type { Score, Season } from '@/lib/types';
+import { metricPoints } from '../schema';
+import type { Executor } from './executor';
+
+export type PointRow = typeof metricPoints.$inferSelect;
+
+/**
+ * The metric's baseline: values of up to `limit` earlier windows, oldest first, leaving out
+ * windows that alerted (an incident must not teach the baseline that it is normal).
+ */
+export async function baselineHistory(
+  db: Executor,
+  metricId: number,
+  beforeWindow: number,
+  limit: number,
+): Promise<{ windowStart: number; value: number }[]> {
+  const rows = await db
+    .select({
+      windowStart: metricPoints.windowStart,
+      value: metricPoints.value,
+      status: metricPoints.status,
+    })
+    .from(metricPoints)
+    .where(
+      and(
+        eq(metricPoints.metricId, metricId),
+        lt(metricPoints.windowStart, new Date(beforeWindow)),
+      ),
+    )
+    .orderBy(desc(metricPoints.windowStart))
+    .limit(limit * 2);
+  return rows
+    .filter((r) => r.value !== null && (r.status === 'ok' || r.status === 'learning'))
+    .slice(0, limit)
+    .map((r) => ({ windowStart: r.windowStart.getTime(), value: r.value as number }))
+    .reverse();
+}
+
+/**
+ * The metric's seasonal baseline: its values at the same slot on the `k` previous days or
+ * weeks (windowStart − j·season for j = 1..k), oldest first, leaving out windows that alerted
+ * and windows without a value, as {@link baselineHistory} does. Fewer than k while the history
+ * is short (the score then falls back to the rolling baseline and says so).
+ */
+export async function seasonalHistory(
+  db: Executor,
+  metricId: number,
+  windowStart: number,
+  season: Season,
+  k: number,
+): Promise<{ windowStart: number; value: number }[]> {
+  if (k < 1) return [];
+  const slots = Array.from(
+    { length: k },
+    (_, j) => new Date(windowStart - (j + 1) * SEASON_MS[season]),
+  );
+  const rows = await db
+    .select({
+      windowStart: metricPoints.windowStart,
+      value: metricPoints.value,
+      status: metricPoints.status,
+    })
+    .from(metricPoints)
+    .where(and(eq(metricPoints.metricId, metricId), inArray(metricPoints.windowStart, slots)))
+    .orderBy(asc(metricPoints.windowStart));
+  return rows
+    .filter((r) => r.value !== null && (r.status === 'ok' || r.status === 'learning'))
+    .map((r) => ({ windowStart: r.windowStart.getTime(), value: r.value as number }));
+}
+
+export async function upsertPoint(
+  db: Executor,
+  metricId: number,
+  windowStart: number,
+  score: Score,
+  volume: number,
+  anomalyId: number | null,
+) {
+  const values = {
+    metricId,
+    windowStart: new Date(windowStart),
+    value: Number.isFinite(score.value) ? score.value : null,
+    expected: Number.isFinite(score.expected) ? score.expected : null,
+    sigma: Number.isFinite(score.sigma) ? score.sigma : null,
+    z: Number.isFinite(score.z) ? score.z : null,
+    volume,
+    status: score.status,
+    anomalyId,
+  };
+  await db
+    .insert(metricPoints)
+    .values(values)
+    .onConflictDoUpdate({ target: [metricPoints.metricId, metricPoints.windowStart], set: values });
+}
+
+/** Points of the given metrics from `since` on, oldest first. */
+export async function pointsSince(
+  db: Executor,
+  metricIds: number[],
+  since: number,
+): Promise<PointRow[]> {
+  if (metricIds.length === 0) return [];
+  return db
+    .select()
+    .from(metricPoints)
+    .where(
+      and(
+        inArray(metricPoints.metricId, metricIds),
+        gte(metricPoints.windowStart, new Date(since)),
+      ),
+    )
+    .orderBy(asc(metricPoints.windowStart));
+}
+
+export async function pointsBetween(db: Executor, metricId: number, from: number, to: number) {
+  return db
+    .select()
+    .from(metricPoints)
+    .where(
+      and(
+        eq(metricPoints.metricId, metricId),
+        gte(metricPoints.windowStart, new Date(from)),
+        lte(metricPoints.windowStart, new Date(to)),
+      ),
+    )
+    .orderBy(asc(metricPoints.windowStart));
+}
+
+export async function pointsOfWindow(db: Executor, windowStart: number): Promise<PointRow[]> {
+  return db
+    .select()
+    .from(metricPoints)
+    .where(eq(metricPoints.windowStart, new Date(windowStart)));
+}
+
+/** The scored windows that belong to an anomaly, oldest first. */
+export async function anomalyPoints(db: Executor, anomalyId: number): Promise<PointRow[]> {
+  return db
+    .select()
+    .from(metricPoints)
+    .where(eq(metricPoints.anomalyId, anomalyId))
+    .orderBy(asc(metricPoints.windowStart));
+}
+
+/** True when the metric has a scored window after `windowStart`. */
+export async function hasLaterPoint(db: Executor, metricId: number, windowStart: number) {
+  const [row] = await db
+    .select({ windowStart: metricPoints.windowStart })
+    .from(metricPoints)
+    .where(
+      and(eq(metricPoints.metricId, metricId), gt(metricPoints.windowStart, new Date(windowStart))),
+    )
+    .limit(1);
+  return row !== undefined;
+}
+
+/**
+ * Puts the metric's points in [from, to] into an anomaly: when a run of flagged windows opens
+ * one, the windows before the one that opened it belong to it too.
+ */
+export async function attachPointsToAnomaly(
+  db: Executor,
+  metricId: number,
+  anomalyId: number,
+  from: number,
+  to: number,
+): Promise<void> {
+  await db
+    .update(metricPoints)
+    .set({ anomalyId })
+    .where(
+      and(
+        eq(metricPoints.metricId, metricId),
+        gte(metricPoints.windowStart, new Date(from)),
+        lte(metricPoints.windowStart, new Date(to)),
+      ),
+    );
+}
+
+/**
+ * The metric's stored points a threshold preview reads (lib/detection/rule-preview `previewReads`): those in
+ * `range` (the windows it re-scores), the latest `reads.before` before it (rolling baselines
+ * and the pending run), and those in the `reads.seasonal` ranges (the same slots on earlier
+ * days or weeks). Oldest first, each window once.
+ */
+export async function previewPoints(
+  db: Executor,
+  metricId: number,
+  range: WindowRange,
+  reads: Pick<PreviewReads, 'before' | 'seasonal'>,
+): Promise<WindowPoint[]> {
+  const columns = {
+    windowStart: metricPoints.windowStart,
+    value: metricPoints.value,
+    expected: metricPoints.expected,
+    sigma: metricPoints.sigma,
+    z: metricPoints.z,
+    volume: metricPoints.volume,
+    status: metricPoints.status,
+    anomalyId: metricPoints.anomalyId,
+  };
+  const between = (r: WindowRange) =>
+    and(
+      gte(metricPoints.windowStart, new Date(r.from)),
+      lte(metricPoints.windowStart, new Date(r.to)),
+    );
+  const inRanges = db
+    .select(columns)
+    .from(metricPoints)
+    .where(
+      and(eq(metricPoints.metricId, metricId), or(...[range, ...reads.seasonal].map(between))),
+    );
+  const before =
+    reads.before > 0
+      ? db
+          .select(columns)
+          .from(metricPoints)
+          .where(
+            and(
+              eq(metricPoints.metricId, metricId),
+              lt(metricPoints.windowStart, new Date(range.from)),
+            ),
+          )
+          .orderBy(desc(metricPoints.windowStart))
+          .limit(reads.before)
+      : Promise.resolve([]);
+  const [a, b] = await Promise.all([inRanges, before]);
+  const byWindow = new Map<number, WindowPoint>();
+  for (const r of [...a, ...b]) {
+    const windowStart = r.windowStart.getTime();
+    byWindow.set(windowStart, { ...r, windowStart });
+  }
+  return [...byWindow.values()].sort((x, y) => x.windowStart - y.windowStart);
+}

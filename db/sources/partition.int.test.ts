@@ -1,0 +1,64 @@
+/**
+ * A claimed source partition's flushes are fenced: a worker that lost its claim writes nothing,
+ * and a restarted worker continues the stored position.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '@/lib/observability/log';
+import { TOTAL } from '@/lib/types';
+import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
+import { partitionStats, readRollups } from '@/db/queries/stream';
+import { SourcePartition } from './partition';
+
+const log = createLogger('test', 'silent');
+const W = 60_000;
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(() => t.drop());
+
+async function openWorker(owner: string) {
+  const partition = await SourcePartition.claim(
+    { sql: t.sql, log },
+    {
+      source: 'sim',
+      partition: 0,
+      owner,
+      windowMs: W,
+      outOfOrderMs: 1000,
+      allowedLatenessMs: 0,
+      maxValuesPerDim: 50,
+    },
+  );
+  return { pipeline: partition.pipeline, partition };
+}
+
+const now = Date.now();
+const start = Math.floor(now / W) * W - 10 * W;
+const line = (i: number) =>
+  JSON.stringify({ ts: start + i * 10, type: 'purchase', dims: { region: 'eu' }, measures: {} });
+
+async function purchases(): Promise<number> {
+  const rows = await readRollups(t.db, [start], ['purchase']);
+  return rows.find((r) => r.dim === TOTAL && r.measure === '')?.count ?? 0;
+}
+
+describe('fenced flushes of a claimed source partition', () => {
+  it('a worker whose partition was claimed by another writes nothing', async () => {
+    const a = await openWorker('a');
+    for (let i = 0; i < 100; i++) a.pipeline.ingestLine(line(i), now);
+    expect(await a.partition.flush()).toBe('ok');
+
+    const b = await openWorker('b'); // fences a
+    for (let i = 100; i < 150; i++) a.pipeline.ingestLine(line(i), now);
+    expect(await a.partition.flush()).toBe('fenced');
+    expect(await purchases()).toBe(100);
+
+    // b continues from the stored position: offsets and counts add up.
+    for (let i = 100; i < 130; i++) b.pipeline.ingestLine(line(i), now);
+    expect(await b.partition.flush()).toBe('ok');
+    expect(await purchases()).toBe(130);
+    const [stats] = await partitionStats(t.db);
+    expect(stats).toMatchObject({ nextOffset: 130, received: 130, folded: 130, quarantined: 0 });
+  });
+});

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { leafValues, rootCauseOf } from './explain-anomaly';
+import type { LeafDelta, MetricDefinition } from '@/lib/types';
+
+const W = 60_000;
+const REGIONS = ['us-east', 'eu-west', 'ap-south'];
+const DEVICES = ['ios', 'android', 'web'];
+const PLANS = ['free', 'pro'];
+
+const metric = (over: Partial<MetricDefinition> = {}): MetricDefinition => ({
+  id: 1,
+  key: 'purchases',
+  name: 'Purchases',
+  kind: 'count',
+  eventType: 'purchase',
+  extraEventTypes: [],
+  measure: null,
+  denominatorEventType: null,
+  filters: {},
+  windowMultiple: 1,
+  unit: '',
+  enabled: true,
+  ...over,
+});
+
+/** A window of leaf cells: `count(dims)` events of `type` per leaf (deterministic jitter). */
+function window(
+  windowStart: number,
+  type: string,
+  count: (dims: Record<string, string>) => number,
+): LeafDelta[] {
+  const cells: LeafDelta[] = [];
+  for (const device of DEVICES)
+    for (const plan of PLANS)
+      for (const region of REGIONS) {
+        const dims = { device, plan, region };
+        cells.push({
+          windowStart,
+          eventType: type,
+          leaf: JSON.stringify(dims),
+          measure: '',
+          count: Math.round(count(dims)),
+          sum: 0,
+          sumsq: 0,
+        });
+      }
+  return cells;
+}
+
+const base = (d: Record<string, string>) =>
+  200 *
+  (d.region === 'us-east' ? 2 : 1) *
+  (d.device === 'web' ? 1.5 : 1) *
+  (d.plan === 'pro' ? 0.5 : 1);
+const jitter = (i: number, d: Record<string, string>) =>
+  1 + 0.02 * Math.sin(i * 7 + d.region!.length * 3 + d.device!.length + d.plan!.length);
+
+describe('rootCauseOf', () => {
+  const past = Array.from({ length: 10 }, (_, i) =>
+    window(i * W, 'purchase', (d) => base(d) * jitter(i, d)),
+  );
+
+  it('names a two-dimension conjunction when no single value explains the drop', () => {
+    const now = window(10 * W, 'purchase', (d) =>
+      d.region === 'eu-west' && d.device === 'android' ? base(d) * 0.1 : base(d),
+    );
+    const cause = rootCauseOf(metric(), now, past)!;
+    expect(cause.set).toEqual([{ device: 'android', region: 'eu-west' }]);
+    expect(cause.sentence).toContain('eu-west');
+    expect(cause.candidates[0]!.elements).toEqual({ device: 'android', region: 'eu-west' });
+  });
+
+  it('says the change is spread when every leaf moves in proportion', () => {
+    const now = window(10 * W, 'purchase', (d) => base(d) * 0.7);
+    expect(rootCauseOf(metric(), now, past)!.set).toEqual([]);
+  });
+
+  it('tells a rate change inside a slice for ratio metrics', () => {
+    const sessions = past.map((w, i) =>
+      window(i * W, 'session', (d) => base(d) * 10 * jitter(i + 3, d)),
+    );
+    const ratioPast = past.map((w, i) => [...w, ...sessions[i]!]);
+    const now = [
+      ...window(10 * W, 'purchase', (d) => (d.plan === 'pro' ? base(d) * 0.2 : base(d))),
+      ...window(10 * W, 'session', (d) => base(d) * 10),
+    ];
+    const conversion = metric({
+      kind: 'ratio',
+      denominatorEventType: 'session',
+      name: 'Conversion',
+    });
+    expect(rootCauseOf(conversion, now, ratioPast)!.set).toEqual([{ plan: 'pro' }]);
+  });
+
+  it('is absent without leaves (history from before the leaf cube)', () => {
+    expect(rootCauseOf(metric(), [], past)).toBeNull();
+    expect(rootCauseOf(metric(), past[0]!, [])).toBeNull();
+  });
+});
+
+describe('leafValues', () => {
+  it('keeps only leaves inside the metric filters, and counts extra event types', () => {
+    const cells = [...window(0, 'purchase', () => 3), ...window(0, 'refund', () => 1)];
+    const filtered = leafValues(
+      metric({ filters: { region: ['eu-west'] }, extraEventTypes: ['refund'] }),
+      cells,
+    );
+    expect(filtered.size).toBe(DEVICES.length * PLANS.length);
+    for (const v of filtered.values()) expect(v).toEqual({ num: 4, den: 0 });
+  });
+});

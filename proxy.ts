@@ -4,7 +4,7 @@
  * the page or route handler, which reads the session from the database.
  */
 import { NextResponse, type NextRequest } from 'next/server';
-import { SESSION_COOKIE } from '@/app/_server/cookie';
+import { SESSION_COOKIE } from '@/app/_server/headers';
 
 const PUBLIC_PAGES = new Set(['/login']);
 
@@ -33,6 +33,6 @@ export function proxy(request: NextRequest) {
 export const config = {
   matcher: [
     // Everything but Next's assets, socket.io's transport and static files with an extension.
-    '/((?!_next/static|_next/image|socket\\.io|favicon\\.ico|icon\\.svg|.*\\.(?:svg|png|jpg|jpeg|gif|webp|ico|txt|xml|json|map)$).*)',
+    '/((?!_next/static|_next/image|socket\\.io|favicon\\.ico|icon\\.svg|.*\\.(?:svg|png|jpg|jpeg|gif|webp|ico|txt|xml|json|map|webmanifest)$).*)',
   ],
 };

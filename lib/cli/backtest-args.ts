@@ -2,9 +2,8 @@
  * Command-line flags of `npm run backtest`, parsed and validated without side effects: every
  * mistake names the flag and what it expected.
  */
-import { UsageError } from './usage';
+import { parseFlags, UsageError } from './usage';
 import { extname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseDuration } from '@/lib/config/schema';
 import { validateRule } from '@/lib/detection/rule';
 import { defaultMetrics } from '@/lib/metrics/defaults';
@@ -110,26 +109,21 @@ export function parseBacktestArgs(argv: string[]): BacktestArgs {
   const ruleOptions = Object.fromEntries(
     Object.values(RULE_FLAGS).map((flag) => [flag, { type: 'string' as const }]),
   );
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        format: { type: 'string' },
-        window: { type: 'string' },
-        metrics: { type: 'string' },
-        'out-of-order': { type: 'string' },
-        lateness: { type: 'string' },
-        'max-gap': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        ...ruleOptions,
-      },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const parsed = parseFlags({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string' },
+      window: { type: 'string' },
+      metrics: { type: 'string' },
+      'out-of-order': { type: 'string' },
+      lateness: { type: 'string' },
+      'max-gap': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      ...ruleOptions,
+    },
+  });
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const { positionals } = parsed;
   const str = (flag: string) => values[flag] as string | undefined;

@@ -2,8 +2,7 @@
  * Command-line flags of `npm run produce`, parsed and validated without side effects so the
  * rules can be tested: every mistake is reported with the flag's name and what it expected.
  */
-import { UsageError } from './usage';
-import { parseArgs } from 'node:util';
+import { parseFlags, UsageError } from './usage';
 import { parseDuration } from '@/lib/config/schema';
 import { getScenario } from '@/lib/simulator/scenarios';
 
@@ -48,24 +47,19 @@ function integer(flag: string, text: string, min: number, max: number): number {
 
 /** Parses the flags after `npm run produce --`. Throws UsageError naming the bad flag. */
 export function parseProduceArgs(argv: string[], defaults: ProduceDefaults): ProduceArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        rate: { type: 'string' },
-        scenario: { type: 'string', multiple: true },
-        seconds: { type: 'string' },
-        backfill: { type: 'string' },
-        seed: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const { values } = parseFlags({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      rate: { type: 'string' },
+      scenario: { type: 'string', multiple: true },
+      seconds: { type: 'string' },
+      backfill: { type: 'string' },
+      seed: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
 
   const ratePerSec =
     values.rate === undefined ? defaults.ratePerSec : integer('rate', values.rate, 1, 1_000_000);

@@ -2,8 +2,7 @@
  * Command-line flags of `npm run rca`, parsed and validated without side effects so the rules
  * can be tested: every mistake is reported with the flag's name and what it expected.
  */
-import { UsageError } from './usage';
-import { parseArgs } from 'node:util';
+import { parseFlags, UsageError } from './usage';
 
 export const RCA_USAGE = `Usage: npm run rca -- --input cube.csv [options]
 
@@ -63,27 +62,22 @@ function column(flag: string, text: string | undefined, fallback?: string): stri
 
 /** Parses the arguments after `npm run rca --`. Throws UsageError naming the bad flag. */
 export function parseRcaArgs(argv: string[]): RcaArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        input: { type: 'string' },
-        actual: { type: 'string' },
-        expected: { type: 'string' },
-        'actual-den': { type: 'string' },
-        'expected-den': { type: 'string' },
-        'max-depth': { type: 'string' },
-        'max-candidates': { type: 'string' },
-        metric: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const parsed = parseFlags({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      input: { type: 'string' },
+      actual: { type: 'string' },
+      expected: { type: 'string' },
+      'actual-den': { type: 'string' },
+      'expected-den': { type: 'string' },
+      'max-depth': { type: 'string' },
+      'max-candidates': { type: 'string' },
+      metric: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const { values, positionals } = parsed;
   const help = values.help === true;
   const defaults = { actual: 'actual', expected: 'expected', maxDepth: 3, maxCandidates: 20 };

@@ -2,9 +2,8 @@
  * Command-line flags of `npm run replay`, parsed and validated without side effects so the
  * rules can be tested: every mistake is reported with the flag's name and what it expected.
  */
-import { UsageError } from './usage';
+import { parseFlags, UsageError } from './usage';
 import { basename, extname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseDuration } from '@/lib/config/schema';
 
 export const REPLAY_USAGE = `Usage: npm run replay -- <events.jsonl|events.csv> [options]
@@ -93,26 +92,21 @@ function duration(flag: string, text: string, min: number, max: number): number 
 
 /** Parses the arguments after `npm run replay --`. Throws UsageError naming the bad flag. */
 export function parseReplayArgs(argv: string[]): ReplayArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        format: { type: 'string' },
-        source: { type: 'string' },
-        speed: { type: 'string' },
-        fast: { type: 'boolean' },
-        'max-gap': { type: 'string' },
-        'no-wait': { type: 'boolean' },
-        'wait-timeout': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const parsed = parseFlags({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string' },
+      source: { type: 'string' },
+      speed: { type: 'string' },
+      fast: { type: 'boolean' },
+      'max-gap': { type: 'string' },
+      'no-wait': { type: 'boolean' },
+      'wait-timeout': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const { values, positionals } = parsed;
   const help = values.help === true;
   if (help && positionals.length === 0) {

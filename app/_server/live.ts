@@ -25,7 +25,7 @@ export type PulseIo = Server<ClientToServerEvents, ServerToClientEvents, object,
 const ROOM = /^(board|anomaly:\d{1,10})$/;
 
 /** True when the handshake has no Origin (not a browser) or one matching its Host. */
-export function sameOrigin(req: IncomingMessage): boolean {
+function sameOrigin(req: IncomingMessage): boolean {
   const origin = req.headers.origin;
   return !origin || isSameOrigin(origin, req.headers.host);
 }

@@ -10,7 +10,7 @@ import { and, desc, eq, gte, lt, lte, ne, sql } from 'drizzle-orm';
 import type { LifecycleAction, LifecycleRequest, Verdict } from '@/lib/alerts/workflow';
 import { pendingRun, type IncidentState } from '@/lib/detection/hysteresis';
 import type { AnomalyExtent } from '@/lib/detection/revise';
-import type { Explanation, Score } from '@/lib/types';
+import type { Peak } from '@/lib/detection/engine';
 import type { AnomalyEventView } from '@/lib/views';
 import { anomalies, anomalyEvents, metricPoints, users } from '../schema';
 import type { Executor } from './executor';
@@ -44,10 +44,17 @@ export async function anomaliesNear(
 }
 
 /** Describes an anomaly's peak window: its score and explanation. */
-export interface PeakInput {
-  windowStart: number;
-  score: Score;
-  explanation: Explanation;
+/** The columns of an anomaly's peak: its window, the score there and the explanation. */
+export function peakColumns(peak: Peak) {
+  return {
+    peakWindow: new Date(peak.windowStart),
+    value: peak.score.value,
+    expected: peak.score.expected,
+    sigma: peak.score.sigma,
+    z: peak.score.z,
+    explanation: peak.explanation,
+    sentence: peak.explanation.sentence,
+  };
 }
 
 /**
@@ -57,7 +64,7 @@ export interface PeakInput {
 export async function createRevisedAnomaly(
   db: Executor,
   metricId: number,
-  peak: PeakInput,
+  peak: Peak,
   status: 'open' | 'resolved',
 ): Promise<number> {
   const { score } = peak;
@@ -70,13 +77,7 @@ export async function createRevisedAnomaly(
       direction: score.direction ?? (score.z < 0 ? 'down' : 'up'),
       firstWindow: new Date(peak.windowStart),
       lastWindow: new Date(peak.windowStart),
-      peakWindow: new Date(peak.windowStart),
-      value: score.value,
-      expected: score.expected,
-      sigma: score.sigma,
-      z: score.z,
-      explanation: peak.explanation,
-      sentence: peak.explanation.sentence,
+      ...peakColumns(peak),
       revisions: 1,
       revisedAt: new Date(),
     })
@@ -93,7 +94,7 @@ export async function reviseAnomaly(
   db: Executor,
   anomalyId: number,
   extent: AnomalyExtent | null,
-  peak: PeakInput | null,
+  peak: Peak | null,
 ): Promise<void> {
   const now = new Date();
   await db
@@ -106,17 +107,7 @@ export async function reviseAnomaly(
             severity: extent.severity,
           }
         : { status: 'withdrawn' as const }),
-      ...(peak
-        ? {
-            peakWindow: new Date(peak.windowStart),
-            value: peak.score.value,
-            expected: peak.score.expected,
-            sigma: peak.score.sigma,
-            z: peak.score.z,
-            explanation: peak.explanation,
-            sentence: peak.explanation.sentence,
-          }
-        : {}),
+      ...(peak ? peakColumns(peak) : {}),
       revisions: sql`${anomalies.revisions} + 1`,
       revisedAt: now,
       updatedAt: now,

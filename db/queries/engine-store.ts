@@ -7,7 +7,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { EngineStore, MetricOutcome } from '@/lib/detection/engine';
 import { anomalies } from '../schema';
-import { incidentState } from './anomalies';
+import { incidentState, peakColumns } from './anomalies';
 import type { Executor } from './executor';
 import { attachPointsToAnomaly, baselineHistory, seasonalHistory, upsertPoint } from './points';
 import { readLeaves, readRollups } from './stream';
@@ -30,17 +30,6 @@ export function pgEngineStore(db: Executor): EngineStore {
 export async function recordOutcome(db: Executor, outcome: MetricOutcome): Promise<number | null> {
   const { metric, windowStart, score, volume, step, openId, peak } = outcome;
   const now = new Date();
-  const peakFields = peak
-    ? {
-        peakWindow: new Date(peak.windowStart),
-        value: peak.score.value,
-        expected: peak.score.expected,
-        sigma: peak.score.sigma,
-        z: peak.score.z,
-        explanation: peak.explanation,
-        sentence: peak.explanation.sentence,
-      }
-    : {};
   switch (step.kind) {
     case 'none':
     case 'pending':
@@ -56,13 +45,7 @@ export async function recordOutcome(db: Executor, outcome: MetricOutcome): Promi
           direction: step.anomaly.direction,
           firstWindow: new Date(step.anomaly.firstWindow),
           lastWindow: new Date(step.anomaly.lastWindow),
-          peakWindow: new Date(peak.windowStart),
-          value: peak.score.value,
-          expected: peak.score.expected,
-          sigma: peak.score.sigma,
-          z: peak.score.z,
-          explanation: peak.explanation,
-          sentence: peak.explanation.sentence,
+          ...peakColumns(peak),
         })
         .returning({ id: anomalies.id });
       if (!created) throw new Error('insert into anomalies returned no row');
@@ -91,7 +74,7 @@ export async function recordOutcome(db: Executor, outcome: MetricOutcome): Promi
           normalWindows: step.anomaly.normalWindows,
           updatedAt: now,
           ...(step.kind === 'resolve' ? { status: 'resolved' as const } : {}),
-          ...(step.kind === 'extend' ? peakFields : {}),
+          ...(step.kind === 'extend' && peak ? peakColumns(peak) : {}),
         })
         // A person may have resolved it meanwhile: leave their decision alone.
         .where(and(eq(anomalies.id, openId), eq(anomalies.status, 'open')));

@@ -56,8 +56,8 @@ export interface PartitionSpec extends Omit<PipelineOptions, 'resumeFrom'> {
 }
 
 export interface FlushStats {
+  /** Flushes that landed. */
   flushes: number;
-  rows: number;
   failures: number;
   lastError: string | null;
 }
@@ -69,7 +69,7 @@ export class SourcePartition {
   readonly partition: number;
   /** Where the source hands its records (see lib/stream/pipeline.ts). */
   readonly pipeline: Pipeline;
-  readonly stats: FlushStats = { flushes: 0, rows: 0, failures: 0, lastError: null };
+  readonly stats: FlushStats = { flushes: 0, failures: 0, lastError: null };
   private claimed: number;
   /** Next offset stored in PostgreSQL, as of the claim or this writer's last landed flush. */
   private stored: number;
@@ -173,8 +173,11 @@ export class SourcePartition {
     };
   }
 
-  /** Live figures for the metrics (lib/observability/telemetry.ts `SourceReading`). */
-  reading(overrides: { events?: number; consumerLag?: number | null } = {}): SourceReading {
+  /**
+   * Live figures for the metrics (lib/observability/telemetry.ts `SourceReading`). `events`
+   * replaces the events waiting, for a source that counts them itself (HTTP ingest: requests).
+   */
+  reading(overrides: { events?: number } = {}): SourceReading {
     return {
       source: this.source,
       buffer: {
@@ -185,7 +188,7 @@ export class SourcePartition {
       partitions: [
         {
           partition: this.partition,
-          consumerLag: overrides.consumerLag ?? null,
+          consumerLag: null,
           watermark: this.landedWatermark,
         },
       ],
@@ -267,7 +270,6 @@ export class SourcePartition {
     this.stored = held.nextOffset;
     this.landedWatermark = held.watermark ?? this.landedWatermark;
     this.stats.flushes++;
-    this.stats.rows += outcome === 'written' ? held.deltas.length : 0;
     this.reportOverflow();
   }
 

@@ -241,6 +241,18 @@ describe('POST /api/ingest', () => {
     expect(await countOf(t.db, 'purchase')).toBe(5);
   });
 
+  it('keeps a broken array holding a NUL character in quarantine, as U+FFFD, and goes on', async () => {
+    // PostgreSQL text refuses NUL: stored as it came, the write would fail and hold every later
+    // request back. The source partition's pipeline quarantines the body as storable text.
+    const answer = await post(svc.url, '[{"type": "a\u0000b", ', key);
+    expect(answer.status).toBe(400);
+    expect(answer.json).toMatchObject({ quarantined: 1, reasons: { malformed_json: 1 } });
+    const rows = await quarantineRows(t.sql);
+    expect(rows.at(-1)!.raw).toBe('[{"type": "a\uFFFDb", ');
+    const next = await post(svc.url, JSON.stringify(event('nul_probe')), key);
+    expect(next.status).toBe(200);
+  });
+
   it('answers 400 to an empty body, and 200 with nothing to an empty array', async () => {
     for (const body of ['', '  \n\r\n']) {
       const answer = await post(svc.url, body, key);

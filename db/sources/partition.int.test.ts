@@ -2,7 +2,7 @@
  * A claimed source partition's flushes are fenced: a worker that lost its claim writes nothing,
  * and a restarted worker continues the stored position.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '@/lib/observability/log';
 import { TOTAL } from '@/lib/types';
 import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
@@ -60,5 +60,33 @@ describe('fenced flushes of a claimed source partition', () => {
     expect(await purchases()).toBe(130);
     const [stats] = await partitionStats(t.db);
     expect(stats).toMatchObject({ nextOffset: 130, received: 130, folded: 130, quarantined: 0 });
+  });
+});
+
+describe('dimension overflow', () => {
+  it("warns once per dimension whose values overflowed into '(other)', for every source", async () => {
+    const warnings = createLogger('test', 'silent');
+    const warn = vi.spyOn(warnings, 'warn');
+    const partition = await SourcePartition.claim(
+      { sql: t.sql, log: warnings },
+      {
+        source: 'overflow',
+        partition: 0,
+        owner: 'o',
+        windowMs: W,
+        outOfOrderMs: 1000,
+        allowedLatenessMs: 0,
+        maxValuesPerDim: 2,
+      },
+    );
+    const event = (region: string) =>
+      JSON.stringify({ ts: start, type: 'purchase', dims: { region }, measures: {} });
+    for (const region of ['a', 'b', 'c', 'd']) partition.pipeline.ingestLine(event(region), now);
+    expect(await partition.flush()).toBe('ok');
+    partition.pipeline.ingestLine(event('e'), now);
+    expect(await partition.flush()).toBe('ok');
+    const overflow = warn.mock.calls.filter(([, message]) => String(message).includes('(other)'));
+    expect(overflow).toHaveLength(1);
+    expect(overflow[0]![0]).toMatchObject({ dim: 'region', limit: 2, source: 'overflow' });
   });
 });

@@ -19,6 +19,8 @@ export const QUARANTINE_REASONS = [
   'bad_timestamp',
   'future',
   'late',
+  /** Valid, but PostgreSQL refused to store it (db/sources/partition.ts isolates such events). */
+  'unwritable',
 ] as const;
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
 

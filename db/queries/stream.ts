@@ -1,6 +1,7 @@
 /** Writes of the stream worker: one transaction per flush. */
 import type postgres from 'postgres';
 import { and, eq, inArray, sql as dsql } from 'drizzle-orm';
+import { storableText } from '@/lib/ingest/text';
 import { mergeDeltas } from '@/lib/stream/rollup-merge';
 import { globalWatermark as globalWatermarkOf } from '@/lib/stream/windows';
 import type { LeafDelta, QuarantinedEvent, RollupDelta } from '@/lib/types';
@@ -50,8 +51,10 @@ export async function writeFlushIn(tx: postgres.TransactionSql, flush: Flush): P
     await tx`
       insert into quarantine (source, reason, detail, raw, raw_size, partition, source_offset)
       select * from unnest(
-        ${tx.array(q.map((e) => e.source))}::text[], ${tx.array(q.map((e) => e.reason))}::text[],
-        ${tx.array(q.map((e) => e.detail))}::text[], ${tx.array(q.map((e) => e.raw))}::text[],
+        ${tx.array(q.map((e) => storableText(e.source)))}::text[],
+        ${tx.array(q.map((e) => e.reason))}::text[],
+        ${tx.array(q.map((e) => storableText(e.detail)))}::text[],
+        ${tx.array(q.map((e) => storableText(e.raw)))}::text[],
         ${tx.array(q.map((e) => e.rawSize))}::int[],
         ${tx.array(q.map((e) => e.partition ?? null))}::int[],
         ${tx.array(q.map((e) => e.offset ?? null))}::bigint[])`;
@@ -209,7 +212,11 @@ export type FencedOutcome =
  * acknowledged, not applied twice. Other parts are fenced and dropped; the rest still land.
  * Returns the outcome of each part, in input order.
  */
-export async function writeFencedFlush(sql: Sql, parts: FencedPart[]): Promise<FencedOutcome[]> {
+export async function writeFencedFlush(
+  sql: Sql,
+  parts: FencedPart[],
+  writeOwned: (tx: postgres.TransactionSql, owned: FencedPart[]) => Promise<void> = writeParts,
+): Promise<FencedOutcome[]> {
   if (parts.length === 0) return [];
   return sql.begin(async (tx) => {
     await tx.unsafe(BOUNDED_WAITS);
@@ -237,24 +244,39 @@ export async function writeFencedFlush(sql: Sql, parts: FencedPart[]): Promise<F
       return 'fenced';
     });
     const owned = parts.filter((_, i) => outcomes[i] === 'written');
-    if (owned.length > 0) {
-      await writeFlushIn(tx, {
-        // Partitions can share rollup cells; one upsert statement must not touch a row twice.
-        deltas:
-          owned.length === 1
-            ? owned[0]!.deltas
-            : mergeDeltas(
-                owned.flatMap((p) => p.deltas),
-                [],
-              ),
-        // Leaves shared by parts are merged by the upsert itself (upsertLeafRollups).
-        leaves: owned.flatMap((p) => p.leaves),
-        quarantined: owned.flatMap((p) => p.quarantined),
-        progress: owned.map((p) => p.progress),
-      });
-    }
+    if (owned.length > 0) await writeOwned(tx, owned);
     return outcomes;
   });
+}
+
+/** The parts of a fenced flush that are this writer's to write, as one write. */
+async function writeParts(tx: postgres.TransactionSql, owned: FencedPart[]): Promise<void> {
+  await writeFlushIn(tx, {
+    // Partitions can share rollup cells; one upsert statement must not touch a row twice.
+    deltas:
+      owned.length === 1
+        ? owned[0]!.deltas
+        : mergeDeltas(
+            owned.flatMap((p) => p.deltas),
+            [],
+          ),
+    // Leaves shared by parts are merged by the upsert itself (upsertLeafRollups).
+    leaves: owned.flatMap((p) => p.leaves),
+    quarantined: owned.flatMap((p) => p.quarantined),
+    progress: owned.map((p) => p.progress),
+  });
+}
+
+/**
+ * True when PostgreSQL refused a statement for the data it carried rather than for the state
+ * of the connection or server: SQLSTATE class 22 (data exception: bad encoding, a number out of
+ * range), 23 (integrity constraint violation, a CHECK a user added included) or 54 (program
+ * limit exceeded: an index entry too large). Retrying such a write unchanged fails the same way
+ * for ever; db/sources/partition.ts isolates the events behind it instead.
+ */
+export function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
 }
 
 /** Additive upsert of rollup deltas through unnest, so a batch is one statement. */

@@ -19,17 +19,30 @@
  *    ({@link writePartitions}); each part lands or is fenced on its own.
  * 4. Backpressure. While a batch is held (`backlogged`) the source stops taking input: the
  *    stdin worker stops reading, HTTP ingest answers 429, the Kafka worker pauses.
+ * 5. Isolation. Validation makes every event storable (lib/ingest/text.ts, contract limits), but
+ *    should PostgreSQL still refuse a flush for its data ({@link isDataError}: SQLSTATE classes
+ *    22, 23, 54), retrying it unchanged would stall the partition for ever. Instead the batch is
+ *    written again, in a new transaction, event by event where needed: its events (parsed again
+ *    from the raw records the pipeline kept) are folded and written in halves under savepoints,
+ *    and a half that is refused is split until the refused events stand alone. Those go to
+ *    quarantine with reason `unwritable` and PostgreSQL's message; the rest lands, in the same
+ *    fenced transaction, so still exactly once. Connection loss and other errors keep the
+ *    hold-and-retry above.
  *
  * Telemetry (flush latency, parts by outcome, events by outcome) is recorded here for every
  * source alike; `reading()` gives the live buffer figures of the partition.
  */
+import { clip, MAX_DETAIL_CHARS } from '@/lib/ingest/contract';
+import { parseEventLine } from '@/lib/ingest/events';
 import type { Logger } from '@/lib/observability/log';
 import type { SourceReading, Telemetry } from '@/lib/observability/telemetry';
 import { Pipeline, type Drained, type PipelineOptions } from '@/lib/stream/pipeline';
+import type { PulseEvent, QuarantinedEvent } from '@/lib/types';
 import type postgres from 'postgres';
 import type { Sql } from '@/db/client';
 import {
   claimPartitions,
+  isDataError,
   lockPartition,
   writeFencedFlush,
   writeFlushIn,
@@ -228,6 +241,12 @@ export class SourcePartition {
     return true;
   }
 
+  /** The batch being written. Call after {@link prepare} returned true. */
+  heldBatch(): Drained {
+    if (!this.held) throw new Error(`${this.source}/${this.partition}: nothing prepared to write`);
+    return this.held;
+  }
+
   /** The held batch as one part of a fenced flush. Call after {@link prepare} returned true. */
   part(): FencedPart {
     const held = this.held;
@@ -337,25 +356,99 @@ export class SourcePartition {
   ): Promise<Drained> {
     const drained = adjust(this.pipeline.drain());
     this.spec.onDrain?.(drained);
+    const progress = {
+      source: this.source,
+      partition: this.partition,
+      watermark: drained.watermark,
+      nextOffset: drained.nextOffset,
+      received: drained.received,
+      folded: drained.folded,
+      quarantined: drained.quarantined.length,
+    };
+    try {
+      await tx.savepoint((sp) =>
+        writeFlushIn(sp, {
+          deltas: drained.deltas,
+          leaves: drained.leaves,
+          quarantined: [],
+          progress: [],
+        }),
+      );
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      const unwritable = await this.isolateIn(tx, drained, error);
+      drained.quarantined = [...drained.quarantined, ...unwritable];
+      drained.folded -= unwritable.length;
+      progress.folded = drained.folded;
+      progress.quarantined = drained.quarantined.length;
+    }
     await writeFlushIn(tx, {
-      deltas: drained.deltas,
-      leaves: drained.leaves,
+      deltas: [],
+      leaves: [],
       quarantined: drained.quarantined,
-      progress: [
-        {
-          source: this.source,
-          partition: this.partition,
-          watermark: drained.watermark,
-          nextOffset: drained.nextOffset,
-          received: drained.received,
-          folded: drained.folded,
-          quarantined: drained.quarantined.length,
-        },
-      ],
+      progress: [progress],
     });
     this.stored = drained.nextOffset;
     this.landedWatermark = drained.watermark ?? this.landedWatermark;
     return drained;
+  }
+
+  /**
+   * Writes the events of `drained` that PostgreSQL accepts inside `tx` (rollups and leaf cube,
+   * under savepoints) and returns the quarantine entries of those it refuses: see "Isolation"
+   * above. `refused` is the error the whole batch failed with. A refused half is split in two;
+   * a half that lands stays, so every event is written or quarantined exactly once even when
+   * two events only fail together (a sum that overflows). Throws what is not a data error.
+   */
+  async isolateIn(
+    tx: postgres.TransactionSql,
+    drained: Drained,
+    refused: unknown,
+  ): Promise<QuarantinedEvent[]> {
+    const { lines, offsets, now } = drained.records;
+    if (lines.length !== drained.folded) throw refused;
+    const unwritable: QuarantinedEvent[] = [];
+    const events: { event: PulseEvent; line: string; offset: number }[] = [];
+    lines.forEach((line, i) => {
+      const offset = offsets[i]!;
+      const parsed = parseEventLine(line, now, this.source);
+      if (parsed.ok) events.push({ event: parsed.event, line, offset });
+      else {
+        const detail = `no longer valid when written again: ${parsed.quarantined.detail}`;
+        unwritable.push(this.pipeline.quarantineRecord(line, offset, 'unwritable', detail));
+      }
+    });
+    const write = async (items: typeof events): Promise<void> => {
+      if (items.length === 0) return;
+      try {
+        const rows = this.pipeline.foldAlone(items.map((item) => item.event));
+        await tx.savepoint((sp) => writeFlushIn(sp, { ...rows, quarantined: [], progress: [] }));
+      } catch (error) {
+        if (!isDataError(error)) throw error;
+        if (items.length === 1) {
+          const { line, offset } = items[0]!;
+          const message = error instanceof Error ? error.message : String(error);
+          const detail = clip(`PostgreSQL refused to store it: ${message}`, MAX_DETAIL_CHARS);
+          unwritable.push(this.pipeline.quarantineRecord(line, offset, 'unwritable', detail));
+          return;
+        }
+        const half = Math.ceil(items.length / 2);
+        await write(items.slice(0, half));
+        await write(items.slice(half));
+      }
+    };
+    await write(events);
+    this.clients.log?.error(
+      {
+        source: this.source,
+        partition: this.partition,
+        err: refused instanceof Error ? refused.message : String(refused),
+        unwritable: unwritable.length,
+        written: drained.folded - unwritable.length,
+      },
+      'PostgreSQL refused a flush for its data; the refused events are quarantined as unwritable and the rest is written',
+    );
+    return unwritable;
   }
 
   /** Logs, once each, the dimensions whose distinct values overflowed into '(other)'. */
@@ -390,7 +483,28 @@ export async function writePartitions(
   const started = performance.now();
   let outcomes: FencedOutcome[];
   try {
-    outcomes = await writeFencedFlush(clients.sql, parts);
+    try {
+      outcomes = await writeFencedFlush(clients.sql, parts);
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      // Written again with the refused events isolated (see "Isolation" above).
+      outcomes = await writeFencedFlush(clients.sql, parts, async (tx, owned) => {
+        for (const part of owned) {
+          const partition = partitions[parts.indexOf(part)]!;
+          const unwritable = await partition.isolateIn(tx, partition.heldBatch(), error);
+          part.deltas = [];
+          part.leaves = [];
+          part.quarantined = [...part.quarantined, ...unwritable];
+          part.progress.folded -= unwritable.length;
+          part.progress.quarantined += unwritable.length;
+        }
+        await writeFlushIn(tx, {
+          deltas: [],
+          quarantined: owned.flatMap((p) => p.quarantined),
+          progress: owned.map((p) => p.progress),
+        });
+      });
+    }
   } catch (error) {
     telemetry?.observeFlush(source, (performance.now() - started) / 1000);
     for (const partition of partitions) {

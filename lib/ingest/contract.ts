@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { PulseEvent, QuarantineReason, QuarantinedEvent } from '@/lib/types';
+import { isStorableText, jsonTextBytes, UNSTORABLE_TEXT } from './text';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
@@ -19,7 +20,19 @@ export const EVENT_LIMITS = {
   /** Pattern of dimension and measure names. */
   keyPattern: /^[a-z][a-z0-9_]{0,31}$/,
   maxDimValueLength: 128,
+  /**
+   * Largest size of an event's dimensions written as JSON (names and values, quoted and
+   * escaped): the leaf key of the cube, which PostgreSQL indexes, stays well below a B-tree
+   * entry's limit (2,704 bytes).
+   */
+  maxDimsBytes: 2048,
   maxMeasures: 16,
+  /**
+   * Largest magnitude of a measure. Rollups keep sums and sums of squares in doubles: with
+   * |x| ≤ 1e15 a square is at most 1e30, so no realistic number of events can overflow a sum
+   * (and PostgreSQL refuses float8 arithmetic that would). 1e15 also keeps integers exact.
+   */
+  maxAbsMeasure: 1e15,
   maxIdLength: 128,
   /** Oldest accepted event time, relative to now. */
   maxAgeMs: 7 * DAY_MS,
@@ -58,17 +71,38 @@ const dimsSchema = z
       .min(1, { error: 'must not be empty' })
       .max(EVENT_LIMITS.maxDimValueLength, {
         error: `must be at most ${EVENT_LIMITS.maxDimValueLength} characters`,
-      }),
+      })
+      .refine(isStorableText, { error: UNSTORABLE_TEXT }),
     { error: typeError('an object of strings') },
   )
   .refine((dims) => Object.keys(dims).length <= EVENT_LIMITS.maxDims, {
     error: `at most ${EVENT_LIMITS.maxDims} dimensions`,
+  })
+  .refine((dims) => dimsBytes(dims) <= EVENT_LIMITS.maxDimsBytes, {
+    error: `at most ${EVENT_LIMITS.maxDimsBytes} bytes in all, written as JSON`,
   });
 
+/** UTF-8 bytes of `dims` written as JSON (names and values, with quotes and escapes). */
+export function dimsBytes(dims: Record<string, string>): number {
+  let bytes = 0;
+  for (const [key, value] of Object.entries(dims)) {
+    const valueBytes = jsonTextBytes(value);
+    if (valueBytes < 0) return Infinity;
+    bytes += key.length + 2 + valueBytes;
+  }
+  return bytes;
+}
+
 const measuresSchema = z
-  .record(keySchema, z.number({ error: 'must be a finite number' }), {
-    error: typeError('an object of numbers'),
-  })
+  .record(
+    keySchema,
+    z
+      .number({ error: 'must be a finite number' })
+      .refine((x) => Math.abs(x) <= EVENT_LIMITS.maxAbsMeasure, {
+        error: 'must be between -1e15 and 1e15',
+      }),
+    { error: typeError('an object of numbers') },
+  )
   .refine((measures) => Object.keys(measures).length <= EVENT_LIMITS.maxMeasures, {
     error: `at most ${EVENT_LIMITS.maxMeasures} measures`,
   });
@@ -90,6 +124,7 @@ export const rawEventSchema = z.strictObject(
       .max(EVENT_LIMITS.maxIdLength, {
         error: `must be at most ${EVENT_LIMITS.maxIdLength} characters`,
       })
+      .refine(isStorableText, { error: UNSTORABLE_TEXT })
       .optional(),
   },
   { error: typeError('a JSON object') },

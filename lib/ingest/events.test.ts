@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
+  dimsBytes,
   EVENT_LIMITS,
   parseRfc3339,
   validateEventSlow,
@@ -9,6 +10,7 @@ import {
 } from './contract';
 import { parseEventLine, utf8ByteLength, validateEvent } from './events';
 import { parseRfc3339Fast, validateEventFast } from './fast-validate';
+import { isStorableText, storableText } from './text';
 import { QUARANTINE_REASONS } from '@/lib/types';
 
 const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
@@ -62,9 +64,14 @@ describe('validateEvent: accepted', () => {
   });
 
   it('accepts names and values at their limits', () => {
+    // 16 names d0…d15 (70 bytes quoted) and values of 15 × 130 + 28 bytes quoted: 2,048 in all.
     const dims = Object.fromEntries(
-      Array.from({ length: EVENT_LIMITS.maxDims }, (_, i) => [`d${i}`, 'v'.repeat(128)]),
+      Array.from({ length: EVENT_LIMITS.maxDims }, (_, i) => [
+        `d${i}`,
+        'v'.repeat(i < 15 ? 128 : 26),
+      ]),
     );
+    expect(dimsBytes(dims)).toBe(EVENT_LIMITS.maxDimsBytes);
     const measures = Object.fromEntries(
       Array.from({ length: EVENT_LIMITS.maxMeasures }, (_, i) => [`m${i}`, -i * 1.5]),
     );
@@ -192,6 +199,46 @@ describe('validateEvent: rejected', () => {
     ],
     ['id a number', { ts: NOW, type: 'x', id: 5 }, 'schema', 'id: expected string'],
     ['id empty', { ts: NOW, type: 'x', id: '' }, 'schema', 'id: must not be empty'],
+    [
+      'dim value holding NUL',
+      { ts: NOW, type: 'x', dims: { k: 'a\u0000b' } },
+      'schema',
+      'dims.k: must not contain NUL (U+0000) or an unpaired surrogate',
+    ],
+    [
+      'dim value holding a lone surrogate',
+      { ts: NOW, type: 'x', dims: { k: 'a\ud800' } },
+      'schema',
+      'dims.k: must not contain NUL (U+0000) or an unpaired surrogate',
+    ],
+    [
+      'id holding NUL',
+      { ts: NOW, type: 'x', id: '\u0000' },
+      'schema',
+      'id: must not contain NUL (U+0000) or an unpaired surrogate',
+    ],
+    [
+      'dims over 2,048 bytes as JSON',
+      {
+        ts: NOW,
+        type: 'x',
+        dims: Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`d${i}`, '"'.repeat(64)])),
+      },
+      'schema',
+      'dims: at most 2048 bytes in all, written as JSON',
+    ],
+    [
+      'measure whose square would overflow a sum',
+      { ts: NOW, type: 'x', measures: { m: 1e308 } },
+      'schema',
+      'measures.m: must be between -1e15 and 1e15',
+    ],
+    [
+      'measure below -1e15',
+      { ts: NOW, type: 'x', measures: { m: -1e15 - 1 } },
+      'schema',
+      'measures.m: must be between -1e15 and 1e15',
+    ],
     [
       'id too long',
       { ts: NOW, type: 'x', id: 'i'.repeat(129) },
@@ -520,9 +567,7 @@ describe('fast path agrees with the zod path', () => {
     } else {
       const { reason, detail } = parsed.quarantined;
       expect({ ok: false, reason, detail }).toStrictEqual(
-        expected.ok
-          ? expected
-          : { ...expected, detail: expected.detail.replaceAll('\0', '\uFFFD') },
+        expected.ok ? expected : { ...expected, detail: storableText(expected.detail) },
       );
     }
   }
@@ -706,20 +751,21 @@ describe('fast path agrees with the zod path', () => {
     fc.stringMatching(/^[a-z][a-z0-9_]{0,31}$/),
     fc.constantFrom('region', 'constructor', `k${'_'.repeat(31)}`),
   );
+  // Valid values only: storable text (binary strings may hold NUL or a lone surrogate).
   const dimValue = fc.oneof(
     fc.string({ minLength: 1, maxLength: 128 }),
-    fc.string({ unit: 'binary', minLength: 1, maxLength: 64 }),
-    fc.constantFrom('v'.repeat(128), '\0', ' '),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 64 }).filter(isStorableText),
+    fc.constantFrom('v'.repeat(128), '\uFFFD', ' ', '\t"\\'),
   );
   const measureValue = fc.oneof(
-    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.double({ noNaN: true, min: -EVENT_LIMITS.maxAbsMeasure, max: EVENT_LIMITS.maxAbsMeasure }),
     fc.integer(),
-    fc.constantFrom(0, -0, Number.MAX_VALUE, -Number.MIN_VALUE),
+    fc.constantFrom(0, -0, 1e15, -1e15, -Number.MIN_VALUE),
   );
   const idValue = fc.oneof(
     fc.uuid(),
     fc.string({ minLength: 1, maxLength: 128 }),
-    fc.string({ unit: 'binary', minLength: 1, maxLength: 64 }),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 64 }).filter(isStorableText),
     fc.constantFrom('i'.repeat(128), undefined),
   );
   const nowValue = fc.oneof(
@@ -739,7 +785,9 @@ describe('fast path agrees with the zod path', () => {
       {
         ts: fc.oneof(instant, rfc3339(instant)),
         type: typeName,
-        dims: fc.dictionary(keyName, dimValue, { maxKeys: 16, noNullPrototype: true }),
+        dims: fc
+          .dictionary(keyName, dimValue, { maxKeys: 16, noNullPrototype: true })
+          .filter((dims) => dimsBytes(dims) <= EVENT_LIMITS.maxDimsBytes),
         measures: fc.dictionary(keyName, measureValue, { maxKeys: 16, noNullPrototype: true }),
         id: idValue,
       },

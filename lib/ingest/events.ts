@@ -7,6 +7,7 @@ import type { ParseResult, ValidationResult } from './contract';
 import { clip, EVENT_LIMITS, MAX_DETAIL_CHARS, validateEventSlow } from './contract';
 import { validateEventFast } from './fast-validate';
 import type { QuarantineReason } from '@/lib/types';
+import { storableText } from './text';
 
 /**
  * Validates an already-parsed event against contract v1 at time `now` (epoch ms).
@@ -44,20 +45,12 @@ function exceedsBytes(text: string, limit: number): boolean {
   return utf8ByteLength(text) > limit;
 }
 
-/**
- * Makes text safe for a PostgreSQL `text` column: NUL characters (which PostgreSQL rejects)
- * become U+FFFD.
- */
-function storable(text: string): string {
-  return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
-}
-
 /** Truncates the raw payload for quarantine without splitting a surrogate pair. */
 function truncateRaw(line: string): string {
   const max = EVENT_LIMITS.maxQuarantinedRawChars;
-  if (line.length <= max) return storable(line);
+  if (line.length <= max) return storableText(line);
   const cut = isLowSurrogate(line.charCodeAt(max)) ? max - 1 : max;
-  return storable(line.slice(0, cut));
+  return storableText(line.slice(0, cut));
 }
 
 function quarantine(
@@ -69,7 +62,7 @@ function quarantine(
 ): ParseResult {
   return {
     ok: false,
-    quarantined: { reason, detail: storable(detail), raw: truncateRaw(line), rawSize, source },
+    quarantined: { reason, detail: storableText(detail), raw: truncateRaw(line), rawSize, source },
   };
 }
 

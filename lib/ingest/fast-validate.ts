@@ -5,6 +5,7 @@
  */
 import type { PulseEvent } from '@/lib/types';
 import { EVENT_LIMITS } from './contract';
+import { isStorableText, jsonTextBytes } from './text';
 
 const DAY_MS = 86_400_000;
 
@@ -195,6 +196,7 @@ function dimsFast(value: unknown, owned: boolean): Record<string, string> | null
   if (!isPlainRecord(value) || (!owned && hidesKeys(value))) return null;
   const copy: Record<string, string> | null = owned ? null : {};
   let count = 0;
+  let bytes = 0;
   for (const key in value) {
     const dim = value[key];
     if (
@@ -207,6 +209,10 @@ function dimsFast(value: unknown, owned: boolean): Record<string, string> | null
     ) {
       return null;
     }
+    // Storable text (no NUL, no lone surrogate), and the leaf key within its bound.
+    const valueBytes = jsonTextBytes(dim);
+    bytes += key.length + 2 + valueBytes;
+    if (valueBytes < 0 || bytes > EVENT_LIMITS.maxDimsBytes) return null;
     if (copy !== null) {
       if (!Object.hasOwn(value, key)) return null;
       copy[key] = dim;
@@ -226,7 +232,7 @@ function measuresFast(value: unknown, owned: boolean): Record<string, number> | 
     if (
       ++count > EVENT_LIMITS.maxMeasures ||
       typeof measure !== 'number' ||
-      !Number.isFinite(measure) ||
+      !(measure <= EVENT_LIMITS.maxAbsMeasure && measure >= -EVENT_LIMITS.maxAbsMeasure) ||
       !isName(key, KEY_MAX_LENGTH, KEY_REST)
     ) {
       return null;
@@ -264,7 +270,10 @@ export function validateEventFast(
   const id = raw.id;
   if (
     id !== undefined &&
-    (typeof id !== 'string' || id.length === 0 || id.length > EVENT_LIMITS.maxIdLength)
+    (typeof id !== 'string' ||
+      id.length === 0 ||
+      id.length > EVENT_LIMITS.maxIdLength ||
+      !isStorableText(id))
   ) {
     return undefined;
   }

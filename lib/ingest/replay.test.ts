@@ -181,7 +181,7 @@ const validEvent: fc.Arbitrary<PulseEvent> = fc
     dims: fc.dictionary(name, fc.string({ minLength: 1, maxLength: 20, unit: 'grapheme' }), {
       maxKeys: 4,
     }),
-    measures: fc.dictionary(name, fc.double({ noNaN: true, noDefaultInfinity: true }), {
+    measures: fc.dictionary(name, fc.double({ noNaN: true, min: -1e15, max: 1e15 }), {
       maxKeys: 3,
     }),
     id: fc.option(fc.string({ minLength: 1, maxLength: 10 }), { nil: undefined }),

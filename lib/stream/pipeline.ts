@@ -4,8 +4,15 @@
  * result in one transaction. Accounting holds at every drain: received = folded + quarantined.
  */
 import { parseEventLine, utf8ByteLength } from '@/lib/ingest/events';
+import { storableText } from '@/lib/ingest/text';
 import { RollupAccumulator } from './rollup';
-import type { LeafDelta, QuarantinedEvent, QuarantineReason, RollupDelta } from '@/lib/types';
+import type {
+  LeafDelta,
+  PulseEvent,
+  QuarantinedEvent,
+  QuarantineReason,
+  RollupDelta,
+} from '@/lib/types';
 import { WatermarkTracker, windowEnd, windowStart } from './windows';
 
 export interface PipelineOptions {
@@ -25,6 +32,20 @@ export interface PipelineOptions {
   resumeFrom?: { nextOffset: number; watermark: number | null };
 }
 
+/**
+ * The raw records of the events folded since the last drain, with their offsets, in order, and
+ * the latest `now` they were validated at. A flush that PostgreSQL refuses for its data is
+ * isolated event by event from these (db/sources/partition.ts): the events behind the refused
+ * rows are quarantined with their payload and the rest folded again without them. Only the
+ * lines are kept (the parsed events cost a third of the hot path's speed to keep; the lines
+ * about a tenth, see docs/benchmarks.md), so isolating parses them again.
+ */
+export interface FoldedRecords {
+  lines: string[];
+  offsets: number[];
+  now: number;
+}
+
 export interface Drained {
   deltas: RollupDelta[];
   /** Leaf cube cells, written in the same transaction as `deltas`. */
@@ -39,6 +60,8 @@ export interface Drained {
    * source gives offsets (Kafka), else lines seen since the pipeline started (or `resumeFrom`).
    */
   nextOffset: number;
+  /** What was folded: `folded` entries. */
+  records: FoldedRecords;
 }
 
 const QUARANTINE_RAW_LIMIT = 2048;
@@ -50,6 +73,7 @@ export class Pipeline {
   private readonly rollups: RollupAccumulator;
   private readonly watermarks: WatermarkTracker;
   private quarantined: QuarantinedEvent[] = [];
+  private records: FoldedRecords = { lines: [], offsets: [], now: 0 };
   private received = 0;
   private folded = 0;
   private offset = 0;
@@ -104,7 +128,9 @@ export class Pipeline {
       this.quarantined.push({
         reason: 'late',
         detail: `event time ${new Date(event.ts).toISOString()} is in window ${new Date(start).toISOString()}, already final (watermark ${new Date(this.watermarks.watermark()).toISOString()})`,
-        raw: line.length > QUARANTINE_RAW_LIMIT ? line.slice(0, QUARANTINE_RAW_LIMIT) : line,
+        raw: storableText(
+          line.length > QUARANTINE_RAW_LIMIT ? line.slice(0, QUARANTINE_RAW_LIMIT) : line,
+        ),
         rawSize: utf8ByteLength(line),
         source: this.options.source,
         partition: this.options.partition,
@@ -115,6 +141,9 @@ export class Pipeline {
     this.rollups.add(event);
     this.watermarks.observe(event.ts);
     this.folded++;
+    this.records.lines.push(line);
+    this.records.offsets.push(position);
+    if (now > this.records.now) this.records.now = now;
     if (event.ts < this.firstFolded) this.firstFolded = event.ts;
     if (event.ts > this.lastFolded) this.lastFolded = event.ts;
   }
@@ -127,17 +156,30 @@ export class Pipeline {
     const position = offset ?? this.offset;
     this.offset = position + 1;
     this.received++;
-    // PostgreSQL text refuses NUL characters.
-    const storable = (text: string) => text.replaceAll('\u0000', '\uFFFD');
-    this.quarantined.push({
+    this.quarantined.push(this.quarantineRecord(raw, position, reason, detail));
+  }
+
+  /**
+   * The quarantine entry of the record `raw` at `offset` of this partition, in storable text
+   * (lib/ingest/text.ts), without counting it anywhere.
+   */
+  quarantineRecord(
+    raw: string,
+    offset: number,
+    reason: QuarantineReason,
+    detail: string,
+  ): QuarantinedEvent {
+    return {
       reason,
-      detail: storable(detail),
-      raw: storable(raw.length > QUARANTINE_RAW_LIMIT ? raw.slice(0, QUARANTINE_RAW_LIMIT) : raw),
+      detail: storableText(detail),
+      raw: storableText(
+        raw.length > QUARANTINE_RAW_LIMIT ? raw.slice(0, QUARANTINE_RAW_LIMIT) : raw,
+      ),
       rawSize: utf8ByteLength(raw),
       source: this.options.source,
       partition: this.options.partition,
-      offset: position,
-    });
+      offset,
+    };
   }
 
   /**
@@ -187,6 +229,20 @@ export class Pipeline {
     return this.rollups.overflowedDims();
   }
 
+  /**
+   * `events` folded on their own, as this pipeline folds them (window, value limit, leaf cube):
+   * the rollup rows of a batch without the events PostgreSQL refused.
+   */
+  foldAlone(events: readonly PulseEvent[]): { deltas: RollupDelta[]; leaves: LeafDelta[] } {
+    const rollups = new RollupAccumulator({
+      windowMs: this.options.windowMs,
+      maxValuesPerDim: this.options.maxValuesPerDim,
+      leafCube: this.options.leafCube ?? true,
+    });
+    for (const event of events) rollups.add(event);
+    return rollups.drain();
+  }
+
   /** Takes everything since the last drain. */
   drain(): Drained {
     const wm = this.watermarks.watermark();
@@ -199,7 +255,9 @@ export class Pipeline {
       folded: this.folded,
       watermark: Number.isFinite(wm) ? wm : null,
       nextOffset: this.offset,
+      records: this.records,
     };
+    this.records = { lines: [], offsets: [], now: 0 };
     this.quarantined = [];
     this.received = 0;
     this.folded = 0;

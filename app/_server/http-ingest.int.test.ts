@@ -14,6 +14,8 @@ import { createApiKey, findApiKey, revokeApiKey } from '@/db/queries/api-keys';
 import { claimPartitions, partitionStats, readRollups } from '@/db/queries/stream';
 import { freePort } from '@/db/embedded';
 import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
+import { expectedOf, poisonLine } from '@/db/testing/poison';
+import { storedFoldProblems } from '@/db/testing/rollups';
 import { createLogger } from '@/lib/observability/log';
 import { createTelemetry, type Telemetry } from '@/lib/observability/telemetry';
 import { TOTAL } from '@/lib/types';
@@ -83,8 +85,10 @@ async function post(
   body: string,
   key: string | null,
   headers: Record<string, string> = {},
+  timeoutMs?: number,
 ): Promise<Answer> {
   const response = await fetch(url, {
+    ...(timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {}),
     method: 'POST',
     headers: {
       'content-type': 'application/x-ndjson',
@@ -589,4 +593,59 @@ describe('POST /api/ingest when saturated', () => {
       await proxy.close();
     }
   });
+});
+
+describe('POST /api/ingest with poison in the traffic', () => {
+  let t: TestDatabase;
+  let svc: Running;
+  let key: string;
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    svc = await run(t, { allowedLatenessMs: 3_600_000, outOfOrderMs: 600_000 });
+    key = (await createApiKey(t.db, { name: 'poison', createdBy: null })).secret;
+  });
+  afterAll(async () => {
+    await svc.close();
+    await t.drop();
+  });
+
+  it('property: no body stalls ingest, the books balance, and the rollups are the fold of the valid events', async () => {
+    const at = Date.now();
+    const clean = JSON.stringify({ ts: at, type: 'checkout', dims: { region: 'eu-west' } });
+    const sent: string[] = [];
+    await fc.assert(
+      fc.asyncProperty(fc.array(poisonLine(at), { minLength: 1, maxLength: 25 }), async (lines) => {
+        // A valid first line, so that a record starting with "[" is not read as a JSON array.
+        const body = [clean, ...lines];
+        // Answered within seconds, or ingest is stalled.
+        const answer = await post(svc.url, body.join('\n'), key, {}, 10_000);
+        expect(answer.status).toBe(200);
+        const expected = expectedOf(body, at, HTTP_SOURCE);
+        expect(answer.json).toMatchObject({
+          accepted: expected.valid.length,
+          quarantined: expected.quarantined,
+        });
+        sent.push(...body);
+      }),
+      { numRuns: 60, seed: 12 },
+    );
+    // Nothing is stuck: one more clean event is answered (so written) at once.
+    const started = Date.now();
+    expect((await post(svc.url, clean, key, {}, 5_000)).json).toMatchObject({ accepted: 1 });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    sent.push(clean);
+
+    const expected = expectedOf(sent, at, HTTP_SOURCE);
+    expect(expected.quarantined).toBeGreaterThan(100);
+    expect(await httpPartition(t.db)).toMatchObject({
+      received: expected.received,
+      folded: expected.valid.length,
+      quarantined: expected.quarantined,
+    });
+    const [stored] = await t.sql<{ rows: number }[]>`
+      select count(*)::int as rows from quarantine where source = ${HTTP_SOURCE}`;
+    expect(stored?.rows).toBe(expected.quarantined);
+    expect(await storedFoldProblems(t.db, expected.valid, W)).toEqual([]);
+  }, 120_000);
 });

@@ -34,6 +34,7 @@
  */
 import { clip, MAX_DETAIL_CHARS } from '@/lib/ingest/contract';
 import { parseEventLine } from '@/lib/ingest/events';
+import { escapedText } from '@/lib/ingest/text';
 import type { Logger } from '@/lib/observability/log';
 import type { SourceReading, Telemetry } from '@/lib/observability/telemetry';
 import { Pipeline, type Drained, type PipelineOptions } from '@/lib/stream/pipeline';
@@ -49,6 +50,7 @@ import {
   type ClaimedPartition,
   type FencedOutcome,
   type FencedPart,
+  type Flush,
 } from '@/db/queries/stream';
 
 /** 'fenced': another writer claimed the partition; this one must stop writing it. */
@@ -382,12 +384,7 @@ export class SourcePartition {
       progress.folded = drained.folded;
       progress.quarantined = drained.quarantined.length;
     }
-    await writeFlushIn(tx, {
-      deltas: [],
-      leaves: [],
-      quarantined: drained.quarantined,
-      progress: [progress],
-    });
+    await writeBooks(tx, { deltas: [], quarantined: drained.quarantined, progress: [progress] });
     this.stored = drained.nextOffset;
     this.landedWatermark = drained.watermark ?? this.landedWatermark;
     return drained;
@@ -464,6 +461,26 @@ export class SourcePartition {
   }
 }
 
+/**
+ * Writes quarantined events and progress after an isolation. Should PostgreSQL refuse the
+ * quarantined text too (it is normalised already, so this is the unforeseen case), it is
+ * written again with everything outside printable ASCII escaped, which it always stores.
+ */
+async function writeBooks(tx: postgres.TransactionSql, flush: Flush): Promise<void> {
+  try {
+    await tx.savepoint((sp) => writeFlushIn(sp, flush));
+  } catch (error) {
+    if (!isDataError(error)) throw error;
+    const quarantined = flush.quarantined.map((q) => ({
+      ...q,
+      source: escapedText(q.source),
+      detail: escapedText(q.detail),
+      raw: escapedText(q.raw),
+    }));
+    await writeFlushIn(tx, { ...flush, quarantined });
+  }
+}
+
 /** What became of one partition's part: its outcome, or 'failed' when the write failed. */
 export type PartitionOutcome = FencedOutcome | 'failed';
 
@@ -498,7 +515,7 @@ export async function writePartitions(
           part.progress.folded -= unwritable.length;
           part.progress.quarantined += unwritable.length;
         }
-        await writeFlushIn(tx, {
+        await writeBooks(tx, {
           deltas: [],
           quarantined: owned.flatMap((p) => p.quarantined),
           progress: owned.map((p) => p.progress),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isStorableText, jsonTextBytes, storableText } from './text';
+import { escapedText, isStorableText, jsonTextBytes, storableText } from './text';
 
 describe('storable text', () => {
   it.each([
@@ -46,5 +46,18 @@ describe('storable text', () => {
       { numRuns: 2000 },
     );
     expect(jsonTextBytes('\b\t\n\f\r\u0001"\\')).toBe(2 + 5 * 2 + 6 + 2 + 2);
+  });
+
+  it('property: escaped text is printable ASCII, and unescapes to the original', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 100 }), (text) => {
+        const out = escapedText(text);
+        expect(out).toMatch(/^[\x20-\x7e]*$/);
+        const back = out.replace(/\\u([0-9a-f]{4})/g, (_, hex: string) =>
+          String.fromCharCode(parseInt(hex, 16)),
+        );
+        if (!text.includes('\\u')) expect(back).toBe(text);
+      }),
+    );
   });
 });

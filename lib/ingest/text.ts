@@ -74,3 +74,14 @@ export function jsonTextBytes(text: string): number {
 
 /** Control characters JSON writes as \b, \t, \n, \f, \r; the others become \u00XX. */
 const SHORT_ESCAPES = new Set([8, 9, 10, 12, 13]);
+
+/**
+ * `text` with every character outside printable ASCII written as a `\uXXXX` escape: storable
+ * whatever it held. The last resort for quarantined text PostgreSQL refused even normalised.
+ */
+export function escapedText(text: string): string {
+  return text.replace(
+    /[^\x20-\x7e]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}

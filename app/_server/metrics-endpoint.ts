@@ -10,8 +10,11 @@
  * which would be one more variable in lib/config/schema.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Sql } from '@/db/client';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import type { Db, Sql } from '@/db/client';
+import { tableStorage } from '@/db/queries/retention';
 import { freshWorkerSnapshots, SNAPSHOT_MAX_AGE_MS } from '@/db/queries/worker-metrics';
+import * as schema from '@/db/schema';
 import { createTelemetry, type Telemetry } from '@/lib/observability/telemetry';
 import { mergeSnapshots, type MetricJson } from '@/lib/observability/snapshots';
 import { summarize, type LiveMetrics } from '@/lib/observability/live-figures';
@@ -43,8 +46,21 @@ export async function gatherMetrics(
   };
 }
 
-/** Prometheus text of {@link gatherMetrics}. */
-export async function metricsText(sql: Sql, telemetry?: Telemetry) {
+/** Drizzle over the pool server.ts hands in, for the read models that take one. */
+const drizzleOf = new WeakMap<Sql, Db>();
+function dbOf(sql: Sql): Db {
+  let db = drizzleOf.get(sql);
+  if (!db) drizzleOf.set(sql, (db = drizzle(sql, { schema })));
+  return db;
+}
+
+/**
+ * Prometheus text of {@link gatherMetrics}, with the size and oldest data of each stored table
+ * read for this scrape (catalog figures and index probes: cheap; the health page reads them in
+ * its own read model, so its 5-second refresh of the live figures does not).
+ */
+export async function metricsText(sql: Sql, telemetry: Telemetry = webTelemetry()) {
+  telemetry.setStorage(await tableStorage(dbOf(sql)));
   const { registry } = await gatherMetrics(sql, telemetry);
   return { contentType: registry.contentType, body: await registry.metrics() };
 }

@@ -9,6 +9,8 @@ import type { LiveMetrics } from '@/lib/observability/live-figures';
 import type { Health } from '@/lib/views';
 import { HealthView, formatLag } from './health-view';
 import { formatSeconds } from './live-metrics';
+import { formatSize } from './storage-table';
+import type { TableStorage } from '@/lib/retention/policy';
 
 vi.mock('next/navigation', () => ({
   useRouter: () => ({ replace: () => undefined, push: () => undefined, refresh: () => undefined }),
@@ -184,5 +186,64 @@ describe('the Health page', () => {
     expect(formatLag(850)).toBe('850 ms');
     expect(formatLag(42_000)).toBe('42 s');
     expect(formatLag(300_000)).toBe('5 min');
+  });
+
+  it('lists each table’s size, day partitions, oldest data and retention', () => {
+    const storage: TableStorage[] = [
+      {
+        table: 'leaf_rollups',
+        bytes: 95 * 1024 * 1024 + 300 * 1024,
+        partitions: 8,
+        defaultBytes: 16_384,
+        oldest: now - 7 * 86_400_000,
+      },
+      { table: 'quarantine', bytes: 2048, partitions: 0, defaultBytes: 0, oldest: null },
+      { table: 'anomalies', bytes: 40_960, partitions: 0, defaultBytes: null, oldest: null },
+      {
+        table: 'worker_metrics',
+        bytes: 3 * 1024 ** 3,
+        partitions: 0,
+        defaultBytes: null,
+        oldest: null,
+      },
+    ];
+    const retention = {
+      rollupsMs: 90 * 86_400_000,
+      leafCubeMs: 7 * 86_400_000,
+      pointsMs: 90 * 86_400_000,
+      quarantineMs: 14 * 86_400_000,
+      workerMetricsMs: 600_000,
+    };
+    const html = renderToStaticMarkup(
+      <HealthView initial={{ ...health(), storage }} retention={retention} user={user} />,
+    );
+    const row = (table: string) =>
+      new RegExp(`<tr[^>]*data-table="${table}"[^>]*>(.*?)</tr>`).exec(html)?.[1] ?? '';
+    expect(html).toContain('Storage and retention');
+    expect(html).toContain('3.1 GiB in total');
+    expect(row('leaf_rollups')).toContain('Leaf cube <code>leaf_rollups</code>');
+    expect(row('leaf_rollups')).toContain('95.3 MiB');
+    expect(row('leaf_rollups')).toMatch(/>8<\/td>/);
+    expect(row('leaf_rollups')).toContain('16.0 KiB');
+    expect(row('leaf_rollups')).toContain(
+      `dateTime="${new Date(now - 7 * 86_400_000).toISOString()}"`,
+    );
+    expect(row('leaf_rollups')).toMatch(/<td>7d<\/td>/);
+    expect(row('quarantine')).toMatch(/<td>14d<\/td>/);
+    expect(row('anomalies')).toMatch(/<td>always<\/td>/);
+    expect(row('anomalies')).toMatch(/>—<\/td>/); // not partitioned
+    expect(row('worker_metrics')).toContain('until silent 10m');
+
+    // Without figures (an older server's answer) or settings, it says so.
+    const bare = renderToStaticMarkup(<HealthView initial={health()} user={user} />);
+    expect(bare).toContain('Table sizes are not available.');
+  });
+
+  it('formats sizes', () => {
+    expect(formatSize(0)).toBe('0 B');
+    expect(formatSize(1023)).toBe('1023 B');
+    expect(formatSize(8192)).toBe('8.0 KiB');
+    expect(formatSize(2.4 * 1024 ** 3)).toBe('2.4 GiB');
+    expect(formatSize(5 * 1024 ** 5)).toBe('5120.0 TiB');
   });
 });

@@ -3,6 +3,7 @@ import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ReingestResult } from '@/lib/views';
 import type { LiveMetrics } from '@/lib/observability/live-figures';
+import type { RetentionPolicy, TableStorage } from '@/lib/retention/policy';
 import type { Health, HealthPartition, QuarantineItem } from '@/lib/views';
 import { AppHeader, type HeaderUser } from '../_components/app-header';
 import { TimeAgo } from '../_components/time-ago';
@@ -10,6 +11,7 @@ import { apiFetch, loginHref } from '../_lib/api';
 import { formatNumber } from '../_lib/format';
 import { useNow } from '../_lib/use-now';
 import { LiveMetricsSection } from './live-metrics';
+import { StorageSection } from './storage-table';
 
 /** How often the page asks for fresh numbers. */
 export const HEALTH_REFRESH_MS = 5_000;
@@ -21,19 +23,26 @@ const REASON_LABEL: Record<string, string> = {
   bad_timestamp: 'Bad timestamp',
   future: 'Too far in the future',
   late: 'Late (window already final)',
+  unwritable: 'Refused by PostgreSQL',
 };
 
 const reasonLabel = (reason: string) => REASON_LABEL[reason] ?? reason;
+
+/** The page's figures: accounting and quarantine, and the size of each stored table. */
+type HealthData = Health & { storage?: TableStorage[] };
 
 /** Long payloads wrap and scroll inside a bounded box instead of stretching the page. */
 export function HealthView({
   initial,
   initialLive = null,
+  retention = null,
   user,
 }: {
-  initial: Health;
+  initial: HealthData;
   /** The live metrics read with the page; null when they could not be read. */
   initialLive?: LiveMetrics | null;
+  /** How long each table keeps its data (the configuration). */
+  retention?: RetentionPolicy | null;
   user: HeaderUser;
 }) {
   const router = useRouter();
@@ -52,7 +61,7 @@ export function HealthView({
       if (busy.current || (!force && document.hidden)) return;
       busy.current = true;
       const [result, metrics] = await Promise.all([
-        apiFetch<Health>('/api/health/details'),
+        apiFetch<HealthData>('/api/health/details'),
         apiFetch<LiveMetrics>('/api/health/metrics'),
       ]);
       busy.current = false;
@@ -154,6 +163,8 @@ export function HealthView({
             </table>
           </div>
         </section>
+
+        <StorageSection storage={health.storage} retention={retention} />
 
         <LatestQuarantined
           latest={health.latest}

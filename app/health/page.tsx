@@ -20,6 +20,7 @@ export default async function HealthPage() {
     <HealthView
       initial={health}
       initialLive={live}
+      retention={webContext().config.retention}
       user={{ username: user.username, role: user.role }}
     />
   );

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STORED_TABLES } from '@/lib/retention/policy';
 import { QUARANTINE_REASONS, type QuarantinedEvent } from '@/lib/types';
 import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
 import { loadHealth } from './health';
@@ -113,6 +114,7 @@ describe('loadHealth', () => {
       bad_timestamp: 0,
       future: 0,
       late: 1,
+      unwritable: 0,
     });
     expect(health.reasons.map((r) => r.reason)).toEqual([...QUARANTINE_REASONS]);
 
@@ -140,5 +142,37 @@ describe('loadHealth', () => {
     expect(health.latest.map((e) => e.detail)).toEqual(['malformed_json #4', 'schema #3']);
     expect(health.partitions.map((p) => p.idle)).toEqual([false, true]);
     expect(health.totals.idle).toBe(1);
+  });
+
+  it('weighs every stored table and finds the oldest data each keeps', async () => {
+    const fresh = await loadHealth(t.db);
+    expect(fresh.storage.map((s) => s.table)).toEqual([...STORED_TABLES]);
+    const before = Object.fromEntries(fresh.storage.map((s) => [s.table, s]));
+    expect(before.rollups).toMatchObject({ partitions: 0, oldest: null });
+    await writeFlush(t.sql, {
+      deltas: [W, W - 86_400_000].map((windowStart) => ({
+        windowStart,
+        eventType: 'purchase',
+        dim: '*',
+        value: '*',
+        measure: '',
+        count: 2,
+        sum: 0,
+        sumsq: 0,
+        min: 0,
+        max: 0,
+      })),
+      quarantined: [],
+      progress: [],
+    });
+    const storage = Object.fromEntries((await loadHealth(t.db)).storage.map((s) => [s.table, s]));
+    expect(storage.rollups).toMatchObject({ partitions: 0, oldest: W - 86_400_000 });
+    // Everything so far sits in the default partition: no maintenance pass ran here.
+    expect(storage.rollups!.bytes).toBe(storage.rollups!.defaultBytes);
+    expect(storage.rollups!.bytes).toBeGreaterThan(0);
+    const [first] = await t.sql<{ ms: number }[]>`
+      select (extract(epoch from min(received_at)) * 1000)::float8 as ms from quarantine`;
+    expect(storage.quarantine!.oldest).toBe(first!.ms);
+    expect(storage.anomalies).toMatchObject({ partitions: 0, defaultBytes: null, oldest: null });
   });
 });

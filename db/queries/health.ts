@@ -1,11 +1,14 @@
 /**
- * Read model of the operators' Health page: accounting per partition and the quarantine. It
- * joins table groups (`source_partitions`, `quarantine`) for one screen; it writes nothing.
+ * Read model of the operators' Health page: accounting per partition, the quarantine, and what
+ * each table weighs and keeps (./retention.ts `tableStorage`). It joins table groups
+ * (`source_partitions`, `quarantine`, the catalog) for one screen; it writes nothing.
  */
 import { count, desc, sql as dsql } from 'drizzle-orm';
+import type { TableStorage } from '@/lib/retention/policy';
 import { QUARANTINE_REASONS } from '@/lib/types';
 import type { Health, HealthPartition, QuarantineReasonCount } from '@/lib/views';
 import type { Executor } from './executor';
+import { tableStorage } from './retention';
 import { quarantine, sourcePartitions } from '../schema';
 
 /** A partition without a progress write for this long is shown as idle. */
@@ -13,14 +16,17 @@ export const IDLE_AFTER_MS = 60_000;
 /** How many of the newest quarantined events the page shows. */
 export const LATEST_QUARANTINED = 50;
 
+/** The health page's figures, with the size and oldest data of each stored table. */
+export type HealthWithStorage = Health & { storage: TableStorage[] };
+
 export async function loadHealth(
   db: Executor,
   options: { idleAfterMs?: number; latest?: number } = {},
-): Promise<Health> {
+): Promise<HealthWithStorage> {
   const idleAfterMs = options.idleAfterMs ?? IDLE_AFTER_MS;
   const latestLimit = options.latest ?? LATEST_QUARANTINED;
 
-  const [partitionRows, reasonRows, latestRows] = await Promise.all([
+  const [partitionRows, reasonRows, latestRows, storage] = await Promise.all([
     db
       .select({
         source: sourcePartitions.source,
@@ -42,6 +48,7 @@ export async function loadHealth(
       .from(quarantine)
       .groupBy(quarantine.reason),
     db.select().from(quarantine).orderBy(desc(quarantine.id)).limit(latestLimit),
+    tableStorage(db),
   ]);
 
   const partitions: HealthPartition[] = partitionRows.map((r) => ({
@@ -86,6 +93,7 @@ export async function loadHealth(
       rawSize: r.rawSize,
       reingestedAt: r.reingestedAt ? r.reingestedAt.getTime() : null,
     })),
+    storage,
   };
 }
 

@@ -65,7 +65,10 @@ export const metrics = pgTable('metrics', {
   rescoreFrom: timestamp('rescore_from', { withTimezone: true, mode: 'date' }),
 });
 
-/** One scored window of one metric: what the board's sparklines and charts draw. */
+/**
+ * One scored window of one metric: what the board's sparklines and charts draw. Partitioned by
+ * UTC day on `window_start` (see ./stream.ts; drizzle-orm does not model partitions).
+ */
 export const metricPoints = pgTable(
   'metric_points',
   {

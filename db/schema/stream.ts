@@ -1,4 +1,12 @@
-/** Tables the stream worker writes: additive rollups, per-source progress, quarantine. */
+/**
+ * Tables the stream worker writes: additive rollups, per-source progress, quarantine.
+ *
+ * `rollups`, `leaf_rollups` and `quarantine` (and `metric_points`, ./detection.ts) are
+ * partitioned by UTC day on their time column, with a default partition (migration 0005,
+ * lib/retention/partitions.ts); old days are dropped whole (db/queries/retention.ts). drizzle-orm
+ * does not model partitions: these definitions are the parents' columns and keys, which is all
+ * queries need, and PostgreSQL routes each row to its partition.
+ */
 import {
   bigint,
   bigserial,
@@ -84,11 +92,16 @@ export const sourcePartitions = pgTable(
   (t) => [primaryKey({ columns: [t.source, t.partition] })],
 );
 
-/** Events that failed validation, with their reason and a bounded copy of the payload. */
+/**
+ * Events that failed validation, with their reason and a bounded copy of the payload.
+ * Partitioned by `received_at`, whose key PostgreSQL requires in every unique constraint: the
+ * primary key is (id, received_at). `id` stays unique on its own, drawn from one sequence, and
+ * is what re-ingest and the health page address rows by; nothing references quarantine by key.
+ */
 export const quarantine = pgTable(
   'quarantine',
   {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    id: bigserial('id', { mode: 'number' }).notNull(),
     receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' })
       .notNull()
       .defaultNow(),
@@ -104,7 +117,10 @@ export const quarantine = pgTable(
     reingestedAt: timestamp('reingested_at', { withTimezone: true, mode: 'date' }),
     reingestedBy: integer('reingested_by').references(() => users.id, { onDelete: 'set null' }),
   },
-  (t) => [index('quarantine_reason_idx').on(t.reason, t.receivedAt)],
+  (t) => [
+    primaryKey({ columns: [t.id, t.receivedAt] }),
+    index('quarantine_reason_idx').on(t.reason, t.receivedAt),
+  ],
 );
 
 /**
@@ -122,7 +138,8 @@ export const scoringQueue = pgTable('scoring_queue', {
 
 /**
  * The latest snapshot of each worker process's Prometheus metrics (prom-client JSON), which
- * the web server aggregates into /metrics and the health page.
+ * the web server aggregates into /metrics and the health page. One row per worker, overwritten:
+ * not partitioned; rows of workers silent past their retention are deleted.
  */
 export const workerMetrics = pgTable('worker_metrics', {
   worker: text('worker').primaryKey(),

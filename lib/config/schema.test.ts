@@ -15,6 +15,8 @@ describe('parseDuration', () => {
   );
 });
 
+const DAY = 86_400_000;
+
 describe('parseConfig', () => {
   it('has sane defaults for an empty environment', () => {
     const cfg = parseConfig({});
@@ -66,6 +68,62 @@ describe('parseConfig', () => {
     ).toBe(6000);
     expect(() => parseConfig({ KAFKA_SESSION_TIMEOUT: '1s' })).toThrow(
       /KAFKA_SESSION_TIMEOUT: expected a duration .* \(at least 3000 ms\)/,
+    );
+  });
+
+  it('keeps history for 90 days, the leaf cube 7, quarantine 14, by default', () => {
+    expect(parseConfig({}).retention).toEqual({
+      rollupsMs: 90 * DAY,
+      leafCubeMs: 7 * DAY,
+      pointsMs: 90 * DAY,
+      quarantineMs: 14 * DAY,
+      workerMetricsMs: 600_000,
+    });
+    const cfg = parseConfig({
+      PULSE_RETAIN_ROLLUPS: '400d',
+      PULSE_RETAIN_LEAF_CUBE: '48h',
+      PULSE_RETAIN_POINTS: '29d',
+      PULSE_RETAIN_QUARANTINE: '1d',
+      PULSE_RETAIN_WORKER_METRICS: '1m',
+    });
+    expect(cfg.retention).toEqual({
+      rollupsMs: 400 * DAY,
+      leafCubeMs: 2 * DAY,
+      pointsMs: 29 * DAY,
+      quarantineMs: DAY,
+      workerMetricsMs: 60_000,
+    });
+  });
+
+  it('refuses a retention shorter than what detection reads back, saying why', () => {
+    let error: unknown;
+    try {
+      parseConfig({
+        PULSE_RETAIN_POINTS: '7d',
+        PULSE_RETAIN_ROLLUPS: '28d',
+        PULSE_RETAIN_LEAF_CUBE: '1d',
+        PULSE_RETAIN_QUARANTINE: '12h',
+        PULSE_RETAIN_WORKER_METRICS: '30s',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(
+      /^PULSE_RETAIN_POINTS: expected at least 29d \(the weekly seasonal baseline reads the same window 4 weeks back, plus a day\), got 7d$/m,
+    );
+    expect(problems).toMatch(/^PULSE_RETAIN_ROLLUPS: expected at least 29d \(.*\), got 28d$/m);
+    expect(problems).toMatch(/^PULSE_RETAIN_LEAF_CUBE: expected at least 2d \(.*24 hours.*\)/m);
+    expect(problems).toMatch(/^PULSE_RETAIN_QUARANTINE: expected at least 1d/m);
+    expect(problems).toMatch(/^PULSE_RETAIN_WORKER_METRICS: expected at least 1m/m);
+    expect(() => parseConfig({ PULSE_RETAIN_ROLLUPS: '36501d' })).toThrow(
+      /PULSE_RETAIN_ROLLUPS: expected at most 36500d \(100 years\), got 36501d/,
+    );
+    expect(parseConfig({ PULSE_RETAIN_ROLLUPS: '36500d' }).retention.rollupsMs).toBe(36_500 * DAY);
+    // A malformed one says what a duration looks like, once.
+    expect(() => parseConfig({ PULSE_RETAIN_POINTS: 'forever' })).toThrow(
+      /^Invalid configuration:\n {2}- PULSE_RETAIN_POINTS: expected a duration such as 500ms, 10s, 1m, 2h \(at least 1 ms\), got "forever"$/,
     );
   });
 

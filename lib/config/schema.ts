@@ -4,6 +4,7 @@
  * passes it here; a bad value stops start-up with the variable's name and what it expected.
  */
 import { z } from 'zod';
+import { MIN_RETENTION, formatDuration, type RetentionPolicy } from '@/lib/retention/policy';
 
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -30,6 +31,26 @@ const duration = (fallback: string, min = 1) =>
       }
       return ms;
     });
+
+/** Longest retention: keeps cutoffs (now − retention) well within dates PostgreSQL reads. */
+const MAX_RETENTION_MS = 36_500 * 86_400_000;
+
+/** A retention: a duration no shorter than what detection reads back (lib/retention/policy.ts). */
+const retention = (fallback: string, setting: keyof RetentionPolicy) =>
+  duration(fallback).transform((ms, ctx) => {
+    const least = MIN_RETENTION[setting];
+    if (ms < least.ms || ms > MAX_RETENTION_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          ms < least.ms
+            ? `expected at least ${formatDuration(least.ms)} (${least.why}), got ${formatDuration(ms)}`
+            : `expected at most ${formatDuration(MAX_RETENTION_MS)} (100 years), got ${formatDuration(ms)}`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 const int = (fallback: number, min: number, max: number) =>
   z.coerce
@@ -72,6 +93,11 @@ const schema = z
     PULSE_IDLE_TIMEOUT: duration('30s', 1000),
     PULSE_INGEST_MAX_BYTES: int(1_048_576, 1024, 104_857_600),
     PULSE_INGEST_MAX_PENDING: int(100_000, 100, 10_000_000),
+    PULSE_RETAIN_ROLLUPS: retention('90d', 'rollupsMs'),
+    PULSE_RETAIN_LEAF_CUBE: retention('7d', 'leafCubeMs'),
+    PULSE_RETAIN_POINTS: retention('90d', 'pointsMs'),
+    PULSE_RETAIN_QUARANTINE: retention('14d', 'quarantineMs'),
+    PULSE_RETAIN_WORKER_METRICS: retention('10m', 'workerMetricsMs'),
     KAFKA_BROKERS: optionalString.pipe(
       z
         .string()
@@ -137,6 +163,17 @@ const schema = z
       maxBodyBytes: env.PULSE_INGEST_MAX_BYTES,
       maxPendingEvents: env.PULSE_INGEST_MAX_PENDING,
     },
+    /**
+     * How long history is kept (lib/retention/policy.ts): day partitions are dropped once past
+     * it, stale worker snapshots deleted. Anomalies and their audit trail are always kept.
+     */
+    retention: {
+      rollupsMs: env.PULSE_RETAIN_ROLLUPS,
+      leafCubeMs: env.PULSE_RETAIN_LEAF_CUBE,
+      pointsMs: env.PULSE_RETAIN_POINTS,
+      quarantineMs: env.PULSE_RETAIN_QUARANTINE,
+      workerMetricsMs: env.PULSE_RETAIN_WORKER_METRICS,
+    } satisfies RetentionPolicy,
     /** Whether stream workers run the detector (off: ingest only, e.g. in ingest tests). */
     detector: env.PULSE_DETECTOR,
     /** Set when KAFKA_BROKERS is: the stream workers consume Kafka instead of the simulator. */

@@ -128,6 +128,33 @@ describe('createTelemetry', () => {
   });
 });
 
+describe('storage gauges', () => {
+  it('report each table’s size, day partitions and oldest data, replaced at every read', async () => {
+    const t = createTelemetry();
+    t.setStorage([
+      { table: 'rollups', bytes: 5000, partitions: 3, defaultBytes: 8192, oldest: T0 },
+      { table: 'quarantine', bytes: 100, partitions: 0, defaultBytes: 0, oldest: null },
+      { table: 'sessions', bytes: 16_384, partitions: 0, defaultBytes: null, oldest: null },
+    ]);
+    let text = await t.registry.metrics();
+    expect(text).toContain('pulse_table_size_bytes{table="rollups"} 5000');
+    expect(text).toContain('pulse_table_size_bytes{table="sessions"} 16384');
+    expect(text).toContain('pulse_table_partitions{table="rollups"} 3');
+    expect(text).toContain('pulse_table_partitions{table="quarantine"} 0');
+    expect(text).not.toContain('pulse_table_partitions{table="sessions"}'); // not partitioned
+    expect(text).toContain(`pulse_table_oldest_timestamp_seconds{table="rollups"} ${T0 / 1000}`);
+    expect(text).not.toContain('pulse_table_oldest_timestamp_seconds{table="quarantine"}');
+    t.setStorage([{ table: 'rollups', bytes: 7000, partitions: 2, defaultBytes: 0, oldest: T0 }]);
+    text = await t.registry.metrics();
+    expect(text).toContain('pulse_table_size_bytes{table="rollups"} 7000');
+    expect(text).not.toContain('table="sessions"');
+    // Web-only: workers leave them out of their snapshots.
+    const names = (await workerSnapshot(t)).map((m) => m.name);
+    expect(names).not.toContain(METRIC_NAMES.tableSize);
+    expect(names).not.toContain(METRIC_NAMES.tableOldest);
+  });
+});
+
 describe('snapshots', () => {
   it('leave web-only metrics out, survive JSON, and reject malformed entries', async () => {
     const t = createTelemetry();

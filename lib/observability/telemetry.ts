@@ -17,6 +17,7 @@
  * no `worker` label. Cardinality stays small: workers × partitions.
  */
 import { Counter, Gauge, Histogram, Registry, type PrometheusContentType } from 'prom-client';
+import type { TableStorage } from '@/lib/retention/policy';
 
 /** What became of one partition's part of a flush (see db/queries/stream.ts FencedOutcome). */
 export type FlushOutcome = 'written' | 'already' | 'fenced' | 'failed';
@@ -42,12 +43,18 @@ export const METRIC_NAMES = {
   throughput: 'pulse_events_per_second',
   socketConnections: 'pulse_socket_connections',
   httpIngestRequests: 'pulse_http_ingest_requests_total',
+  tableSize: 'pulse_table_size_bytes',
+  tablePartitions: 'pulse_table_partitions',
+  tableOldest: 'pulse_table_oldest_timestamp_seconds',
 } as const;
 
 /** Metrics only the web process records; workers leave them out of their snapshots. */
 export const WEB_ONLY_METRICS: readonly string[] = [
   METRIC_NAMES.socketConnections,
   METRIC_NAMES.httpIngestRequests,
+  METRIC_NAMES.tableSize,
+  METRIC_NAMES.tablePartitions,
+  METRIC_NAMES.tableOldest,
 ];
 
 /**
@@ -86,6 +93,11 @@ export interface Telemetry {
   socketDisconnected(): void;
   /** One answered `POST /api/ingest` (the hook for app/_server/http-ingest.ts). */
   httpIngestRequest(status: number): void;
+  /**
+   * The size, day partitions and oldest data of each stored table, as read for a scrape (the
+   * web process reads them from PostgreSQL's catalog; see app/_server/metrics-endpoint.ts).
+   */
+  setStorage(tables: readonly TableStorage[]): void;
 }
 
 interface Options {
@@ -230,8 +242,38 @@ export function createTelemetry(options: Options = {}): Telemetry {
     registers,
   });
 
+  const tableSize = new Gauge({
+    name: METRIC_NAMES.tableSize,
+    help: 'Size on disk of a table, indexes and TOAST included, summed over its partitions.',
+    labelNames: ['table'] as const,
+    registers,
+  });
+  const tablePartitions = new Gauge({
+    name: METRIC_NAMES.tablePartitions,
+    help: 'Day partitions of a time-partitioned table (its default partition not counted).',
+    labelNames: ['table'] as const,
+    registers,
+  });
+  const tableOldest = new Gauge({
+    name: METRIC_NAMES.tableOldest,
+    help: 'Start of the oldest data a table keeps (Unix seconds); absent while it is empty.',
+    labelNames: ['table'] as const,
+    registers,
+  });
+
   return {
     registry,
+    setStorage(tables) {
+      tableSize.reset();
+      tablePartitions.reset();
+      tableOldest.reset();
+      for (const t of tables) {
+        tableSize.set({ table: t.table }, t.bytes);
+        // Only partitioned tables have a default partition, hence day partitions to count.
+        if (t.defaultBytes !== null) tablePartitions.set({ table: t.table }, t.partitions);
+        if (t.oldest !== null) tableOldest.set({ table: t.table }, t.oldest / 1000);
+      }
+    },
     observeFlush(source, seconds) {
       flushDuration.observe({ source }, seconds);
     },

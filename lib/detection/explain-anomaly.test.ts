@@ -95,6 +95,17 @@ describe('rootCauseOf', () => {
   it('is absent without leaves (history from before the leaf cube)', () => {
     expect(rootCauseOf(metric(), [], past)).toBeNull();
     expect(rootCauseOf(metric(), past[0]!, [])).toBeNull();
+    expect(rootCauseOf(metric(), past[0]!, [[], []])).toBeNull();
+  });
+
+  it('leaves out baseline windows whose cells retention removed, instead of reading zero', () => {
+    // A weekly baseline reaches past the leaf cube's retention: those windows have no cells.
+    const now = window(10 * W, 'purchase', (d) => base(d) * 0.7);
+    const expired = Array.from({ length: 10 }, () => [] as LeafDelta[]);
+    const cause = rootCauseOf(metric(), now, [...expired, ...past])!;
+    // Read as zero, they would halve the expected value, and a 30% drop would look like a rise.
+    expect(cause).toEqual(rootCauseOf(metric(), now, past));
+    expect(cause.set).toEqual([]);
   });
 });
 

@@ -153,13 +153,17 @@ export function rootCauseRows(
 
 /**
  * The root cause over the leaf cube (see {@link rootCauseRows}). Null without leaves (data from
- * before the leaf cube) or without baseline windows.
+ * before the leaf cube) or without baseline windows. A baseline window without any leaf is left
+ * out rather than read as zero: the leaf cube is kept for less time than the points
+ * (PULSE_RETAIN_LEAF_CUBE), so a weekly baseline reaches back past it, and a window whose cells
+ * are gone says nothing about what was expected.
  */
 export function rootCauseOf(
   metric: MetricDefinition,
   now: readonly LeafDelta[],
-  past: readonly (readonly LeafDelta[])[],
+  allPast: readonly (readonly LeafDelta[])[],
 ): RootCause | null {
+  const past = allPast.filter((window) => window.length > 0);
   if (now.length === 0 || past.length === 0) return null;
   const rows = rootCauseRows(metric, now, past);
   if (rows.length === 0) return null;

@@ -49,12 +49,3 @@ export async function freshWorkerSnapshots(
     metrics: parseSnapshot(parseJson(r.metrics)),
   }));
 }
-
-/** Deletes snapshots of workers silent for longer than `olderThanMs` (killed, not stopped). */
-export async function pruneWorkerSnapshots(sql: Sql, olderThanMs: number): Promise<number> {
-  const rows = await sql`
-    delete from worker_metrics
-    where updated_at < now() - make_interval(secs => ${olderThanMs / 1000})
-    returning worker`;
-  return rows.length;
-}

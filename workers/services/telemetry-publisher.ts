@@ -9,16 +9,10 @@ import type { Logger } from '@/lib/observability/log';
 import { workerSnapshot } from '@/lib/observability/snapshots';
 import { type Telemetry } from '@/lib/observability/telemetry';
 import type { Sql } from '@/db/client';
-import {
-  deleteWorkerSnapshot,
-  pruneWorkerSnapshots,
-  upsertWorkerSnapshot,
-} from '@/db/queries/worker-metrics';
+import { deleteWorkerSnapshot, upsertWorkerSnapshot } from '@/db/queries/worker-metrics';
 
 /** How often a worker publishes its snapshot. */
 export const PUBLISH_INTERVAL_MS = 5_000;
-/** Rows of workers silent this long are deleted by whichever worker publishes next. */
-const PRUNE_AFTER_MS = 10 * 60_000;
 
 export interface TelemetryPublisher {
   /** Publishes one snapshot now (also what the timer does). Never throws. */
@@ -39,12 +33,12 @@ export function startTelemetryPublisher(options: {
   let failing = false;
   let stopped = false;
   let inFlight: Promise<boolean> | null = null;
-  let published = 0;
 
   const publishOnce = async (): Promise<boolean> => {
     try {
       await upsertWorkerSnapshot(sql, worker, await workerSnapshot(telemetry));
-      if (++published % 120 === 1) await pruneWorkerSnapshots(sql, PRUNE_AFTER_MS);
+      // Rows of workers that died without stopping are deleted by the retention pass
+      // (PULSE_RETAIN_WORKER_METRICS, workers/services/retention.ts).
       if (failing) log.info('metrics snapshots published again');
       failing = false;
       return true;

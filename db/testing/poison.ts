@@ -72,6 +72,22 @@ export function poisonLine(now: number, spreadMs = 5_000): fc.Arbitrary<string> 
       }),
     ),
   );
+  // Hostile values in the other fields: ids, types and timestamps.
+  const poisonFields = fc
+    .record({
+      ts: fc.oneof(
+        ts,
+        fc.constantFrom(1e300, -1, 0, 2 ** 53, 8.64e15 + 1, 1.5, '2026-13-01T00:00:00Z', ''),
+        fc.string({ unit: 'binary', maxLength: 30 }),
+      ),
+      type: fc.oneof(
+        fc.constant('checkout'),
+        fc.string({ unit: 'binary', maxLength: 70 }),
+        fc.constantFrom('a'.repeat(65), 'Checkout', 'a\u0000'),
+      ),
+      id: nastyText,
+    })
+    .map((e) => JSON.stringify({ ...e, dims: { region: 'eu-west' } }));
   const junk = fc.oneof(
     fc.json({ maxDepth: 3 }),
     fc.string({ unit: 'binary', maxLength: 80 }),
@@ -83,6 +99,7 @@ export function poisonLine(now: number, spreadMs = 5_000): fc.Arbitrary<string> 
       { weight: 3, arbitrary: poisonDims },
       { weight: 2, arbitrary: poisonMeasures },
       { weight: 1, arbitrary: wideDims },
+      { weight: 2, arbitrary: poisonFields },
       { weight: 2, arbitrary: junk },
     )
     .map((line) => line.replace(/[\r\n]/g, ' '));

@@ -88,8 +88,11 @@ async function main(): Promise<void> {
     ]);
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown());
-  process.once('SIGINT', () => void shutdown());
+  // `on`, not `once`: a second signal must not end the process before ingest's final flush.
+  process.on('SIGTERM', () => void shutdown());
+  process.on('SIGINT', () => void shutdown());
+  // Run by the supervisor (an IPC channel): stop when it is gone, killed without stopping us.
+  if (process.send) process.on('disconnect', () => void shutdown());
 }
 
 main().catch((error: unknown) => {

@@ -13,10 +13,17 @@ import { partitionWatermark } from '@/db/queries/stream';
 import { SIMULATOR_SOURCE } from '@/lib/stream/pipeline';
 import { feedSimulated } from '@/workers/services/simulated-feed';
 
+let stopped = false;
+/** Wakes a write waiting for the pipe to drain: the worker stops reading when it stops. */
+let wakeWriter: () => void = () => undefined;
+
 async function write(chunk: string): Promise<void> {
-  if (chunk.length === 0) return;
+  if (chunk.length === 0 || stopped) return;
   if (!process.stdout.write(chunk)) {
-    await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+    await new Promise<void>((resolve) => {
+      wakeWriter = resolve;
+      process.stdout.once('drain', resolve);
+    });
   }
 }
 
@@ -38,13 +45,16 @@ async function main(): Promise<void> {
   });
   const simulator = new Simulator({ seed: sim.seed, ratePerSec: sim.ratePerSec, injections });
 
-  let stopped = false;
   const stop = () => {
     stopped = true;
+    wakeWriter();
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  // `on`, not `once`: a second signal must not end the process by default mid-write.
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
   process.stdout.on('error', stop); // the worker went away: the supervisor restarts us both
+  // Run by the supervisor (an IPC channel): stop when it is gone, killed without stopping us.
+  if (process.send) process.on('disconnect', stop);
 
   // Back-fill history from startedAt − backfill up to startedAt. After a restart, resume after
   // the newest event time already folded instead of adding that history twice.

@@ -15,6 +15,7 @@ import { SIMULATOR_SOURCE } from '@/lib/stream/pipeline';
 import { createDb } from '@/db/client';
 import { SourcePartition } from '@/db/sources/partition';
 import { startDetector } from '@/workers/services/detector';
+import { startRetention } from '@/workers/services/retention';
 import { KafkaSource } from '@/workers/services/kafka-source';
 import { consumeLines } from '@/workers/services/stdin-source';
 import { startTelemetryPublisher } from '@/workers/services/telemetry-publisher';
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
   const detector = cfg.detector
     ? startDetector({ handle, log, windowMs: cfg.windowMs, idleTimeoutMs: cfg.idleTimeoutMs })
     : null;
+  // Retention: one worker at a time drops expired day partitions and creates the next ones.
+  const retention = startRetention({ handle, log, policy: cfg.retention });
   const fold = {
     windowMs: cfg.windowMs,
     outOfOrderMs: cfg.outOfOrderMs,
@@ -42,6 +45,8 @@ async function main(): Promise<void> {
   };
 
   let stop: () => Promise<{ fenced: boolean }>;
+  /** After stop: logs what the final flush left unwritten; true when something was. */
+  let reportUnwritten: () => boolean = () => false;
   if (cfg.kafka) {
     // Kafka mode: consume until SIGTERM/SIGINT; broker and PostgreSQL faults are retried inside
     // the source, nothing transient ends the process.
@@ -81,25 +86,61 @@ async function main(): Promise<void> {
       stdin.stop();
       return stdin.done;
     };
+    reportUnwritten = () => {
+      if (partition.fenced) return true; // the partition logged it
+      const { events, quarantined } = partition.pending();
+      if (events === 0 && quarantined === 0) {
+        log.info(
+          { storedOffset: partition.storedOffset },
+          'final flush landed: all read is stored',
+        );
+        return false;
+      }
+      log.warn(
+        { events, quarantined, storedOffset: partition.storedOffset },
+        'stopping with events not written (not stored as consumed: the simulator generates ' +
+          'them again on restart, another producer must send them again)',
+      );
+      return true;
+    };
     // Input that ends (a producer that finished) stops the worker as a signal would.
     void stdin.done.then(() => shutdown('end of input'));
   }
 
+  // Stopping is bounded: with PostgreSQL gone, the final flush's attempts and the detector's and
+  // publisher's queries each wait behind the client's reconnect backoff (up to 20 s a try), and
+  // the worker would outlive whoever asked it to stop. Under `npm start` this stays below the
+  // supervisor's grace period (7 s); Kafka's own timeouts (commit, leaving the group) bound it.
+  const budgetMs = cfg.kafka ? 25_000 : 6_000;
   let stopping: Promise<void> | null = null;
   function shutdown(reason: string): Promise<void> {
     stopping ??= (async () => {
       log.info({ reason }, 'stopping');
-      const { fenced } = await stop();
-      await detector?.stop();
-      await publisher.stop();
-      await handle.close();
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        (async () => {
+          const { fenced } = await stop();
+          await detector?.stop();
+          await retention.stop();
+          await publisher.stop();
+          await handle.close();
+          return { fenced };
+        })(),
+        new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), budgetMs))),
+      ]);
+      clearTimeout(timer);
+      if (!finished) log.warn({ budgetMs }, 'stopping took too long; exiting without waiting');
+      const unwritten = reportUnwritten();
       log.info('worker stopped');
-      process.exit(fenced ? 1 : 0);
+      process.exit(!finished || finished.fenced || unwritten ? 1 : 0);
     })();
     return stopping;
   }
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // `on`, not `once`: a second signal must not end the process before its final flush.
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  // Run by the supervisor (an IPC channel): stop when it is gone, killed without stopping us.
+  if (process.send) process.on('disconnect', () => void shutdown('the supervisor is gone'));
 }
 
 main().catch((error: unknown) => {

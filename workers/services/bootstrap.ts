@@ -10,6 +10,7 @@ import { embeddedUrl, startEmbeddedPostgres, type EmbeddedDatabase } from '@/db/
 import { runMigrations } from '@/db/migrate';
 import { countUsers, createUser } from '@/db/queries/auth';
 import { ensureDefaultMetrics } from '@/db/queries/metrics';
+import { ensurePartitions } from '@/db/queries/retention';
 
 export interface PreparedDatabase {
   url: string;
@@ -18,7 +19,15 @@ export interface PreparedDatabase {
   generatedAdminPassword: string | null;
 }
 
-export async function prepareDatabase(cfg: Config, log: Logger): Promise<PreparedDatabase> {
+export async function prepareDatabase(
+  cfg: Config,
+  log: Logger,
+  /**
+   * `detached`: embedded PostgreSQL out of the terminal's process group (db/embedded.ts), for an
+   * owner that stops it itself, after its children, on any signal (the supervisor).
+   */
+  options: { detached?: boolean } = {},
+): Promise<PreparedDatabase> {
   let embedded: EmbeddedDatabase | null = null;
   let url = cfg.databaseUrl;
   if (!url) {
@@ -31,13 +40,17 @@ export async function prepareDatabase(cfg: Config, log: Logger): Promise<Prepare
     embedded = await startEmbeddedPostgres({
       dir: cfg.dataDir,
       port: cfg.embeddedPgPort,
+      detached: options.detached ?? false,
       log: (line) => log.debug({ pg: line }, 'postgres'),
+      // As root, say where the cluster went if the postgres user cannot reach the data dir.
+      inform: (message, fields) => log.info(fields, message),
     });
     url = embedded.url;
   }
   const handle = createDb(url, { max: 2, appName: 'pulse-setup' });
   try {
     await runMigrations(handle.db);
+    await ensurePartitions(handle.db, Date.now(), cfg.retention); // today and the days ahead
     await ensureDefaultMetrics(handle.db);
     let generatedAdminPassword: string | null = null;
     if ((await countUsers(handle.db)) === 0) {

@@ -60,10 +60,14 @@ export function formatLogLine(line: string): string {
   const fields = Object.entries(rest)
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' ');
+  // An error is an object with a message (pino's serializer) or, where a caller kept only the
+  // message, a string: either way its text follows the message.
   const error =
     err && typeof err === 'object' && 'message' in err
       ? ` — ${String((err as { message: unknown }).message)}`
-      : '';
+      : typeof err === 'string' && err !== ''
+        ? ` — ${err}`
+        : '';
   return [
     clock,
     String(name ?? ''),

@@ -1,55 +1,60 @@
 /**
- * `npm run soak`: the whole product under load for a long run, as a user starts it
- * (`node --import tsx workers/start.ts --no-build`, its own process group, data directory and
- * ports), with incidents and a stream of bad input over HTTP. Every sample interval it reads
- * the RSS of each process of the group (/proc), the event-time lag and the database size
- * (PostgreSQL), and the flush p99 (the deltas of the /metrics histogram). At the end it stops
- * the product with SIGINT, starts the cluster again to read the final accounting, and writes
- * the report and chart (lib/observability/soak-report.ts renders them).
+ * `npm run soak`: the whole product under load for a long run, as a user starts it, with
+ * incidents and a stream of bad input over HTTP. This file holds the run: it starts the product
+ * (soak-product.ts) and the HTTP sender (soak-input.ts), and every sample interval reads the RSS
+ * of each process of the group (/proc), the event-time lag and the database size (PostgreSQL),
+ * and the flush p99 (the deltas of the /metrics histogram). At the end it stops the product with
+ * SIGINT, starts the cluster again to read the final accounting, and writes the report and chart
+ * (lib/observability/soak-report.ts and soak-chart.ts render them).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import type { SoakArgs } from '@/lib/cli/soak-args';
 import { parseConfig, type Config } from '@/lib/config/schema';
-import { parseEventLine } from '@/lib/ingest/events';
+import { renderSoakSvg } from '@/lib/observability/soak-chart';
 import {
   accountingChecks,
-  classifyProcess,
   clock,
-  histogramDelta,
   MEMORY_SERIES,
   memoryBySeries,
-  parseHistogram,
-  quantileFromBuckets,
   renderSoakReport,
-  renderSoakSvg,
-  SERIES_LABELS,
   soakTrends,
-  type HistogramBuckets,
-  type MemorySeries,
   type PartitionCounts,
-  type ProcessMemory,
   type SoakSample,
 } from '@/lib/observability/soak-report';
-import { EVENT_TYPES } from '@/lib/simulator/model';
+import {
+  histogramDelta,
+  parseHistogram,
+  quantileFromBuckets,
+  type HistogramBuckets,
+} from '@/lib/observability/soak-trend';
 import { METRIC_NAMES } from '@/lib/observability/telemetry';
 import { SIMULATOR_SOURCE } from '@/lib/stream/pipeline';
 import { createDb, type DbHandle } from '@/db/client';
-import { embeddedUrl, freePort, startEmbeddedPostgres } from '@/db/embedded';
+import { embeddedUrl, startEmbeddedPostgres } from '@/db/embedded';
 import { globalWatermark } from '@/db/queries/stream';
 import { HTTP_SOURCE } from '@/app/_server/http-ingest';
+import { Sender } from './soak-input';
+import {
+  ensureBuild,
+  freeSoakPort,
+  killGroup,
+  logNotes,
+  ProductProcesses,
+  ROOT,
+  startProduct,
+  stopProduct,
+  waitHealthy,
+  type Product,
+} from './soak-product';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-/** Ports other runs use (npm start, tests, e2e); the soak never takes them. */
-const RESERVED_PORTS = new Set([3000, 3100, 3300, 54329, 54339, 54359]);
-const STOP_GRACE_MS = 20_000;
+export { SoakSetupError } from './soak-product';
+
 /** Incidents every 10 minutes from minute 2 (six in a 60-minute run, the scenarios twice). */
 const INCIDENTS = { first: '2m', duration: '4m', gap: '6m' };
 
@@ -61,18 +66,6 @@ export interface SoakOptions extends SoakArgs {
   /** Set when the user interrupts; the run then ends early and still reports. */
   interrupted: () => boolean;
 }
-
-interface Product {
-  child: ChildProcess;
-  pgid: number;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** WARN, ERROR and FATAL lines by message: while it ran, and once the stop began. */
-  findings: { run: Findings; stop: Findings };
-  stopping: boolean;
-  tail: string[];
-}
-
-type Findings = Map<string, { count: number; example: string }>;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const n = (x: number) => x.toLocaleString('en-US');
@@ -86,7 +79,7 @@ export async function runSoak(options: SoakOptions): Promise<boolean> {
   const dataDir = join(ROOT, '.data', `soak-${stamp}`);
   const logFile = `${dataDir}.log`;
   await mkdir(dataDir, { recursive: true });
-  const [port, pgPort] = [await port_(), await port_()];
+  const [port, pgPort] = [await freeSoakPort(), await freeSoakPort()];
   const password = randomBytes(18).toString('base64url');
   const env = options.childEnvironment({
     DATABASE_URL: undefined,
@@ -251,11 +244,12 @@ async function sampleRun(options: SoakOptions, product: Product, sender: Sender,
     // Every request answered before the read: HTTP ingest answers once its events are written.
     sender.stop();
     await sending;
-    const others = sampler.others.size > 0 ? [`"other" is ${[...sampler.others].join(', ')}.`] : [];
+    const { others } = sampler.processes;
+    const other = others.size > 0 ? [`"other" is ${[...others].join(', ')}.`] : [];
     return {
       runMs,
       beforeStop: await readPartitions(db),
-      restarts: [...sampler.restarts, ...others],
+      restarts: [...sampler.restarts, ...other],
     };
   } finally {
     sender.stop();
@@ -271,204 +265,28 @@ function progressLine(x: SoakSample): string {
   return `  ${clock(x.elapsedMs).padStart(6)}  RSS MB: ${memory}  lag ${x.lagSeconds?.toFixed(1) ?? '–'} s  flush p99 ${x.flushP99Ms?.toFixed(0) ?? '–'} ms  DB ${(x.dbBytes / 2 ** 20).toFixed(0)} MB  folded ${n(x.folded)}`;
 }
 
-// ── the product ──────────────────────────────────────────────────────────────────────────────
-
-async function ensureBuild(build: boolean): Promise<void> {
-  if (existsSync(join(ROOT, '.next', 'BUILD_ID'))) return;
-  if (!build) {
-    throw new SoakSetupError(
-      'There is no production build of the web app (.next/BUILD_ID). Run `npx next build` first, or pass --build.',
-    );
-  }
-  console.log('soak: building the web app (next build)');
-  const code = await new Promise<number | null>((resolveExit) =>
-    spawn(process.execPath, [join(ROOT, 'node_modules/next/dist/bin/next'), 'build'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'inherit', 'inherit'],
-    }).once('exit', resolveExit),
-  );
-  if (code !== 0) throw new SoakSetupError(`next build failed with exit code ${code}`);
-}
-
-/** A refusal to start (no build): the entry point prints it and exits 2. */
-export class SoakSetupError extends Error {}
-
-async function port_(): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (!RESERVED_PORTS.has(port)) return port;
-  }
-}
-
-function startProduct(env: NodeJS.ProcessEnv, logFile: string): Product {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/start.ts', '--no-build'], {
-    cwd: ROOT,
-    env,
-    detached: true, // its own process group, like a shell job
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log = createWriteStream(logFile);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
-    child.once('exit', (code, signal) => {
-      log.end();
-      r({ code, signal });
-    }),
-  );
-  const product: Product = {
-    child,
-    pgid: child.pid!,
-    exited,
-    findings: { run: new Map(), stop: new Map() },
-    stopping: false,
-    tail: [],
-  };
-  for (const stream of [child.stdout!, child.stderr!]) {
-    createInterface({ input: stream }).on('line', (line) => {
-      log.write(`${line}\n`);
-      product.tail.push(line);
-      if (product.tail.length > 30) product.tail.shift();
-      if (!/\b(WARN|ERROR|FATAL)\b|"level":[456]0/.test(line)) return;
-      // One finding per message: the process column and message, without clock and fields.
-      const key = line
-        .replace(/\d{2}:\d{2}:\d{2}/, '')
-        .replace(/ {2}\S+=.*$/, '')
-        .trim()
-        .slice(0, 160);
-      const findings = product.stopping ? product.findings.stop : product.findings.run;
-      const found = findings.get(key) ?? { count: 0, example: line.slice(0, 200) };
-      found.count++;
-      findings.set(key, found);
-    });
-  }
-  return product;
-}
-
-async function waitHealthy(base: string, product: Product, interrupted: () => boolean) {
-  const deadline = Date.now() + 10 * 60_000;
-  while (Date.now() < deadline && !interrupted()) {
-    if (product.child.exitCode !== null) {
-      throw new Error(
-        `the product exited before it was up:\n${product.tail.slice(-15).join('\n')}`,
-      );
-    }
-    try {
-      if ((await fetch(`${base}/api/health`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(500);
-  }
-  throw new Error(
-    interrupted()
-      ? 'interrupted before the product was up'
-      : 'the product did not answer /api/health within 10 minutes',
-  );
-}
-
-/**
- * The product's processes: the group `pgid` (field 5 of /proc/<pid>/stat) and every
- * descendant, since PostgreSQL's backends start sessions of their own (setsid).
- */
-function productPids(pgid: number): number[] {
-  const parent = new Map<number, number>();
-  const members = new Set<number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // The command name in brackets may hold spaces: count fields after its closing one.
-      const [, ppid, pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parent.set(Number(entry), Number(ppid));
-      if (Number(pgrp) === pgid) members.add(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const [pid, ppid] of parent) {
-      if (!members.has(pid) && members.has(ppid)) {
-        members.add(pid);
-        grew = true;
-      }
-    }
-  }
-  return [...members];
-}
-
-/** Signals the group, and with SIGKILL each descendant outside it too. */
-function killGroup(pgid: number, signal: NodeJS.Signals): void {
-  const pids = signal === 'SIGKILL' ? productPids(pgid) : [];
-  for (const target of [-pgid, ...pids]) {
-    try {
-      process.kill(target, signal);
-    } catch {
-      // already gone
-    }
-  }
-}
-
-/** SIGINT to the group, as Ctrl-C would; SIGKILL after 20 s. Says how it went. */
-async function stopProduct(product: Product): Promise<string> {
-  const started = Date.now();
-  product.stopping = true;
-  killGroup(product.pgid, 'SIGINT');
-  while (Date.now() - started < STOP_GRACE_MS && productPids(product.pgid).length > 0)
-    await sleep(200);
-  const left = productPids(product.pgid).map((pid) => {
-    try {
-      return `${pid} (${readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, 80)})`;
-    } catch {
-      return String(pid);
-    }
-  });
-  if (left.length > 0) {
-    killGroup(product.pgid, 'SIGKILL');
-    await product.exited;
-    return `**Stop: still running ${STOP_GRACE_MS / 1000} s after SIGINT, SIGKILLed**: ${left.join(', ')}.`;
-  }
-  const { code, signal } = await product.exited;
-  return `Stop: SIGINT to the process group; every process was gone after ${((Date.now() - started) / 1000).toFixed(1)} s (supervisor exit ${signal ?? `code ${code}`}).`;
-}
-
-function logNotes(product: Product, logFile: string): string[] {
-  const describe = (findings: Findings, when: string) => {
-    if (findings.size === 0) return [`No WARN, ERROR or FATAL line ${when}.`];
-    const lines = [...findings.values()].sort((a, b) => b.count - a.count);
-    const total = lines.reduce((sum, l) => sum + l.count, 0);
-    return [
-      `**${n(total)} WARN/ERROR/FATAL line(s) ${when}**, ${lines.length} distinct:`,
-      ...lines.slice(0, 10).map((l) => `  ${l.count} × \`${l.example.replace(/`/g, "'")}\``),
-    ];
-  };
-  return [
-    `The product's log is kept in ${relative(ROOT, logFile)}.`,
-    ...describe(product.findings.run, 'while it ran'),
-    ...describe(product.findings.stop, 'once the stop began'),
-  ];
-}
-
 // ── samples ──────────────────────────────────────────────────────────────────────────────────
 
 class Sampler {
   /** What happened to the product's processes (and failed samples), for the notes. */
   readonly restarts: string[] = [];
-  /** Command names of the processes counted as "other". */
-  readonly others = new Set<string>();
-  private pids = new Map<MemorySeries, Set<number>>();
+  /** The memory of the product's processes, and the command names counted as "other". */
+  readonly processes: ProductProcesses;
   private histogram: HistogramBuckets = new Map();
   private previous: { elapsedMs: number; folded: number } | null = null;
 
   constructor(
-    private readonly pgid: number,
+    pgid: number,
     private readonly db: DbHandle,
     private readonly base: string,
     private readonly cfg: Config,
-  ) {}
+  ) {
+    this.processes = new ProductProcesses(pgid);
+  }
 
   async sample(elapsedMs: number): Promise<SoakSample> {
-    const processes = this.processes(elapsedMs);
+    const { memory, replaced } = this.processes.read(elapsedMs);
+    this.restarts.push(...replaced);
     const [metrics, wm, [row]] = await Promise.all([
       fetch(`${this.base}/metrics`, { signal: AbortSignal.timeout(10_000) })
         .then((r) => (r.ok ? r.text() : ''))
@@ -493,8 +311,8 @@ class Sampler {
     this.previous = { elapsedMs, folded };
     return {
       elapsedMs,
-      memoryMb: memoryBySeries(processes),
-      backends: processes.filter((p) => p.series === 'pg_backends').length,
+      memoryMb: memoryBySeries(memory),
+      backends: memory.filter((p) => p.series === 'pg_backends').length,
       lagSeconds: wm === null ? null : (now - wm) / 1000,
       flushP99Ms: p99 === null ? null : p99 * 1000,
       flushes: first ? null : (delta.get(Infinity) ?? 0),
@@ -504,37 +322,6 @@ class Sampler {
       eventsPerSec,
       scoringQueue: Number(row!.queue),
     };
-  }
-
-  /** Memory of every process in the group; notes a process of one kind that was replaced. */
-  private processes(elapsedMs: number): ProcessMemory[] {
-    const found: ProcessMemory[] = [];
-    const pids = new Map<MemorySeries, Set<number>>();
-    for (const pid of productPids(this.pgid)) {
-      try {
-        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-        const kb = (field: string) =>
-          Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
-        const series = classifyProcess(argv);
-        if (series === 'other') this.others.add(basename(argv[0] ?? '?'));
-        found.push({ series, rssKb: kb('VmRSS'), anonKb: kb('RssAnon') });
-        pids.set(series, (pids.get(series) ?? new Set()).add(pid));
-      } catch {
-        // exited meanwhile
-      }
-    }
-    for (const series of ['supervisor', 'web', 'worker', 'simulator', 'postgres'] as const) {
-      const before = this.pids.get(series);
-      const now = pids.get(series);
-      if (before && [...before].some((pid) => !now?.has(pid))) {
-        this.restarts.push(
-          `**${SERIES_LABELS[series]} replaced** by ${clock(elapsedMs)}: pid ${[...before].join(', ')} → ${now ? [...now].join(', ') : 'none'}.`,
-        );
-      }
-    }
-    this.pids = pids;
-    return found;
   }
 }
 
@@ -596,161 +383,6 @@ async function readFinal(dataDir: string, pgPort: number) {
   }
 }
 
-// ── bad input over HTTP ──────────────────────────────────────────────────────────────────────
-
-/**
- * Signs in as admin, creates an API key, then posts a batch every interval (one request at a
- * time) and tallies what each answer says it took, against what the contract predicts.
- */
-class Sender {
-  private cookie = '';
-  private key = '';
-  private stopped = false;
-  private seq = 0;
-  private byStatus = new Map<string, number>();
-  private records = 0;
-  private valid = 0;
-  private invalidByReason: Record<string, number> = {};
-  private kinds = new Map<string, number>();
-  private unanswered = 0;
-  private disagreements: string[] = [];
-
-  constructor(private readonly base: string) {}
-
-  async signIn(password: string): Promise<void> {
-    const origin = { origin: this.base, 'content-type': 'application/json' };
-    const login = await fetch(`${this.base}/api/auth/login`, {
-      method: 'POST',
-      headers: origin,
-      body: JSON.stringify({ username: 'admin', password }),
-    });
-    if (!login.ok) throw new Error(`sign-in failed: ${login.status} ${await login.text()}`);
-    this.cookie = login.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0])
-      .join('; ');
-    const created = await fetch(`${this.base}/api/api-keys`, {
-      method: 'POST',
-      headers: { ...origin, cookie: this.cookie },
-      body: JSON.stringify({ name: 'soak' }),
-    });
-    if (created.status !== 201)
-      throw new Error(`creating an API key failed: ${created.status} ${await created.text()}`);
-    this.key = ((await created.json()) as { secret: string }).secret;
-  }
-
-  stop(): void {
-    this.stopped = true;
-  }
-
-  async run(everyMs: number): Promise<void> {
-    while (!this.stopped) {
-      const started = Date.now();
-      await this.post();
-      const wait = everyMs - (Date.now() - started);
-      for (let t = 0; t < wait && !this.stopped; t += 100) await sleep(Math.min(100, wait - t));
-    }
-  }
-
-  private async post(): Promise<void> {
-    const now = Date.now();
-    const batch = badInputBatch(this.seq++, now, EVENT_TYPES);
-    // What the contract says of each record (the pipeline's own parser), 'late' by construction.
-    let valid = 0;
-    const reasons: Record<string, number> = {};
-    for (const record of batch.records) {
-      const parsed = parseEventLine(record.line, now, HTTP_SOURCE);
-      const outcome = parsed.ok ? (record.late ? 'late' : 'folded') : parsed.quarantined.reason;
-      this.kinds.set(
-        `${record.kind} → ${outcome}`,
-        (this.kinds.get(`${record.kind} → ${outcome}`) ?? 0) + 1,
-      );
-      if (outcome === 'folded') valid++;
-      else reasons[outcome] = (reasons[outcome] ?? 0) + 1;
-    }
-    if (batch.malformedBody) reasons.malformed_json = 1;
-    let status: string;
-    try {
-      const res = await fetch(`${this.base}/api/ingest`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${this.key}`, 'content-type': 'application/x-ndjson' },
-        body: batch.body,
-        signal: AbortSignal.timeout(30_000),
-      });
-      status = String(res.status);
-      const answer = (await res.json().catch(() => ({}))) as {
-        accepted?: number;
-        quarantined?: number;
-        reasons?: Record<string, number>;
-      };
-      if (res.status === 200 || (res.status === 400 && batch.malformedBody)) {
-        const invalid = Object.values(reasons).reduce((a, b) => a + b, 0);
-        this.records += valid + invalid;
-        this.valid += valid;
-        for (const [reason, count] of Object.entries(reasons)) {
-          this.invalidByReason[reason] = (this.invalidByReason[reason] ?? 0) + count;
-        }
-        const expected = JSON.stringify({
-          accepted: valid,
-          quarantined: invalid,
-          reasons: sorted(reasons),
-        });
-        const got = JSON.stringify({
-          accepted: answer.accepted,
-          quarantined: answer.quarantined,
-          reasons: sorted(answer.reasons ?? {}),
-        });
-        if (expected !== got && this.disagreements.length < 5) {
-          this.disagreements.push(
-            `request ${this.seq}: answered ${got}, the contract predicts ${expected}`,
-          );
-        }
-      }
-    } catch (error) {
-      status =
-        (error as Error).name === 'TimeoutError'
-          ? 'no answer in 30 s'
-          : `network error (${(error as Error).message})`;
-      this.unanswered++;
-    }
-    this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
-  }
-
-  totals() {
-    return {
-      records: this.records,
-      valid: this.valid,
-      invalidByReason: this.invalidByReason,
-      unanswered: this.unanswered,
-    };
-  }
-
-  describe(): string[] {
-    const requests = [...this.byStatus.values()].reduce((a, b) => a + b, 0);
-    const invalid = Object.values(this.invalidByReason).reduce((a, b) => a + b, 0);
-    return [
-      `HTTP ingest: ${n(requests)} requests (${list(this.byStatus, ': ')}); ${n(this.records)} records taken, ${n(this.valid)} valid and ${n(invalid)} invalid${invalid > 0 ? ` (${list(Object.entries(this.invalidByReason), ' ')})` : ''}.`,
-      `Kinds of record sent → what the contract makes of them: ${[...this.kinds]
-        .sort()
-        .map(([k, c]) => `${k} (${n(c)})`)
-        .join('; ')}.`,
-      ...(this.disagreements.length > 0
-        ? [`**Answers that disagree with the contract**: ${this.disagreements.join('; ')}.`]
-        : [
-            'Every answer of POST /api/ingest matched the contract (accepted, quarantined and reasons).',
-          ]),
-    ];
-  }
-}
-
-function list(entries: Iterable<[string, number]>, separator: string): string {
-  return [...entries].map(([key, count]) => `${key}${separator}${n(count)}`).join(', ');
-}
-
-function sorted(record: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
-}
-
 // ── the report's settings ────────────────────────────────────────────────────────────────────
 
 /** The commit the working tree sits on, and how many files differ from it. */
@@ -800,120 +432,4 @@ function settings(options: SoakOptions, cfg: Config, commit: string): [string, s
       `fresh data directory .data/soak-…, web port ${cfg.port}, PostgreSQL port ${cfg.embeddedPgPort}, its own process group`,
     ],
   ];
-}
-
-// ── the batches ──────────────────────────────────────────────────────────────────────────────
-
-interface BatchRecord {
-  /** What the script meant to send, for the notes. */
-  kind: string;
-  /** The record as the server's body splitter hands it to the pipeline. */
-  line: string;
-  /** Valid but in a window already final: the pipeline quarantines it as late. */
-  late?: boolean;
-}
-
-const DIMS = {
-  region: ['us-east', 'eu-west', 'us-west', 'eu-central', 'ap-south'],
-  device: ['web', 'ios', 'android'],
-  feature: ['search', 'feed', 'cart', 'checkout', 'profile'],
-  plan: ['free', 'pro', 'enterprise'],
-  app_version: ['5.1.0', '5.2.0', '5.3.0'],
-};
-const VALID_PER_BATCH = 30;
-const DAY_MS = 86_400_000;
-
-/**
- * Request `seq` of the HTTP stream: 30 valid events of the simulator's types (current time,
- * the simulator's dimensions and measures), then one of each kind of bad input. Every 5th
- * request is a JSON array (only the kinds JSON can carry), every 10th a body that starts like
- * an array but is not one (400, kept as one malformed_json record).
- */
-function badInputBatch(seq: number, now: number, types: readonly string[]) {
-  if (seq % 10 === 9) {
-    return {
-      body: `[{"ts": ${now}, "type": "page_view"}, {"ts": `,
-      records: [],
-      malformedBody: true,
-    };
-  }
-  let state = (seq * 2654435761) >>> 0;
-  const random = () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
-  const dims = () => Object.fromEntries(Object.entries(DIMS).map(([k, vs]) => [k, pick(vs)]));
-  const objects: { kind: string; value: unknown; late?: boolean }[] = [];
-  for (let i = 0; i < VALID_PER_BATCH; i++) {
-    const type = pick(types);
-    const measures =
-      type === 'purchase'
-        ? { revenue: Math.round(random() * 20_000) / 100 }
-        : type === 'api_request'
-          ? { latency_ms: Math.round(random() * 3000) / 10 }
-          : undefined;
-    objects.push({
-      kind: 'valid',
-      value: { ts: now - Math.floor(random() * 1000), type, dims: dims(), measures },
-    });
-  }
-  const ts = now - 500;
-  objects.push(
-    { kind: 'type not a string', value: { ts, type: 42 } },
-    { kind: 'dimension value a number', value: { ts, type: 'page_view', dims: { region: 5 } } },
-    { kind: 'no ts', value: { type: 'page_view', dims: dims() } },
-    { kind: 'no type', value: { ts, dims: dims() } },
-    { kind: 'unknown field', value: { ts, type: 'page_view', user: 'alice' } },
-    { kind: 'ts not a date', value: { ts: 'yesterday', type: 'page_view' } },
-    { kind: 'ts not an integer', value: { ts: ts + 0.5, type: 'page_view' } },
-    { kind: 'ts 8 days old', value: { ts: now - 8 * DAY_MS, type: 'page_view' } },
-    { kind: 'ts 1 h ahead', value: { ts: now + 3_600_000, type: 'page_view' } },
-    {
-      kind: 'ts 10 min old',
-      value: { ts: now - 600_000, type: 'page_view', dims: dims() },
-      late: true,
-    },
-    {
-      kind: 'NUL in a dimension value',
-      value: { ts, type: 'soak_edge', dims: { region: 'eu-\u0000west' } },
-    },
-    {
-      kind: 'NUL in a dimension name',
-      value: { ts, type: 'soak_edge', dims: { 're\u0000gion': 'x' } },
-    },
-    {
-      kind: 'lone surrogate in a dimension value',
-      value: { ts, type: 'soak_edge', dims: { region: 'eu\ud800' } },
-    },
-    { kind: 'measure 1e308', value: { ts, type: 'soak_edge', measures: { huge: 1e308 } } },
-    {
-      kind: 'dimension value of 200 characters',
-      value: { ts, type: 'page_view', dims: { region: 'r'.repeat(200) } },
-    },
-    {
-      kind: 'event over 8 KB',
-      value: { ts, type: 'page_view', dims: { region: 'x'.repeat(9000) } },
-    },
-    { kind: 'array, not an object', value: [ts, 'page_view'] },
-    { kind: 'null', value: null },
-  );
-  const records: BatchRecord[] = objects.map((o) => ({
-    kind: o.kind,
-    line: JSON.stringify(o.value),
-    late: o.late,
-  }));
-  if (seq % 5 === 4) {
-    return { body: `[${records.map((r) => r.line).join(',\n')}]`, records, malformedBody: false };
-  }
-  // Only NDJSON can carry these: the server splits lines, blank ones are not records.
-  records.push(
-    { kind: 'broken JSON', line: `{"ts": ${ts}, "type": "page_view"` },
-    { kind: 'not JSON', line: 'hello, world' },
-    {
-      kind: 'measure 1e400 (Infinity)',
-      line: `{"ts":${ts},"type":"api_request","measures":{"latency_ms":1e400}}`,
-    },
-  );
-  return { body: records.map((r) => r.line).join('\n') + '\n\n', records, malformedBody: false };
 }

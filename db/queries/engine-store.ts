@@ -17,7 +17,8 @@ export function pgEngineStore(db: Executor): EngineStore {
   return {
     cells: (windows, types) => readRollups(db, windows, types),
     leaves: (windows, types) => readLeaves(db, windows, types),
-    history: (metricId, before, limit) => baselineHistory(db, metricId, before, limit),
+    history: (metricId, before, limit, spanMs) =>
+      baselineHistory(db, metricId, before, limit, spanMs),
     seasonal: (metricId, windowStart, season, k) =>
       seasonalHistory(db, metricId, windowStart, season, k),
     incident: (metricId, windowStart, windowMs, consecutive) =>

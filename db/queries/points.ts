@@ -14,30 +14,64 @@ import type { Executor } from './executor';
 export type PointRow = typeof metricPoints.$inferSelect;
 
 /**
+ * The latest `count` points of a metric before `before`, newest first. `spanMs` is the metric's
+ * window: when the `count` windows just before `before` were all scored, those are the answer,
+ * read from the day partitions they lie in only; after a gap the read goes further back (every
+ * partition), so the answer is the same either way. Without the bound, every read would plan
+ * and probe each day partition of the table's history (90 days by default).
+ */
+const POINT_COLUMNS = {
+  windowStart: metricPoints.windowStart,
+  value: metricPoints.value,
+  expected: metricPoints.expected,
+  sigma: metricPoints.sigma,
+  z: metricPoints.z,
+  volume: metricPoints.volume,
+  status: metricPoints.status,
+  anomalyId: metricPoints.anomalyId,
+};
+
+async function latestBefore(
+  db: Executor,
+  metricId: number,
+  before: number,
+  count: number,
+  spanMs: number | undefined,
+) {
+  const read = (notBefore: number | null) =>
+    db
+      .select(POINT_COLUMNS)
+      .from(metricPoints)
+      .where(
+        and(
+          eq(metricPoints.metricId, metricId),
+          lt(metricPoints.windowStart, new Date(before)),
+          notBefore === null ? undefined : gte(metricPoints.windowStart, new Date(notBefore)),
+        ),
+      )
+      .orderBy(desc(metricPoints.windowStart))
+      .limit(count);
+  if (spanMs !== undefined && spanMs > 0) {
+    const recent = await read(before - count * spanMs);
+    if (recent.length >= count) return recent;
+  }
+  return read(null);
+}
+
+/**
  * The metric's baseline: values of up to `limit` earlier windows, oldest first, leaving out
- * windows that alerted (an incident must not teach the baseline that it is normal).
+ * windows that alerted (an incident must not teach the baseline that it is normal): of the
+ * `2 × limit` latest points, those with a value whose status is ok or learning. `spanMs`, the
+ * metric's window, keeps the read to the partitions those points lie in (see latestBefore).
  */
 export async function baselineHistory(
   db: Executor,
   metricId: number,
   beforeWindow: number,
   limit: number,
+  spanMs?: number,
 ): Promise<{ windowStart: number; value: number }[]> {
-  const rows = await db
-    .select({
-      windowStart: metricPoints.windowStart,
-      value: metricPoints.value,
-      status: metricPoints.status,
-    })
-    .from(metricPoints)
-    .where(
-      and(
-        eq(metricPoints.metricId, metricId),
-        lt(metricPoints.windowStart, new Date(beforeWindow)),
-      ),
-    )
-    .orderBy(desc(metricPoints.windowStart))
-    .limit(limit * 2);
+  const rows = await latestBefore(db, metricId, beforeWindow, limit * 2, spanMs);
   return rows
     .filter((r) => r.value !== null && (r.status === 'ok' || r.status === 'learning'))
     .slice(0, limit)
@@ -197,41 +231,23 @@ export async function previewPoints(
   metricId: number,
   range: WindowRange,
   reads: Pick<PreviewReads, 'before' | 'seasonal'>,
+  /** The metric's window: keeps the read before the range to its partitions (latestBefore). */
+  windowMs?: number,
 ): Promise<WindowPoint[]> {
-  const columns = {
-    windowStart: metricPoints.windowStart,
-    value: metricPoints.value,
-    expected: metricPoints.expected,
-    sigma: metricPoints.sigma,
-    z: metricPoints.z,
-    volume: metricPoints.volume,
-    status: metricPoints.status,
-    anomalyId: metricPoints.anomalyId,
-  };
   const between = (r: WindowRange) =>
     and(
       gte(metricPoints.windowStart, new Date(r.from)),
       lte(metricPoints.windowStart, new Date(r.to)),
     );
   const inRanges = db
-    .select(columns)
+    .select(POINT_COLUMNS)
     .from(metricPoints)
     .where(
       and(eq(metricPoints.metricId, metricId), or(...[range, ...reads.seasonal].map(between))),
     );
   const before =
     reads.before > 0
-      ? db
-          .select(columns)
-          .from(metricPoints)
-          .where(
-            and(
-              eq(metricPoints.metricId, metricId),
-              lt(metricPoints.windowStart, new Date(range.from)),
-            ),
-          )
-          .orderBy(desc(metricPoints.windowStart))
-          .limit(reads.before)
+      ? latestBefore(db, metricId, range.from, reads.before, windowMs)
       : Promise.resolve([]);
   const [a, b] = await Promise.all([inRanges, before]);
   const byWindow = new Map<number, WindowPoint>();

@@ -101,7 +101,7 @@ export async function previewRule(
   const range: WindowRange = previewRange(options.now, windowMs, options.hours);
   const reads = previewReads([candidate, saved], range, windowMs);
   const [points, cells] = await Promise.all([
-    previewPoints(db, metric.id, range, reads),
+    previewPoints(db, metric.id, range, reads, windowMs),
     previewCells(db, metric, reads.cellsFrom, reads.cellsTo),
   ]);
   const input = { metric, baseWindowMs: options.baseWindowMs, range, cells, points };

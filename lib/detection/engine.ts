@@ -40,7 +40,16 @@ export interface EngineStore {
   /** Leaf-cube cells of the given base windows and event types. */
   leaves(windowStarts: number[], eventTypes: string[]): Promise<LeafDelta[]>;
   /** Up to `limit` earlier values of the metric, oldest first, windows that alerted left out. */
-  history(metricId: number, before: number, limit: number): Promise<HistoryPoint[]>;
+  /**
+   * The baseline points before `before` (db/queries/points `baselineHistory`). `spanMs`, the
+   * metric's window, lets a store read only the recent history the answer lies in.
+   */
+  history(
+    metricId: number,
+    before: number,
+    limit: number,
+    spanMs?: number,
+  ): Promise<HistoryPoint[]>;
   /** The metric's values at the same slot `k` seasons back, oldest first (non-alerting). */
   seasonal(
     metricId: number,
@@ -173,7 +182,12 @@ export async function assessMetric(
   baseWindowMs: number,
 ): Promise<{ score: Score; volume: number; explain: () => Promise<Explanation> }> {
   const now = await metricCells(store, metric, windowStart, baseWindowMs);
-  const history = await store.history(metric.id, windowStart, rule.baselineWindows);
+  const history = await store.history(
+    metric.id,
+    windowStart,
+    rule.baselineWindows,
+    baseWindowMs * Math.max(1, metric.windowMultiple),
+  );
   const seasonal =
     rule.baseline === 'seasonal'
       ? await store.seasonal(metric.id, windowStart, rule.season, SEASONAL_PERIODS[rule.season])

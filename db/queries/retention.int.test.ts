@@ -36,6 +36,8 @@ const POLICY: RetentionPolicy = {
   workerMetricsMs: 600_000,
 };
 const iso = (ms: number) => new Date(ms).toISOString();
+/** Today and the days ahead only: these tests place rows in days before today themselves. */
+const NEAR = { daysBack: 0 };
 
 /** One row in each partitioned table at `ms` (distinct by `n`). */
 async function insertRows(ms: number, n = 1): Promise<void> {
@@ -107,7 +109,7 @@ describe('the partitioned tables', () => {
 
 describe('ensurePartitions', () => {
   it('creates today and two days ahead for every table, and is idempotent', async () => {
-    const report = await ensurePartitions(t.db, NOW, POLICY);
+    const report = await ensurePartitions(t.db, NOW, POLICY, NEAR);
     expect(report.skipped).toEqual([]);
     expect(report.created).toHaveLength(12);
     for (const table of PARTITIONED_TABLE_NAMES) {
@@ -120,9 +122,9 @@ describe('ensurePartitions', () => {
         })),
       );
     }
-    expect(await ensurePartitions(t.db, NOW, POLICY)).toEqual({ created: [], skipped: [] });
+    expect(await ensurePartitions(t.db, NOW, POLICY, NEAR)).toEqual({ created: [], skipped: [] });
     // A day later, one more day each.
-    const next = await ensurePartitions(t.db, NOW + DAY_MS, POLICY);
+    const next = await ensurePartitions(t.db, NOW + DAY_MS, POLICY, NEAR);
     expect(next.created.map((c) => c.partition)).toEqual(
       PARTITIONED_TABLE_NAMES.map((table) => partitionName(table, TODAY + days(3))),
     );
@@ -132,13 +134,25 @@ describe('ensurePartitions', () => {
     expect(await placement('quarantine')).toEqual({ quarantine_p20261205: 1 });
   });
 
+  it('by default also makes the days an event may still be of: 7 before today', async () => {
+    const report = await ensurePartitions(t.db, NOW, POLICY);
+    expect(report.created).toHaveLength(4 * 10);
+    const { ranges } = await listPartitions(t.db, 'leaf_rollups');
+    expect(ranges.map((r) => r.name)).toEqual(
+      Array.from({ length: 10 }, (_, k) => partitionName('leaf_rollups', TODAY + days(k - 7))),
+    );
+    // An event a week old lands in its day, not in the default partition.
+    await insertRows(NOW - days(7) + 60_000);
+    expect(await placement('leaf_rollups')).toEqual({ leaf_rollups_p20261128: 1 });
+  });
+
   it('moves the default partition’s rows into a day partition made over them', async () => {
     const past = TODAY - days(3) + 3_600_000;
     for (let n = 1; n <= 5; n++) await insertRows(past + n * 60_000, n);
     await insertRows(TODAY - days(60)); // past the leaf cube's and quarantine's retention only
     expect(await placement('rollups')).toEqual({ rollups_default: 6 });
 
-    const report = await ensurePartitions(t.db, NOW, POLICY);
+    const report = await ensurePartitions(t.db, NOW, POLICY, NEAR);
     const moved = Object.fromEntries(report.created.map((c) => [c.partition, c.movedRows]));
     expect(moved).toMatchObject({
       rollups_p20261202: 5,
@@ -176,9 +190,9 @@ describe('ensurePartitions', () => {
     const b = createDb(t.url, { max: 2 });
     try {
       const reports = await Promise.all([
-        ensurePartitions(a.db, NOW, POLICY),
-        ensurePartitions(b.db, NOW, POLICY),
-        ensurePartitions(a.db, NOW, POLICY),
+        ensurePartitions(a.db, NOW, POLICY, NEAR),
+        ensurePartitions(b.db, NOW, POLICY, NEAR),
+        ensurePartitions(a.db, NOW, POLICY, NEAR),
       ]);
       const created = reports.flatMap((r) => r.created.map((c) => c.partition));
       expect(new Set(created).size).toBe(created.length);
@@ -220,7 +234,7 @@ describe('ensurePartitions', () => {
     });
     try {
       await new Promise((resolve) => setTimeout(resolve, 150));
-      const report = await ensurePartitions(t.db, NOW, POLICY, { lockTimeoutMs: 5000 });
+      const report = await ensurePartitions(t.db, NOW, POLICY, { ...NEAR, lockTimeoutMs: 5000 });
       expect(report.created.map((c) => c.partition)).toContain('rollups_p20261203');
       await new Promise((resolve) => setTimeout(resolve, 150));
     } finally {
@@ -247,7 +261,7 @@ describe('ensurePartitions', () => {
     });
     try {
       await isLocked;
-      const report = await ensurePartitions(t.db, NOW, POLICY, { lockTimeoutMs: 100 });
+      const report = await ensurePartitions(t.db, NOW, POLICY, { ...NEAR, lockTimeoutMs: 100 });
       expect(report.skipped).toEqual(
         [0, 1, 2].map((k) => ({
           table: 'rollups',
@@ -264,7 +278,7 @@ describe('ensurePartitions', () => {
       await reader;
       await holder.close();
     }
-    const again = await ensurePartitions(t.db, NOW, POLICY, { lockTimeoutMs: 100 });
+    const again = await ensurePartitions(t.db, NOW, POLICY, { ...NEAR, lockTimeoutMs: 100 });
     expect(again.created.map((c) => [c.partition, c.movedRows])).toEqual([
       ['rollups_p20261205', 1],
       ['rollups_p20261206', 0],
@@ -278,7 +292,7 @@ describe('applyRetention', () => {
     // History over 100 days: a partition for each of these days, and some rows in default.
     const history = [-100, -91, -89, -30, -15, -13, -8, -6, -1, 0];
     for (const k of history) {
-      await ensurePartitions(t.db, TODAY + days(k) + 1000, POLICY, { daysAhead: 0 });
+      await ensurePartitions(t.db, TODAY + days(k) + 1000, POLICY, { ...NEAR, daysAhead: 0 });
       await insertRows(TODAY + days(k) + 3_600_000);
     }
     // Default rows: no partition for these days (made after their days were ensured).
@@ -377,7 +391,7 @@ describe('applyRetention', () => {
 
 describe('tableStorage', () => {
   it('sizes every table over its partitions and finds the oldest data through indexes', async () => {
-    await ensurePartitions(t.db, NOW, POLICY);
+    await ensurePartitions(t.db, NOW, POLICY, NEAR);
     for (let k = 0; k < 3; k++) await insertRows(TODAY - days(k) + 60_000 * k, k + 1);
     const storage = await tableStorage(t.db);
     expect(storage.map((s) => s.table)).toEqual([...STORED_TABLES]);

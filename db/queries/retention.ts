@@ -47,6 +47,8 @@ export interface MaintenanceOptions {
   lockTimeoutMs?: number;
   /** Days created ahead of today (lib/retention/partitions.ts DAYS_AHEAD). */
   daysAhead?: number;
+  /** Days created before today (lib/retention/partitions.ts DAYS_BACK). */
+  daysBack?: number;
 }
 
 /** A step skipped because its locks were not granted in time (tried again next pass). */
@@ -177,6 +179,7 @@ export async function ensurePartitions(
     const plan = partitionsToCreate(table, ranges, now, retentionMs, {
       defaultDays: days,
       daysAhead: options.daysAhead,
+      daysBack: options.daysBack,
     });
     for (const partition of plan) {
       try {

@@ -80,12 +80,22 @@ describe('partition names', () => {
 });
 
 describe('partitionsToCreate', () => {
-  it('creates today and two days ahead on an empty table', () => {
-    expect(partitionsToCreate('rollups', [], NOW, days(90))).toEqual([
-      { name: 'rollups_p20261205', from: TODAY, to: TODAY + DAY_MS },
-      { name: 'rollups_p20261206', from: TODAY + DAY_MS, to: TODAY + days(2) },
-      { name: 'rollups_p20261207', from: TODAY + days(2), to: TODAY + days(3) },
-    ]);
+  it('creates the days an event may still be of (7 back), today and two ahead on an empty table', () => {
+    const names = (retention: number) =>
+      partitionsToCreate('rollups', [], NOW, retention).map((p) => p.name);
+    const span = Array.from({ length: 10 }, (_, i) =>
+      partitionName('rollups', TODAY + days(i - 7)),
+    );
+    expect(names(days(90))).toEqual(span);
+    expect(span[0]).toBe('rollups_p20261128');
+    expect(span.at(-1)).toBe('rollups_p20261207');
+    expect(partitionsToCreate('rollups', [], NOW, days(90))[7]).toEqual({
+      name: 'rollups_p20261205',
+      from: TODAY,
+      to: TODAY + DAY_MS,
+    });
+    // Not before retention: with 1 day kept, from yesterday (its day ends after the cutoff).
+    expect(names(days(1))).toEqual(span.slice(6));
     expect(DAYS_AHEAD).toBe(2);
   });
 
@@ -102,32 +112,29 @@ describe('partitionsToCreate', () => {
   });
 
   it('creates the days the default partition holds rows for, within retention only', () => {
-    const plan = partitionsToCreate('leaf_rollups', [], NOW, days(7), {
+    const plan = partitionsToCreate('rollups', [], NOW, days(90), {
       defaultDays: [
-        TODAY - days(3) + 5000, // kept: within 7 days
-        TODAY - days(7), // its day ends after the cutoff (now − 7 d): kept
-        TODAY - days(8), // past retention: the retention pass deletes those rows
+        TODAY - days(20) + 5000, // kept: within 90 days (a replayed file of last month)
+        TODAY - days(3), // within the days made anyway
+        TODAY - days(91), // past retention: the retention pass deletes those rows
         TODAY + days(40), // far ahead: waits until it is near
       ],
     });
     expect(plan.map((p) => p.name)).toEqual([
-      'leaf_rollups_p20261128',
-      'leaf_rollups_p20261202',
-      'leaf_rollups_p20261205',
-      'leaf_rollups_p20261206',
-      'leaf_rollups_p20261207',
+      'rollups_p20261115',
+      ...Array.from({ length: 10 }, (_, i) => partitionName('rollups', TODAY + days(i - 7))),
     ]);
   });
 
   it('never overlaps an existing partition, whatever its range', () => {
     // A wide partition (say, made by hand) covering tomorrow and the day after.
     const wide = { name: 'rollups_legacy', from: TODAY + DAY_MS, to: TODAY + days(3) };
-    expect(partitionsToCreate('rollups', [wide], NOW, days(90))).toEqual([
-      dayPartition('rollups', TODAY),
-    ]);
+    const past = (n: number) =>
+      Array.from({ length: n }, (_, i) => dayPartition('rollups', TODAY + days(i - 7)));
+    expect(partitionsToCreate('rollups', [wide], NOW, days(90))).toEqual(past(8));
     // One that reaches a second into today leaves today to it (and to the default partition).
     const ragged = { ...wide, from: TODAY + DAY_MS - 1000 };
-    expect(partitionsToCreate('rollups', [ragged], NOW, days(90))).toEqual([]);
+    expect(partitionsToCreate('rollups', [ragged], NOW, days(90))).toEqual(past(7));
   });
 
   it('properties: aligned, unique, sorted, disjoint from what exists, covers the days ahead', () => {
@@ -163,6 +170,9 @@ describe('partitionsToCreate', () => {
           const after = [...existing, ...plan];
           const covered = (ms: number) => after.some((p) => p.from <= ms && ms < p.to);
           for (let day = dayStart(now); day <= last; day += DAY_MS) expect(covered(day)).toBe(true);
+          // And every day an event the contract accepts may be of, within retention.
+          for (let day = dayStart(now - days(7)); day < dayStart(now); day += DAY_MS)
+            if (day + DAY_MS > cutoff) expect(covered(day)).toBe(true);
           for (const ms of defaultDays) {
             if (dayStart(ms) + DAY_MS > cutoff && ms < last + DAY_MS)
               expect(covered(ms)).toBe(true);

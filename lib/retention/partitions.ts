@@ -4,11 +4,15 @@
  *
  * Each table is partitioned by RANGE on its time column into UTC days, [00:00, 24:00), named
  * `<table>_pYYYYMMDD`, plus a DEFAULT partition (`<table>_default`) that takes any row no day
- * partition covers, so an insert never fails for want of a partition. Partitions are created a
- * few days ahead; a day that already holds rows in the default partition gets its partition
- * too (the rows move into it). A partition is dropped once all of it is older than the table's
+ * partition covers, so an insert never fails for want of a partition. Partitions exist from as
+ * far back as an event may be (the contract accepts events up to 7 days old, within retention)
+ * to a few days ahead, so live data never lands in the default partition: a day created over
+ * rows in the default partition must move them while it locks the table (flushes wait). A day
+ * that holds rows in the default partition all the same (a replay of an older file) gets its
+ * partition too, and the rows move into it. A partition is dropped once all of it is older than the table's
  * retention, so a row is kept at least that long and at most a day longer.
  */
+import { EVENT_LIMITS } from '@/lib/ingest/contract';
 import { DAY_MS, type RetentionPolicy } from './policy';
 
 /** The partitioned tables: their time column and the retention setting that applies. */
@@ -26,6 +30,8 @@ export const PARTITIONED_TABLE_NAMES = Object.keys(PARTITIONED_TABLES) as Partit
 
 /** Days created ahead of today (today, tomorrow and the day after by default). */
 export const DAYS_AHEAD = 2;
+/** Days made before today: as old as an event the contract accepts (7 days). */
+export const DAYS_BACK = Math.ceil(EVENT_LIMITS.maxAgeMs / DAY_MS);
 
 /** A range partition, [from, to) in epoch ms. */
 export interface RangePartition {
@@ -85,7 +91,8 @@ const overlaps = (a: { from: number; to: number }, b: { from: number; to: number
   a.from < b.to && b.from < a.to;
 
 /**
- * The day partitions to create: today and `daysAhead` days after it, and every day among
+ * The day partitions to create: from the day of the oldest event the contract accepts
+ * (now − 7 days, or retention's cutoff if later) to `daysAhead` days after today, and every day among
  * `defaultDays` (days that hold rows in the default partition) that is still within retention
  * and not beyond the days ahead; minus any day an existing partition overlaps (whatever its
  * range), oldest first. Days of the default partition past retention are left to the
@@ -96,13 +103,15 @@ export function partitionsToCreate(
   existing: readonly RangePartition[],
   now: number,
   retentionMs: number,
-  options: { daysAhead?: number; defaultDays?: readonly number[] } = {},
+  options: { daysAhead?: number; daysBack?: number; defaultDays?: readonly number[] } = {},
 ): RangePartition[] {
   const today = dayStart(now);
   const last = today + (options.daysAhead ?? DAYS_AHEAD) * DAY_MS;
   const cutoff = retentionCutoff(now, retentionMs);
   const days = new Set<number>();
-  for (let day = today; day <= last; day += DAY_MS) days.add(day);
+  // From the day of the oldest event the contract accepts (not before retention's cutoff).
+  const first = Math.max(today - (options.daysBack ?? DAYS_BACK) * DAY_MS, FIRST_DAY);
+  for (let day = first; day <= last; day += DAY_MS) if (day + DAY_MS > cutoff) days.add(day);
   for (const ms of options.defaultDays ?? []) {
     const day = dayStart(ms);
     if (day + DAY_MS > cutoff && day <= last && day >= FIRST_DAY) days.add(day);

@@ -56,10 +56,10 @@ export function StorageSection({
                 <th scope="col" className="num">
                   Size
                 </th>
-                <th scope="col" className="num">
+                <th scope="col" className="num wide-only">
                   Day partitions
                 </th>
-                <th scope="col" className="num" title="Rows no day partition covers yet">
+                <th scope="col" className="num wide-only" title="Rows no day partition covers yet">
                   In default partition
                 </th>
                 <th scope="col">Oldest kept</th>
@@ -78,8 +78,8 @@ export function StorageSection({
                     {TABLE_LABEL[s.table] ?? s.table} <code>{s.table}</code>
                   </td>
                   <td className="num">{formatSize(s.bytes)}</td>
-                  <td className="num">{s.defaultBytes === null ? '—' : s.partitions}</td>
-                  <td className="num">
+                  <td className="num wide-only">{s.defaultBytes === null ? '—' : s.partitions}</td>
+                  <td className="num wide-only">
                     {s.defaultBytes === null ? '—' : formatSize(s.defaultBytes)}
                   </td>
                   <td>

@@ -9,8 +9,12 @@
  *    cardinality, not rate.
  * 3. Unless `--no-kafka`: one worker process from Kafka (librdkafka's mock cluster) to an
  *    embedded PostgreSQL with exactly-once flushes (workers/bench/kafka-e2e.ts).
+ *
+ * `--history` runs only the history benchmark instead (workers/bench/history.ts: read paths on
+ * 1 and 14 days of history, `--days`, `--template-windows`, `--detector-windows`, `--keep`) and
+ * rewrites only the History section of the document; the runs above keep that section as is.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { format, resolveConfig } from 'prettier';
@@ -22,6 +26,12 @@ import {
   rowsPerFlush,
   SIM_LEAVES,
 } from '@/workers/bench/hot-path';
+import { benchHistory, historyOptions } from '@/workers/bench/history';
+import {
+  historySection,
+  historySectionOf,
+  withHistorySection,
+} from '@/workers/bench/history-section';
 import { benchKafka, type KafkaBenchResult } from '@/workers/bench/kafka-e2e';
 import { kafkaSection, kafkaSkipped } from '@/workers/bench/kafka-section';
 
@@ -30,15 +40,42 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       events: { type: 'string', default: '300000' },
-      runs: { type: 'string', default: '5' },
+      runs: { type: 'string' },
       out: { type: 'string', default: 'docs/benchmarks.md' },
       'no-kafka': { type: 'boolean', default: false },
       'kafka-events': { type: 'string', default: '400000' },
       'kafka-live-seconds': { type: 'string', default: '10' },
+      // `--history` runs only the history benchmark (workers/bench/history.ts) and rewrites only
+      // the History section of --out; the other runs keep that section as it is.
+      history: { type: 'boolean', default: false },
+      days: { type: 'string', default: '1,14' },
+      'template-windows': { type: 'string', default: '60' },
+      'detector-windows': { type: 'string', default: '10' },
+      keep: { type: 'boolean', default: false },
     },
   });
+  if (values.history) {
+    const options = historyOptions({
+      days: values.days!,
+      templateWindows: values['template-windows']!,
+      runs: values.runs ?? '7',
+      detectorWindows: values['detector-windows']!,
+      keep: values.keep!,
+    });
+    const result = await benchHistory({ ...options, log: console.log }, load, cpus().length);
+    const doc = existsSync(values.out!) ? readFileSync(values.out!, 'utf8') : '# Benchmarks\n';
+    const prettierOptions = (await resolveConfig(values.out!)) ?? {};
+    const updated = withHistorySection(doc, historySection(result));
+    writeFileSync(values.out!, await format(updated, { ...prettierOptions, parser: 'markdown' }));
+    for (const p of result.paths) {
+      console.log(`${p.path}: ${p.after.map((x) => `${x.toFixed(1)} ms`).join(' vs ')}`);
+    }
+    console.log(`history benchmark: ${(result.seconds / 60).toFixed(1)} min → ${values.out}`);
+    console.log(`result: ${JSON.stringify(result)}`);
+    return;
+  }
   const count = Number(values.events);
-  const runs = Number(values.runs);
+  const runs = Number(values.runs ?? '5');
   if (!Number.isInteger(count) || count < 1000) throw new Error('--events: an integer ≥ 1000');
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs: an integer ≥ 1');
 
@@ -83,6 +120,8 @@ async function main(): Promise<void> {
   }
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  // The History section comes from its own run (`--history`): kept as it is.
+  const kept = existsSync(values.out!) ? historySectionOf(readFileSync(values.out!, 'utf8')) : null;
   const report = `# Benchmarks
 
 Measured by \`npm run bench\` (workers/bench.ts) on ${new Date(now).toISOString().slice(0, 10)}:
@@ -129,7 +168,7 @@ they rise with the rate until they reach the cube's cardinality and stay there �
 times the events write ${(highest.leaves / low.leaves).toFixed(2)}× the leaf rows.
 
 ${kafka ? kafkaSection(kafka) : kafkaSkipped}
-`;
+${kept ? `\n${kept}\n` : ''}`;
   // Formatted as `npm run lint` (prettier --check .) expects.
   const prettierOptions = (await resolveConfig(values.out!)) ?? {};
   writeFileSync(values.out!, await format(report, { ...prettierOptions, parser: 'markdown' }));

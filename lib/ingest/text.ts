@@ -12,8 +12,13 @@
  *   into U+FFFD, which PostgreSQL stores like any other character.
  */
 
+/** NUL or any surrogate: where the exact check below has something to look at. */
+const SUSPECT = /[\0\ud800-\udfff]/;
+
 /** True when `text` holds no NUL and no unpaired surrogate. */
 export function isStorableText(text: string): boolean {
+  // The regex engine scans faster than a loop; most text has nothing to look at.
+  if (!SUSPECT.test(text)) return true;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code === 0) return false;

@@ -221,7 +221,7 @@ describe('the Health page', () => {
       new RegExp(`<tr[^>]*data-table="${table}"[^>]*>(.*?)</tr>`).exec(html)?.[1] ?? '';
     expect(html).toContain('Storage and retention');
     expect(html).toContain('3.1 GiB in total');
-    expect(row('leaf_rollups')).toContain('Leaf cube <code>leaf_rollups</code>');
+    expect(row('leaf_rollups')).toContain('Leaf cube <code class="wide-only">leaf_rollups</code>');
     expect(row('leaf_rollups')).toContain('95.3 MiB');
     expect(row('leaf_rollups')).toMatch(/>8<\/td>/);
     expect(row('leaf_rollups')).toContain('16.0 KiB');

@@ -95,7 +95,7 @@ export function HealthView({
   return (
     <>
       <AppHeader user={user}>
-        <span className="muted" data-testid="health-refreshed">
+        <span className="muted header-detail" data-testid="health-refreshed">
           <TimeAgo ms={health.generatedAt} prefix="Updated " /> · every {HEALTH_REFRESH_MS / 1000} s
         </span>
       </AppHeader>

@@ -75,7 +75,7 @@ export function StorageSection({
                   data-partitions={s.partitions}
                 >
                   <td>
-                    {TABLE_LABEL[s.table] ?? s.table} <code>{s.table}</code>
+                    {TABLE_LABEL[s.table] ?? s.table} <code className="wide-only">{s.table}</code>
                   </td>
                   <td className="num">{formatSize(s.bytes)}</td>
                   <td className="num wide-only">{s.defaultBytes === null ? '—' : s.partitions}</td>

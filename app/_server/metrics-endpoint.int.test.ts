@@ -30,8 +30,9 @@ describe('/metrics', () => {
     const value = (line: string) => Number(new RegExp(`^${line} (\\S+)$`, 'm').exec(body)?.[1]);
     expect(value('pulse_table_size_bytes\\{table="rollups"\\}')).toBeGreaterThan(0);
     expect(value('pulse_table_size_bytes\\{table="anomalies"\\}')).toBeGreaterThan(0);
-    expect(value('pulse_table_partitions\\{table="rollups"\\}')).toBe(3);
-    expect(value('pulse_table_partitions\\{table="quarantine"\\}')).toBe(3);
+    // 7 days back (as old as an event may be), today and 2 ahead.
+    expect(value('pulse_table_partitions\\{table="rollups"\\}')).toBe(10);
+    expect(value('pulse_table_partitions\\{table="quarantine"\\}')).toBe(10);
     expect(value('pulse_table_oldest_timestamp_seconds\\{table="rollups"\\}')).toBe(oldest / 1000);
     expect(body).not.toContain('pulse_table_oldest_timestamp_seconds{table="quarantine"}');
     expect(body).not.toMatch(/pulse_table_size_bytes\{[^}]*worker=/);

@@ -1,6 +1,7 @@
 /**
  * Where to go after signing in. Only same-site relative paths are accepted: a single leading
- * '/', no '//' or '/\' (protocol-relative), no control characters. Anything else → '/'.
+ * '/', no '//' or '/\' (protocol-relative) before or after the URL parser normalised it, no
+ * control characters. Anything else → '/'.
  */
 export function safeNext(raw: unknown): string {
   if (typeof raw !== 'string' || raw.length === 0 || raw.length > 2048) return '/';
@@ -14,7 +15,11 @@ export function safeNext(raw: unknown): string {
     const url = new URL(raw, 'http://pulse.invalid');
     if (url.origin !== 'http://pulse.invalid') return '/';
     if (url.pathname === '/login') return '/';
-    return url.pathname + url.search + url.hash;
+    // The parser normalises dot segments: "/.//evil.com" becomes "//evil.com", which a browser
+    // reads as another host. What is returned must pass the same checks as what came in.
+    const path = url.pathname + url.search + url.hash;
+    if (path[1] === '/' || path[1] === '\\') return '/';
+    return path;
   } catch {
     return '/';
   }

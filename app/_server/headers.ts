@@ -59,3 +59,15 @@ export function isSameOrigin(origin: string, host: string | null | undefined): b
     return false;
   }
 }
+
+/**
+ * The header server.ts sets on every request before Next.js sees it: the client's address, as
+ * the socket saw it or, with PULSE_TRUST_PROXY, as the proxy's X-Forwarded-For says. A value a
+ * client sent itself is always overwritten, so route handlers may trust it.
+ */
+export const CLIENT_ADDRESS_HEADER = 'x-pulse-client-address';
+
+/** The client address of a request (see {@link CLIENT_ADDRESS_HEADER}); 'unknown' without one. */
+export function clientAddress(request: Request): string {
+  return request.headers.get(CLIENT_ADDRESS_HEADER) || 'unknown';
+}

@@ -24,7 +24,13 @@ export type PulseNotice =
   /** A metric's alert rule changed. */
   | { kind: 'rule'; metricId: number }
   /** A metric was created, or its definition or enabled flag changed. */
-  | { kind: 'metric'; metricId: number };
+  | { kind: 'metric'; metricId: number }
+  /**
+   * A user's sessions or rights changed (signed out, a session revoked, the password changed,
+   * disabled, deleted, or a new role): live sockets of that user check their session again and
+   * the ones no longer valid, or whose role changed, are disconnected.
+   */
+  | { kind: 'session'; userId: number };
 
 /**
  * Queues a notice in the transaction `tx`: delivered on commit, never for a rollback (see the

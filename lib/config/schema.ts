@@ -85,6 +85,23 @@ const schema = z
       z.string().min(8, { error: 'expected at least 8 characters' }).optional(),
     ),
     PULSE_SESSION_TTL: duration('7d', 60_000),
+    PULSE_PUBLIC_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^https?:\/\/[^/?#\s]+$/, {
+          error: 'expected the origin browsers use, such as https://pulse.example.com (no path)',
+        })
+        .optional(),
+    ),
+    PULSE_TRUST_PROXY: z
+      .enum(['true', 'false'], { error: 'expected true or false' })
+      .default('false')
+      .transform((v) => v === 'true'),
+    PULSE_HTTP_HEADERS_TIMEOUT: duration('10s', 1000),
+    PULSE_HTTP_REQUEST_TIMEOUT: duration('30s', 1000),
+    PULSE_HTTP_IDLE_TIMEOUT: duration('15s', 1000),
+    PULSE_HTTP_MAX_CONNECTIONS: int(10_000, 10, 1_000_000),
+    PULSE_SOCKET_MAX_ROOMS: int(32, 2, 10_000),
     PULSE_WINDOW: duration('1m', 1000),
     PULSE_OUT_OF_ORDER: duration('2s', 0),
     PULSE_FLUSH_INTERVAL: duration('1s', 50),
@@ -147,6 +164,26 @@ const schema = z
     port: env.PORT,
     adminPassword: env.PULSE_ADMIN_PASSWORD,
     sessionTtlMs: env.PULSE_SESSION_TTL,
+    /**
+     * The origin browsers reach Pulse at, when it differs from what the server sees (behind a
+     * TLS-terminating proxy): mutations and socket handshakes must come from it.
+     */
+    publicUrl: env.PULSE_PUBLIC_URL ? new URL(env.PULSE_PUBLIC_URL).origin : undefined,
+    /** Whether X-Forwarded-For and X-Forwarded-Proto come from a proxy we trust. */
+    trustProxy: env.PULSE_TRUST_PROXY,
+    /** The web server's limits against slow and greedy clients (server.ts). */
+    http: {
+      /** Time to receive a request's headers. */
+      headersTimeoutMs: env.PULSE_HTTP_HEADERS_TIMEOUT,
+      /** Time to receive a whole request, body included. */
+      requestTimeoutMs: env.PULSE_HTTP_REQUEST_TIMEOUT,
+      /** A connection that sends and receives nothing this long is closed (slow bodies too). */
+      idleTimeoutMs: env.PULSE_HTTP_IDLE_TIMEOUT,
+      /** Concurrent TCP connections (browsers' sockets included); beyond, new ones are closed. */
+      maxConnections: env.PULSE_HTTP_MAX_CONNECTIONS,
+      /** Rooms one socket.io connection may join. */
+      socketMaxRooms: env.PULSE_SOCKET_MAX_ROOMS,
+    },
     windowMs: env.PULSE_WINDOW,
     outOfOrderMs: env.PULSE_OUT_OF_ORDER,
     flushIntervalMs: env.PULSE_FLUSH_INTERVAL,

@@ -11,6 +11,12 @@ import { ConfigError } from '@/lib/config/schema';
 import { createLogger } from '@/lib/observability/log';
 import { createDb } from '@/db/client';
 import { registerWeb } from '@/app/_server/context';
+import {
+  CLIENT_ADDRESS_HEADER,
+  clientAddressOf,
+  incomingOrigin,
+  ORIGIN_HEADER,
+} from '@/app/_server/headers';
 import { startHttpIngest } from '@/app/_server/http-ingest';
 import { startLive } from '@/app/_server/live';
 import { isMetricsRequest, serveMetrics, webTelemetry } from '@/app/_server/metrics-endpoint';
@@ -44,7 +50,11 @@ async function main(): Promise<void> {
   const handler = app.getRequestHandler();
   await app.prepare();
 
+  const originPolicy = { publicUrl: cfg.publicUrl, trustProxy: cfg.trustProxy };
   const server = createServer((req, res) => {
+    // What route handlers trust about the request, set here, over anything the client sent.
+    req.headers[ORIGIN_HEADER] = incomingOrigin(req, originPolicy) ?? '';
+    req.headers[CLIENT_ADDRESS_HEADER] = clientAddressOf(req, cfg.trustProxy);
     if (req.url === '/api/health') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
       return;
@@ -66,7 +76,7 @@ async function main(): Promise<void> {
   const live = await startLive(
     server,
     { db: handle.db, sql: handle.sql, log, telemetry },
-    { windowMs: cfg.windowMs },
+    { windowMs: cfg.windowMs, origin: originPolicy },
   );
 
   await new Promise<void>((resolve) => server.listen(cfg.port, cfg.host, resolve));

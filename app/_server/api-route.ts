@@ -37,7 +37,7 @@ import type { Logger } from '@/lib/observability/log';
 import type { Db, Sql } from '@/db/client';
 import { decodeSegment, parseId } from '@/app/_lib/ids';
 import { webContext } from './context';
-import { isSameOrigin } from './headers';
+import { isSameOrigin, requestOrigin } from './headers';
 import { hasRole, requestUser, type Role, type SessionUser } from './session';
 
 /** Who may call a route: anyone (sign-in), or a signed-in user with at least this role. */
@@ -156,15 +156,16 @@ function pathOf(request: Request): string {
 }
 
 /**
- * Refuses cross-site mutations: the Origin (or Referer) must match the Host. With the
- * SameSite=Lax session cookie this closes CSRF for JSON mutations.
+ * Refuses cross-site mutations: the Origin (or Referer) must be our origin, scheme, host and
+ * port (PULSE_PUBLIC_URL behind a proxy; see headers.ts). With the SameSite=Lax session cookie
+ * this closes CSRF for JSON mutations.
  */
 export function assertSameOrigin(request: Request): void {
-  const host = request.headers.get('host');
+  const expected = requestOrigin(request);
   const origin = request.headers.get('origin') ?? request.headers.get('referer');
-  if (!host || !origin) throw new ForbiddenError('Missing Origin header.');
+  if (!expected || !origin) throw new ForbiddenError('Missing Origin header.');
   if (!URL.canParse(origin)) throw new ForbiddenError('Bad Origin header.');
-  if (!isSameOrigin(origin, host)) throw new ForbiddenError('Cross-site request refused.');
+  if (!isSameOrigin(origin, expected)) throw new ForbiddenError('Cross-site request refused.');
 }
 
 /** The signed-in user with at least `role`, or a 401 (nobody) or 403 (role too low). */

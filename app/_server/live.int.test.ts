@@ -35,7 +35,7 @@ beforeAll(async () => {
   live = await startLive(
     server,
     { db: t.db, sql: t.sql, log: createLogger('test', 'silent'), telemetry: createTelemetry() },
-    { windowMs: 60_000 },
+    { windowMs: 60_000, origin: { trustProxy: false } },
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -16,7 +16,13 @@ import { getMetric, toRule } from '@/db/queries/metrics';
 import { CHANNEL, parseNotice, type PulseNotice } from '@/db/queries/notify';
 import { pointsOfWindow } from '@/db/queries/points';
 import { anomalySummary, loadBoardMetric, toBoardPoint } from '@/db/queries/views';
-import { isSameOrigin, readCookie, SESSION_COOKIE } from './headers';
+import {
+  incomingOrigin,
+  isSameOrigin,
+  readCookie,
+  SESSION_COOKIE,
+  type OriginPolicy,
+} from './headers';
 
 type SocketData = { user: SessionUser };
 type PulseSocket = Socket<ClientToServerEvents, ServerToClientEvents, object, SocketData>;
@@ -24,10 +30,10 @@ export type PulseIo = Server<ClientToServerEvents, ServerToClientEvents, object,
 
 const ROOM = /^(board|anomaly:\d{1,10})$/;
 
-/** True when the handshake has no Origin (not a browser) or one matching its Host. */
-function sameOrigin(req: IncomingMessage): boolean {
+/** True when the handshake has no Origin (not a browser) or our own (scheme, host, port). */
+function sameOrigin(req: IncomingMessage, policy: OriginPolicy): boolean {
   const origin = req.headers.origin;
-  return !origin || isSameOrigin(origin, req.headers.host);
+  return !origin || isSameOrigin(origin, incomingOrigin(req, policy));
 }
 
 /**
@@ -68,13 +74,13 @@ export interface Live {
 export async function startLive(
   server: HttpServer,
   clients: { db: Db; sql: Sql; log: Logger; telemetry: Telemetry },
-  options: { windowMs: number },
+  options: { windowMs: number; origin: OriginPolicy },
 ): Promise<Live> {
   const { db, sql, log, telemetry } = clients;
   const io: PulseIo = new Server(server, {
     serveClient: false,
     // Cross-site WebSocket hijacking guard: a browser's handshake must come from our origin.
-    allowRequest: (req, callback) => callback(null, sameOrigin(req)),
+    allowRequest: (req, callback) => callback(null, sameOrigin(req, options.origin)),
   });
   io.use((socket: PulseSocket, next) => {
     const token = readCookie(socket.request.headers.cookie, SESSION_COOKIE);

@@ -33,3 +33,15 @@ export const apiKeys = pgTable('api_keys', {
   revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
   revokedBy: integer('revoked_by').references(() => users.id, { onDelete: 'set null' }),
 });
+
+/**
+ * Failed sign-ins, per key (`user:<name>` or `addr:<client address>`), for login throttling
+ * (lib/auth/throttle.ts decides; db/queries/login-throttle.ts records). A row is forgotten once
+ * its failures have decayed; a successful sign-in clears its username's and address's rows.
+ */
+export const loginThrottle = pgTable('login_throttle', {
+  key: text('key').primaryKey(),
+  failures: integer('failures').notNull(),
+  lastFailureAt: timestamp('last_failure_at', { withTimezone: true, mode: 'date' }).notNull(),
+  blockedUntil: timestamp('blocked_until', { withTimezone: true, mode: 'date' }),
+});

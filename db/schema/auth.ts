@@ -1,5 +1,5 @@
 /** Users (scrypt password hashes) and sign-in sessions (only a hash of the token is stored). */
-import { integer, pgTable, serial, text, timestamp } from 'drizzle-orm/pg-core';
+import { index, integer, pgTable, serial, text, timestamp } from 'drizzle-orm/pg-core';
 
 export const users = pgTable('users', {
   id: serial('id').primaryKey(),
@@ -39,9 +39,14 @@ export const apiKeys = pgTable('api_keys', {
  * (lib/auth/throttle.ts decides; db/queries/login-throttle.ts records). A row is forgotten once
  * its failures have decayed; a successful sign-in clears its username's and address's rows.
  */
-export const loginThrottle = pgTable('login_throttle', {
-  key: text('key').primaryKey(),
-  failures: integer('failures').notNull(),
-  lastFailureAt: timestamp('last_failure_at', { withTimezone: true, mode: 'date' }).notNull(),
-  blockedUntil: timestamp('blocked_until', { withTimezone: true, mode: 'date' }),
-});
+export const loginThrottle = pgTable(
+  'login_throttle',
+  {
+    key: text('key').primaryKey(),
+    failures: integer('failures').notNull(),
+    lastFailureAt: timestamp('last_failure_at', { withTimezone: true, mode: 'date' }).notNull(),
+    blockedUntil: timestamp('blocked_until', { withTimezone: true, mode: 'date' }),
+  },
+  // Forgotten rows are deleted by age: keys sprayed with made-up usernames must not pile up.
+  (t) => [index('login_throttle_last_failure_idx').on(t.lastFailureAt)],
+);

@@ -1,14 +1,19 @@
 /**
  * Event data is attacker-controlled: dimension values, event types and the sentences built
- * from them must reach the page as text, never as markup. Server-renders the board and the
- * drill-down with hostile values and checks the HTML.
+ * from them must reach the page as text, never as markup; and names and values holding bidi
+ * overrides must not disguise what is shown: each is isolated (`<bdi>`) with its overrides made
+ * visible (`⟨U+202E⟩`). Server-renders the board, the drill-down, the metrics list and the API
+ * keys with hostile values and checks the HTML.
  */
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it, vi } from 'vitest';
-import type { AnomalyDetail, Board } from '@/lib/views';
+import type { ApiKeyView } from '@/lib/auth/api-keys';
+import type { AnomalyDetail, Board, MetricListItem } from '@/lib/views';
 import { DEFAULT_RULE } from '@/lib/types';
+import { ApiKeysView } from './admin/api-keys/api-keys-view';
 import { AnomalyView } from './anomalies/[id]/anomaly-view';
 import { LiveBoard } from './live-board';
+import { MetricsList } from './metrics/metrics-list';
 
 vi.mock('next/navigation', () => ({
   useRouter: () => ({ replace: () => undefined, push: () => undefined, refresh: () => undefined }),
@@ -111,7 +116,7 @@ describe('event data is rendered as text', () => {
       <AnomalyView initial={detail} user={user} history={history} />,
     );
     expectNoMarkupFromData(html);
-    expect(html).toContain('Acknowledged by ack&lt;img');
+    expect(html).toContain('Acknowledged by <bdi>ack&lt;img');
     expect(html).toContain('<q');
   });
 
@@ -134,5 +139,158 @@ describe('event data is rendered as text', () => {
     );
     expect(asEditor).toContain('data-testid="actions-bar"');
     expect(asEditor).toContain('>Acknowledge<');
+  });
+});
+
+/** Every bidi embedding, override and isolate: none may reach the page as such. */
+// eslint-disable-next-line no-control-regex
+const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069\u0000-\u0008\u001b]/;
+/** What is shown: test ids (hooks for tests, never displayed) keep the data as it is. */
+const shown = (html: string) => html.replace(/ data-testid="[^"]*"/g, '');
+/** Right-to-left override: "invoice", RLO, "gnp.exe" is shown as "invoiceexe.png". */
+const RLO = '\u202e';
+
+describe('bidi controls in event data and names', () => {
+  const spoofed = {
+    ...anomaly,
+    metricName: `Purchases${RLO}kcab`,
+    sentence: `region=${RLO}ue accounts for 90% of the drop`,
+    acknowledged: { by: `ana${RLO}`, at: now },
+    verdict: { value: 'false_positive' as const, by: `judge\u2067x\u2069`, at: now },
+  };
+
+  it('on the board: names and sentences are isolated, overrides visible', () => {
+    const board: Board = {
+      windowMs: 60_000,
+      lastAnomalyId: 7,
+      anomalies: [spoofed],
+      metrics: [
+        {
+          id: 1,
+          key: 'purchases',
+          name: `Purchases${RLO}kcab`,
+          kind: 'count',
+          unit: '',
+          enabled: true,
+          rule: DEFAULT_RULE,
+          points: [],
+        },
+      ],
+    };
+    const html = renderToStaticMarkup(<LiveBoard initial={board} user={user} />);
+    expect(shown(html)).not.toMatch(BIDI_CONTROL);
+    expect(html).toContain('<bdi>Purchases⟨U+202E⟩kcab</bdi>');
+    expect(html).toContain(
+      '<bdi dir="ltr" class="alert-sentence">region=⟨U+202E⟩ue accounts for 90% of the drop</bdi>',
+    );
+    expect(html).toContain('Acknowledged by <bdi>ana⟨U+202E⟩</bdi>');
+    expect(html).toContain('title="Marked false positive by judge⟨U+2067⟩x⟨U+2069⟩"');
+  });
+
+  it('in the drill-down: every dimension name and value, the root cause, the note', () => {
+    const value = `${RLO}gnp.exe`;
+    const c = { ...contributor, dim: `reg\u2066ion`, value };
+    const detail: AnomalyDetail = {
+      ...spoofed,
+      kind: 'count',
+      windowMs: 60_000,
+      points: [],
+      injected: [],
+      explanation: {
+        sentence: spoofed.sentence,
+        top: [c],
+        dimensions: { [c.dim]: [c] },
+        rootCause: {
+          set: [{ [c.dim]: value, device: 'ios\u200f' }],
+          candidates: [{ elements: { [c.dim]: value }, explains: 0.9, score: 1 }],
+          sentence: `reg\u2066ion=${value}`,
+        },
+      },
+    };
+    const history = [
+      {
+        id: 1,
+        action: 'resolve' as const,
+        at: now,
+        by: `ed${RLO}`,
+        note: `restarted\nthe node${RLO}`,
+        until: null,
+      },
+    ];
+    const html = renderToStaticMarkup(
+      <AnomalyView initial={detail} user={user} history={history} />,
+    );
+    expect(shown(html)).not.toMatch(BIDI_CONTROL);
+    expect(html).toContain('<bdi>Purchases⟨U+202E⟩kcab</bdi>: critical drop');
+    expect(html).toContain('<bdi dir="ltr">region=⟨U+202E⟩ue accounts for 90% of the drop</bdi>');
+    // The contributors table, the breakdown's heading and the root-cause chip and candidates.
+    expect(html).toContain('<td><bdi>reg⟨U+2066⟩ion</bdi></td>');
+    expect(html).toContain('<td class="cell-value"><bdi>⟨U+202E⟩gnp.exe</bdi></td>');
+    expect(html).toContain('<h3 class="card-title"><bdi>reg⟨U+2066⟩ion</bdi></h3>');
+    expect(html).toContain(
+      '<li class="cause-chip"><bdi>reg⟨U+2066⟩ion</bdi>=<bdi>⟨U+202E⟩gnp.exe</bdi> AND <bdi>device</bdi>=<bdi>ios\u200f</bdi></li>',
+    );
+    expect(html).toMatch(
+      /<td class="cell-value"><bdi>reg⟨U\+2066⟩ion<\/bdi>=<bdi>⟨U\+202E⟩gnp\.exe/,
+    );
+    // The audit trail: who, and the note with its lines kept.
+    expect(html).toContain('<strong><bdi>ed⟨U+202E⟩</bdi></strong>');
+    expect(html).toMatch(/<q[^>]*><bdi>restarted\nthe node⟨U\+202E⟩<\/bdi><\/q>/);
+    // Attributes cannot be isolated: there the overrides are visible too.
+    expect(html).toContain('aria-label="Purchases⟨U+202E⟩kcab: value, expected value');
+    expect(html).toContain('aria-label="Share of the deviation by reg⟨U+2066⟩ion"');
+  });
+
+  it('in the metrics list: names and the filters in words', () => {
+    const metric: MetricListItem = {
+      id: 1,
+      key: 'eu_purchases',
+      name: `EU ${RLO}sesahcrup`,
+      kind: 'count',
+      eventType: 'purchase',
+      extraEventTypes: [],
+      measure: null,
+      denominatorEventType: null,
+      filters: { region: [`eu${RLO}`, 'us'] },
+      windowMultiple: 1,
+      unit: '',
+      enabled: true,
+      definitionUpdatedAt: null,
+      rescoreFrom: null,
+      last: null,
+    };
+    const html = renderToStaticMarkup(
+      <MetricsList user={user} canEdit initial={[metric]} windowMs={60_000} saved="eu_purchases" />,
+    );
+    expect(shown(html)).not.toMatch(BIDI_CONTROL);
+    expect(html).toContain('<div class="metric-list-name"><bdi>EU ⟨U+202E⟩sesahcrup</bdi></div>');
+    expect(html).toContain('Saved <bdi>EU ⟨U+202E⟩sesahcrup</bdi>.');
+    expect(html).toContain(
+      '<bdi dir="ltr">Count of purchase events where region is eu⟨U+202E⟩ or us</bdi>',
+    );
+    expect(html).toContain('aria-label="Score EU ⟨U+202E⟩sesahcrup"');
+  });
+
+  it('in the API keys: names and who made or revoked them', () => {
+    const key: ApiKeyView = {
+      id: 1,
+      name: `billing${RLO}gnp.exe`,
+      prefix: 'pk_abcdefg',
+      createdBy: `ana${RLO}`,
+      createdAt: now,
+      lastUsedAt: null,
+      revokedAt: now,
+      revokedBy: `root\u2068`,
+    };
+    const active = { ...key, id: 2, revokedAt: null, revokedBy: null };
+    const admin = { username: `root${RLO}`, role: 'admin' as const };
+    const html = renderToStaticMarkup(<ApiKeysView user={admin} initial={[key, active]} />);
+    expect(shown(html)).not.toMatch(BIDI_CONTROL);
+    expect(html).toContain('<td class="key-name"><bdi>billing⟨U+202E⟩gnp.exe</bdi></td>');
+    expect(html).toContain('by <bdi>ana⟨U+202E⟩</bdi>');
+    expect(html).toContain('by <bdi>root⟨U+2068⟩</bdi>');
+    expect(html).toContain('aria-label="Revoke billing⟨U+202E⟩gnp.exe"');
+    // The signed-in user's name in the header.
+    expect(html).toContain('<bdi class="user-name">root⟨U+202E⟩</bdi>');
   });
 });

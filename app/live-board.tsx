@@ -7,6 +7,7 @@ import type { AnomalySummary, Board, BoardMetric } from '@/lib/views';
 import { AppHeader, type HeaderUser } from './_components/app-header';
 import { Sparkline } from './_components/charts';
 import { ConnectionIndicator } from './_components/connection-state';
+import { EventText } from './_components/event-text';
 import { LifecycleMarks, SNOOZED_CLASS, useSnoozed } from './_components/lifecycle-badges';
 import {
   LifecycleBadge,
@@ -17,7 +18,7 @@ import {
 import { ClockTime, TimeAgo } from './_components/time-ago';
 import { apiFetch, loginHref } from './_lib/api';
 import { boardReducer, hasUnknownMetric, initBoardState } from './_lib/board-state';
-import { formatNumber, formatZ } from './_lib/format';
+import { formatNumber, formatZ, revealControls } from './_lib/format';
 import { usePulseSocket } from './_lib/use-pulse-socket';
 
 export function LiveBoard({ initial, user }: { initial: Board; user: HeaderUser }) {
@@ -190,7 +191,7 @@ function MetricCard({ metric }: { metric: BoardMetric }) {
     >
       <div className="metric-card-head">
         <h3 id={`metric-${metric.id}-name`} className="metric-name">
-          {metric.name}
+          <EventText value={metric.name} />
         </h3>
         {latest ? <StatusBadge status={latest.status} /> : null}
         {!metric.enabled ? <span className="badge status-learning">Paused</span> : null}
@@ -220,7 +221,9 @@ function MetricCard({ metric }: { metric: BoardMetric }) {
           </div>
           <Sparkline
             points={metric.points}
-            label={`${metric.name}: last ${metric.points.length} windows, latest ${value}`}
+            label={revealControls(
+              `${metric.name}: last ${metric.points.length} windows, latest ${value}`,
+            )}
           />
           {note ? <p className={`metric-note note-${latest.status}`}>{note}</p> : null}
         </>
@@ -253,11 +256,11 @@ function AlertItem({ anomaly, isNew }: { anomaly: AnomalySummary; isNew: boolean
       >
         <span className="alert-top">
           <SeverityBadge severity={anomaly.severity} />
-          <span className="alert-metric">{anomaly.metricName}</span>
+          <EventText className="alert-metric" value={anomaly.metricName} />
           <LifecycleBadge status={anomaly.status} />
           <RevisedBadge revisions={anomaly.revisions} />
         </span>
-        <span className="alert-sentence">{anomaly.sentence}</span>
+        <EventText className="alert-sentence" value={anomaly.sentence} ltr />
         <LifecycleMarks anomaly={anomaly} />
         <span className="alert-meta muted">
           <TimeAgo ms={anomaly.firstWindow} /> ·{' '}

@@ -30,7 +30,9 @@ import {
   formatDateTime,
   formatShare,
   formatZ,
+  revealControls,
 } from '../_lib/format';
+import { EventText } from './event-text';
 
 export interface MetricFormat {
   kind: MetricKind;
@@ -328,7 +330,7 @@ export function ContributionBars({
       className="contribution-chart"
       style={{ height }}
       role="img"
-      aria-label={`Share of the deviation by ${dim}`}
+      aria-label={revealControls(`Share of the deviation by ${dim}`)}
     >
       <ResponsiveContainer width="100%" height="100%">
         <BarChart data={top} layout="vertical" margin={{ top: 4, right: 24, bottom: 4, left: 4 }}>
@@ -346,7 +348,8 @@ export function ContributionBars({
             width={140}
             stroke={CHART.muted}
             fontSize={12}
-            tickFormatter={(v: string) => truncate(String(v))}
+            // A tick is SVG text: no <bdi> there, but its overrides are made visible.
+            tickFormatter={(v: string) => truncate(revealControls(String(v)))}
             interval={0}
           />
           <Tooltip
@@ -357,7 +360,7 @@ export function ContributionBars({
               return (
                 <div className="chart-tooltip">
                   <div className="chart-tooltip-title">
-                    {dim} = {entry.label}
+                    <EventText value={dim} /> = <EventText value={entry.label} />
                   </div>
                   <dl>
                     <dt>Share</dt>

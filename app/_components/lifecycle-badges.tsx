@@ -2,7 +2,9 @@
 /** What people did with an anomaly, as badges: acknowledged, snoozed, verdict, resolved by. */
 import { isSnoozed } from '@/lib/alerts/workflow';
 import type { AnomalySummary } from '@/lib/views';
+import { revealControls } from '../_lib/format';
 import { useNow } from '../_lib/use-now';
+import { EventText } from './event-text';
 import styles from './lifecycle.module.css';
 import { ClockTime } from './time-ago';
 
@@ -24,7 +26,8 @@ export function useSnoozed(anomaly: Pick<AnomalySummary, 'status' | 'snoozedUnti
   return now === null ? true : isSnoozed(anomaly.snoozedUntil, now);
 }
 
-const who = (by: string | null) => by ?? 'a deleted user';
+/** Who did it: a username (isolated: see EventText), or a deleted user. */
+const who = (by: string | null) => (by === null ? 'a deleted user' : <EventText value={by} />);
 
 export function LifecycleMarks({ anomaly }: { anomaly: Marked }) {
   const snoozed = useSnoozed(anomaly);
@@ -47,7 +50,7 @@ export function LifecycleMarks({ anomaly }: { anomaly: Marked }) {
           className={`${styles.mark} ${verdict.value === 'true_positive' ? styles.truePositive : styles.falsePositive}`}
           data-testid="mark-verdict"
           data-verdict={verdict.value}
-          title={`Marked ${verdict.value === 'true_positive' ? 'true' : 'false'} positive by ${who(verdict.by)}`}
+          title={`Marked ${verdict.value === 'true_positive' ? 'true' : 'false'} positive by ${verdict.by === null ? 'a deleted user' : revealControls(verdict.by)}`}
         >
           <span aria-hidden="true">{verdict.value === 'true_positive' ? 'TP' : 'FP'}</span>
           <span className="sr-only">

@@ -1,6 +1,14 @@
 /** Display helpers shared by the board, the drill-down and the thresholds page. Pure. */
 import type { PointStatus, Severity } from '@/lib/types';
 
+/**
+ * Text from outside (event data, names people typed) for an attribute, a chart label or a
+ * sentence: its bidi overrides, isolates and control characters replaced by a visible
+ * `⟨U+202E⟩` (lib/text/output.ts). In markup, render `<EventText>`
+ * (app/_components/event-text.tsx), which also isolates it.
+ */
+export { revealControls } from '@/lib/text/output';
+
 export const STATUS_LABEL: Record<PointStatus, string> = {
   ok: 'OK',
   warn: 'Warning',

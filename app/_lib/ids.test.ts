@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSegment, parseId } from './ids';
+import { decodeSafeSegment, decodeSegment, parseId } from './ids';
 
 describe('parseId', () => {
   it('accepts positive integers only', () => {
@@ -16,5 +16,20 @@ describe('decodeSegment', () => {
     expect(decodeSegment('checkout_conversion')).toBe('checkout_conversion');
     expect(decodeSegment('a%20b')).toBe('a b');
     expect(decodeSegment('100%')).toBe('100%');
+  });
+});
+
+describe('decodeSafeSegment', () => {
+  it('decodes like decodeSegment', () => {
+    expect(decodeSafeSegment('checkout_conversion')).toBe('checkout_conversion');
+    expect(decodeSafeSegment('a%20b')).toBe('a b');
+    expect(decodeSafeSegment('100%')).toBe('100%');
+    expect(decodeSafeSegment('caf%C3%A9')).toBe('café');
+  });
+
+  it('is null for text no field may hold, encoded or not', () => {
+    for (const raw of ['%00', 'a%00b', '\u0000', '%0A', '%1B%5B2J', '%E2%80%AE', '\u202e']) {
+      expect(decodeSafeSegment(raw)).toBeNull();
+    }
   });
 });

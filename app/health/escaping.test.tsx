@@ -77,8 +77,28 @@ describe('the Health page', () => {
     expect(html).not.toContain('<img');
     expect(html).not.toContain('<script');
     expect(html).toContain('dims.&lt;img src=x onerror=');
-    expect(html).toMatch(/<pre[^>]*><code[^>]*>\{&quot;type&quot;:&quot;&lt;img src=x/);
+    expect(html).toMatch(
+      /<pre[^>]*><code[^>]*><bdi dir="ltr">\{&quot;type&quot;:&quot;&lt;img src=x/,
+    );
     expect(html).toContain('68.4 KiB');
+  });
+
+  it('shows quarantined text isolated, with bidi overrides and controls made visible', () => {
+    const item = {
+      ...health().latest[0]!,
+      source: 'http\u202e',
+      detail: 'dims.region: must not contain NUL (U+0000) or an unpaired surrogate',
+      raw: '{"type":"purchase",\n"dims":{"region":"\u202egnp.exe\u001b[2J\u0007"}}',
+    };
+    const html = renderToStaticMarkup(
+      <HealthView initial={health({ latest: [item] })} user={user} />,
+    );
+    // eslint-disable-next-line no-control-regex
+    expect(html).not.toMatch(/[\u202a-\u202e\u2066-\u2069\u0000-\u0008\u001b]/);
+    expect(html).toContain('<bdi class="cell-value">http⟨U+202E⟩</bdi>');
+    expect(html).toContain(
+      '<code><bdi dir="ltr">{&quot;type&quot;:&quot;purchase&quot;,\n&quot;dims&quot;:{&quot;region&quot;:&quot;⟨U+202E⟩gnp.exe⟨U+001B⟩[2J⟨U+0007⟩&quot;}}</bdi></code>',
+    );
   });
 
   it('shows the balance of every partition and every reason', () => {

@@ -7,6 +7,7 @@ import type { RetentionPolicy, TableStorage } from '@/lib/retention/policy';
 import type { Health, HealthPartition, QuarantineItem } from '@/lib/views';
 import { AppHeader, type HeaderUser } from '../_components/app-header';
 import { TimeAgo } from '../_components/time-ago';
+import { EventText } from '../_components/event-text';
 import { apiFetch, loginHref } from '../_lib/api';
 import { formatNumber } from '../_lib/format';
 import { useNow } from '../_lib/use-now';
@@ -250,7 +251,9 @@ function PartitionRow({ p, now }: { p: HealthPartition; now: number }) {
       data-received={p.received}
       data-idle={p.idle ? 'true' : 'false'}
     >
-      <td className="cell-value">{p.source}</td>
+      <td className="cell-value">
+        <EventText value={p.source} />
+      </td>
       <td className="num">{p.partition}</td>
       <td className="num" data-testid="received">
         {formatCount(p.received)}
@@ -469,7 +472,7 @@ function QuarantineEntry({
             re-ingested <TimeAgo ms={item.reingestedAt} />
           </span>
         ) : null}
-        <span className="cell-value">{item.source}</span>
+        <EventText className="cell-value" value={item.source} />
         <span className="muted">
           #{item.id} · <TimeAgo ms={item.receivedAt} /> · {formatBytes(item.rawSize)}
           {item.rawSize > kept
@@ -477,9 +480,13 @@ function QuarantineEntry({
             : ''}
         </span>
       </div>
-      <p className="alert-sentence">{item.detail}</p>
+      <p className="alert-sentence">
+        <EventText value={item.detail} ltr />
+      </p>
       <pre className="raw-payload">
-        <code>{item.raw}</code>
+        <code>
+          <EventText value={item.raw} ltr />
+        </code>
       </pre>
     </li>
   );

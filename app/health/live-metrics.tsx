@@ -1,5 +1,6 @@
 'use client';
 import type { LiveMetrics } from '@/lib/observability/live-figures';
+import { EventText } from '../_components/event-text';
 import { TimeAgo } from '../_components/time-ago';
 import { formatNumber } from '../_lib/format';
 
@@ -121,7 +122,9 @@ function LiveBody({
                       data-source={p.source}
                       data-partition={p.partition}
                     >
-                      <td className="cell-value">{p.source}</td>
+                      <td className="cell-value">
+                        <EventText value={p.source} />
+                      </td>
                       <td className="num">{p.partition}</td>
                       <td className="num">
                         {p.consumerLag === null ? (
@@ -137,7 +140,9 @@ function LiveBody({
                           ? '—'
                           : formatSeconds(p.watermarkLagSeconds)}
                       </td>
-                      <td className="cell-value">{p.worker}</td>
+                      <td className="cell-value">
+                        <EventText value={p.worker} />
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -171,13 +176,17 @@ function LiveBody({
                 <tbody>
                   {live.buffers.map((b) => (
                     <tr key={`${b.worker}\0${b.source}`} data-source={b.source}>
-                      <td className="cell-value">{b.source}</td>
+                      <td className="cell-value">
+                        <EventText value={b.source} />
+                      </td>
                       <td className="num">{formatCount(b.events)}</td>
                       <td className="num">{formatCount(b.cells)}</td>
                       <td className={b.heldFlushes > 0 ? 'num unbalanced' : 'num'}>
                         {formatCount(b.heldFlushes)}
                       </td>
-                      <td className="cell-value">{b.worker}</td>
+                      <td className="cell-value">
+                        <EventText value={b.worker} />
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -209,7 +218,7 @@ function LiveBody({
           {live.workers.map((w, i) => (
             <span key={w.worker}>
               {i > 0 ? ', ' : ''}
-              <span className="cell-value">{w.worker}</span> (<TimeAgo ms={w.updatedAt} />)
+              <EventText className="cell-value" value={w.worker} /> (<TimeAgo ms={w.updatedAt} />)
             </span>
           ))}
         </p>

@@ -10,6 +10,7 @@ import { useState } from 'react';
 import { changesValues, type DefinitionInput } from '@/lib/metrics/definition';
 import { summarizeDefinition } from '@/lib/metrics/describe';
 import { AppHeader, type HeaderUser } from '../_components/app-header';
+import { EventText } from '../_components/event-text';
 import { apiFetch } from '../_lib/api';
 import { isSendable } from '../_lib/form-state';
 import { useForm } from '../_lib/use-form';
@@ -76,7 +77,6 @@ export function DefinitionForm({ user, canEdit, catalog, windowMs, metric }: Def
 
   const { values } = form;
   const changed = changes(form.checked.value);
-  const title = editing ? (canEdit ? `Edit ${metric.name}` : metric.name) : 'New metric';
 
   return (
     <>
@@ -89,10 +89,19 @@ export function DefinitionForm({ user, canEdit, catalog, windowMs, metric }: Def
         </nav>
         <header className="detail-head">
           <p className="eyebrow">{editing ? 'Metric definition' : 'Metrics'}</p>
-          <h1>{title}</h1>
+          <h1>
+            {editing ? (
+              <>
+                {canEdit ? 'Edit ' : null}
+                <EventText value={metric.name} />
+              </>
+            ) : (
+              'New metric'
+            )}
+          </h1>
           {editing ? (
             <p className="muted">
-              <code>{metric.key}</code> · {summarizeDefinition(metric)} ·{' '}
+              <code>{metric.key}</code> · <EventText value={summarizeDefinition(metric)} ltr /> ·{' '}
               <Link href={`/metrics/${encodeURIComponent(metric.key)}`} className="link">
                 Thresholds
               </Link>

@@ -6,9 +6,11 @@ import type { MetricListItem } from '@/lib/views';
 import { formatMetricValue } from '@/lib/metrics/units';
 import { summarizeDefinition } from '@/lib/metrics/describe';
 import { AppHeader, type HeaderUser } from '../_components/app-header';
+import { EventText } from '../_components/event-text';
 import { StatusBadge } from '../_components/status-badge';
 import { TimeAgo } from '../_components/time-ago';
 import { apiFetch, loginHref } from '../_lib/api';
+import { revealControls } from '../_lib/format';
 import { formatWindowLength } from './window-length';
 
 const KIND_LABEL = { count: 'Count', sum: 'Sum', avg: 'Average', ratio: 'Ratio' } as const;
@@ -75,7 +77,8 @@ export function MetricsList({
 
         {savedMetric ? (
           <p className="form-success" role="status" data-testid="metrics-saved">
-            Saved {savedMetric.name}. The detector scores it from the next window.
+            Saved <EventText value={savedMetric.name} />. The detector scores it from the next
+            window.
           </p>
         ) : null}
         {!canEdit ? (
@@ -122,9 +125,13 @@ export function MetricsList({
                       data-enabled={metric.enabled ? 'true' : 'false'}
                     >
                       <td>
-                        <div className="metric-list-name">{metric.name}</div>
+                        <div className="metric-list-name">
+                          <EventText value={metric.name} />
+                        </div>
                         <code className="metric-list-key">{metric.key}</code>
-                        <div className="muted small">{summarizeDefinition(metric)}</div>
+                        <div className="muted small">
+                          <EventText value={summarizeDefinition(metric)} ltr />
+                        </div>
                         {error?.key === metric.key ? (
                           <p className="field-error" role="alert">
                             {error.message}
@@ -140,7 +147,7 @@ export function MetricsList({
                               role="switch"
                               checked={metric.enabled}
                               disabled={pending !== null}
-                              aria-label={`Score ${metric.name}`}
+                              aria-label={revealControls(`Score ${metric.name}`)}
                               onChange={() => void toggle(metric)}
                             />
                             <span>
@@ -183,7 +190,9 @@ export function MetricsList({
                           <Link
                             href={`/metrics/${encodeURIComponent(metric.key)}/edit`}
                             className="link"
-                            aria-label={`${canEdit ? 'Edit' : 'View'} definition of ${metric.name}`}
+                            aria-label={revealControls(
+                              `${canEdit ? 'Edit' : 'View'} definition of ${metric.name}`,
+                            )}
                           >
                             {canEdit ? 'Edit' : 'Definition'}
                           </Link>

@@ -119,6 +119,19 @@ describe('request bodies', () => {
     expect(message).toContain('acknowledge');
   });
 
+  it('keeps a note’s lines and tabs, refuses its other control and bidi characters', () => {
+    expect(parse({ action: 'resolve', note: 'fixed:\r\n\t- restarted the node' })).toEqual({
+      ok: true,
+      value: { action: 'resolve', note: 'fixed:\r\n\t- restarted the node' },
+    });
+    for (const note of ['a\u0000b', 'x\u001b[2J', 'a\u202eb', 'a\ud800']) {
+      expect(parse({ action: 'resolve', note })).toEqual({ ok: false, paths: ['note'] });
+    }
+    expect(
+      ActionBody.safeParse({ action: 'resolve', note: 'a\u0000' }).error?.issues[0]?.message,
+    ).toBe('Must not contain control characters (U+0000).');
+  });
+
   it('snoozes by preset from now, or until a time', () => {
     expect(parse({ action: 'snooze', preset: '2h' })).toEqual({
       ok: true,

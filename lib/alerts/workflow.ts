@@ -4,6 +4,7 @@
  * the API, the queries and the buttons agree on them.
  */
 import { z } from 'zod';
+import { unsafeTextMessage } from '@/lib/text/input';
 
 export const LIFECYCLE_ACTIONS = [
   'acknowledge',
@@ -50,8 +51,14 @@ export const ActionBody = z
     action: z.enum(LIFECYCLE_ACTIONS, {
       error: `action must be one of: ${LIFECYCLE_ACTIONS.join(', ')}.`,
     }),
+    // Lines and tabs are welcome in a note; other control characters and bidi overrides
+    // (lib/text/input.ts) are not.
     note: z
       .string({ error: 'note must be text.' })
+      .superRefine((note, ctx) => {
+        const message = unsafeTextMessage(note, { multiline: true });
+        if (message) ctx.addIssue({ code: 'custom', message });
+      })
       .max(NOTE_MAX, { error: `Keep the note to ${NOTE_MAX} characters.` })
       .optional(),
     preset: z

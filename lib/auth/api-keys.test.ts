@@ -19,8 +19,26 @@ describe('validateKeyName', () => {
       ok: false,
       error: `Use at most ${KEY_NAME_MAX} characters.`,
     });
-    for (const name of ['a\nb', 'a\u0000b', 'a\u007fb', 'a\u2028b']) {
-      expect(validateKeyName(name)).toEqual({ ok: false, error: 'Use printable characters only.' });
+    expect(validateKeyName('a\u0000b')).toEqual({
+      ok: false,
+      error: 'Must not contain control characters (U+0000).',
+    });
+    expect(validateKeyName('a\u007fb')).toMatchObject({ ok: false, error: /U\+007F/ });
+    for (const name of ['a\nb', 'name\n', 'a\u2028b']) {
+      expect(validateKeyName(name)).toMatchObject({
+        ok: false,
+        error: /^Must not contain line breaks/,
+      });
     }
+  });
+
+  it('refuses bidi overrides and isolates, which would disguise the name in the list', () => {
+    expect(validateKeyName('billing\u202egnp.exe')).toEqual({
+      ok: false,
+      error: 'Must not contain bidirectional formatting characters (U+202E).',
+    });
+    expect(validateKeyName('a\u2066b\u2069')).toMatchObject({ ok: false, error: /U\+2066/ });
+    // The marks that mixed-direction names need are allowed.
+    expect(validateKeyName('שלום\u200f service')).toMatchObject({ ok: true });
   });
 });

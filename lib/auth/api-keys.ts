@@ -3,6 +3,7 @@
  * a key's name and how a key is shown. Pure. Keys themselves are made and stored (hashed) by
  * db/queries/api-keys.ts.
  */
+import { unsafeTextMessage } from '@/lib/text/input';
 
 export const KEY_NAME_MAX = 64;
 
@@ -11,17 +12,19 @@ export const KEY_PREFIX_LENGTH = 10;
 
 export type NameCheck = { ok: true; name: string } | { ok: false; error: string };
 
-/** A key's name: 1–64 characters after trimming, printable (no control characters). */
+/**
+ * A key's name: 1–64 characters after trimming, none that a text field may not hold (control
+ * characters, line breaks, bidi overrides that would disguise it in the list: lib/text/input.ts),
+ * checked before trimming, as the API's check of every body is.
+ */
 export function validateKeyName(input: unknown): NameCheck {
   if (typeof input !== 'string') return { ok: false, error: 'Give the key a name.' };
+  const unsafe = unsafeTextMessage(input);
+  if (unsafe) return { ok: false, error: unsafe };
   const name = input.trim();
   if (name === '') return { ok: false, error: 'Give the key a name.' };
   if ([...name].length > KEY_NAME_MAX) {
     return { ok: false, error: `Use at most ${KEY_NAME_MAX} characters.` };
-  }
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(name)) {
-    return { ok: false, error: 'Use printable characters only.' };
   }
   return { ok: true, name };
 }

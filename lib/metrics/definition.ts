@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { EVENT_LIMITS } from '@/lib/ingest/contract';
 import type { MetricDefinition, MetricKind } from '@/lib/types';
+import { unsafeTextMessage } from '@/lib/text/input';
 
 /** A metric definition as created or edited: everything but the id and the enabled flag. */
 export type DefinitionInput = Omit<MetricDefinition, 'id' | 'enabled'>;
@@ -60,6 +61,15 @@ const eventTypeSchema = (missing: string) =>
     .min(1, { error: missing })
     .regex(EVENT_LIMITS.typePattern, { error: typeMessage });
 
+/**
+ * Refuses text no field may hold (control characters, line breaks, bidi overrides that would
+ * disguise a name: lib/text/input.ts), before trimming, as the API's check of every body does.
+ */
+const safeText = (text: string, ctx: z.core.$RefinementCtx) => {
+  const message = unsafeTextMessage(text);
+  if (message) ctx.addIssue({ code: 'custom', message });
+};
+
 const FIELD_SCHEMAS = {
   key: z
     .string({ error: 'Give the metric a key.' })
@@ -74,6 +84,7 @@ const FIELD_SCHEMAS = {
     }),
   name: z
     .string({ error: 'Give the metric a name.' })
+    .superRefine(safeText)
     .trim()
     .min(1, { error: 'Give the metric a name.' })
     .max(DEFINITION_LIMITS.maxName, {
@@ -95,6 +106,7 @@ const FIELD_SCHEMAS = {
     }),
   unit: z
     .string({ error: 'The unit is text, e.g. %, ms or $.' })
+    .superRefine(safeText)
     .trim()
     .max(DEFINITION_LIMITS.maxUnit, {
       error: `Units are at most ${DEFINITION_LIMITS.maxUnit} characters.`,
@@ -174,6 +186,13 @@ function checkFilters(
     }
     const allowed: string[] = [];
     for (const item of values) {
+      const unsafe =
+        typeof item === 'string' ? unsafeTextMessage(item, { subject: `Values of ${dim}` }) : null;
+      if (unsafe) {
+        errors[field] = unsafe;
+        ok = false;
+        break;
+      }
       const parsed = filterValueSchema.safeParse(item);
       if (!parsed.success) {
         errors[field] =

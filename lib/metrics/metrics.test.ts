@@ -735,6 +735,33 @@ describe('validateDefinition', () => {
     ['window multiple 61', { windowMultiple: 61 }, 'windowMultiple', /1 to 60/],
     ['window multiple 1.5', { windowMultiple: 1.5 }, 'windowMultiple', /whole number/],
     ['a long unit', { unit: 'x'.repeat(17) }, 'unit', /at most 16/],
+    [
+      'NUL in a name',
+      { name: 'EU\u0000' },
+      'name',
+      'Must not contain control characters (U+0000).',
+    ],
+    ['a line feed in a name', { name: 'EU\nforged' }, 'name', /line breaks \(U\+000A\)/],
+    [
+      'a right-to-left override in a name',
+      { name: 'EU \u202esesahcrup' },
+      'name',
+      'Must not contain bidirectional formatting characters (U+202E).',
+    ],
+    ['ESC in a unit', { unit: '\u001b[31m' }, 'unit', /control characters \(U\+001B\)/],
+    ['an isolate in a unit', { unit: 'ms\u2069' }, 'unit', /U\+2069/],
+    [
+      'NUL in a filter value',
+      { filters: { region: ['eu', 'us\u0000'] } },
+      'filters.region',
+      'Values of region must not contain control characters (U+0000).',
+    ],
+    [
+      'an override in a filter value',
+      { filters: { region: ['\u202eue'] } },
+      'filters.region',
+      /^Values of region must not contain bidirectional/,
+    ],
   ])('refuses %s next to its field', (_label, change, field, message) => {
     const checked = validateDefinition({ ...valid, ...change });
     expect(checked.ok).toBe(false);

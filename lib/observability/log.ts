@@ -1,17 +1,19 @@
 /** Structured logging (pino) to stderr, so stdout stays free for data pipes. */
 import { pino, type Logger } from 'pino';
+import { escapeControls } from '@/lib/text/output';
 
 export type { Logger };
 
 /**
  * A logger writing JSON lines to stderr; with `pretty`, lines rendered for a terminal
- * (used by the supervisor, whose output a person reads).
+ * (used by the supervisor, whose output a person reads). `write` replaces stderr (tests).
  */
 export function createLogger(
   name: string,
   level: string,
-  options: { pretty?: boolean } = {},
+  options: { pretty?: boolean; write?: (text: string) => void } = {},
 ): Logger {
+  const write = options.write;
   return pino(
     {
       name,
@@ -33,13 +35,31 @@ export function createLogger(
       },
     },
     options.pretty
-      ? { write: (line: string) => process.stderr.write(`${formatLogLine(line.trimEnd())}\n`) }
-      : pino.destination({ fd: 2, sync: false }),
+      ? {
+          write: (line: string) => {
+            const text = `${formatLogLine(line.trimEnd())}\n`;
+            if (write) write(text);
+            else process.stderr.write(text);
+          },
+        }
+      : write
+        ? { write }
+        : pino.destination({ fd: 2, sync: false }),
   );
 }
 
-/** Renders one pino JSON line for a terminal ("12:00:01 worker  info  flushed rows=120"). */
+/**
+ * Renders one pino JSON line for a terminal ("12:00:01 worker  info  flushed rows=120"); any
+ * other line as it is. Either way as one line with its control characters escaped
+ * (lib/text/output.ts): a message, field or error that holds a line feed, a carriage return or
+ * an ESC sequence (a username someone typed) must not start a forged line or rewrite the
+ * terminal. pino's JSON escapes the C0 controls; the values it decodes to do not.
+ */
 export function formatLogLine(line: string): string {
+  return escapeControls(renderLogLine(line));
+}
+
+function renderLogLine(line: string): string {
   let entry: Record<string, unknown>;
   try {
     entry = JSON.parse(line) as Record<string, unknown>;

@@ -31,6 +31,19 @@ import { Supervisor } from './supervisor';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const STOP_LIMIT_MS = 15_000;
 
+/** A child's log line carrying a username with a forged line and a screen clear in it. */
+const HOSTILE_LOG_LINE = JSON.stringify({
+  level: 40,
+  time: '2026-11-22T07:55:43.120Z',
+  name: 'worker',
+  msg: 'sign-in failed',
+  username: 'ana\n07:55:44  web  info  admin signed in\u001b[2J',
+});
+/** A raw line of a child's output with colour escapes and a right-to-left override. */
+const HOSTILE_RAW_LINE = 'raw \u001b[31mred\u001b[0m \u202eevil';
+// eslint-disable-next-line no-control-regex
+const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
 interface Setup {
   /** The data directory. */
   dir: string;
@@ -316,11 +329,13 @@ describe('npm start stops cleanly', () => {
 
   it('kills a child that does not stop within the grace period, names it, and still stops PostgreSQL', async () => {
     const s = await setup();
-    // The worker hangs as soon as it gets SIGTERM (blocked, as a stuck process would be).
+    // The worker hangs as soon as it gets SIGTERM (blocked, as a stuck process would be). It
+    // also starts with hostile output, a logged line and a raw one, that the relay must escape.
     const hang = join(s.dir, 'hang-on-sigterm.mjs');
     await writeFile(
       hang,
       `if (process.argv[1]?.endsWith('workers/stream.ts')) {
+        process.stderr.write(${JSON.stringify(`${HOSTILE_LOG_LINE}\n${HOSTILE_RAW_LINE}\n`)});
         process.prependListener('SIGTERM', () => {
           Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 120000);
         });
@@ -366,6 +381,13 @@ describe('npm start stops cleanly', () => {
     });
     // The simulator stopped by itself; the worker was killed; PostgreSQL stopped after both.
     expect(relayed.join('\n')).not.toContain('worker stopped');
+    // Its hostile output came through as two lines, escaped: no forged line, no ESC sequence.
+    const worker = relayed.filter((line) => line.startsWith('worker'));
+    for (const line of worker) expect(line).not.toMatch(RAW_CONTROL);
+    expect(worker).toContain(
+      'worker   │ 07:55:43  worker  WARN  sign-in failed  username=ana\\n07:55:44  web  info  admin signed in\\u001b[2J',
+    );
+    expect(worker).toContain('worker   │ raw \\u001b[31mred\\u001b[0m \\u202eevil');
     await expectAllGone(s, null);
   }, 180_000);
 });

@@ -56,6 +56,17 @@ interface Group {
   restartTimer?: NodeJS.Timeout;
 }
 
+/**
+ * One line of a child's output (stderr, or the web server's stdout) as the supervisor prints
+ * it: the child's name, then the line, a pino JSON line rendered for reading. Either way one
+ * line with its control characters escaped (formatLogLine): readline has split the output at
+ * line feeds and carriage returns, and an ESC sequence or bidi control inside a line (text a
+ * user sent, logged) must not rewrite the terminal.
+ */
+export function relayLine(name: string, line: string): string {
+  return `${name.padEnd(9)}│ ${formatLogLine(line)}`;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const running = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
 
@@ -139,7 +150,7 @@ export class Supervisor {
       createInterface({ input: proc.stderr }).on('line', (line) => {
         child.tail.push(line);
         if (child.tail.length > 20) child.tail.shift();
-        this.write(`${name.padEnd(9)}│ ${formatLogLine(line)}`);
+        this.write(relayLine(name, line));
       });
     }
     proc.on('error', (error) => this.log.error({ err: error, child: name }, 'could not start'));
@@ -151,7 +162,7 @@ export class Supervisor {
       const web = this.spawnChild('web', 'server.ts', 'ignore');
       if (web.process.stdout) {
         createInterface({ input: web.process.stdout }).on('line', (l) =>
-          this.write(`web      │ ${l}`),
+          this.write(relayLine('web', l)),
         );
       }
       group.children = [web];

@@ -9,9 +9,11 @@ import {
   type CreatedApiKey,
 } from '@/lib/auth/api-keys';
 import { AppHeader, type HeaderUser } from '../../_components/app-header';
+import { EventText } from '../../_components/event-text';
 import { Field } from '../../_components/form-field';
 import { TimeAgo } from '../../_components/time-ago';
 import { apiFetch, loginHref } from '../../_lib/api';
+import { revealControls } from '../../_lib/format';
 import { useForm } from '../../_lib/use-form';
 
 /** Newly created key: its secret, shown this once. */
@@ -198,7 +200,9 @@ function FreshKey({ fresh, onDone }: { fresh: Fresh; onDone: () => void }) {
 
   return (
     <div className="secret-box" role="region" aria-labelledby="fresh-key-heading">
-      <h3 id="fresh-key-heading">Key “{fresh.key.name}” created</h3>
+      <h3 id="fresh-key-heading">
+        Key “<EventText value={fresh.key.name} />” created
+      </h3>
       <p className="notice notice-warn" data-testid="new-key-warning">
         Copy this key now. Pulse keeps only a hash of it and cannot show it again; if it is lost,
         revoke it and create another.
@@ -254,20 +258,32 @@ function KeyRow({
       data-state={revoked ? 'revoked' : 'active'}
       className={revoked ? 'key-revoked' : undefined}
     >
-      <td className="key-name">{apiKey.name}</td>
+      <td className="key-name">
+        <EventText value={apiKey.name} />
+      </td>
       <td>
         <code>{apiKey.prefix}…</code>
       </td>
       <td>
         <TimeAgo ms={apiKey.createdAt} />
-        {apiKey.createdBy ? <span className="muted"> by {apiKey.createdBy}</span> : null}
+        {apiKey.createdBy ? (
+          <span className="muted">
+            {' '}
+            by <EventText value={apiKey.createdBy} />
+          </span>
+        ) : null}
       </td>
       <td>{apiKey.lastUsedAt !== null ? <TimeAgo ms={apiKey.lastUsedAt} /> : 'never'}</td>
       <td>
         {apiKey.revokedAt !== null ? (
           <span className="badge status-critical">
             Revoked <TimeAgo ms={apiKey.revokedAt} />
-            {apiKey.revokedBy ? ` by ${apiKey.revokedBy}` : ''}
+            {apiKey.revokedBy ? (
+              <>
+                {' '}
+                by <EventText value={apiKey.revokedBy} />
+              </>
+            ) : null}
           </span>
         ) : (
           <span className="badge status-ok">Active</span>
@@ -275,7 +291,11 @@ function KeyRow({
       </td>
       <td className="key-actions">
         {revoked ? null : confirming ? (
-          <div className="confirm-inline" role="group" aria-label={`Revoke ${apiKey.name}?`}>
+          <div
+            className="confirm-inline"
+            role="group"
+            aria-label={revealControls(`Revoke ${apiKey.name}?`)}
+          >
             <span>Clients using it get 401 at once.</span>
             <button
               type="button"
@@ -300,7 +320,7 @@ function KeyRow({
             type="button"
             className="button button-ghost"
             onClick={onAsk}
-            aria-label={`Revoke ${apiKey.name}`}
+            aria-label={revealControls(`Revoke ${apiKey.name}`)}
           >
             Revoke…
           </button>

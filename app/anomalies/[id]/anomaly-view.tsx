@@ -1,7 +1,7 @@
 'use client';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useState } from 'react';
+import { Fragment, useState } from 'react';
 import { formatMetricValue } from '@/lib/metrics/units';
 import type { RootCause } from '@/lib/types';
 import type {
@@ -12,13 +12,14 @@ import type {
 } from '@/lib/views';
 import type { HeaderUser } from '../../_components/app-header';
 import { DetailPage } from '../../_components/detail-page';
+import { EventText } from '../../_components/event-text';
 import { ContributionBars, MetricChart } from '../../_components/charts';
 import { LifecycleMarks } from '../../_components/lifecycle-badges';
 import { LifecycleBadge, RevisedBadge, SeverityBadge } from '../../_components/status-badge';
 import { ClockTime, TimeAgo } from '../../_components/time-ago';
 import { apiFetch, loginHref } from '../../_lib/api';
 import { mergePoints } from '../../_lib/board-state';
-import { SEVERITY_LABEL, formatShare, formatZ } from '../../_lib/format';
+import { SEVERITY_LABEL, formatShare, formatZ, revealControls } from '../../_lib/format';
 import { usePulseSocket } from '../../_lib/use-pulse-socket';
 import { LifecyclePanel } from './lifecycle-panel';
 
@@ -119,7 +120,8 @@ export function AnomalyView({
           </span>
         </div>
         <h1 data-testid="anomaly-title">
-          {detail.metricName}: {SEVERITY_LABEL[detail.severity].toLowerCase()} {change}
+          <EventText value={detail.metricName} />: {SEVERITY_LABEL[detail.severity].toLowerCase()}{' '}
+          {change}
         </h1>
         <p className="muted detail-range" data-testid="anomaly-range">
           <ClockTime ms={detail.firstWindow} seconds={seconds} /> –{' '}
@@ -143,7 +145,7 @@ export function AnomalyView({
       </header>
 
       <p className="explanation" data-testid="explanation">
-        {detail.sentence || detail.explanation.sentence}
+        <EventText value={detail.sentence || detail.explanation.sentence} ltr />
       </p>
 
       {detail.explanation.rootCause ? (
@@ -201,7 +203,9 @@ export function AnomalyView({
 
       <section className="card" aria-labelledby="chart-heading">
         <div className="card-head">
-          <h2 id="chart-heading">{detail.metricName} around the anomaly</h2>
+          <h2 id="chart-heading">
+            <EventText value={detail.metricName} /> around the anomaly
+          </h2>
           <Link href={`/metrics/${encodeURIComponent(detail.metricKey)}`} className="link">
             Thresholds
           </Link>
@@ -211,7 +215,9 @@ export function AnomalyView({
           metric={metric}
           windowMs={detail.windowMs}
           highlight={{ from: detail.firstWindow, to: detail.lastWindow }}
-          label={`${detail.metricName}: value, expected value and expected ± 3σ band; the anomalous windows are highlighted`}
+          label={revealControls(
+            `${detail.metricName}: value, expected value and expected ± 3σ band; the anomalous windows are highlighted`,
+          )}
         />
         <ChartLegend />
       </section>
@@ -224,7 +230,9 @@ export function AnomalyView({
           <div className="breakdown-grid">
             {dimensions.map(([dim, list]) => (
               <div className="card" key={dim} data-testid={`dimension-${dim}`}>
-                <h3 className="card-title">{dim}</h3>
+                <h3 className="card-title">
+                  <EventText value={dim} />
+                </h3>
                 <ContributionBars dim={dim} contributors={list} />
               </div>
             ))}
@@ -260,8 +268,12 @@ export function AnomalyView({
               <tbody>
                 {top.map((c) => (
                   <tr key={`${c.dim}\u0000${c.value}`}>
-                    <td>{c.dim}</td>
-                    <td className="cell-value">{c.value}</td>
+                    <td>
+                      <EventText value={c.dim} />
+                    </td>
+                    <td className="cell-value">
+                      <EventText value={c.value} />
+                    </td>
                     <td className="num">{fmt(c.actual)}</td>
                     <td className="num">{fmt(c.expected)}</td>
                     <td className="num">
@@ -311,10 +323,21 @@ function ChartLegend() {
   );
 }
 
+/** A conjunction as a key: its text, never shown (see Conjunction). */
 const conjunction = (elements: Record<string, string>) =>
   Object.entries(elements)
     .map(([dim, value]) => `${dim}=${value}`)
     .join(' AND ');
+
+/** `region=eu-west AND device=ios`, each name and value isolated (event data). */
+function Conjunction({ elements }: { elements: Record<string, string> }) {
+  return Object.entries(elements).map(([dim, value], i) => (
+    <Fragment key={dim}>
+      {i > 0 ? ' AND ' : null}
+      <EventText value={dim} />=<EventText value={value} />
+    </Fragment>
+  ));
+}
 
 /**
  * The multi-dimensional root cause: the smallest set of dimension-value conjunctions that
@@ -333,7 +356,7 @@ function RootCauseCard({ rootCause }: { rootCause: RootCause }) {
         <ul className="cause-set" aria-label="Root-cause set">
           {rootCause.set.map((elements) => (
             <li key={conjunction(elements)} className="cause-chip">
-              {conjunction(elements)}
+              <Conjunction elements={elements} />
             </li>
           ))}
         </ul>
@@ -356,7 +379,9 @@ function RootCauseCard({ rootCause }: { rootCause: RootCause }) {
             <tbody>
               {candidates.map((c) => (
                 <tr key={conjunction(c.elements)}>
-                  <td className="cell-value">{conjunction(c.elements)}</td>
+                  <td className="cell-value">
+                    <Conjunction elements={c.elements} />
+                  </td>
                   <td className="num">{formatShare(c.explains)}</td>
                   <td className="num">{c.score.toFixed(2)}</td>
                 </tr>
@@ -393,7 +418,6 @@ function GroundTruth({
   set: readonly Record<string, string>[] | null;
   seconds: boolean;
 }) {
-  const cause = Object.entries(incident.rootCause);
   const matches = found !== null && incident.rootCause[found.dim] === found.value;
   const verdict =
     set === null
@@ -405,10 +429,10 @@ function GroundTruth({
           : ' The root-cause set differs';
   return (
     <p className="ground-truth" data-testid="ground-truth">
-      <strong>Injected by the simulator:</strong> {incident.description} (
+      <strong>Injected by the simulator:</strong> <EventText value={incident.description} /> (
       <ClockTime ms={incident.startsAt} seconds={seconds} />–
       <ClockTime ms={incident.endsAt} seconds={seconds} />
-      ). True root cause: {cause.map(([dim, value]) => `${dim}=${value}`).join(' AND ')}
+      ). True root cause: <Conjunction elements={incident.rootCause} />
       {found
         ? matches
           ? ' — the top contributor matches.'

@@ -14,6 +14,7 @@ import {
 } from '@/lib/alerts/workflow';
 import type { AnomalyEventView, AnomalySummary } from '@/lib/views';
 import styles from '../../_components/lifecycle.module.css';
+import { EventText } from '../../_components/event-text';
 import { ClockTime, TimeAgo } from '../../_components/time-ago';
 import { apiFetch } from '../../_lib/api';
 import { useNow } from '../../_lib/use-now';
@@ -354,7 +355,8 @@ function AuditTrail({ history }: { history: AnomalyEventView[] }) {
     <ol className={styles.trail} aria-labelledby="trail-heading" data-testid="audit-trail">
       {history.map((event) => (
         <li key={event.id} data-action={event.action}>
-          <strong>{event.by ?? 'A deleted user'}</strong> {ACTION_PAST[event.action]}
+          <strong>{event.by === null ? 'A deleted user' : <EventText value={event.by} />}</strong>{' '}
+          {ACTION_PAST[event.action]}
           {event.until !== null ? (
             <>
               {' '}
@@ -362,7 +364,11 @@ function AuditTrail({ history }: { history: AnomalyEventView[] }) {
             </>
           ) : null}{' '}
           · <TimeAgo ms={event.at} />
-          {event.note !== null ? <q className={styles.trailNote}>{event.note}</q> : null}
+          {event.note !== null ? (
+            <q className={styles.trailNote}>
+              <EventText value={event.note} />
+            </q>
+          ) : null}
         </li>
       ))}
     </ol>

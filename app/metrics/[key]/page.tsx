@@ -5,7 +5,7 @@ import { pointsSince } from '@/db/queries/points';
 import { toBoardPoint } from '@/db/queries/views';
 import { webContext } from '@/app/_server/context';
 import { hasRole, requirePageUser } from '@/app/_server/session';
-import { decodeSegment } from '../../_lib/ids';
+import { decodeSafeSegment, decodeSegment } from '../../_lib/ids';
 import { RuleEditor, type RulePageData } from './rule-editor';
 
 export const dynamic = 'force-dynamic';
@@ -30,8 +30,11 @@ async function loadRulePage(key: string): Promise<RulePageData | null> {
 }
 
 export default async function MetricRulePage({ params }: { params: Promise<{ key: string }> }) {
-  const key = decodeSegment((await params).key);
-  const user = await requirePageUser(`/metrics/${encodeURIComponent(key)}`);
+  const raw = (await params).key;
+  const user = await requirePageUser(`/metrics/${encodeURIComponent(decodeSegment(raw))}`);
+  // A key with a control character names no metric (and PostgreSQL would refuse a NUL).
+  const key = decodeSafeSegment(raw);
+  if (key === null) notFound();
   const data = await loadRulePage(key);
   if (!data) notFound();
   return (

@@ -10,6 +10,7 @@ import type { AlertRule, MetricDefinition } from '@/lib/types';
 import type { BoardPoint } from '@/lib/views';
 import type { HeaderUser } from '../../_components/app-header';
 import { DetailPage } from '../../_components/detail-page';
+import { EventText } from '../../_components/event-text';
 import { apiFetch } from '../../_lib/api';
 import { mergePoints } from '../../_lib/board-state';
 import { useForm } from '../../_lib/use-form';
@@ -112,10 +113,17 @@ export function RuleEditor({
     <DetailPage user={user} connection={connection}>
       <header className="detail-head">
         <p className="eyebrow">Thresholds</p>
-        <h1 data-testid="metric-name">{metric.name}</h1>
+        <h1 data-testid="metric-name">
+          <EventText value={metric.name} />
+        </h1>
         <p className="muted" data-testid="metric-definition">
           {describeDefinition(metric)}
-          {metric.unit ? <> Unit: {metric.unit}.</> : null}
+          {metric.unit ? (
+            <>
+              {' '}
+              Unit: <EventText value={metric.unit} />.
+            </>
+          ) : null}
           {!metric.enabled ? ' Scoring is paused for this metric.' : null}
         </p>
       </header>
@@ -146,7 +154,9 @@ export function RuleEditor({
             aria-describedby="rule-help"
           >
             <fieldset disabled={!canEdit || form.pending}>
-              <legend className="sr-only">Thresholds for {metric.name}</legend>
+              <legend className="sr-only">
+                Thresholds for <EventText value={metric.name} />
+              </legend>
               <ThresholdsPanel {...panel} />
               <BaselinePanel {...panel} unit={metric.unit} />
               <HysteresisPanel {...panel} />

@@ -4,6 +4,8 @@
  */
 import type { MetricCatalog } from '@/lib/views';
 import { DEFINITION_LIMITS } from '@/lib/metrics/definition';
+import { EventText } from '../../_components/event-text';
+import { revealControls } from '../../_lib/format';
 import { Suggestions } from './suggestions';
 import { newRow, rowError, valuesOf, type DefinitionFormModel, type FilterRow } from './values';
 
@@ -81,12 +83,13 @@ export function FiltersPanel({
                       <button
                         type="button"
                         className="tag"
-                        aria-label={`Remove ${v}`}
+                        aria-label={revealControls(`Remove ${v}`)}
                         onClick={() =>
                           changeRow(row.id, { values: row.values.filter((x) => x !== v) })
                         }
                       >
-                        <span className="tag-text">{v}</span> <span aria-hidden="true">×</span>
+                        <EventText className="tag-text" value={v} />{' '}
+                        <span aria-hidden="true">×</span>
                       </button>
                     </li>
                   ))}

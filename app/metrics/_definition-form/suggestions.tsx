@@ -1,5 +1,7 @@
 /** Suggestions from the catalog of recent events: quick picks under a field, and datalists. */
 import type { MetricCatalog } from '@/lib/views';
+import { EventText } from '../../_components/event-text';
+import { revealControls } from '../../_lib/format';
 import { measuresOf } from './values';
 
 const UNITS = ['%', 'ms', '$'];
@@ -22,10 +24,10 @@ export function Suggestions({
           key={option}
           type="button"
           className="suggestion"
-          aria-label={`${label}: ${option}`}
+          aria-label={revealControls(`${label}: ${option}`)}
           onClick={() => onPick(option)}
         >
-          {option}
+          <EventText value={option} />
         </button>
       ))}
     </div>

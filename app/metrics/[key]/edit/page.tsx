@@ -3,7 +3,7 @@ import { notFound } from 'next/navigation';
 import { getMetricItem } from '@/db/queries/metrics';
 import { webContext } from '@/app/_server/context';
 import { hasRole, requirePageUser } from '@/app/_server/session';
-import { decodeSegment } from '../../../_lib/ids';
+import { decodeSafeSegment, decodeSegment } from '../../../_lib/ids';
 import { loadCatalog } from '../../catalog';
 import { DefinitionForm } from '../../definition-form';
 
@@ -13,8 +13,11 @@ export const metadata: Metadata = { title: 'Metric definition · Pulse' };
 
 /** A metric's definition: editors change it, viewers read it. */
 export default async function EditMetricPage({ params }: { params: Promise<{ key: string }> }) {
-  const key = decodeSegment((await params).key);
-  const user = await requirePageUser(`/metrics/${encodeURIComponent(key)}/edit`);
+  const raw = (await params).key;
+  const user = await requirePageUser(`/metrics/${encodeURIComponent(decodeSegment(raw))}/edit`);
+  // A key with a control character names no metric (and PostgreSQL would refuse a NUL).
+  const key = decodeSafeSegment(raw);
+  if (key === null) notFound();
   const metric = await getMetricItem(webContext().db, key);
   if (!metric) notFound();
   return (

@@ -9,6 +9,7 @@ import './styles/forms.css';
 import './styles/sign-in.css';
 import './styles/health.css';
 import './styles/api-keys.css';
+import './styles/accounts.css';
 import './styles/metrics.css';
 import './styles/root-cause.css';
 

@@ -52,3 +52,13 @@ export class UnsupportedMediaTypeError extends PulseError {
     super(message);
   }
 }
+
+/** Too many attempts: try again after `retryAfterSeconds` (HTTP 429 with Retry-After). */
+export class TooManyRequestsError extends PulseError {
+  constructor(
+    message: string,
+    public readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}

@@ -110,12 +110,29 @@ export interface ServerToClientEvents {
    * same recent points as GET /api/board.
    */
   metric: (metric: BoardMetric) => void;
+  /**
+   * Sent just before the server disconnects a socket whose session no longer holds: signed out,
+   * expired, revoked, its password changed, its user disabled or deleted (`signed-out`: sign in
+   * again, do not reconnect), or its user's role changed (`role-changed`: reconnect, and the new
+   * handshake carries the new role).
+   */
+  'session-ended': (end: { reason: SessionEndReason }) => void;
 }
+
+/** Why the server ended a live socket (see {@link ServerToClientEvents}'s `session-ended`). */
+export type SessionEndReason = 'signed-out' | 'role-changed';
+
+/** The answer to a `subscribe` that asked for one. */
+export type SubscribeResult =
+  { ok: true } | { ok: false; error: 'unknown room' | 'too many rooms' };
 
 /** socket.io events, browser → server. */
 export interface ClientToServerEvents {
-  /** Ask for a room: 'board' or `anomaly:${id}`. */
-  subscribe: (room: string) => void;
+  /**
+   * Ask for a room: 'board' or `anomaly:${id}`. A socket holds a limited number of rooms
+   * (PULSE_SOCKET_MAX_ROOMS); beyond, or for an unknown room, the answer is a refusal.
+   */
+  subscribe: (room: string, ack?: (result: SubscribeResult) => void) => void;
 }
 
 /** Health page: one source partition's accounting and progress. */

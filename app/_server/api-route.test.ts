@@ -164,18 +164,113 @@ describe('requests', () => {
     expect(refused({ host: 'pulse.test', referer: 'http://pulse.test/metrics' })).toBeNull();
   });
 
-  it('reads JSON bodies with the limits and messages of before', async () => {
-    await expect(readJson(at({ 'content-type': 'text/plain' }, '{}'))).rejects.toThrow(
-      new UnsupportedMediaTypeError('Send the body as application/json.'),
+  it('compares scheme, host and port, and trusts the origin server.ts established', () => {
+    const refused = (url: string, headers: Record<string, string>) => {
+      try {
+        assertSameOrigin(new Request(url, { method: 'POST', headers }));
+        return null;
+      } catch (error) {
+        return error instanceof ForbiddenError ? error.message : error;
+      }
+    };
+    const cross = 'Cross-site request refused.';
+    // Over http, an https Origin with the same host is another origin (finding: accepted).
+    expect(
+      refused('http://127.0.0.1:3000/api/x', {
+        host: '127.0.0.1:3000',
+        origin: 'https://127.0.0.1:3000',
+      }),
+    ).toBe(cross);
+    expect(
+      refused('http://127.0.0.1:3000/api/x', {
+        host: '127.0.0.1:3000',
+        origin: 'http://127.0.0.1:3001',
+      }),
+    ).toBe(cross);
+    expect(
+      refused('http://127.0.0.1:3000/api/x', {
+        host: '127.0.0.1:3000',
+        origin: 'http://127.0.0.1:3000',
+      }),
+    ).toBeNull();
+    // Behind a proxy: the origin server.ts set (PULSE_PUBLIC_URL) is the one compared.
+    const proxied = { host: '10.0.0.5:3000', 'x-pulse-origin': 'https://pulse.example.com' };
+    expect(
+      refused('http://10.0.0.5:3000/api/x', { ...proxied, origin: 'https://pulse.example.com' }),
+    ).toBeNull();
+    expect(
+      refused('http://10.0.0.5:3000/api/x', { ...proxied, origin: 'http://10.0.0.5:3000' }),
+    ).toBe(cross);
+    // A client's own X-Forwarded-Proto is not trusted without server.ts saying so.
+    expect(
+      refused('http://127.0.0.1:3000/api/x', {
+        host: '127.0.0.1:3000',
+        'x-forwarded-proto': 'https',
+        origin: 'https://127.0.0.1:3000',
+      }),
+    ).toBe(cross);
+  });
+
+  it('reads JSON bodies of exactly application/json, within the byte limit', async () => {
+    const json = { 'content-type': 'application/json' };
+    const unsupported = new UnsupportedMediaTypeError('Send the body as application/json.');
+    for (const type of [
+      'text/plain',
+      'text/plain; x=application/json',
+      'application/json-patch+json',
+      'application/jsonx',
+      'application/json; charset=latin1',
+      'multipart/form-data; boundary=application/json',
+    ]) {
+      await expect(readJson(at({ 'content-type': type }, '{}'))).rejects.toThrow(unsupported);
+    }
+    const tooLarge = new PayloadTooLargeError('The request body is larger than 16384 bytes.');
+    await expect(readJson(at(json, `"${'x'.repeat(16_384)}"`))).rejects.toThrow(tooLarge);
+    // Counted in bytes, not characters: 6,000 three-byte characters are 18,000 bytes.
+    await expect(readJson(at(json, `"${'€'.repeat(6000)}"`))).rejects.toThrow(tooLarge);
+    // A declared length over the limit is refused before anything is read.
+    await expect(readJson(at({ ...json, 'content-length': '10485760' }, '{}'))).rejects.toThrow(
+      tooLarge,
     );
-    await expect(
-      readJson(at({ 'content-type': 'application/json' }, `"${'x'.repeat(16_384)}"`)),
-    ).rejects.toThrow(new PayloadTooLargeError('The request body is too large.'));
-    await expect(readJson(at({ 'content-type': 'application/json' }, '{'))).rejects.toThrow(
+    await expect(readJson(at(json, '{'))).rejects.toThrow(
       new InvalidInputError('The request body is not valid JSON.'),
     );
     expect(
+      await readJson(at({ 'content-type': 'Application/JSON; charset="UTF-8"' }, '[1]')),
+    ).toEqual([1]);
+    expect(
       await readJson(at({ 'content-type': 'application/json; charset=utf-8' }, '[1]')),
     ).toEqual([1]);
+  });
+
+  it('stops reading a streamed body at the limit', async () => {
+    let pulled = 0;
+    const chunk = new Uint8Array(4096).fill(0x20);
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += 1;
+        controller.enqueue(chunk);
+      },
+    });
+    const request = new Request('http://pulse.test/api/x', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    await expect(readJson(request)).rejects.toThrow(PayloadTooLargeError);
+    // An endless body: read up to the limit (16 KB = 4 chunks, a fifth goes over), not forever.
+    expect(pulled).toBeLessThanOrEqual(7);
+  });
+
+  it('refuses bytes that are not UTF-8', async () => {
+    const request = new Request('http://pulse.test/api/x', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new Uint8Array([0x22, 0xff, 0xfe, 0x22]),
+    });
+    await expect(readJson(request)).rejects.toThrow(
+      new InvalidInputError('The request body is not valid UTF-8.'),
+    );
   });
 });

@@ -29,15 +29,18 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   PulseError,
+  TooManyRequestsError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
   type FieldErrors,
 } from '@/lib/errors';
 import type { Logger } from '@/lib/observability/log';
+import { findAllUnsafeText, unsafeTextMessage, type TextRules } from '@/lib/text/input';
 import type { Db, Sql } from '@/db/client';
 import { decodeSegment, parseId } from '@/app/_lib/ids';
 import { webContext } from './context';
 import { isSameOrigin, requestOrigin } from './headers';
+import { MAX_JSON_BODY_BYTES } from './raw-http';
 import { hasRole, requestUser, type Role, type SessionUser } from './session';
 
 /** Who may call a route: anyone (sign-in), or a signed-in user with at least this role. */
@@ -56,6 +59,13 @@ export interface RouteSpec<A extends Access, B extends Schema, P extends Schema,
   query?: Q;
   /** The message of a 400 for a body the schema refuses (`fields` say which fields and why). */
   invalid?: string;
+  /**
+   * Which body fields may hold line breaks (`multiline`: a note) or are not text to check at
+   * all (`exempt`: passwords, never stored, shown or logged). Every other text of the body, its
+   * field names, query values and path segments are refused with control characters, bidi
+   * controls or lone surrogates in them (lib/text/input.ts).
+   */
+  text?: TextRules;
 }
 
 export interface RouteInput<
@@ -86,8 +96,8 @@ export interface RouteContext {
 /** JSON responses are never cached: they carry per-user, live data. */
 export const NO_STORE = { 'cache-control': 'no-store' } as const;
 
-/** The largest JSON body a route reads. */
-export const MAX_BODY_CHARS = 16_384;
+/** The largest JSON body a route reads, in bytes (also enforced in server.ts, before Next). */
+export const MAX_BODY_BYTES = MAX_JSON_BODY_BYTES;
 
 /** A JSON response that is never cached. */
 export function json(data: unknown, init: { status?: number } = {}): Response {
@@ -109,9 +119,14 @@ export function route<
     try {
       if (request.method !== 'GET' && request.method !== 'HEAD') assertSameOrigin(request);
       const user = spec.role === 'public' ? null : await authorize(web.db, request, spec.role);
-      const params = spec.params
-        ? parseParams(spec.params, context ? await context.params : {})
-        : undefined;
+      // A route that reads no body takes none: what a client sent would be silently ignored.
+      if (!spec.body && hasBody(request))
+        throw new InvalidInputError('This request takes no body.');
+      // A route without dynamic segments gets no params (undefined) from Next.
+      const rawParams = (context ? await context.params : undefined) ?? {};
+      assertSafeParams(rawParams);
+      const params = spec.params ? parseParams(spec.params, rawParams) : undefined;
+      assertSafeQuery(request);
       const query = spec.query ? parseQuery(spec.query, request) : undefined;
       let body: unknown;
       if (spec.body) {
@@ -125,6 +140,7 @@ export function route<
           }
           throw error;
         }
+        assertSafeText(raw, spec.text);
         body = parseBody(spec.body, raw, spec.invalid ?? 'Check the request.');
       }
       const result = await handler({
@@ -145,6 +161,13 @@ export function route<
       return errorResponse(error, log);
     }
   };
+}
+
+/** True when the request declares a body (a length above 0, or chunked). */
+function hasBody(request: Request): boolean {
+  const length = request.headers.get('content-length');
+  if (length !== null) return Number(length) > 0;
+  return request.headers.has('transfer-encoding');
 }
 
 function pathOf(request: Request): string {
@@ -176,17 +199,100 @@ async function authorize(db: Db, request: Request, role: Role): Promise<SessionU
   return user;
 }
 
-/** Reads a JSON body (bounded); the wrong content type, too much or no JSON is refused. */
-export async function readJson(request: Request, maxChars = MAX_BODY_CHARS): Promise<unknown> {
-  const type = request.headers.get('content-type') ?? '';
-  if (!type.toLowerCase().includes('application/json')) throw new UnsupportedMediaTypeError();
-  const text = await request.text();
-  if (text.length > maxChars) throw new PayloadTooLargeError();
+/**
+ * True for `application/json`, with at most a `charset=utf-8` parameter: the exact media type,
+ * not a header that merely contains it (`text/plain; x=application/json`).
+ */
+export function isJsonContentType(header: string | null): boolean {
+  if (!header) return false;
+  const [type, ...params] = header.split(';').map((part) => part.trim().toLowerCase());
+  if (type !== 'application/json') return false;
+  return params.every((param) => /^charset=(?:"utf-8"|utf-8)$/.test(param) || param === '');
+}
+
+/**
+ * Reads a JSON body: the wrong content type (415), more than `maxBytes` (413, declared or
+ * counted while the body streams: reading stops at the limit), bytes that are not UTF-8 or no
+ * JSON (400) are refused.
+ */
+export async function readJson(request: Request, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
+  if (!isJsonContentType(request.headers.get('content-type'))) {
+    throw new UnsupportedMediaTypeError();
+  }
+  const tooLarge = () =>
+    new PayloadTooLargeError(`The request body is larger than ${maxBytes} bytes.`);
+  const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (request.body) {
+    const reader = request.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new InvalidInputError('The request body is not valid UTF-8.');
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch {
     throw new InvalidInputError('The request body is not valid JSON.');
   }
+}
+
+/**
+ * Refuses a body with unsafe text (lib/text/input.ts) before any schema or query sees it: a 400
+ * naming every such field, so that no NUL reaches PostgreSQL (a 500) and no line break a log.
+ */
+export function assertSafeText(raw: unknown, rules: TextRules = {}): void {
+  const unsafe = findAllUnsafeText(raw, rules);
+  if (unsafe.length === 0) return;
+  const fields: FieldErrors = {};
+  for (const { path, message } of unsafe) fields[path] = message;
+  const first = unsafe[0]!;
+  throw new InvalidInputError(
+    unsafe.length === 1
+      ? `${first.path}: ${first.message}`
+      : 'Some fields hold characters that are not allowed.',
+    fields,
+  );
+}
+
+/** A path segment with unsafe text names nothing that exists (404), whatever the route. */
+function assertSafeParams(raw: Record<string, string | string[] | undefined>): void {
+  for (const value of Object.values(raw)) {
+    for (const segment of Array.isArray(value) ? value : [value ?? '']) {
+      let decoded = segment;
+      try {
+        decoded = decodeURIComponent(segment);
+      } catch {
+        // Not an escape sequence: checked as it is.
+      }
+      if (unsafeTextMessage(decoded) || unsafeTextMessage(segment))
+        throw new NotFoundError('Not found.');
+    }
+  }
+}
+
+/** Query values and names with unsafe text: a 400 naming the parameter. */
+function assertSafeQuery(request: Request): void {
+  const fields: FieldErrors = {};
+  for (const [name, value] of new URL(request.url).searchParams) {
+    const message = unsafeTextMessage(name) ?? unsafeTextMessage(value);
+    if (message) fields[unsafeTextMessage(name) ? 'query' : name] ??= message;
+  }
+  if (Object.keys(fields).length > 0) throw new InvalidInputError('Bad query parameters.', fields);
 }
 
 /** Parses a body; a refusal becomes a 400 with one message per field (see {@link bodyError}). */
@@ -274,6 +380,7 @@ export function statusOf(error: unknown): number | null {
   if (error instanceof ConflictError) return 409;
   if (error instanceof PayloadTooLargeError) return 413;
   if (error instanceof UnsupportedMediaTypeError) return 415;
+  if (error instanceof TooManyRequestsError) return 429;
   return null;
 }
 
@@ -281,10 +388,14 @@ export function statusOf(error: unknown): number | null {
 export function errorResponse(error: unknown, log: Pick<Logger, 'error'>): Response {
   const status = statusOf(error);
   if (status !== null && error instanceof PulseError) {
-    return json(
+    const response = json(
       { error: error.message, ...(error.fields ? { fields: error.fields } : {}) },
       { status },
     );
+    if (error instanceof TooManyRequestsError) {
+      response.headers.set('retry-after', String(error.retryAfterSeconds));
+    }
+    return response;
   }
   log.error({ err: error }, 'route handler failed');
   return json({ error: 'Something went wrong on our side.' }, { status: 500 });

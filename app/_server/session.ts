@@ -30,9 +30,14 @@ export async function requestUser(db: Executor, request: Request): Promise<Sessi
   return token ? sessionUser(db, token) : null;
 }
 
+/** For server components: the session token of the request being rendered, if any. */
+export async function currentToken(): Promise<string | undefined> {
+  return (await cookies()).get(SESSION_COOKIE)?.value || undefined;
+}
+
 /** For server components: the user of the request being rendered, or null. */
 export async function currentUser(): Promise<SessionUser | null> {
-  const token = (await cookies()).get(SESSION_COOKIE)?.value;
+  const token = await currentToken();
   return token ? sessionUser(webContext().db, token) : null;
 }
 

@@ -1,5 +1,5 @@
 /** Users (scrypt password hashes) and sign-in sessions (only a hash of the token is stored). */
-import { index, integer, pgTable, serial, text, timestamp } from 'drizzle-orm/pg-core';
+import { index, integer, pgTable, serial, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 export const users = pgTable('users', {
   id: serial('id').primaryKey(),
@@ -7,16 +7,37 @@ export const users = pgTable('users', {
   passwordHash: text('password_hash').notNull(),
   role: text('role', { enum: ['viewer', 'editor', 'admin'] }).notNull(),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  /** Set while an admin has disabled the account: it cannot sign in, its sessions are refused. */
+  disabledAt: timestamp('disabled_at', { withTimezone: true, mode: 'date' }),
+  /** When one of its sessions was last used (coarse: at most once a minute per session). */
+  lastSeenAt: timestamp('last_seen_at', { withTimezone: true, mode: 'date' }),
 });
 
-export const sessions = pgTable('sessions', {
-  tokenHash: text('token_hash').primaryKey(),
-  userId: integer('user_id')
-    .notNull()
-    .references(() => users.id, { onDelete: 'cascade' }),
-  expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-});
+/**
+ * Sign-in sessions. The token is the cookie's secret; `id`, random, names a session in lists and
+ * revocations without revealing anything of the token.
+ */
+export const sessions = pgTable(
+  'sessions',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    id: uuid('id').notNull().defaultRandom().unique(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** Last request seen with it (coarse: written at most once a minute). */
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true, mode: 'date' })
+      .notNull()
+      .defaultNow(),
+    /** The browser's User-Agent at sign-in, cut to 200 characters; shown to tell sessions apart. */
+    userAgent: text('user_agent'),
+    /** The client address at sign-in (app/_server/headers.ts `clientAddress`). */
+    clientAddress: text('client_address'),
+  },
+  (table) => [index('sessions_user_idx').on(table.userId)],
+);
 
 /**
  * API keys for machine clients of POST /api/ingest. Only the SHA-256 of a key is stored (keys

@@ -99,7 +99,7 @@ const schema = z
       .transform((v) => v === 'true'),
     PULSE_HTTP_HEADERS_TIMEOUT: duration('10s', 1000),
     PULSE_HTTP_REQUEST_TIMEOUT: duration('30s', 1000),
-    PULSE_HTTP_IDLE_TIMEOUT: duration('15s', 1000),
+    PULSE_HTTP_IDLE_TIMEOUT: duration('30s', 1000),
     PULSE_HTTP_MAX_CONNECTIONS: int(10_000, 10, 1_000_000),
     PULSE_SOCKET_MAX_ROOMS: int(32, 2, 10_000),
     PULSE_WINDOW: duration('1m', 1000),

@@ -11,7 +11,13 @@ export const dynamic = 'force-dynamic';
  * of the change through the NOTIFY the action's transaction sends.
  */
 export const POST = route(
-  { role: 'editor', params: AnomalyIdParams, body: ActionBody, invalid: 'Check the action.' },
+  {
+    role: 'editor',
+    params: AnomalyIdParams,
+    body: ActionBody,
+    invalid: 'Check the action.',
+    text: { multiline: ['note'] },
+  },
   ({ db, log, now, params, user, body }) =>
     actOnAnomaly({ db, log, now }, { anomalyId: params.id, user, body }),
 );

@@ -65,6 +65,7 @@ const NEXT_FREE_FILES = [
   'app/_server/live.ts',
   'app/_server/metrics-endpoint.ts',
   'app/_server/raw-http.ts',
+  'app/_server/security-headers.ts',
 ];
 const NEXT_FREE = ban(
   '^next(/|$)|^(@/app/_server/|\\./)(api-route|session|use-cases)(/|$)',

@@ -3,7 +3,6 @@
  * HTTP ingest, /metrics and socket.io (live push, app/_server/live.ts). Parses configuration,
  * builds the clients, wires the services, and shuts them down on a signal.
  */
-import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 import next from 'next';
 import { config } from '@/env';
@@ -20,6 +19,8 @@ import {
 import { startHttpIngest } from '@/app/_server/http-ingest';
 import { startLive } from '@/app/_server/live';
 import { isMetricsRequest, serveMetrics, webTelemetry } from '@/app/_server/metrics-endpoint';
+import { applyBaseHeaders } from '@/app/_server/security-headers';
+import { createLimitedServer, refuseUnboundedBody } from '@/app/_server/raw-http';
 
 async function main(): Promise<void> {
   const cfg = config();
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
   await app.prepare();
 
   const originPolicy = { publicUrl: cfg.publicUrl, trustProxy: cfg.trustProxy };
-  const server = createServer((req, res) => {
+  const server = createLimitedServer(cfg.http, (req, res) => {
     // What route handlers trust about the request, set here, over anything the client sent.
     req.headers[ORIGIN_HEADER] = incomingOrigin(req, originPolicy) ?? '';
     req.headers[CLIENT_ADDRESS_HEADER] = clientAddressOf(req, cfg.trustProxy);
@@ -63,6 +64,8 @@ async function main(): Promise<void> {
       void ingest.handle(req, res);
       return;
     }
+    // Anything else goes to Next.js, which copies a body before any route limits it.
+    if (refuseUnboundedBody(req, res)) return;
     // Prometheus: this process merged with the workers' snapshots (see app/_server/metrics-endpoint.ts).
     if (isMetricsRequest(req)) {
       void serveMetrics(req, res, handle.sql, telemetry, (error) =>
@@ -76,8 +79,12 @@ async function main(): Promise<void> {
   const live = await startLive(
     server,
     { db: handle.db, sql: handle.sql, log, telemetry },
-    { windowMs: cfg.windowMs, origin: originPolicy },
+    { windowMs: cfg.windowMs, origin: originPolicy, maxRooms: cfg.http.socketMaxRooms },
   );
+  // Security headers on every response, socket.io's included: prepended after socket.io took
+  // over the request listener, so that it runs first for every request. proxy.ts gives pages
+  // their own policy over these (app/_server/security-headers.ts).
+  server.prependListener('request', (_req, res) => applyBaseHeaders(res));
 
   await new Promise<void>((resolve) => server.listen(cfg.port, cfg.host, resolve));
   log.info({ url: `http://${cfg.host}:${cfg.port}` }, 'web server ready');

@@ -1,6 +1,10 @@
 import Link from 'next/link';
+import { connection } from 'next/server';
 
-export default function NotFound() {
+export default async function NotFound() {
+  // Rendered per request, never prerendered: the page's scripts need this response's CSP nonce
+  // (proxy.ts), which a page built ahead of time cannot carry.
+  await connection();
   return (
     <main id="main" className="page narrow">
       <div className="card not-found" data-testid="not-found">

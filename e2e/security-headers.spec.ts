@@ -252,6 +252,22 @@ test('an unknown address gets the not-found page under the policy', async ({ pag
   await expectNoViolations(page, seen, '/no-such-page');
 });
 
+test('hostile path segments are a not-found page, never a server error', async ({ page }) => {
+  // Finding: /metrics/%00 and /metrics/%00/edit answered 500 (PostgreSQL refuses NUL).
+  await signIn(page, ADMIN);
+  for (const path of [
+    '/metrics/%00',
+    '/metrics/%00/edit',
+    '/metrics/a%0Ab',
+    '/metrics/%E2%80%AE',
+    '/anomalies/%00',
+  ]) {
+    const response = await page.goto(path);
+    expect([path, response!.status()]).toEqual([path, 404]);
+    await expect(page.getByTestId('not-found')).toBeVisible();
+  }
+});
+
 test('client-side navigation loads its chunks under the policy', async ({ page }) => {
   await signIn(page, ADMIN);
   const seen = await watch(page);

@@ -146,12 +146,15 @@ describe('migration 0005 (partitioned history)', () => {
       select max(id)::int as last from quarantine`;
 
     const started = Date.now();
-    await runMigrations(db); // applies 0005 only
+    await runMigrations(db); // applies 0005 and every later one
     const took = Date.now() - started;
 
+    const journal = JSON.parse(
+      await readFile(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8'),
+    ) as { entries: unknown[] };
     const applied = await sql<{ n: number }[]>`
       select count(*)::int as n from drizzle.__drizzle_migrations`;
-    expect(applied[0]!.n).toBe(6);
+    expect(applied[0]!.n).toBe(journal.entries.length);
 
     for (const table of TABLES) {
       // The same rows, byte for byte, on the same UTC days.

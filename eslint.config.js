@@ -66,6 +66,7 @@ const NEXT_FREE_FILES = [
   'app/_server/metrics-endpoint.ts',
   'app/_server/raw-http.ts',
   'app/_server/security-headers.ts',
+  'app/_server/web-server.ts',
 ];
 const NEXT_FREE = ban(
   '^next(/|$)|^(@/app/_server/|\\./)(api-route|session|use-cases)(/|$)',

@@ -10,17 +10,10 @@ import { ConfigError } from '@/lib/config/schema';
 import { createLogger } from '@/lib/observability/log';
 import { createDb } from '@/db/client';
 import { registerWeb } from '@/app/_server/context';
-import {
-  CLIENT_ADDRESS_HEADER,
-  clientAddressOf,
-  incomingOrigin,
-  ORIGIN_HEADER,
-} from '@/app/_server/headers';
 import { startHttpIngest } from '@/app/_server/http-ingest';
 import { startLive } from '@/app/_server/live';
-import { isMetricsRequest, serveMetrics, webTelemetry } from '@/app/_server/metrics-endpoint';
-import { applyBaseHeaders } from '@/app/_server/security-headers';
-import { createLimitedServer, refuseUnboundedBody } from '@/app/_server/raw-http';
+import { webTelemetry } from '@/app/_server/metrics-endpoint';
+import { createWebServer, headersOnEveryResponse } from '@/app/_server/web-server';
 
 async function main(): Promise<void> {
   const cfg = config();
@@ -51,40 +44,25 @@ async function main(): Promise<void> {
   const handler = app.getRequestHandler();
   await app.prepare();
 
-  const originPolicy = { publicUrl: cfg.publicUrl, trustProxy: cfg.trustProxy };
-  const server = createLimitedServer(cfg.http, (req, res) => {
-    // What route handlers trust about the request, set here, over anything the client sent.
-    req.headers[ORIGIN_HEADER] = incomingOrigin(req, originPolicy) ?? '';
-    req.headers[CLIENT_ADDRESS_HEADER] = clientAddressOf(req, cfg.trustProxy);
-    if (req.url === '/api/health') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-      return;
-    }
-    if (req.url === '/api/ingest' || req.url?.startsWith('/api/ingest?')) {
-      void ingest.handle(req, res);
-      return;
-    }
-    // Anything else goes to Next.js, which copies a body before any route limits it.
-    if (refuseUnboundedBody(req, res)) return;
-    // Prometheus: this process merged with the workers' snapshots (see app/_server/metrics-endpoint.ts).
-    if (isMetricsRequest(req)) {
-      void serveMetrics(req, res, handle.sql, telemetry, (error) =>
-        log.warn({ err: error }, 'could not serve /metrics'),
-      );
-      return;
-    }
-    void handler(req, res);
+  const server = createWebServer({
+    config: cfg,
+    ingest,
+    next: handler,
+    sql: handle.sql,
+    telemetry,
+    log,
   });
 
   const live = await startLive(
     server,
     { db: handle.db, sql: handle.sql, log, telemetry },
-    { windowMs: cfg.windowMs, origin: originPolicy, maxRooms: cfg.http.socketMaxRooms },
+    {
+      windowMs: cfg.windowMs,
+      origin: { publicUrl: cfg.publicUrl, trustProxy: cfg.trustProxy },
+      maxRooms: cfg.http.socketMaxRooms,
+    },
   );
-  // Security headers on every response, socket.io's included: prepended after socket.io took
-  // over the request listener, so that it runs first for every request. proxy.ts gives pages
-  // their own policy over these (app/_server/security-headers.ts).
-  server.prependListener('request', (_req, res) => applyBaseHeaders(res));
+  headersOnEveryResponse(server);
 
   await new Promise<void>((resolve) => server.listen(cfg.port, cfg.host, resolve));
   log.info({ url: `http://${cfg.host}:${cfg.port}` }, 'web server ready');

@@ -16,7 +16,8 @@ const USAGE = `Usage: npm run eval -- [--quick] [--seed N] [--out FILE] [--json 
 
 Injects incidents of known cause and size into simulated traffic, runs it through the detection
 engine, and reports precision, recall, F1, time to detect, false alerts per metric per day and
-root-cause accuracy per scenario family (see docs/detection-quality.md).
+root-cause accuracy per scenario family, and the notifications per incident before and after
+incident grouping (see docs/detection-quality.md).
 
   --quick      the small suite CI runs (one noise level, 4σ and 8σ, one of each); well under a minute
   --seed N     seed of the traffic and of the incident plan (default 1)

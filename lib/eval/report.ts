@@ -11,7 +11,9 @@ import {
   type RcaVerdict,
   type Summary,
 } from './scoring';
+import { groupingFigures, type GroupingFigures } from './grouping';
 import type { SuiteResult, VariantResult } from './suite';
+import { DEFAULT_TOLERANCE_WINDOWS } from '@/lib/alerts/incidents';
 import { EVAL_TARGETS } from '@/lib/simulator/eval-scenarios';
 import { DEFAULT_RULE, type AlertRule } from '@/lib/types';
 
@@ -118,6 +120,40 @@ const VERDICTS: readonly RcaVerdict[] = [
   'several',
   'other',
 ];
+
+/** Incident grouping on the default rule's anomalies: the family streams, the concurrent one. */
+export function groupingChecks(result: SuiteResult): {
+  main: GroupingFigures;
+  concurrent: GroupingFigures;
+  /** One notification per incident in ≥ 95% of cases (both sets together). */
+  oneShare: number | null;
+  mergedPairs: number;
+} {
+  const W = result.plan.windowMs;
+  const main = groupingFigures(result.incidents, result.variants[0]!.anomalies, W);
+  const concurrent = groupingFigures(result.concurrent.incidents, result.concurrent.anomalies, W);
+  const notified = main.notified + concurrent.notified;
+  return {
+    main,
+    concurrent,
+    oneShare:
+      notified === 0 ? null : (main.oneNotification + concurrent.oneNotification) / notified,
+    mergedPairs: main.mergedPairs + concurrent.mergedPairs,
+  };
+}
+
+function groupingLines(result: SuiteResult): string[] {
+  const g = groupingChecks(result);
+  const line = (label: string, f: GroupingFigures) =>
+    `${label}: ${f.notified} incidents notified, ${f.notificationsBefore} notifications before grouping, ${f.notificationsAfter} after; one each for ${f.oneNotification} (${fmt(f.oneShare)}); ${f.mergedPairs} merged pairs`;
+  return [
+    line('grouping, family streams', g.main),
+    line('grouping, concurrent pairs', g.concurrent),
+    `grouping, quiet traffic: ${g.main.quiet.anomalies} alerts → ${g.main.quiet.incidents} notifications`,
+    `${atLeast(g.oneShare, 0.95) ? 'met    ' : 'NOT MET'}  One notification per incident ≥ 0.95: ${fmt(g.oneShare)}`,
+    `${g.mergedPairs === 0 ? 'met    ' : 'NOT MET'}  No two unrelated incidents merged: ${g.mergedPairs} merged pairs`,
+  ];
+}
 
 const met = (m: boolean | null) => (m === null ? 'n/a' : m ? '**met**' : '**not met**');
 
@@ -323,6 +359,100 @@ export function renderReport(result: SuiteResult, context: ReportContext): strin
     '',
   );
 
+  out.push('## Incident grouping (default rule)', '');
+  {
+    const g = groupingChecks(result);
+    const W = plan.windowMs;
+    out.push(
+      `What a person would be notified of, per injected incident: one notification per anomaly without grouping, one per incident with the grouping rule of lib/alerts/incidents.ts (tolerance ${DEFAULT_TOLERANCE_WINDOWS} windows). The anomalies of each stream are placed one by one in the order they opened, each earlier one seen with its last window as it was then (but with its final root cause, the one at its peak). An injected incident's anomalies are those that overlap it (when two overlap it, the one that moves the anomaly's metric owns it); two injected incidents are merged when one formed incident holds anomalies of both. The family streams inject one incident at a time (slots ${plan.leadWindows + plan.recoveryWindows} quiet windows apart), so they measure splitting; the concurrent stream (${result.concurrent.incidents.filter((i) => i.feasible).length} incidents injected, two at a time on different metrics with causes that are not nested, ${plan.noise[0]!.name} noise) measures merging.`,
+      '',
+    );
+    out.push(
+      table(
+        ['Target', 'Wanted', 'Measured', ''],
+        [
+          [
+            'One notification per injected incident',
+            '≥ 95%',
+            `${fmt(g.oneShare)} (${g.main.oneNotification + g.concurrent.oneNotification} of ${g.main.notified + g.concurrent.notified} incidents that notified anyone)`,
+            met(atLeast(g.oneShare, 0.95)),
+          ],
+          [
+            'Unrelated injected incidents merged',
+            '0',
+            String(g.mergedPairs),
+            met(g.mergedPairs === 0),
+          ],
+        ],
+      ),
+      '',
+    );
+    const row = (label: string, f: GroupingFigures) => [
+      label,
+      String(f.notified),
+      String(f.notificationsBefore),
+      String(f.notificationsAfter),
+      fmt(f.notified === 0 ? null : f.notificationsBefore / f.notified),
+      fmt(f.notified === 0 ? null : f.notificationsAfter / f.notified),
+      `${f.oneNotification} (${fmt(f.oneShare)})`,
+      String(f.mergedPairs),
+    ];
+    const sub = (family: string) =>
+      groupingFigures(
+        result.incidents.filter((i) => i.family === family),
+        result.variants[0]!.anomalies,
+        W,
+      );
+    out.push(
+      table(
+        [
+          'Incidents',
+          'Notified',
+          'Notifications before',
+          'After',
+          'Per incident before',
+          'Per incident after',
+          'One notification',
+          'Merged pairs',
+        ],
+        [
+          ...families.map((f) => row(f, sub(f))),
+          row('**family streams**', g.main),
+          row('concurrent pairs', g.concurrent),
+        ],
+      ),
+      '',
+    );
+    out.push(
+      `Quiet traffic: ${g.main.quiet.anomalies} false alerts grouped into ${g.main.quiet.incidents} incidents.`,
+      '',
+    );
+    const odd = [...g.main.perIncident, ...g.concurrent.perIncident].filter(
+      (o) => o.after > 1 || o.mergedWith.length > 0,
+    );
+    if (odd.length > 0) {
+      out.push(
+        table(
+          [
+            'Incident with more than one notification, or merged',
+            'Metric',
+            'Before',
+            'After',
+            'Merged with',
+          ],
+          odd.map((o) => [
+            o.incident.id,
+            o.incident.metric,
+            String(o.before),
+            String(o.after),
+            o.mergedWith.join(', ') || '—',
+          ]),
+        ),
+        '',
+      );
+    }
+  }
+
   if (result.variants.length > 1) {
     out.push('## Other rules over the same traffic', '');
     out.push(
@@ -417,5 +547,5 @@ export function renderSummary(result: SuiteResult): string {
     (c) =>
       `${c.met === null ? 'n/a    ' : c.met ? 'met    ' : 'NOT MET'}  ${c.name} ${c.target}: ${c.detail}`,
   );
-  return [...lines, ...dims, ...quiet, '', ...targets].join('\n');
+  return [...lines, ...dims, ...quiet, '', ...targets, '', ...groupingLines(result)].join('\n');
 }

@@ -57,6 +57,8 @@ export interface SuitePlan {
   recoveryWindows: number;
   /** Windows of each quiet stream (one per noise level). */
   quietWindows: number;
+  /** Slots of the concurrent stream: two unrelated incidents at once in each (grouping). */
+  concurrentSlots: number;
 }
 
 export const NOISE_LEVELS: readonly NoiseLevel[] = [
@@ -100,6 +102,7 @@ export function suitePlan(quick: boolean): SuitePlan {
         noise: [{ name: 'quick', ratePerSec: 150, rateNoiseSigma: 0.03 }],
         repeats: 1,
         quietWindows: 180,
+        concurrentSlots: 4,
       }
     : {
         ...common,
@@ -108,6 +111,7 @@ export function suitePlan(quick: boolean): SuitePlan {
         noise: NOISE_LEVELS,
         repeats: 2,
         quietWindows: 1440,
+        concurrentSlots: 12,
       };
 }
 
@@ -134,12 +138,23 @@ export interface VariantResult {
   quiet: QuietResult[];
 }
 
+/**
+ * The concurrent stream (default rule only, apart from every other figure): each slot injects
+ * two incidents at the same time, on different metrics, with causes that are not nested — what
+ * incident grouping must keep apart. Pairs of the same slot share `slotStart`.
+ */
+export interface ConcurrentResult {
+  incidents: SuiteIncident[];
+  anomalies: EvalAnomaly[];
+}
+
 export interface SuiteResult {
   plan: SuitePlan;
   seed: number;
   incidents: SuiteIncident[];
   /** One per plan variant, the default rule first. */
   variants: VariantResult[];
+  concurrent: ConcurrentResult;
   /** Events fed through the pipeline. */
   events: number;
   /** Base windows scored. */
@@ -157,7 +172,29 @@ interface SlotSpec {
   target: EvalTarget;
   dims: 1 | 2 | 3;
   magnitude: number;
+  /** A second incident injected at the same time (same length), with a cause not nested in the first's. */
+  partner?: EvalTarget;
 }
+
+/**
+ * Pairs the concurrent stream injects together: step targets whose metrics (and the metrics they
+ * also move) differ. Not purchases with conversion: a purchase drop also moves conversion, and
+ * two events on one metric make one anomaly, which no grouping can split.
+ */
+const CONCURRENT_PAIRS: readonly [EvalTarget, EvalTarget][] = [
+  [EVAL_TARGETS.drop[0]!, EVAL_TARGETS.spike[0]!], // purchases ↓, api_latency ↑
+  [EVAL_TARGETS.ratio[1]!, EVAL_TARGETS.drop[0]!], // error_rate ↑, purchases ↓
+  [EVAL_TARGETS.ratio[0]!, EVAL_TARGETS.spike[0]!], // conversion ↓, api_latency ↑
+  [EVAL_TARGETS.spike[1]!, EVAL_TARGETS.ratio[1]!], // purchases ↑, error_rate ↑
+  [EVAL_TARGETS.ratio[0]!, EVAL_TARGETS.ratio[1]!], // conversion ↓, error_rate ↑
+  [EVAL_TARGETS.spike[0]!, EVAL_TARGETS.ratio[1]!], // api_latency ↑, error_rate ↑
+];
+
+/** No value of one is missing from the other: the same slice or one nested in the other. */
+const nested = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>) => {
+  const within = (o: typeof a, i: typeof a) => Object.entries(i).every(([k, v]) => o[k] === v);
+  return within(a, b) || within(b, a);
+};
 
 interface VariantRun {
   anomalies: EvalAnomaly[];
@@ -234,7 +271,7 @@ async function runStream(
 
   // Lay the slots out in time.
   const incidents: SuiteIncident[] = [];
-  const planned: { incident: SuiteIncident; slot: SlotSpec }[] = [];
+  const planned: { incident: SuiteIncident; slot: SlotSpec; sibling?: SuiteIncident }[] = [];
   let cursor = start + plan.warmupWindows * W;
   let slotStart = start;
   for (const [i, slot] of slots.entries()) {
@@ -261,6 +298,20 @@ async function runStream(
     };
     incidents.push(incident);
     planned.push({ incident, slot });
+    if (slot.partner) {
+      const partner: SuiteIncident = {
+        ...incident,
+        id: `${incident.id}b`,
+        metric: slot.partner.metric,
+        alsoMoves: slot.partner.alsoMoves,
+      };
+      incidents.push(partner);
+      planned.push({
+        incident: partner,
+        slot: { ...slot, target: slot.partner },
+        sibling: incident,
+      });
+    }
     cursor = slotEnd;
     slotStart = slotEnd;
   }
@@ -292,7 +343,7 @@ async function runStream(
 
   const active: EvalInjection[] = [];
   for (let w = start; w < end; w += W) {
-    for (const { incident, slot } of planned) {
+    for (const { incident, slot, sibling } of planned) {
       if (incident.startsAt !== w) continue;
       // Size it against the detector's baseline at the last scored window.
       const metricId = idOf.get(slot.target.metric)!;
@@ -306,6 +357,7 @@ async function runStream(
       }
       const delta = slot.magnitude * last.sigma!;
       for (const cause of shuffle([...EVAL_CAUSES[slot.dims]], rng)) {
+        if (sibling?.feasible && nested(cause, sibling.cause)) continue;
         const effect = slot.target.sized(delta, last.expected!, cause);
         if (!effect) continue;
         const injection: EvalInjection = {
@@ -364,6 +416,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
     seed: options.seed,
     incidents: [],
     variants: plan.variants.map((variant) => ({ variant, anomalies: [], quiet: [] })),
+    concurrent: { incidents: [], anomalies: [] },
     events: 0,
     windows: 0,
   };
@@ -424,6 +477,26 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
     result.windows += run.windows;
     options.onProgress?.(
       `${name}: ${run.variants[0]!.anomalies.length} alerts in ${run.windows} windows`,
+    );
+  }
+  if (plan.concurrentSlots > 0) {
+    // Last, so that every other stream keeps its seed; the default rule only.
+    index++;
+    const streamSeed = mixSeed(options.seed, index);
+    const noise = plan.noise[0]!;
+    const name = `concurrent/${noise.name}`;
+    const slots = Array.from({ length: plan.concurrentSlots }, (_, k): SlotSpec => {
+      const [target, partner] = CONCURRENT_PAIRS[k % CONCURRENT_PAIRS.length]!;
+      return { target, partner, dims: k % 4 < 2 ? 1 : 2, magnitude: k % 2 ? 8 : 4 };
+    });
+    const start = DAY0 + ((index * 7) % 24) * HOUR;
+    const only = { ...plan, variants: plan.variants.slice(0, 1) };
+    const run = await runStream(name, streamSeed, start, noise, slots, only, 'concurrent');
+    result.concurrent = { incidents: run.incidents, anomalies: run.variants[0]!.anomalies };
+    result.events += run.events;
+    result.windows += run.windows;
+    options.onProgress?.(
+      `${name}: ${run.incidents.filter((i) => i.feasible).length} incidents in pairs, ${run.variants[0]!.anomalies.length} anomalies, ${run.windows} windows`,
     );
   }
   return result;

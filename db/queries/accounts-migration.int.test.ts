@@ -2,54 +2,23 @@
  * Migration 0006 (accounts) on a database in use: sessions made before it survive, each gets its
  * own random public id and a last-seen time, and keep working; users get no disabled mark.
  */
-import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { migrate } from 'drizzle-orm/postgres-js/migrator';
-import postgres from 'postgres';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { createDb, type DbHandle } from '@/db/client';
-import { MIGRATIONS_DIR, runMigrations } from '@/db/migrate';
+
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+import { runMigrations } from '@/db/migrate';
+import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
 import { hashToken, listSessions, listUsers, sessionUser } from './auth';
 
-/** A copy of the migrations folder whose journal ends at `tag`. */
-async function migrationsUpTo(tag: string): Promise<string> {
-  const journal = JSON.parse(
-    await readFile(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8'),
-  ) as { entries: { tag: string }[] };
-  const entries = journal.entries.slice(0, journal.entries.findIndex((e) => e.tag === tag) + 1);
-  if (entries.length === 0) throw new Error(`no migration ${tag}`);
-  const dir = await mkdtemp(join(tmpdir(), 'pulse-migrations-'));
-  await mkdir(join(dir, 'meta'));
-  for (const e of entries) {
-    await copyFile(join(MIGRATIONS_DIR, `${e.tag}.sql`), join(dir, `${e.tag}.sql`));
-  }
-  await writeFile(join(dir, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries }));
-  return dir;
-}
-
-const admin = postgres(inject('databaseUrl'), { max: 1, onnotice: () => undefined });
-const name = `pulse_test_${randomBytes(4).toString('hex')}`;
-let handle: DbHandle;
-let folder: string;
+let t: TestDatabase;
 
 beforeAll(async () => {
-  await admin.unsafe(`create database ${name}`);
-  handle = createDb(inject('databaseUrl').replace(/\/[^/]+$/, `/${name}`), { max: 2 });
-  folder = await migrationsUpTo('0005_partitioned_history');
-  await migrate(handle.db, { migrationsFolder: folder });
+  t = await createTestDatabase({ upTo: '0005_partitioned_history' });
 });
 
-afterAll(async () => {
-  await handle.close();
-  await admin.unsafe(`drop database if exists ${name} with (force)`);
-  await admin.end();
-  await rm(folder, { recursive: true, force: true });
-});
+afterAll(() => t.drop());
 
 it('keeps the sessions made before it, each with its own id, and they keep working', async () => {
-  const { sql } = handle;
+  const { sql } = t;
   const [user] = await sql<{ id: number }[]>`
     insert into users (username, password_hash, role) values ('old', 'x', 'admin') returning id`;
   const tokens = ['token-one', 'token-two'];
@@ -57,16 +26,16 @@ it('keeps the sessions made before it, each with its own id, and they keep worki
     await sql`insert into sessions (token_hash, user_id, expires_at)
       values (${hashToken(token)}, ${user!.id}, now() + interval '1 hour')`;
   }
-  await runMigrations(handle.db);
+  await runMigrations(t.db);
 
   for (const token of tokens) {
-    expect(await sessionUser(handle.db, token)).toEqual({
+    expect(await sessionUser(t.db, token)).toEqual({
       id: user!.id,
       username: 'old',
       role: 'admin',
     });
   }
-  const sessions = await listSessions(handle.db, user!.id);
+  const sessions = await listSessions(t.db, user!.id);
   expect(sessions).toHaveLength(2);
   expect(new Set(sessions.map((s) => s.id)).size).toBe(2);
   for (const s of sessions) {
@@ -74,7 +43,7 @@ it('keeps the sessions made before it, each with its own id, and they keep worki
     expect(s).toMatchObject({ userAgent: null, clientAddress: null });
     expect(s.lastSeenAt).toBeGreaterThan(0);
   }
-  expect(await listUsers(handle.db)).toMatchObject([{ username: 'old', disabledAt: null }]);
+  expect(await listUsers(t.db)).toMatchObject([{ username: 'old', disabledAt: null }]);
   const [throttle] = await sql`select to_regclass('login_throttle') as t`;
   expect(throttle!.t).toBe('login_throttle');
 });

@@ -4,59 +4,24 @@
  * through drizzle's own migrator and a journal cut there) is loaded with a day of history
  * across two UTC days, migrated on, and compared row for row.
  */
-import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { migrate } from 'drizzle-orm/postgres-js/migrator';
+
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS } from '@/lib/retention/policy';
 import { TOTAL } from '@/lib/types';
-import { createDb, type DbHandle } from '@/db/client';
-import { MIGRATIONS_DIR, runMigrations } from '@/db/migrate';
+
+import { runMigrations } from '@/db/migrate';
+import { createTestDatabase, migrationCount, type TestDatabase } from '@/db/testing/test-db';
 import { ensurePartitions, listPartitions } from './retention';
 import { writeFlush } from './stream';
 
-interface Journal {
-  entries: { idx: number; tag: string }[];
-}
-
-/** A copy of the migrations folder whose journal ends at `tag`. */
-async function migrationsUpTo(tag: string): Promise<string> {
-  const journal = JSON.parse(
-    await readFile(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8'),
-  ) as Journal;
-  const last = journal.entries.findIndex((e) => e.tag === tag);
-  if (last < 0) throw new Error(`no migration ${tag}`);
-  const entries = journal.entries.slice(0, last + 1);
-  const dir = await mkdtemp(join(tmpdir(), 'pulse-migrations-'));
-  await mkdir(join(dir, 'meta'));
-  for (const e of entries) {
-    await copyFile(join(MIGRATIONS_DIR, `${e.tag}.sql`), join(dir, `${e.tag}.sql`));
-  }
-  await writeFile(join(dir, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries }));
-  return dir;
-}
-
-const admin = postgres(inject('databaseUrl'), { max: 1, onnotice: () => undefined });
-const name = `pulse_test_${randomBytes(4).toString('hex')}`;
-let handle: DbHandle;
-let folder: string;
+let t: TestDatabase;
 
 beforeAll(async () => {
-  await admin.unsafe(`create database ${name}`);
-  handle = createDb(inject('databaseUrl').replace(/\/[^/]+$/, `/${name}`), { max: 2 });
-  folder = await migrationsUpTo('0004_rule_defaults_from_default_rule');
-  await migrate(handle.db, { migrationsFolder: folder });
+  t = await createTestDatabase({ upTo: '0004_rule_defaults_from_default_rule' });
 });
 
-afterAll(async () => {
-  await handle.close();
-  await admin.unsafe(`drop database if exists ${name} with (force)`);
-  await admin.end();
-  await rm(folder, { recursive: true, force: true });
-});
+afterAll(() => t.drop());
 
 /** 24 hours of history from 12:00 on 30 November to 12:00 on 1 December (UTC). */
 const FROM = Date.UTC(2026, 10, 30, 12);
@@ -135,7 +100,7 @@ async function facts(sql: postgres.Sql, table: Table): Promise<TableFacts> {
 
 describe('migration 0005 (partitioned history)', () => {
   it('keeps every row, puts them in day partitions, and the tables take writes after', async () => {
-    const { sql, db } = handle;
+    const { sql, db } = t;
     await loadHistory(sql);
     const before = Object.fromEntries(
       await Promise.all(TABLES.map(async (t) => [t, await facts(sql, t)] as const)),
@@ -149,12 +114,9 @@ describe('migration 0005 (partitioned history)', () => {
     await runMigrations(db); // applies 0005 and every later one
     const took = Date.now() - started;
 
-    const journal = JSON.parse(
-      await readFile(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8'),
-    ) as { entries: unknown[] };
     const applied = await sql<{ n: number }[]>`
       select count(*)::int as n from drizzle.__drizzle_migrations`;
-    expect(applied[0]!.n).toBe(journal.entries.length);
+    expect(applied[0]!.n).toBe(await migrationCount());
 
     for (const table of TABLES) {
       // The same rows, byte for byte, on the same UTC days.

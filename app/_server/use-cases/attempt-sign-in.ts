@@ -21,22 +21,37 @@ function inWords(seconds: number): string {
   return `${minutes} minutes`;
 }
 
+/**
+ * Asks the throttle to let one password check by `who` go ahead (lib/auth/throttle.ts): the
+ * admission, counted as a failure until {@link recordSuccess}; or, while a key is blocked, a
+ * 429 with `refusal` and when to try again, logged as one line (`event`). Sign-in and the
+ * password change share it, and so share the counts.
+ */
+export async function admitPasswordCheck(
+  deps: { db: Db; log: Logger; now: () => number },
+  who: { user: string; address: string },
+  words: { event: string; refusal: string },
+) {
+  const keys = throttleKeys(who.user, who.address);
+  const admission = await admitAttempt(deps.db, keys, deps.now());
+  if (!admission.admitted) {
+    const retry = retryAfterSeconds(admission.waitMs);
+    deps.log.warn({ ...who, retryAfterSeconds: retry }, words.event);
+    throw new TooManyRequestsError(`${words.refusal} Try again in ${inWords(retry)}.`, retry);
+  }
+  return { keys, admission };
+}
+
 export async function attemptSignIn(
   deps: { db: Db; log: Logger; now: () => number },
   input: Parameters<typeof signIn>[1] & { clientAddress: string },
 ): Promise<SignedIn> {
   const { db, log, now } = deps;
   const who = { user: input.username, address: input.clientAddress };
-  const keys = throttleKeys(input.username, input.clientAddress);
-  const admission = await admitAttempt(db, keys, now());
-  if (!admission.admitted) {
-    const retry = retryAfterSeconds(admission.waitMs);
-    log.warn({ ...who, retryAfterSeconds: retry }, 'sign-in throttled');
-    throw new TooManyRequestsError(
-      `Too many failed sign-ins. Try again in ${inWords(retry)}.`,
-      retry,
-    );
-  }
+  const { keys, admission } = await admitPasswordCheck(deps, who, {
+    event: 'sign-in throttled',
+    refusal: 'Too many failed sign-ins.',
+  });
   try {
     const signedIn = await signIn({ db, log }, input);
     await recordSuccess(db, keys, now());

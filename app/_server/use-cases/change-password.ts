@@ -4,19 +4,14 @@
  * by a notice queued in the same transaction. Guessing the current password (with a stolen
  * cookie) is throttled like sign-in, on the same counts (lib/auth/throttle.ts).
  */
-import {
-  ConflictError,
-  InvalidInputError,
-  NotFoundError,
-  TooManyRequestsError,
-} from '@/lib/errors';
-import { retryAfterSeconds, throttleKeys } from '@/lib/auth/throttle';
+import { ConflictError, InvalidInputError, NotFoundError } from '@/lib/errors';
 import { checkNewPassword } from '@/lib/auth/accounts';
 import { hashPassword, verifyPassword } from '@/lib/auth/password';
 import type { Logger } from '@/lib/observability/log';
 import type { Db } from '@/db/client';
 import { deleteUserSessions, findUser, updateUser, type SessionUser } from '@/db/queries/auth';
-import { admitAttempt, recordSuccess } from '@/db/queries/login-throttle';
+import { recordSuccess } from '@/db/queries/login-throttle';
+import { admitPasswordCheck } from './attempt-sign-in';
 import { notifySessionChange } from './user-admin';
 
 const CHECK = 'Check the highlighted fields.';
@@ -35,16 +30,10 @@ export async function changeOwnPassword(
   const row = await findUser(deps.db, input.user.id);
   if (!row) throw new NotFoundError('No such user.');
   const who = { user: row.username, address: input.clientAddress };
-  const keys = throttleKeys(row.username, input.clientAddress);
-  const admission = await admitAttempt(deps.db, keys, deps.now());
-  if (!admission.admitted) {
-    const retry = retryAfterSeconds(admission.waitMs);
-    deps.log.warn({ ...who, retryAfterSeconds: retry }, 'password change throttled');
-    throw new TooManyRequestsError(
-      `Too many wrong passwords. Try again in ${retry} second${retry === 1 ? '' : 's'}.`,
-      retry,
-    );
-  }
+  const { keys } = await admitPasswordCheck(deps, who, {
+    event: 'password change throttled',
+    refusal: 'Too many wrong passwords.',
+  });
   if (!(await verifyPassword(input.currentPassword, row.passwordHash))) {
     deps.log.warn(who, 'password change refused: wrong current password');
     throw new InvalidInputError(CHECK, { currentPassword: 'This is not your current password.' });

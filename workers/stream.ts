@@ -33,7 +33,13 @@ async function main(): Promise<void> {
   const telemetry = createTelemetry();
   const publisher = startTelemetryPublisher({ sql: handle.sql, telemetry, worker: identity, log });
   const detector = cfg.detector
-    ? startDetector({ handle, log, windowMs: cfg.windowMs, idleTimeoutMs: cfg.idleTimeoutMs })
+    ? startDetector({
+        handle,
+        log,
+        windowMs: cfg.windowMs,
+        idleTimeoutMs: cfg.idleTimeoutMs,
+        incidents: { publicUrl: cfg.notify.publicUrl, schedule: cfg.notify.schedule },
+      })
     : null;
   // Retention: one worker at a time drops expired day partitions and creates the next ones.
   const retention = startRetention({ handle, log, policy: cfg.retention });

@@ -21,6 +21,11 @@ export type PulseNotice =
   | { kind: 'window'; windowStart: number }
   /** An anomaly opened or changed (detector, or a person's action). */
   | { kind: 'anomaly'; id: number }
+  /**
+   * An incident's anomalies, people's stamps or notifications changed (db/queries/incidents.ts
+   * `refreshIncident`).
+   */
+  | { kind: 'incident'; id: number }
   /** A metric's alert rule changed. */
   | { kind: 'rule'; metricId: number }
   /** A metric was created, or its definition or enabled flag changed. */

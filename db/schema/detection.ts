@@ -10,9 +10,11 @@ import {
   serial,
   text,
   timestamp,
+  type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
 import { DEFAULT_RULE, type Explanation } from '@/lib/types';
 import { users } from './auth';
+import { incidents } from './notify';
 
 export const metrics = pgTable('metrics', {
   id: serial('id').primaryKey(),
@@ -131,12 +133,17 @@ export const anomalies = pgTable(
     /** Times late events re-scored one of its windows and changed it; 0 if never revised. */
     revisions: integer('revisions').notNull().default(0),
     revisedAt: timestamp('revised_at', { withTimezone: true, mode: 'date' }),
+    /** The incident it belongs to (lib/alerts/incidents.ts); set in the transaction it opens in. */
+    incidentId: integer('incident_id').references((): AnyPgColumn => incidents.id, {
+      onDelete: 'set null',
+    }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [
     index('anomalies_metric_idx').on(t.metricId, t.lastWindow),
     index('anomalies_updated_idx').on(t.updatedAt),
+    index('anomalies_incident_idx').on(t.incidentId),
   ],
 );
 

@@ -1,3 +1,4 @@
 export * from './auth';
 export * from './detection';
 export * from './stream';
+export * from './notify';

@@ -93,6 +93,18 @@ const schema = z
         })
         .optional(),
     ),
+    PULSE_NOTIFY_CONFIG: optionalString,
+    PULSE_WEBHOOK_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^https?:\/\/[^\s]+$/, { error: 'expected an http(s) URL' })
+        .optional(),
+    ),
+    PULSE_WEBHOOK_SECRET: optionalString.pipe(
+      z.string().min(16, { error: 'expected a secret of at least 16 characters' }).optional(),
+    ),
+    PULSE_NOTIFY_GROUP_WAIT: duration('30s', 0),
+    PULSE_NOTIFY_REPEAT_INTERVAL: duration('4h', 0),
     PULSE_TRUST_PROXY: z
       .enum(['true', 'false'], { error: 'expected true or false' })
       .default('false')
@@ -154,6 +166,18 @@ const schema = z
     PULSE_SIM_INCIDENT_DURATION: duration('5m', 1000),
     PULSE_SIM_INCIDENT_GAP: duration('10m', 0),
   })
+  .superRefine((env, ctx) => {
+    if ((env.PULSE_WEBHOOK_URL === undefined) !== (env.PULSE_WEBHOOK_SECRET === undefined)) {
+      const missing =
+        env.PULSE_WEBHOOK_URL === undefined ? 'PULSE_WEBHOOK_URL' : 'PULSE_WEBHOOK_SECRET';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message:
+          'expected PULSE_WEBHOOK_URL and PULSE_WEBHOOK_SECRET together (the secret signs every message)',
+      });
+    }
+  })
   .transform((env) => ({
     nodeEnv: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
@@ -169,6 +193,25 @@ const schema = z
      * TLS-terminating proxy): mutations and socket handshakes must come from it.
      */
     publicUrl: env.PULSE_PUBLIC_URL ? new URL(env.PULSE_PUBLIC_URL).origin : undefined,
+    /** Notifications (lib/alerts/notify/): provisioning and the schedule. */
+    notify: {
+      /** The origin of links in messages: PULSE_PUBLIC_URL, else the server's own address. */
+      publicUrl: env.PULSE_PUBLIC_URL
+        ? new URL(env.PULSE_PUBLIC_URL).origin
+        : `http://${['0.0.0.0', '::', ''].includes(env.HOST) ? 'localhost' : env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${env.PORT}`,
+      /** The provisioning file (YAML or JSON), applied at start; undefined: none. */
+      configFile: env.PULSE_NOTIFY_CONFIG,
+      /** The shortcut: one webhook channel that receives every incident. */
+      webhook:
+        env.PULSE_WEBHOOK_URL && env.PULSE_WEBHOOK_SECRET
+          ? { url: env.PULSE_WEBHOOK_URL, secret: env.PULSE_WEBHOOK_SECRET }
+          : null,
+      /** Wait after an incident opens before announcing it; remind this often (0: never). */
+      schedule: {
+        groupWaitMs: env.PULSE_NOTIFY_GROUP_WAIT,
+        repeatIntervalMs: env.PULSE_NOTIFY_REPEAT_INTERVAL,
+      },
+    },
     /** Whether X-Forwarded-For and X-Forwarded-Proto come from a proxy we trust. */
     trustProxy: env.PULSE_TRUST_PROXY,
     /** The web server's limits against slow and greedy clients (server.ts). */

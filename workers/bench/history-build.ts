@@ -255,6 +255,7 @@ export async function build(
     handle,
     log: createLogger('bench-history', 'warn'),
     windowMs: lay.windowMs,
+    incidents: { publicUrl: 'http://pulse.test' },
   });
   const cluster: Cluster = {
     days,

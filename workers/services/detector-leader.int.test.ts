@@ -50,7 +50,15 @@ it('hands the detector over when the leader dies', async () => {
   const worker = (name: string) => {
     const handle = createDb(t.url, { max: 2, appName: name });
     handles.push(handle);
-    return { handle, detector: createDetector({ handle, log, windowMs: MINUTE }) };
+    return {
+      handle,
+      detector: createDetector({
+        handle,
+        log,
+        windowMs: MINUTE,
+        incidents: { publicUrl: 'http://pulse.test' },
+      }),
+    };
   };
 
   const a = worker('detector-a');

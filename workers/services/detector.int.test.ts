@@ -18,7 +18,7 @@ import {
   updateRule,
 } from '@/db/queries/metrics';
 import { eq } from 'drizzle-orm';
-import { metrics } from '@/db/schema';
+import { anomalies as anomaliesTable, incidents as incidentsTable, metrics } from '@/db/schema';
 import { pointsSince } from '@/db/queries/points';
 import { partitionStats } from '@/db/queries/stream';
 import { anomalySummaries, loadAnomalyDetail } from '@/db/queries/views';
@@ -95,7 +95,12 @@ describe('pipeline → rollups → detector', () => {
     const purchasesRow = (await getMetricByKey(t.db, 'purchases'))!;
     const admin = await createUser(t.db, { username: 'ad', passwordHash: 'x', role: 'admin' });
     await updateRule(t.db, purchasesRow.id, { ...toRule(purchasesRow), warnZ: 4 }, admin.id);
-    const detector = createDetector({ handle: t, log, windowMs: MINUTE });
+    const detector = createDetector({
+      handle: t,
+      log,
+      windowMs: MINUTE,
+      incidents: { publicUrl: 'http://pulse.test' },
+    });
     expect(await detector.tick()).toBeGreaterThanOrEqual(16);
     await detector.stop();
 
@@ -107,6 +112,20 @@ describe('pipeline → rollups → detector', () => {
     expect(anomaly.firstWindow).toBeGreaterThanOrEqual(incidentStart - MINUTE);
     expect(anomaly.firstWindow).toBeLessThan(incidentStart + 2 * MINUTE);
     expect(anomaly.sentence).toContain('region=eu-west');
+
+    // The anomaly opened an incident (or joined one) in its window's transaction, titled by
+    // the shared cause.
+    const [placed] = await t.db
+      .select({ incidentId: anomaliesTable.incidentId })
+      .from(anomaliesTable)
+      .where(eq(anomaliesTable.id, anomaly.id));
+    expect(placed?.incidentId).not.toBeNull();
+    const [incident] = await t.db
+      .select()
+      .from(incidentsTable)
+      .where(eq(incidentsTable.id, placed!.incidentId!));
+    expect(incident?.title).toMatch(/^region=eu-west.*: .*Purchases −\d+%/);
+    expect(incident?.cause).toMatchObject({ region: 'eu-west' });
 
     const detail = await loadAnomalyDetail(t.db, anomaly.id, MINUTE);
     const top = detail?.explanation.top[0];
@@ -160,7 +179,12 @@ describe('pipeline → rollups → detector', () => {
     const { pipeline, partition } = await openSource();
     const before = (await anomalySummaries(t.db)).filter((a) => a.metricKey === 'purchases');
     await feed(sim, start + 36 * MINUTE, start + 44 * MINUTE, pipeline, partition);
-    const detector = createDetector({ handle: t, log, windowMs: MINUTE });
+    const detector = createDetector({
+      handle: t,
+      log,
+      windowMs: MINUTE,
+      incidents: { publicUrl: 'http://pulse.test' },
+    });
     expect(await detector.tick()).toBeGreaterThan(5);
     await detector.stop();
     const after = (await anomalySummaries(t.db)).filter((a) => a.metricKey === 'purchases');
@@ -180,7 +204,12 @@ describe('pipeline → rollups → detector', () => {
       .set({ rescoreFrom: new Date(start) })
       .where(eq(metrics.id, purchases.id));
 
-    const detector = createDetector({ handle: t, log, windowMs: MINUTE });
+    const detector = createDetector({
+      handle: t,
+      log,
+      windowMs: MINUTE,
+      incidents: { publicUrl: 'http://pulse.test' },
+    });
     await detector.tick();
     await detector.stop();
 

@@ -32,6 +32,11 @@ import {
 } from '@/db/queries/detector';
 import { pgEngineStore } from '@/db/queries/engine-store';
 import { finishRescore, listMetrics, toDefinition, toRule } from '@/db/queries/metrics';
+import {
+  placeAndRefresh,
+  unplacedAnomalies,
+  type IncidentSettings,
+} from '@/db/queries/incidents';
 import { notifyInTransaction, type PulseNotice } from '@/db/queries/notify';
 import {
   anomalyPoints,
@@ -57,6 +62,12 @@ export interface DetectorOptions {
   pollMs?: number;
   /** A partition silent for this long no longer holds the global watermark back. */
   idleTimeoutMs?: number;
+  /**
+   * Grouping anomalies into incidents and writing their notifications, in the transaction of
+   * the window that changed them (db/queries/incidents.ts). `baseWindowMs` defaults to
+   * `windowMs`.
+   */
+  incidents: Omit<IncidentSettings, 'baseWindowMs'>;
 }
 
 export interface Detector {
@@ -78,6 +89,15 @@ export function createDetector(options: DetectorOptions): Detector {
   const { handle, log, windowMs } = options;
   const { db, sql } = handle;
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  const incidentSettings: IncidentSettings = { ...options.incidents, baseWindowMs: windowMs };
+  /** Places the anomalies among `notices` into incidents and writes what they are owed. */
+  const placeNoticed = (tx: Executor, notices: readonly PulseNotice[]) =>
+    placeAndRefresh(
+      tx,
+      notices.flatMap((n) => (n.kind === 'anomaly' ? [n.id] : [])),
+      incidentSettings,
+      new Date(),
+    );
   let leader: Awaited<ReturnType<typeof sql.reserve>> | null = null;
   let stopped = false;
 
@@ -315,7 +335,10 @@ export function createDetector(options: DetectorOptions): Detector {
             windows++;
           }
           await finishRescore(tx, row.id, requested);
-          for (const { id } of gone) await notifyInTransaction(tx, { kind: 'anomaly', id });
+          const notices: PulseNotice[] = gone.map(({ id }) => ({ kind: 'anomaly', id }));
+          for (const id of await unplacedAnomalies(tx)) notices.push({ kind: 'anomaly', id });
+          await placeNoticed(tx, notices);
+          for (const notice of notices) await notifyInTransaction(tx, notice);
           await notifyInTransaction(tx, { kind: 'rule', metricId: row.id });
           return gone;
         });
@@ -337,15 +360,31 @@ export function createDetector(options: DetectorOptions): Detector {
     return scored;
   }
 
+  /**
+   * Anomalies without an incident — from before incidents existed, or opened by a path that
+   * does not place them — are placed here, in their own transaction, oldest first.
+   */
+  async function placeStragglers(): Promise<void> {
+    await db.transaction(async (tx) => {
+      const ids = await unplacedAnomalies(tx);
+      if (ids.length > 0) {
+        await placeAndRefresh(tx, ids, incidentSettings, new Date());
+        for (const id of ids) await notifyInTransaction(tx, { kind: 'anomaly', id });
+      }
+    });
+  }
+
   async function tick(): Promise<number> {
     if (!(await ensureLeader())) return 0;
     await closeFinalWindows();
     await rescoreRequested();
+    await placeStragglers();
     let scored = 0;
     for (const entry of await queuedWindows(db, MAX_WINDOWS_PER_TICK)) {
       if (stopped) break;
       await db.transaction(async (tx) => {
         const notices = await scorer(tx).scoreWindowStart(entry.windowStart);
+        await placeNoticed(tx, notices);
         await dequeueWindow(tx, entry);
         for (const notice of notices) await notifyInTransaction(tx, notice);
       });

@@ -364,6 +364,7 @@ async function waitForDetector(
     windowMs: cfg.windowMs,
     idleTimeoutMs: cfg.idleTimeoutMs,
     pollMs: WAIT_POLL_MS,
+    incidents: { publicUrl: cfg.notify.publicUrl, schedule: cfg.notify.schedule },
   });
   const started = performance.now();
   let lastLog = started;

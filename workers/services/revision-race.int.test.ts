@@ -44,7 +44,13 @@ it('scores every window with all its data while late flushes race the detector',
   );
   const pipeline = partition.pipeline;
   const sim = new Simulator({ seed: 3, ratePerSec: 40, injections: [] });
-  const detector = createDetector({ handle: t, log, windowMs: MINUTE, idleTimeoutMs: 3_600_000 });
+  const detector = createDetector({
+    handle: t,
+    log,
+    windowMs: MINUTE,
+    idleTimeoutMs: 3_600_000,
+    incidents: { publicUrl: 'http://pulse.test' },
+  });
 
   // Every third purchase of a window is held back and delivered three windows later, when
   // the window is closed and (usually) scored: the late data must re-score it.

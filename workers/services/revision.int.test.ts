@@ -51,7 +51,13 @@ describe('out-of-order and late events', () => {
     ingested += events.length;
   };
   const detector = () =>
-    createDetector({ handle: t, log, windowMs: MINUTE, idleTimeoutMs: 3_600_000 });
+    createDetector({
+      handle: t,
+      log,
+      windowMs: MINUTE,
+      idleTimeoutMs: 3_600_000,
+      incidents: { publicUrl: 'http://pulse.test' },
+    });
   async function purchasesPoint(windowStart: number) {
     const metric = (await getMetricByKey(t.db, 'purchases'))!;
     const [point] = await pointsBetween(t.db, metric.id, windowStart, windowStart);

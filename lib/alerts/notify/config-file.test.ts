@@ -72,13 +72,13 @@ describe('parseNotifyConfig', () => {
     expect(config.schedule).toEqual({ groupWaitMs: 10_000, repeatIntervalMs: 3_600_000 });
   });
 
-  it('an empty file is valid: nothing is sent, default schedule', () => {
+  it('an empty file is valid: nothing is sent, the schedule left to the variables', () => {
     expect(parseNotifyConfig(null, {})).toEqual({
       channels: [],
       routes: [],
       defaultChannels: [],
       silences: [],
-      schedule: { groupWaitMs: 30_000, repeatIntervalMs: 4 * 3_600_000 },
+      schedule: {},
     });
   });
 
@@ -168,7 +168,16 @@ describe('formatPath', () => {
 describe('webhookShortcut', () => {
   it('one webhook channel that takes every incident', () => {
     const config = webhookShortcut('https://hooks.example.com/pulse', 's'.repeat(20));
-    expect(config.defaultChannels).toEqual(['webhook']);
+    // A first route that takes everything and continues: browser routes still apply after it.
+    expect(config.routes).toEqual([
+      {
+        name: 'every incident (PULSE_WEBHOOK_URL)',
+        match: {},
+        channels: ['webhook'],
+        continue: true,
+      },
+    ]);
+    expect(config.defaultChannels).toEqual([]);
     expect(config.channels).toEqual([
       {
         id: 'webhook',

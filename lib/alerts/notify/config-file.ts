@@ -108,21 +108,18 @@ const channel = (env: Env) =>
     { error: 'expected a channel with type webhook, slack or email' },
   );
 
-const duration = (fallback: string) =>
-  z
-    .string({ error: 'expected a duration such as 30s, 5m or 4h' })
-    .default(fallback)
-    .transform((text, ctx) => {
-      const ms = parseDuration(text);
-      if (ms === null) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `expected a duration such as 30s, 5m or 4h, got "${text}"`,
-        });
-        return z.NEVER;
-      }
-      return ms;
-    });
+const duration = () =>
+  z.string({ error: 'expected a duration such as 30s, 5m or 4h' }).transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === null) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a duration such as 30s, 5m or 4h, got "${text}"`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 const fileSchema = (env: Env) =>
   z
@@ -132,7 +129,7 @@ const fileSchema = (env: Env) =>
       defaultChannels: oneOrMany(channelId).default([]),
       silences: z.array(Silence).default([]),
       schedule: z
-        .strictObject({ groupWait: duration('30s'), repeatInterval: duration('4h') })
+        .strictObject({ groupWait: duration().optional(), repeatInterval: duration().optional() })
         .prefault({}),
     })
     .superRefine((file, ctx) => {
@@ -158,8 +155,12 @@ const fileSchema = (env: Env) =>
       file.defaultChannels.forEach((id, j) => unknown(id, ['defaultChannels', j]));
     });
 
+/**
+ * A validated file. `schedule` holds only what the file sets: it overrides the variables
+ * PULSE_NOTIFY_GROUP_WAIT and PULSE_NOTIFY_REPEAT_INTERVAL field by field.
+ */
 export type NotifyConfig = Omit<z.output<ReturnType<typeof fileSchema>>, 'schedule'> & {
-  schedule: ScheduleSettings;
+  schedule: Partial<ScheduleSettings>;
 };
 export type ChannelConfig = NotifyConfig['channels'][number];
 
@@ -204,7 +205,12 @@ export function parseNotifyConfig(
   const { schedule, ...rest } = result.data;
   return {
     ...rest,
-    schedule: { groupWaitMs: schedule.groupWait, repeatIntervalMs: schedule.repeatInterval },
+    schedule: {
+      ...(schedule.groupWait !== undefined ? { groupWaitMs: schedule.groupWait } : {}),
+      ...(schedule.repeatInterval !== undefined
+        ? { repeatIntervalMs: schedule.repeatInterval }
+        : {}),
+    },
   };
 }
 
@@ -213,13 +219,20 @@ export const SHORTCUT_CHANNEL_ID = 'webhook';
 
 /**
  * The common case without a file: `PULSE_WEBHOOK_URL` and `PULSE_WEBHOOK_SECRET` make one
- * webhook channel that receives every incident (it is the default route).
+ * webhook channel that receives every incident: a first route that matches everything and
+ * continues, so the routes set in the browser still apply after it.
  */
 export function webhookShortcut(url: string, secret: string): NotifyConfig {
   return parseNotifyConfig(
     {
       channels: [{ id: SHORTCUT_CHANNEL_ID, type: 'webhook', url, secret }],
-      defaultChannels: [SHORTCUT_CHANNEL_ID],
+      routes: [
+        {
+          name: 'every incident (PULSE_WEBHOOK_URL)',
+          channels: [SHORTCUT_CHANNEL_ID],
+          continue: true,
+        },
+      ],
     },
     {},
     'PULSE_WEBHOOK_URL and PULSE_WEBHOOK_SECRET',

@@ -23,3 +23,11 @@ export function childEnvironment(overrides: Record<string, string | undefined>):
   }
   return env;
 }
+
+/**
+ * The variables `${NAME}` references in the notification provisioning file may name
+ * (lib/alerts/notify/config-file.ts): a snapshot of this process's environment.
+ */
+export function secretReferences(): Readonly<Record<string, string | undefined>> {
+  return { ...process.env };
+}

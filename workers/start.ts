@@ -9,9 +9,11 @@
  * the pipeline without the web server (headless, and tests that must not need a Next build).
  */
 import { parseArgs } from 'node:util';
-import { childEnvironment, config } from '@/env';
+import { childEnvironment, config, secretReferences } from '@/env';
+import { NotifyConfigError } from '@/lib/alerts/notify/config-file';
 import { ConfigError, type Config } from '@/lib/config/schema';
 import { createLogger } from '@/lib/observability/log';
+import { provisioningOf } from '@/workers/services/provisioning';
 import { Supervisor } from '@/workers/services/supervisor';
 
 function main(): void {
@@ -25,8 +27,11 @@ function main(): void {
   let cfg: Config;
   try {
     cfg = config();
+    // The notification provisioning is read here too, so a mistake in it stops start-up now
+    // instead of making the worker fail and restart (the worker applies it).
+    provisioningOf(cfg, secretReferences());
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof NotifyConfigError) {
       console.error(`Pulse cannot start. ${error.message}`);
       process.exit(1);
     }

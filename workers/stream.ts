@@ -8,13 +8,18 @@
  */
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { config } from '@/env';
+import { config, secretReferences } from '@/env';
 import { createLogger } from '@/lib/observability/log';
 import { createTelemetry } from '@/lib/observability/telemetry';
 import { SIMULATOR_SOURCE } from '@/lib/stream/pipeline';
 import { createDb } from '@/db/client';
 import { SourcePartition } from '@/db/sources/partition';
 import { startDetector } from '@/workers/services/detector';
+import {
+  provisionNotifications,
+  provisioningOf,
+  scheduleOf,
+} from '@/workers/services/provisioning';
 import { startRetention } from '@/workers/services/retention';
 import { KafkaSource } from '@/workers/services/kafka-source';
 import { consumeLines } from '@/workers/services/stdin-source';
@@ -32,13 +37,21 @@ async function main(): Promise<void> {
   // Metrics: published to worker_metrics every few seconds, merged into the web's /metrics.
   const telemetry = createTelemetry();
   const publisher = startTelemetryPublisher({ sql: handle.sql, telemetry, worker: identity, log });
+  // Notification channels, routes and silences declared as code (PULSE_NOTIFY_CONFIG,
+  // PULSE_WEBHOOK_URL): applied before anything can write a notification.
+  const provisioning = provisioningOf(cfg, secretReferences());
+  await provisionNotifications({ db: handle.db, log }, provisioning);
+  const incidentSettings = {
+    publicUrl: cfg.notify.publicUrl,
+    schedule: scheduleOf(cfg, provisioning),
+  };
   const detector = cfg.detector
     ? startDetector({
         handle,
         log,
         windowMs: cfg.windowMs,
         idleTimeoutMs: cfg.idleTimeoutMs,
-        incidents: { publicUrl: cfg.notify.publicUrl, schedule: cfg.notify.schedule },
+        incidents: incidentSettings,
       })
     : null;
   // Retention: one worker at a time drops expired day partitions and creates the next ones.

@@ -1,4 +1,5 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { signBody, verifySignature } from './signature';
@@ -48,6 +49,32 @@ describe('verifySignature', () => {
       fc.property(fc.string(), fc.string({ minLength: 1 }), (b, s) => {
         const hex = createHmac('sha256', s).update(b, 'utf8').digest('hex');
         expect(verifySignature(b, s, `sha256=${hex}`)).toBe(true);
+      }),
+    );
+  });
+});
+
+describe("the README's verification snippet", () => {
+  // Receivers copy it: it must accept what Pulse signs and refuse anything else.
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const block = /\*\*Verify the signature\*\*[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+  const code = (block ?? '').replace(/^import .*\n/m, '');
+  const verify = new Function('createHmac', 'timingSafeEqual', `${code}; return verify;`)(
+    createHmac,
+    timingSafeEqual,
+  ) as (body: string, secret: string, header?: string) => boolean;
+
+  it('is there, and five lines in a function', () => {
+    expect(block).toBeDefined();
+    expect(code.trim().split('\n')).toHaveLength(6);
+  });
+
+  it('accepts what signBody signs and refuses a changed body or a missing header', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string({ minLength: 1 }), (body, secret) => {
+        expect(verify(body, secret, signBody(body, secret))).toBe(true);
+        expect(verify(`${body}x`, secret, signBody(body, secret))).toBe(false);
+        expect(verify(body, secret, undefined)).toBe(false);
       }),
     );
   });

@@ -15,6 +15,7 @@ import { SIMULATOR_SOURCE } from '@/lib/stream/pipeline';
 import { createDb } from '@/db/client';
 import { SourcePartition } from '@/db/sources/partition';
 import { startDetector } from '@/workers/services/detector';
+import { startNotifier } from '@/workers/services/notifier/notifier';
 import {
   provisionNotifications,
   provisioningOf,
@@ -32,7 +33,8 @@ async function main(): Promise<void> {
   const cfg = config();
   const log = createLogger('worker', cfg.logLevel);
   if (!cfg.databaseUrl) throw new Error('DATABASE_URL: required by the stream worker');
-  const handle = createDb(cfg.databaseUrl, { max: 4, appName: 'pulse-worker' });
+  // Pool: flushes, the detector's and the dispatcher's leader connections, their writes.
+  const handle = createDb(cfg.databaseUrl, { max: 6, appName: 'pulse-worker' });
   const identity = `${hostname()}:${process.pid}`;
   // Metrics: published to worker_metrics every few seconds, merged into the web's /metrics.
   const telemetry = createTelemetry();
@@ -54,6 +56,14 @@ async function main(): Promise<void> {
         incidents: incidentSettings,
       })
     : null;
+  // Notifications: every worker runs the dispatcher; one at a time (a leader lock) delivers.
+  const notifier = startNotifier({
+    db: handle.db,
+    sql: handle.sql,
+    log,
+    telemetry,
+    incidents: { ...incidentSettings, baseWindowMs: cfg.windowMs },
+  });
   // Retention: one worker at a time drops expired day partitions and creates the next ones.
   const retention = startRetention({ handle, log, policy: cfg.retention });
   const fold = {
@@ -140,6 +150,7 @@ async function main(): Promise<void> {
         (async () => {
           const { fenced } = await stop();
           await detector?.stop();
+          await notifier.stop();
           await retention.stop();
           await publisher.stop();
           await handle.close();

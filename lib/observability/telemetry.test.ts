@@ -34,6 +34,37 @@ describe('createTelemetry', () => {
     expect(text).not.toMatch(/^pulse_events_total\{/m);
   });
 
+  it('counts notification deliveries by channel and outcome, with their latency', async () => {
+    const t = createTelemetry();
+    t.countDelivery('pager', 'retry', 0.2);
+    t.countDelivery('pager', 'delivered', 0.04);
+    t.countDelivery('team', 'failed', 10);
+    t.countDelivery('gone', 'failed'); // refused: nothing sent, nothing timed
+    const m = await json(t);
+    expect(
+      valuesOf(m, METRIC_NAMES.notificationDeliveries).map((v) => [
+        v.labels.channel,
+        v.labels.outcome,
+        v.value,
+      ]),
+    ).toEqual([
+      ['pager', 'retry', 1],
+      ['pager', 'delivered', 1],
+      ['team', 'failed', 1],
+      ['gone', 'failed', 1],
+    ]);
+    const counts = valuesOf(m, METRIC_NAMES.notificationDeliveryDuration).filter((v) =>
+      v.metricName?.endsWith('_count'),
+    );
+    expect(counts.map((v) => [v.labels.channel, v.value])).toEqual([
+      ['pager', 2],
+      ['team', 1],
+    ]);
+    // Workers publish it: it is in their snapshot, which the web merges into /metrics.
+    const snapshot = await workerSnapshot(t);
+    expect(snapshot.map((s) => s.name)).toContain(METRIC_NAMES.notificationDeliveries);
+  });
+
   it('counts events, reasons and rows only for parts that landed', async () => {
     const t = createTelemetry();
     const landed = { rows: 7, folded: 10, quarantinedReasons: ['schema', 'late', 'schema'] };

@@ -30,6 +30,15 @@ export type BufferKind = 'events' | 'cells' | 'held_flushes';
 /** Flush latency buckets (seconds): a healthy flush takes milliseconds, a sick one seconds. */
 export const FLUSH_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** What became of one delivery attempt (lib/alerts/notify/retry.ts `nextStep`). */
+export type DeliveryOutcome = 'delivered' | 'retry' | 'failed';
+
+/**
+ * Delivery attempt latency buckets (seconds): a receiver answers in milliseconds to a second,
+ * a sick one runs into the attempt timeout (10 s by default).
+ */
+export const DELIVERY_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
 /** Names of every Pulse metric, for tests and for the README. */
 export const METRIC_NAMES = {
   events: 'pulse_events_total',
@@ -46,6 +55,8 @@ export const METRIC_NAMES = {
   tableSize: 'pulse_table_size_bytes',
   tablePartitions: 'pulse_table_partitions',
   tableOldest: 'pulse_table_oldest_timestamp_seconds',
+  notificationDeliveries: 'pulse_notification_deliveries_total',
+  notificationDeliveryDuration: 'pulse_notification_delivery_duration_seconds',
 } as const;
 
 /** Metrics only the web process records; workers leave them out of their snapshots. */
@@ -98,6 +109,12 @@ export interface Telemetry {
    * web process reads them from PostgreSQL's catalog; see app/_server/metrics-endpoint.ts).
    */
   setStorage(tables: readonly TableStorage[]): void;
+  /**
+   * One notification delivery attempt to `channel` (a channel id), by what it led to, and how
+   * long it took (the notifier, workers/services/notifier/). Without `seconds` nothing was sent
+   * (the channel was deleted or disabled): counted, not timed.
+   */
+  countDelivery(channel: string, outcome: DeliveryOutcome, seconds?: number): void;
 }
 
 interface Options {
@@ -261,8 +278,27 @@ export function createTelemetry(options: Options = {}): Telemetry {
     registers,
   });
 
+  // Labelled by channel id: a handful of channels, so the cardinality stays small.
+  const deliveries = new Counter({
+    name: METRIC_NAMES.notificationDeliveries,
+    help: 'Notification delivery attempts by channel and outcome: delivered, retry (scheduled again) or failed (given up: the receiver said never, or the retry budget is spent).',
+    labelNames: ['channel', 'outcome'] as const,
+    registers,
+  });
+  const deliveryDuration = new Histogram({
+    name: METRIC_NAMES.notificationDeliveryDuration,
+    help: 'Duration of one notification delivery attempt, until the receiver answered, failed or timed out.',
+    labelNames: ['channel'] as const,
+    buckets: DELIVERY_BUCKETS,
+    registers,
+  });
+
   return {
     registry,
+    countDelivery(channel, outcome, seconds) {
+      deliveries.inc({ channel, outcome });
+      if (seconds !== undefined) deliveryDuration.observe({ channel }, seconds);
+    },
     setStorage(tables) {
       tableSize.reset();
       tablePartitions.reset();

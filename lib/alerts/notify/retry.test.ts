@@ -41,6 +41,33 @@ describe('classifyAttempt', () => {
     expect(classifyAttempt({ kind: 'timeout', afterMs: 10_000 }, NOW).outcome).toBe('retry');
   });
 
+  it('SMTP replies by class: 2yz delivered, 4yz and 503 retried, other 5yz permanent', () => {
+    const smtp = (code: number, reply?: string): AttemptResult => ({ kind: 'smtp', code, reply });
+    expect(classifyAttempt(smtp(250), NOW)).toEqual({ outcome: 'delivered' });
+    for (const code of [421, 450, 451, 452, 503]) {
+      expect(classifyAttempt(smtp(code), NOW).outcome).toBe('retry');
+    }
+    for (const code of [500, 501, 535, 550, 552, 554]) {
+      expect(classifyAttempt(smtp(code), NOW).outcome).toBe('permanent');
+    }
+    expect(classifyAttempt(smtp(550, ' 5.1.1 no such user '), NOW)).toEqual({
+      outcome: 'permanent',
+      reason: 'SMTP 550: 5.1.1 no such user',
+    });
+    expect(classifyAttempt(smtp(451), NOW)).toEqual({
+      outcome: 'retry',
+      reason: 'SMTP 451',
+      retryAfterMs: null,
+    });
+  });
+
+  it('unusable settings are permanent: nothing was sent', () => {
+    expect(classifyAttempt({ kind: 'invalid', reason: 'no URL' }, NOW)).toEqual({
+      outcome: 'permanent',
+      reason: 'no URL',
+    });
+  });
+
   it('reads Retry-After on a retry', () => {
     expect(classifyAttempt(response(429, '30'), NOW)).toEqual({
       outcome: 'retry',

@@ -16,6 +16,12 @@
  *   send or a re-queue delivers), 413, 501, 505, and 1xx/3xx (redirects are not followed: a
  *   webhook that moved must be re-pointed, and following one would let a receiver send Pulse's
  *   signed body elsewhere).
+ * - **SMTP** (the email channel): a 2yz reply is delivered; 4yz is transient (retried: a full
+ *   mailbox, greylisting); 5yz is permanent (unknown recipient, refused sender, bad
+ *   credentials), except 503 (bad sequence of commands: the session was in the wrong state,
+ *   and the same message goes through on a new connection). As RFC 5321 defines the classes.
+ * - **Invalid** (the channel's settings cannot be used: no URL, an unknown scheme): permanent,
+ *   no peer was asked. An admin fixes the channel.
  *
  * Budget: at most `maxAttempts` attempts and no retry scheduled later than `maxAgeMs` after the
  * notification was written; then it is failed. Backoff: `baseDelayMs × 2^(attempt − 1)`,
@@ -46,7 +52,11 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 export type AttemptResult =
   | { kind: 'response'; status: number; retryAfter?: string | null }
   | { kind: 'network'; error: string }
-  | { kind: 'timeout'; afterMs: number };
+  | { kind: 'timeout'; afterMs: number }
+  /** An SMTP server's reply to the message (`reply`: its text, credentials already masked). */
+  | { kind: 'smtp'; code: number; reply?: string | null }
+  /** The channel's settings could not be used: nothing was sent. */
+  | { kind: 'invalid'; reason: string };
 
 export type Classification =
   | { outcome: 'delivered' }
@@ -63,6 +73,8 @@ export function classifyAttempt(result: AttemptResult, now: number): Classificat
   if (result.kind === 'timeout') {
     return { outcome: 'retry', reason: `no answer in ${result.afterMs} ms`, retryAfterMs: null };
   }
+  if (result.kind === 'invalid') return { outcome: 'permanent', reason: result.reason };
+  if (result.kind === 'smtp') return classifySmtp(result.code, result.reply);
   const { status } = result;
   if (status >= 200 && status < 300) return { outcome: 'delivered' };
   const reason = `HTTP ${status}`;
@@ -73,6 +85,15 @@ export function classifyAttempt(result: AttemptResult, now: number): Classificat
     return { outcome: 'permanent', reason: `${reason}: redirects are not followed` };
   }
   return { outcome: 'permanent', reason };
+}
+
+/** An SMTP reply, by its class (see the module comment). */
+function classifySmtp(code: number, reply: string | null | undefined): Classification {
+  const text = reply?.trim();
+  const reason = text ? `SMTP ${code}: ${text}` : `SMTP ${code}`;
+  if (code >= 200 && code < 300) return { outcome: 'delivered' };
+  if (code >= 500 && code < 600 && code !== 503) return { outcome: 'permanent', reason };
+  return { outcome: 'retry', reason, retryAfterMs: null };
 }
 
 /**

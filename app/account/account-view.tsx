@@ -136,7 +136,7 @@ export function AccountView({ user, initial }: { user: HeaderUser; initial: Sess
 
         <section className="card" aria-labelledby="password-heading">
           <h2 id="password-heading">Change password</h2>
-          <form onSubmit={form.handleSubmit} noValidate className="account-form">
+          <form method="post" onSubmit={form.handleSubmit} noValidate className="account-form">
             {/* For password managers: which account this is. */}
             <input
               type="text"

@@ -39,7 +39,7 @@ export function LoginForm({ next }: { next: string }) {
     form.setValues((v) => ({ ...v, [field]: value }));
 
   return (
-    <form className="login-form" onSubmit={form.handleSubmit} noValidate>
+    <form method="post" className="login-form" onSubmit={form.handleSubmit} noValidate>
       <div className="field">
         <label htmlFor="username">Username</label>
         <input

@@ -122,7 +122,7 @@ export function DefinitionForm({ user, canEdit, catalog, windowMs, metric }: Def
                 Only editors can change metric definitions.
               </p>
             ) : null}
-            <form onSubmit={form.handleSubmit} noValidate className="definition-form">
+            <form method="post" onSubmit={form.handleSubmit} noValidate className="definition-form">
               <fieldset disabled={!canEdit || form.pending}>
                 <legend className="sr-only">Definition of the metric</legend>
                 <IdentityPanel form={form} editing={editing} />

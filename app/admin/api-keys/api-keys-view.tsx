@@ -91,7 +91,7 @@ export function ApiKeysView({ user, initial }: { user: HeaderUser; initial: ApiK
 
         <section className="card" aria-labelledby="new-key-heading">
           <h2 id="new-key-heading">New key</h2>
-          <form onSubmit={form.handleSubmit} noValidate className="api-key-form">
+          <form method="post" onSubmit={form.handleSubmit} noValidate className="api-key-form">
             <Field
               id="key-name"
               label="Name"

@@ -72,7 +72,7 @@ export function NewUserForm({ onCreated }: { onCreated: (user: UserView) => void
 
   return (
     <>
-      <form onSubmit={form.handleSubmit} noValidate className="new-user-form">
+      <form method="post" onSubmit={form.handleSubmit} noValidate className="new-user-form">
         <Field
           id="new-user-username"
           label="Username"

@@ -57,6 +57,7 @@ const anomaly = {
   snoozedUntil: now + 3_600_000,
   verdict: { value: 'false_positive' as const, by: `judge${EVIL}`, at: now },
   resolvedBy: null,
+  incidentId: null,
 };
 
 function expectNoMarkupFromData(html: string) {
@@ -118,6 +119,83 @@ describe('event data is rendered as text', () => {
     expectNoMarkupFromData(html);
     expect(html).toContain('Acknowledged by <bdi>ack&lt;img');
     expect(html).toContain('<q');
+  });
+
+  it("in the incidents: the title, names, channels and receivers' errors", () => {
+    const member = { ...anomaly, incidentId: 3 };
+    const incident = {
+      id: 3,
+      title: `region=${EVIL}: Purchases −58%`,
+      status: 'open' as const,
+      severity: 'critical' as const,
+      cause: { region: EVIL },
+      openedAt: now,
+      firstWindow: now,
+      lastWindow: now,
+      acknowledged: { by: `ack${EVIL}`, at: now },
+      snoozedUntil: null,
+      resolvedAt: null,
+      silenced: true,
+      silencedUntil: now + 60_000,
+      updatedAt: now,
+      anomalies: [member, { ...member, id: 8 }],
+    };
+    const board: Board = { windowMs: 60_000, lastAnomalyId: 8, anomalies: [], metrics: [] };
+    const onBoard = renderToStaticMarkup(
+      <LiveBoard
+        initial={board}
+        incidents={[incident]}
+        user={{ username: 'ed', role: 'editor' }}
+      />,
+    );
+    expectNoMarkupFromData(onBoard);
+    expect(onBoard).toContain('data-testid="incident-3"');
+    expect(onBoard).toContain('<bdi dir="ltr" data-testid="incident-title">region=&lt;img');
+    expect(onBoard).toContain('Acknowledged by <bdi>ack&lt;img');
+    expect(onBoard).toContain('data-testid="incident-silenced"');
+    expect(onBoard).toContain('>Resolve…<');
+
+    const detail: AnomalyDetail = {
+      ...member,
+      kind: 'count',
+      windowMs: 60_000,
+      points: [],
+      injected: [],
+      explanation: { sentence: anomaly.sentence, top: [], dimensions: {} },
+    };
+    const log = {
+      ...incident,
+      notifications: [
+        {
+          id: 1,
+          kind: 'open' as const,
+          key: 'pulse-3-1-open',
+          severity: 'critical' as const,
+          createdAt: now,
+          deliveries: [
+            {
+              channelId: `pager${EVIL}`,
+              channelType: 'webhook' as const,
+              target: `https://${EVIL}`,
+              status: 'failed' as const,
+              attempts: 3,
+              lastError: `HTTP 500: ${EVIL}`,
+              deliveredAt: null,
+              nextAttemptAt: null,
+              lastAttemptAt: now,
+              lastStatusCode: 500,
+            },
+          ],
+        },
+      ],
+    };
+    const drill = renderToStaticMarkup(<AnomalyView initial={detail} user={user} incident={log} />);
+    expectNoMarkupFromData(drill);
+    expect(drill).toContain('data-testid="sibling-8"');
+    expect(drill).toContain('<bdi>pager&lt;img');
+    expect(drill).toContain('500 · <bdi>HTTP 500: &lt;img');
+    // A viewer sees the incident, not its buttons.
+    expect(drill).not.toContain('data-testid="incident-actions"');
   });
 
   it('in the drill-down, a viewer is offered no actions', () => {

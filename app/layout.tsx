@@ -10,8 +10,10 @@ import './styles/sign-in.css';
 import './styles/health.css';
 import './styles/api-keys.css';
 import './styles/accounts.css';
+import './styles/notifications.css';
 import './styles/metrics.css';
 import './styles/root-cause.css';
+import './styles/incidents.css';
 
 export const metadata: Metadata = {
   title: { default: 'Pulse', template: '%s' },

@@ -1,30 +1,52 @@
 'use client';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useReducer, useState } from 'react';
+import { useMemo, useReducer, useState } from 'react';
 import { formatMetricValue } from '@/lib/metrics/units';
-import type { AnomalySummary, Board, BoardMetric } from '@/lib/views';
+import type { AnomalySummary, Board, BoardMetric, IncidentSummary } from '@/lib/views';
 import { AppHeader, type HeaderUser } from './_components/app-header';
 import { Sparkline } from './_components/charts';
 import { ConnectionIndicator } from './_components/connection-state';
 import { EventText } from './_components/event-text';
-import { LifecycleMarks, SNOOZED_CLASS, useSnoozed } from './_components/lifecycle-badges';
-import {
-  LifecycleBadge,
-  RevisedBadge,
-  SeverityBadge,
-  StatusBadge,
-} from './_components/status-badge';
+import { StatusBadge } from './_components/status-badge';
 import { ClockTime, TimeAgo } from './_components/time-ago';
+import { AlertFeed, DesktopAlertsToggle } from './alert-feed';
 import { apiFetch, loginHref } from './_lib/api';
 import { boardReducer, hasUnknownMetric, initBoardState } from './_lib/board-state';
 import { formatNumber, formatZ, revealControls } from './_lib/format';
+import { feedItems } from './_lib/incident-feed';
+import { useDesktopAlerts, useTitleCount } from './_lib/use-incident-alerts';
 import { usePulseSocket } from './_lib/use-pulse-socket';
 
-export function LiveBoard({ initial, user }: { initial: Board; user: HeaderUser }) {
+/** Catch-up asks for incidents changed a little before the last change seen (clocks, commits). */
+const CATCH_UP_MARGIN_MS = 60_000;
+
+export function LiveBoard({
+  initial,
+  incidents: initialIncidents = [],
+  user,
+}: {
+  initial: Board;
+  /** The board's incidents (GET /api/incidents), newest first. */
+  incidents?: IncidentSummary[];
+  user: HeaderUser;
+}) {
   const router = useRouter();
-  const [state, dispatch] = useReducer(boardReducer, initial, initBoardState);
-  const [firstLiveId] = useState(initial.lastAnomalyId);
+  const [state, dispatch] = useReducer(boardReducer, undefined, () =>
+    initBoardState(initial, initialIncidents),
+  );
+  const [firstLive] = useState(() => ({
+    anomaly: initial.lastAnomalyId,
+    incident: initialIncidents.reduce((max, i) => Math.max(max, i.id), 0),
+  }));
+  // The API refuses viewers too; this only decides whether to offer the buttons.
+  const canAct = user.role === 'editor' || user.role === 'admin';
+  const items = useMemo(
+    () => feedItems(state.incidents, state.anomalies),
+    [state.incidents, state.anomalies],
+  );
+  useTitleCount(state.incidents);
+  const desktop = useDesktopAlerts(state.incidents);
 
   async function refetchBoard() {
     const board = await apiFetch<Board>('/api/board');
@@ -35,16 +57,21 @@ export function LiveBoard({ initial, user }: { initial: Board; user: HeaderUser 
   /** After every (re)connect: fetch what happened while we were not listening. */
   async function catchUp() {
     const after = state.lastAnomalyId;
-    const [board, missed] = await Promise.all([
+    const since = Math.max(0, state.lastIncidentUpdate - CATCH_UP_MARGIN_MS);
+    const [board, missed, incidents] = await Promise.all([
       apiFetch<Board>('/api/board'),
       apiFetch<AnomalySummary[]>(`/api/anomalies?after=${after}`),
+      apiFetch<IncidentSummary[]>(
+        state.lastIncidentUpdate > 0 ? `/api/incidents?since=${since}` : '/api/incidents',
+      ),
     ]);
-    if (board.status === 401 || missed.status === 401) {
+    if (board.status === 401 || missed.status === 401 || incidents.status === 401) {
       router.replace(loginHref('/'));
       return;
     }
     if (board.ok) dispatch({ type: 'board', board: board.data });
     if (missed.ok) dispatch({ type: 'anomalies', anomalies: missed.data });
+    if (incidents.ok) dispatch({ type: 'incidents', incidents: incidents.data });
   }
 
   const connection = usePulseSocket('board', {
@@ -60,6 +87,7 @@ export function LiveBoard({ initial, user }: { initial: Board; user: HeaderUser 
       }
     },
     anomaly: (anomaly) => dispatch({ type: 'anomalies', anomalies: [anomaly] }),
+    incident: (incident) => dispatch({ type: 'incidents', incidents: [incident] }),
     rule: (update) => {
       dispatch({ type: 'rule', ...update });
       // A rule change may come with re-scored history: fetch the points again.
@@ -70,6 +98,7 @@ export function LiveBoard({ initial, user }: { initial: Board; user: HeaderUser 
   });
 
   const metricCount = state.metrics.length;
+  const openIncidents = state.incidents.filter((i) => i.status === 'open').length;
 
   return (
     <>
@@ -103,24 +132,20 @@ export function LiveBoard({ initial, user }: { initial: Board; user: HeaderUser 
         <aside className="board-side" aria-labelledby="alerts-heading">
           <div className="section-head">
             <h2 id="alerts-heading">Alerts</h2>
-            <span className="muted">
-              {state.anomalies.filter((a) => a.status === 'open').length} open
+            <span className="alerts-meta">
+              <span className="muted" data-testid="open-incidents">
+                {openIncidents} open {openIncidents === 1 ? 'incident' : 'incidents'}
+              </span>
+              <DesktopAlertsToggle state={desktop.state} onToggle={() => void desktop.toggle()} />
             </span>
           </div>
-          <section data-testid="alert-feed" className="alert-feed" aria-live="polite">
-            {state.anomalies.length === 0 ? (
-              <p className="empty">
-                No anomalies yet — Pulse is watching {metricCount}{' '}
-                {metricCount === 1 ? 'metric' : 'metrics'}.
-              </p>
-            ) : (
-              <ol className="alert-list">
-                {state.anomalies.map((anomaly) => (
-                  <AlertItem key={anomaly.id} anomaly={anomaly} isNew={anomaly.id > firstLiveId} />
-                ))}
-              </ol>
-            )}
-          </section>
+          <AlertFeed
+            items={items}
+            metricCount={metricCount}
+            firstLive={firstLive}
+            canAct={canAct}
+            onIncident={(incident) => dispatch({ type: 'incidents', incidents: [incident] })}
+          />
         </aside>
       </main>
     </>
@@ -239,36 +264,5 @@ function MetricCard({ metric }: { metric: BoardMetric }) {
         </Link>
       </div>
     </article>
-  );
-}
-
-function AlertItem({ anomaly, isNew }: { anomaly: AnomalySummary; isNew: boolean }) {
-  const snoozed = useSnoozed(anomaly);
-  return (
-    <li>
-      <Link
-        href={`/anomalies/${anomaly.id}`}
-        className={`alert-item alert-${anomaly.severity} alert-${anomaly.status}${isNew ? ' alert-new' : ''}${snoozed ? ` ${SNOOZED_CLASS}` : ''}`}
-        data-testid={`alert-${anomaly.id}`}
-        data-severity={anomaly.severity}
-        data-lifecycle={anomaly.status}
-        data-snoozed={snoozed ? 'true' : undefined}
-      >
-        <span className="alert-top">
-          <SeverityBadge severity={anomaly.severity} />
-          <EventText className="alert-metric" value={anomaly.metricName} />
-          <LifecycleBadge status={anomaly.status} />
-          <RevisedBadge revisions={anomaly.revisions} />
-        </span>
-        <EventText className="alert-sentence" value={anomaly.sentence} ltr />
-        <LifecycleMarks anomaly={anomaly} />
-        <span className="alert-meta muted">
-          <TimeAgo ms={anomaly.firstWindow} /> ·{' '}
-          <span aria-hidden="true">{anomaly.direction === 'up' ? '▲' : '▼'}</span>
-          <span className="sr-only">{anomaly.direction === 'up' ? 'up' : 'down'}</span> z{' '}
-          {formatZ(anomaly.z)}
-        </span>
-      </Link>
-    </li>
   );
 }

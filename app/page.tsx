@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { boardIncidents } from '@/db/queries/incident-views';
 import { loadBoard } from '@/db/queries/views';
 import { webContext } from '@/app/_server/context';
 import { requirePageUser } from '@/app/_server/session';
@@ -10,6 +11,16 @@ export const metadata: Metadata = { title: 'Live board · Pulse' };
 
 export default async function BoardPage() {
   const user = await requirePageUser('/');
-  const board = await loadBoard(webContext().db, { windowMs: webContext().config.windowMs });
-  return <LiveBoard initial={board} user={{ username: user.username, role: user.role }} />;
+  const { db, config } = webContext();
+  const [board, incidents] = await Promise.all([
+    loadBoard(db, { windowMs: config.windowMs }),
+    boardIncidents(db),
+  ]);
+  return (
+    <LiveBoard
+      initial={board}
+      incidents={incidents}
+      user={{ username: user.username, role: user.role }}
+    />
+  );
 }

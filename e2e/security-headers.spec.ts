@@ -39,6 +39,7 @@ const PAGES: Record<string, PageCase> = {
   'API keys': { path: () => '/admin/api-keys', heading: 'API keys' },
   account: { path: () => '/account', heading: 'Your account' },
   users: { path: () => '/admin/users', heading: 'Users' },
+  'notification settings': { path: () => '/settings/notifications', heading: 'Notifications' },
   // A new page under app/ adds its line here.
 };
 

@@ -48,6 +48,8 @@ export interface AnomalySummary {
   verdict: (PersonStamp & { value: Verdict }) | null;
   /** Set when a person resolved it; null when it is open or the detector resolved it. */
   resolvedBy: PersonStamp | null;
+  /** The incident it belongs to (lib/alerts/incidents.ts); null until it is placed in one. */
+  incidentId: number | null;
 }
 
 /** Who did something and when. `by` is null when the user was deleted since. */
@@ -67,6 +69,72 @@ export interface AnomalyEventView {
   note: string | null;
   /** Snooze: until when (epoch ms). */
   until: number | null;
+}
+
+/**
+ * An incident: the anomalies that are one event in the world (lib/alerts/incidents.ts), with
+ * what is derived from them (db/queries/incidents.ts `refreshIncident`).
+ */
+export interface IncidentSummary {
+  id: number;
+  /** "region=eu-west: Purchases −58%, Revenue −62%": holds event data, render it as text. */
+  title: string;
+  /** open while any anomaly is; resolved when the last one resolved; withdrawn when all were. */
+  status: 'open' | 'resolved' | 'withdrawn';
+  severity: 'warn' | 'critical';
+  /** The cause its anomalies share (event data); null when none names one. */
+  cause: Record<string, string> | null;
+  openedAt: number;
+  /** The earliest first window and the latest last window of its anomalies. */
+  firstWindow: number;
+  lastWindow: number;
+  /** Set while every open anomaly is acknowledged: the latest of those acknowledgements. */
+  acknowledged: PersonStamp | null;
+  /** Set while every open anomaly is snoozed: the earliest end of those snoozes. */
+  snoozedUntil: number | null;
+  resolvedAt: number | null;
+  /** An active silence matches it (it still shows, but sends nothing). */
+  silenced: boolean;
+  /** Until when the matching silences mute it, as of the read; null when not silenced. */
+  silencedUntil: number | null;
+  /** When its row was last rewritten: a copy with an older one never replaces a newer one. */
+  updatedAt: number;
+  /** Its anomalies, in the order they opened (ascending id). */
+  anomalies: AnomalySummary[];
+}
+
+/** One delivery of a notification to one channel, and how its attempts went. */
+export interface DeliveryView {
+  channelId: string;
+  /** The channel's type and what people see of its destination; null once it was deleted. */
+  channelType: 'webhook' | 'slack' | 'email' | null;
+  target: string | null;
+  status: 'pending' | 'sending' | 'delivered' | 'failed';
+  attempts: number;
+  lastError: string | null;
+  deliveredAt: number | null;
+  /** When the next attempt is due (pending); null once delivered or failed. */
+  nextAttemptAt: number | null;
+  /** The latest attempt: when it started, and the HTTP status (or SMTP code) if there was one. */
+  lastAttemptAt: number | null;
+  lastStatusCode: number | null;
+}
+
+/** One notification written for an incident (the outbox), with its deliveries. */
+export interface NotificationLogEntry {
+  id: number;
+  kind: 'open' | 'escalate' | 'remind' | 'acknowledge' | 'resolve' | 'test';
+  /** The Idempotency-Key every attempt carries. */
+  key: string;
+  severity: 'warn' | 'critical';
+  createdAt: number;
+  /** One per channel the routing named; empty when no channel took it. */
+  deliveries: DeliveryView[];
+}
+
+/** The incident on a drill-down: its summary and its delivery log (newest first). */
+export interface IncidentDetail extends IncidentSummary {
+  notifications: NotificationLogEntry[];
 }
 
 /** An incident the simulator injected (ground truth), to compare detection with. */
@@ -103,6 +171,11 @@ export interface ServerToClientEvents {
   points: (update: { windowStart: number; points: (BoardPoint & { metricId: number })[] }) => void;
   /** An anomaly opened or changed. */
   anomaly: (anomaly: AnomalySummary) => void;
+  /**
+   * An incident opened or changed (its anomalies, people's stamps, notifications): to the board
+   * and to the drill-downs of its anomalies.
+   */
+  incident: (incident: IncidentSummary) => void;
   /** A metric's alert rule changed. */
   rule: (update: { metricId: number; rule: AlertRule }) => void;
   /**

@@ -1,5 +1,6 @@
 /**
- * `npm run rca` end to end: the CLI is spawned (npx tsx workers/rca.ts) on CSV files written from
+ * `npm run rca` end to end: the CLI is spawned (tsx workers/rca.ts, as `node --import tsx`: npx
+ * would add a second Node start to every run) on CSV files written from
  * generated incidents, and its JSON and exit status are checked.
  */
 import { spawnSync } from 'node:child_process';
@@ -15,7 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), 'pulse-rca-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function rca(...args: string[]) {
-  const run = spawnSync('npx', ['tsx', 'workers/rca.ts', ...args], {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'workers/rca.ts', ...args], {
     cwd: root,
     encoding: 'utf8',
     timeout: 60_000,

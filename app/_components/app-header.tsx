@@ -58,6 +58,9 @@ export function AppHeader({ user, children }: { user: HeaderUser; children?: Rea
               <Link href="/admin/api-keys" className="link">
                 API keys
               </Link>
+              <Link href="/settings/notifications" className="link">
+                Notifications
+              </Link>
             </>
           ) : null}
         </nav>

@@ -63,6 +63,7 @@ const anomaly = (
   snoozedUntil: null,
   verdict: null,
   resolvedBy: null,
+  incidentId: null,
 });
 
 const board = (over: Partial<Board> = {}): Board => ({

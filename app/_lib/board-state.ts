@@ -3,7 +3,8 @@
  * merge rules (idempotent, order-independent where it matters) are unit-tested.
  */
 import type { AlertRule } from '@/lib/types';
-import type { AnomalySummary, Board, BoardMetric, BoardPoint } from '@/lib/views';
+import type { AnomalySummary, Board, BoardMetric, BoardPoint, IncidentSummary } from '@/lib/views';
+import { latestUpdate, mergeIncidents } from './incident-feed';
 
 /** How many windows of history a card keeps. */
 export const MAX_WINDOWS = 60;
@@ -17,6 +18,10 @@ export interface BoardState {
   anomalies: AnomalySummary[];
   /** Largest anomaly id seen, for `GET /api/anomalies?after=`. */
   lastAnomalyId: number;
+  /** Incidents with their anomalies, newest first (./incident-feed.ts). */
+  incidents: IncidentSummary[];
+  /** Latest `updatedAt` of an incident seen, for `GET /api/incidents?since=`. */
+  lastIncidentUpdate: number;
   /** Start of the newest scored window seen, if any. */
   lastWindowStart: number | null;
   /** When this browser last received a scored window (epoch ms), if it has. */
@@ -32,22 +37,27 @@ export type BoardAction =
       receivedAt: number;
     }
   | { type: 'anomalies'; anomalies: AnomalySummary[] }
+  /** Incidents opened or changed (socket), or listed (REST). */
+  | { type: 'incidents'; incidents: IncidentSummary[] }
   | { type: 'rule'; metricId: number; rule: AlertRule }
   /** A metric was created, or its definition or enabled flag changed: its board view. */
   | { type: 'metric'; metric: BoardMetric };
 
-export function initBoardState(board: Board): BoardState {
-  return boardReducer(
+export function initBoardState(board: Board, incidents: IncidentSummary[] = []): BoardState {
+  const state = boardReducer(
     {
       windowMs: board.windowMs,
       metrics: [],
       anomalies: [],
       lastAnomalyId: 0,
+      incidents: [],
+      lastIncidentUpdate: 0,
       lastWindowStart: null,
       lastScoredAt: null,
     },
     { type: 'board', board },
   );
+  return boardReducer(state, { type: 'incidents', incidents });
 }
 
 /** Merges points by window start (incoming wins), oldest first, trimmed to recent windows. */
@@ -147,6 +157,14 @@ export function boardReducer(state: BoardState, action: BoardAction): BoardState
         ...state,
         anomalies,
         lastAnomalyId: maxId(action.anomalies, state.lastAnomalyId),
+      };
+    }
+    case 'incidents': {
+      if (action.incidents.length === 0) return state;
+      return {
+        ...state,
+        incidents: mergeIncidents(state.incidents, action.incidents),
+        lastIncidentUpdate: latestUpdate(action.incidents, state.lastIncidentUpdate),
       };
     }
     case 'rule':

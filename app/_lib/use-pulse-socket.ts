@@ -36,6 +36,9 @@ export function usePulseSocket(room: string, handlers: PulseSocketHandlers): Con
   const onAnomaly = useEffectEvent((...args: Parameters<ServerToClientEvents['anomaly']>) =>
     handlers.anomaly?.(...args),
   );
+  const onIncident = useEffectEvent((...args: Parameters<ServerToClientEvents['incident']>) =>
+    handlers.incident?.(...args),
+  );
   const onRule = useEffectEvent((...args: Parameters<ServerToClientEvents['rule']>) =>
     handlers.rule?.(...args),
   );
@@ -126,6 +129,7 @@ export function usePulseSocket(room: string, handlers: PulseSocketHandlers): Con
     socket.io.on('reconnect_failed', settle);
     socket.on('points', (update) => onPoints(update));
     socket.on('anomaly', (anomaly) => onAnomaly(anomaly));
+    socket.on('incident', (incident) => onIncident(incident));
     socket.on('rule', (update) => onRule(update));
     socket.on('metric', (metric) => onMetric(metric));
 

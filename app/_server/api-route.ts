@@ -404,17 +404,25 @@ export function errorResponse(error: unknown, log: Pick<Logger, 'error'>): Respo
 /** The `[key]` segment of /api/metrics/[key]/…: the metric's key, decoded. */
 export const MetricKeyParams = z.object({ key: z.string().transform(decodeSegment) });
 
+/** An `[id]` segment: a positive integer, else a 404 with `message`. */
+function idParams(message: string) {
+  return z.object({
+    id: z.string().transform((raw, ctx) => {
+      const id = parseId(raw);
+      if (id === null) {
+        ctx.addIssue({ code: 'custom', message });
+        return z.NEVER;
+      }
+      return id;
+    }),
+  });
+}
+
 /** The `[id]` segment of /api/anomalies/[id]/…: a positive integer, else no such anomaly. */
-export const AnomalyIdParams = z.object({
-  id: z.string().transform((raw, ctx) => {
-    const id = parseId(raw);
-    if (id === null) {
-      ctx.addIssue({ code: 'custom', message: 'No such anomaly.' });
-      return z.NEVER;
-    }
-    return id;
-  }),
-});
+export const AnomalyIdParams = idParams('No such anomaly.');
+
+/** The `[id]` segment of /api/incidents/[id]/…: a positive integer, else no such incident. */
+export const IncidentIdParams = idParams('No such incident.');
 
 /**
  * Continues a parse with `schema`, its issues kept with their paths: for validators that take

@@ -16,10 +16,11 @@ import { createTelemetry } from '@/lib/observability/telemetry';
 import type {
   BoardMetric,
   ClientToServerEvents,
+  IncidentSummary,
   ServerToClientEvents,
   SessionEndReason,
 } from '@/lib/views';
-import { sessions, users } from '@/db/schema';
+import { anomalies, incidents, sessions, users } from '@/db/schema';
 import { createSession, createUser, hashToken, liveSessions, type Role } from '@/db/queries/auth';
 import { ensureDefaultMetrics, getMetric, getMetricByKey, toRule } from '@/db/queries/metrics';
 import { notifyInTransaction } from '@/db/queries/notify';
@@ -170,6 +171,64 @@ describe('live push', () => {
     await t.db.transaction((tx) => notifyInTransaction(tx, { kind: 'metric', metricId }));
     const view = await received;
     expect(view).toMatchObject({ id: metricId, key: 'purchases', enabled: true, points: [] });
+  });
+});
+
+describe('incidents, live', () => {
+  it("relays a committed 'incident' notice to the board and its anomalies' drill-downs", async () => {
+    const window = new Date(Date.UTC(2026, 0, 15, 12));
+    const [incident] = await t.db
+      .insert(incidents)
+      .values({
+        severity: 'critical',
+        title: 'region=eu-west: Purchases −58%',
+        cause: { region: 'eu-west' },
+        firstWindow: window,
+        lastWindow: window,
+      })
+      .returning({ id: incidents.id });
+    const [anomaly] = await t.db
+      .insert(anomalies)
+      .values({
+        metricId,
+        incidentId: incident!.id,
+        status: 'open',
+        severity: 'critical',
+        direction: 'down',
+        firstWindow: window,
+        lastWindow: window,
+        peakWindow: window,
+        value: 42,
+        expected: 100,
+        sigma: 5,
+        z: -11,
+        explanation: { dimensions: {}, top: [], sentence: 'a drop' },
+        sentence: 'a drop',
+      })
+      .returning({ id: anomalies.id });
+    const board = await open(cookie(token));
+    const drill = await open(cookie(token));
+    const elsewhere = await open(cookie(token));
+    expect(await subscribe(board, 'board')).toEqual({ ok: true });
+    expect(await subscribe(drill, `anomaly:${anomaly!.id}`)).toEqual({ ok: true });
+    expect(await subscribe(elsewhere, `anomaly:${anomaly!.id + 1}`)).toEqual({ ok: true });
+    const stray: IncidentSummary[] = [];
+    elsewhere.on('incident', (summary) => stray.push(summary));
+    const received = [board, drill].map(
+      (client) => new Promise<IncidentSummary>((resolve) => client.once('incident', resolve)),
+    );
+    await t.db.transaction((tx) => notifyInTransaction(tx, { kind: 'incident', id: incident!.id }));
+    for (const summary of await Promise.all(received)) {
+      expect(summary).toMatchObject({
+        id: incident!.id,
+        title: 'region=eu-west: Purchases −58%',
+        status: 'open',
+        silenced: false,
+        anomalies: [{ id: anomaly!.id, incidentId: incident!.id }],
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(stray).toEqual([]);
   });
 });
 

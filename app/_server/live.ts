@@ -3,7 +3,8 @@
  * our own origin and carry a valid session cookie; it then joins rooms (`board`,
  * `anomaly:<id>`), a limited number of them. The service LISTENs to the workers' and use cases'
  * NOTIFYs (ids, not payloads: db/queries/notify.ts), reads what changed and emits it to the
- * rooms that show it. A browser that reconnects catches up over REST.
+ * rooms that show it (an incident to the board and to the drill-downs of its anomalies). A
+ * browser that reconnects catches up over REST.
  *
  * A socket follows its session, not just its handshake: it keeps the session's token hash, user
  * and role, and is disconnected (told why first: `session-ended`) once the session no longer
@@ -24,6 +25,7 @@ import type {
 } from '@/lib/views';
 import type { Db, Sql } from '@/db/client';
 import { hashToken, liveSessions, type Role, type SessionUser } from '@/db/queries/auth';
+import { incidentSummary } from '@/db/queries/incident-views';
 import { getMetric, toRule } from '@/db/queries/metrics';
 import { CHANNEL, parseNotice, type PulseNotice } from '@/db/queries/notify';
 import { pointsOfWindow } from '@/db/queries/points';
@@ -53,7 +55,7 @@ const ROLES: readonly Role[] = ['viewer', 'editor', 'admin'];
 /** The room every socket of a role is in (server-side only: no client may ask for it). */
 const roleRoom = (role: Role) => `role:${role}`;
 
-type RelayedEvent = 'points' | 'anomaly' | 'rule' | 'metric';
+type RelayedEvent = 'points' | 'anomaly' | 'incident' | 'rule' | 'metric';
 
 /**
  * The least role that receives each relayed event. Everything live is viewer-level today: a
@@ -64,6 +66,7 @@ type RelayedEvent = 'points' | 'anomaly' | 'rule' | 'metric';
 const EVENT_ROLE: Record<RelayedEvent, Role> = {
   points: 'viewer',
   anomaly: 'viewer',
+  incident: 'viewer',
   rule: 'viewer',
   metric: 'viewer',
 };
@@ -102,6 +105,13 @@ export async function relayNotice(
     const summary = await anomalySummary(db, notice.id);
     if (summary) {
       audience(io, ['board', `anomaly:${summary.id}`], EVENT_ROLE.anomaly).emit('anomaly', summary);
+    }
+  } else if (notice.kind === 'incident') {
+    // To the board, and to the drill-downs of its anomalies (which show their incident).
+    const summary = await incidentSummary(db, notice.id);
+    if (summary) {
+      const rooms = ['board', ...summary.anomalies.map((a) => `anomaly:${a.id}`)];
+      audience(io, rooms, EVENT_ROLE.incident).emit('incident', summary);
     }
   } else if (notice.kind === 'rule') {
     const metric = await getMetric(db, notice.metricId);

@@ -10,26 +10,14 @@ import { and, eq, inArray, notInArray, sql as dsql } from 'drizzle-orm';
 import {
   SHORTCUT_CHANNEL_ID,
   webhookShortcut,
-  type ChannelConfig,
   type NotifyConfig,
 } from '@/lib/alerts/notify/config-file';
+import { channelTarget } from '@/lib/alerts/notify/settings-view';
 import { incidents, notificationChannels, notificationRoutes, silences } from '../schema';
 import type { Executor } from './executor';
 
 /** Arbitrary constant naming the provisioning lock ("pnfy"). */
 const PROVISIONING_LOCK = 0x706e6679;
-
-/** What people see of a channel's destination: never a credential. */
-export function channelTarget(channel: ChannelConfig): string {
-  switch (channel.type) {
-    case 'webhook':
-      return new URL(channel.url).origin;
-    case 'slack':
-      return `Slack (${new URL(channel.webhookUrl).host})`;
-    case 'email':
-      return channel.to.join(', ');
-  }
-}
 
 /**
  * The file and the shortcut as one configuration: the shortcut's channel and its route come

@@ -3,7 +3,7 @@
  * lib/views.ts says (REST and socket.io). It joins table groups (metrics, points, anomalies with
  * the names of who acted on them, injections) for those screens; it writes nothing.
  */
-import { desc, eq, gt } from 'drizzle-orm';
+import { asc, desc, eq, gt, inArray } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { AnomalyDetail, AnomalySummary, Board, BoardMetric, BoardPoint } from '@/lib/views';
 import { anomalies, metrics, users } from '../schema';
@@ -60,6 +60,7 @@ export function toSummary(row: AnomalyRow, metric: MetricRow, names: SummaryName
       : null,
     // Only a person's resolution has a resolvedAt; the detector's leaves it null.
     resolvedBy: row.status === 'resolved' ? stamp(names.resolvedBy, row.resolvedAt) : null,
+    incidentId: row.incidentId,
   };
 }
 
@@ -116,6 +117,25 @@ export async function anomalySummaries(
 export async function anomalySummary(db: Executor, id: number): Promise<AnomalySummary | null> {
   const [row] = await selectSummaryRows(db).where(eq(anomalies.id, id));
   return row ? summaryOf(row) : null;
+}
+
+/** The anomalies of each of `incidentIds`, as summaries in the order they opened (ascending id). */
+export async function anomalySummariesByIncident(
+  db: Executor,
+  incidentIds: readonly number[],
+): Promise<Map<number, AnomalySummary[]>> {
+  const out = new Map<number, AnomalySummary[]>();
+  if (incidentIds.length === 0) return out;
+  const rows = await selectSummaryRows(db)
+    .where(inArray(anomalies.incidentId, [...incidentIds]))
+    .orderBy(asc(anomalies.id));
+  for (const row of rows) {
+    const id = row.anomaly.incidentId!;
+    const list = out.get(id) ?? [];
+    list.push(summaryOf(row));
+    out.set(id, list);
+  }
+  return out;
 }
 
 /** Everything the live board shows: metrics with recent points, and recent anomalies. */

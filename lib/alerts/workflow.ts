@@ -95,6 +95,32 @@ export const ActionBody = z
   });
 export type ActionBody = z.infer<typeof ActionBody>;
 
+/**
+ * What people can do with a whole incident: each acts on every anomaly of the incident that
+ * allows it (verdicts stay per anomaly: one anomaly of an incident may be a false positive).
+ */
+export const INCIDENT_ACTIONS = [
+  'acknowledge',
+  'unacknowledge',
+  'resolve',
+  'reopen',
+  'snooze',
+  'unsnooze',
+] as const satisfies readonly LifecycleAction[];
+export type IncidentAction = (typeof INCIDENT_ACTIONS)[number];
+
+/** The JSON body of `POST /api/incidents/:id/actions`: {@link ActionBody}, incident actions only. */
+export const IncidentActionBody = ActionBody.superRefine((body, ctx) => {
+  if (!(INCIDENT_ACTIONS as readonly string[]).includes(body.action)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['action'],
+      message: `action must be one of: ${INCIDENT_ACTIONS.join(', ')}.`,
+    });
+  }
+});
+export type IncidentActionBody = z.infer<typeof IncidentActionBody>;
+
 export type Checked<T> = { ok: true; value: T } | { ok: false; fields: Record<string, string> };
 
 /** Turns a parsed body into a request: resolves the snooze time against `now` and checks it. */

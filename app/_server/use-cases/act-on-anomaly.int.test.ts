@@ -49,8 +49,16 @@ async function newAnomaly(status: 'open' | 'resolved' | 'withdrawn' = 'open'): P
   return row!.id;
 }
 
+const incidentSettings = { baseWindowMs: 60_000, publicUrl: 'http://pulse.test' };
+
 const act = (anomalyId: number, user: SessionUser, request: LifecycleRequest, now?: Date) =>
-  applyLifecycleAction(t.db, { anomalyId, userId: user.id, request, ...(now ? { now } : {}) });
+  applyLifecycleAction(t.db, {
+    anomalyId,
+    userId: user.id,
+    request,
+    incidents: incidentSettings,
+    ...(now ? { now } : {}),
+  });
 
 const events = (anomalyId: number) =>
   t.db

@@ -8,6 +8,7 @@ import type {
   AnomalyDetail,
   AnomalyEventView,
   AnomalySummary,
+  IncidentDetail,
   InjectedIncident,
 } from '@/lib/views';
 import type { HeaderUser } from '../../_components/app-header';
@@ -21,6 +22,7 @@ import { apiFetch, loginHref } from '../../_lib/api';
 import { mergePoints } from '../../_lib/board-state';
 import { SEVERITY_LABEL, formatShare, formatZ, revealControls } from '../../_lib/format';
 import { usePulseSocket } from '../../_lib/use-pulse-socket';
+import { DeliveryLog, IncidentCard, useIncidentDetail } from './incident-panel';
 import { LifecyclePanel } from './lifecycle-panel';
 
 const OTHER = '(other)';
@@ -35,15 +37,19 @@ export function AnomalyView({
   initial,
   user,
   history: initialHistory = [],
+  incident: initialIncident = null,
 }: {
   initial: AnomalyDetail;
   user: HeaderUser;
   /** The audit trail, newest first. */
   history?: AnomalyEventView[];
+  /** Its incident with the siblings and the delivery log; null while it has none. */
+  incident?: IncidentDetail | null;
 }) {
   const router = useRouter();
   const [detail, setDetail] = useState(initial);
   const [history, setHistory] = useState(initialHistory);
+  const incident = useIncidentDetail(initialIncident);
   const id = initial.id;
   // The API refuses viewers too; this only decides whether to offer the buttons.
   const canAct = user.role === 'editor' || user.role === 'admin';
@@ -70,12 +76,23 @@ export function AnomalyView({
     );
   }
 
+  /** Its incident: the one it belongs to now (placed by the detector within a poll). */
+  const incidentId = incident.incident?.id ?? detail.incidentId;
+
   const connection = usePulseSocket(`anomaly:${id}`, {
     anomaly: (summary) => {
       if (summary.id !== id) return;
       applySummary(summary);
       void refresh(); // the explanation and the points travel by REST
       void refreshHistory(); // someone may have acted on it
+      if (summary.incidentId !== null && summary.incidentId !== incident.incident?.id) {
+        void incident.refresh(summary.incidentId); // placed in an incident since
+      }
+    },
+    incident: (summary) => {
+      if (!summary.anomalies.some((a) => a.id === id)) return;
+      incident.apply(summary);
+      void incident.refresh(summary.id); // the delivery log travels by REST
     },
     points: (update) => {
       const mine = update.points.filter((p) => p.metricId === detail.metricId);
@@ -88,6 +105,7 @@ export function AnomalyView({
     onConnect: () => {
       void refresh();
       void refreshHistory();
+      if (incidentId !== null) void incident.refresh(incidentId);
     },
   });
 
@@ -147,6 +165,20 @@ export function AnomalyView({
       <p className="explanation" data-testid="explanation">
         <EventText value={detail.sentence || detail.explanation.sentence} ltr />
       </p>
+
+      {incident.incident ? (
+        <IncidentCard
+          incident={incident.incident}
+          anomalyId={id}
+          canAct={canAct}
+          onChanged={(summary) => {
+            incident.apply(summary);
+            void incident.refresh(summary.id);
+            void refresh();
+            void refreshHistory();
+          }}
+        />
+      ) : null}
 
       {detail.explanation.rootCause ? (
         <RootCauseCard rootCause={detail.explanation.rootCause} />
@@ -300,6 +332,8 @@ export function AnomalyView({
           </p>
         ) : null}
       </section>
+
+      {incident.incident ? <DeliveryLog incident={incident.incident} /> : null}
     </DetailPage>
   );
 }

@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import { listAnomalyEvents } from '@/db/queries/anomalies';
+import { incidentDetail } from '@/db/queries/incident-views';
 import { loadAnomalyDetail } from '@/db/queries/views';
 import { webContext } from '@/app/_server/context';
 import { requirePageUser } from '@/app/_server/session';
@@ -22,10 +23,12 @@ export default async function AnomalyPage({ params }: { params: Promise<{ id: st
     listAnomalyEvents(db, id),
   ]);
   if (!detail) notFound();
+  const incident = detail.incidentId === null ? null : await incidentDetail(db, detail.incidentId);
   return (
     <AnomalyView
       initial={detail}
       history={history}
+      incident={incident}
       user={{ username: user.username, role: user.role }}
     />
   );

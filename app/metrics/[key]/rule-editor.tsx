@@ -145,6 +145,7 @@ export function RuleEditor({
             </p>
           ) : null}
           <form
+            method="post"
             onSubmit={(event) => {
               if (canEdit && !form.pending) setSaved(null);
               form.handleSubmit(event);

@@ -28,13 +28,20 @@
  */
 import { z } from 'zod';
 import { parseDuration } from '@/lib/config/schema';
+import {
+  emailAddress,
+  httpUrlText,
+  recipients,
+  SECRET_MIN,
+  smtpUrlText,
+  webhookSecretText,
+} from './channel-fields';
 import { channelId, oneOrMany } from './fields';
 import { Route } from './routing';
 import type { ScheduleSettings } from './schedule';
 import { Silence } from './silences';
 
-/** Shortest webhook secret accepted: a guessable one makes the signature worthless. */
-export const SECRET_MIN = 16;
+export { SECRET_MIN };
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -55,26 +62,7 @@ const secretText = (env: Env, what: string) =>
     return value;
   });
 
-const httpUrl = (env: Env, https = false) =>
-  secretText(env, 'a URL').pipe(
-    z.string().refine(
-      (text) => {
-        try {
-          const url = new URL(text);
-          return https ? url.protocol === 'https:' : ['http:', 'https:'].includes(url.protocol);
-        } catch {
-          return false;
-        }
-      },
-      { error: https ? 'expected an https URL' : 'expected an http(s) URL' },
-    ),
-  );
-
-const EMAIL = /^[^\s@<>()[\],;:"]+@[^\s@<>()[\],;:"]+\.[^\s@<>()[\],;:"]+$/;
-const emailAddress = z
-  .string({ error: 'expected an email address' })
-  .max(254, { error: 'expected an email address of at most 254 characters' })
-  .regex(EMAIL, { error: 'expected an email address, such as oncall@example.com' });
+const httpUrl = (env: Env, https = false) => secretText(env, 'a URL').pipe(httpUrlText(https));
 
 const channel = (env: Env) =>
   z.discriminatedUnion(
@@ -84,25 +72,15 @@ const channel = (env: Env) =>
         id: channelId,
         type: z.literal('webhook'),
         url: httpUrl(env),
-        secret: secretText(env, 'a secret').pipe(
-          z
-            .string()
-            .min(SECRET_MIN, { error: `expected a secret of at least ${SECRET_MIN} characters` }),
-        ),
+        secret: secretText(env, 'a secret').pipe(webhookSecretText),
       }),
       z.strictObject({ id: channelId, type: z.literal('slack'), webhookUrl: httpUrl(env, true) }),
       z.strictObject({
         id: channelId,
         type: z.literal('email'),
-        to: oneOrMany(emailAddress).pipe(
-          z.array(z.string()).max(50, { error: 'expected at most 50 recipients' }),
-        ),
+        to: recipients,
         from: emailAddress,
-        smtp: secretText(env, 'an SMTP URL').pipe(
-          z.string().regex(/^smtps?:\/\/[^\s/?#]+/, {
-            error: 'expected an SMTP URL, such as smtp://user:password@mail.example.com:587',
-          }),
-        ),
+        smtp: secretText(env, 'an SMTP URL').pipe(smtpUrlText),
       }),
     ],
     { error: 'expected a channel with type webhook, slack or email' },

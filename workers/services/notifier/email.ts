@@ -12,7 +12,8 @@ import { createTransport } from 'nodemailer';
 import { emailMessage } from '@/lib/alerts/notify/email';
 import type { NotificationMessage } from '@/lib/alerts/notify/webhook';
 import { abortedResult, type AttemptBounds, type SendOutcome } from './attempt';
-import { maskCredentials, type EmailSettings } from './channel';
+import { maskCredentials } from '@/lib/alerts/notify/credentials';
+import type { EmailSettings } from './channel';
 
 /** The fields nodemailer sets on the errors it hands back. */
 interface SmtpError extends Error {

@@ -8,7 +8,8 @@ import { IDEMPOTENCY_HEADER, webhookHeaders } from '@/lib/alerts/notify/signatur
 import { slackMessage } from '@/lib/alerts/notify/slack';
 import { webhookBody, type NotificationMessage } from '@/lib/alerts/notify/webhook';
 import { abortedResult, type AttemptBounds, type SendOutcome } from './attempt';
-import { maskCredentials, originOf, type SlackSettings, type WebhookSettings } from './channel';
+import { maskCredentials, urlOrigin } from '@/lib/alerts/notify/credentials';
+import type { SlackSettings, WebhookSettings } from './channel';
 
 /** One POST; what it came to. Errors name the URL's origin only. */
 async function post(
@@ -41,7 +42,7 @@ async function post(
     return {
       result: {
         kind: 'network',
-        error: maskCredentials(`${originOf(url)}: ${describeFetchError(error)}`, credentials),
+        error: maskCredentials(`${urlOrigin(url)}: ${describeFetchError(error)}`, credentials),
       },
       statusCode: null,
     };

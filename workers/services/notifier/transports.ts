@@ -5,7 +5,8 @@
  */
 import type { ClaimedDelivery } from '@/db/queries/deliveries';
 import { attemptBounds, type SendOutcome } from './attempt';
-import { channelSettings, credentialsOf, maskCredentials } from './channel';
+import { credentialsOf, maskCredentials } from '@/lib/alerts/notify/credentials';
+import { channelSettings } from './channel';
 import { sendEmail } from './email';
 import { sendSlack, sendWebhook } from './http';
 

@@ -16,7 +16,7 @@ import { TimeAgo } from '../../../_components/time-ago';
 import { apiFetch } from '../../../_lib/api';
 import { useForm } from '../../../_lib/use-form';
 import { IssuedPassword } from './issued-password';
-import { useAction } from './use-action';
+import { useAction } from '../../../_lib/use-action';
 import { UserSessions } from './user-sessions';
 
 /**
@@ -248,7 +248,12 @@ export function ManageUser({
               >
                 {action.pending === 'generate' ? 'Generating…' : 'Generate a new password'}
               </button>
-              <form onSubmit={setForm.handleSubmit} noValidate className="manage-password-form">
+              <form
+                method="post"
+                onSubmit={setForm.handleSubmit}
+                noValidate
+                className="manage-password-form"
+              >
                 <Field
                   id="manage-password"
                   label="Or set one"

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 import type { SessionView, UserView } from '@/lib/auth/accounts';
 import { SessionList } from '../../../_components/session-list';
 import { apiFetch } from '../../../_lib/api';
-import { useAction } from './use-action';
+import { useAction } from '../../../_lib/use-action';
 
 /** A user's sessions, loaded when shown (and again when `version` changes); revoke one or all. */
 export function UserSessions({

@@ -8,7 +8,8 @@ export const dynamic = 'force-dynamic';
  * A person acts on an anomaly (editors and admins): acknowledge, resolve, snooze, verdicts.
  * Body `{ action, note?, preset?, until? }`; answers the updated summary. An action the
  * anomaly's state does not allow is a 409 that says why. Every open board and drill-down hears
- * of the change through the NOTIFY the action's transaction sends.
+ * of the change through the NOTIFY the action's transaction sends; the anomaly's incident is
+ * refreshed in the same transaction (and owes a notification when the action settled it).
  */
 export const POST = route(
   {
@@ -18,6 +19,6 @@ export const POST = route(
     invalid: 'Check the action.',
     text: { multiline: ['note'] },
   },
-  ({ db, log, now, params, user, body }) =>
-    actOnAnomaly({ db, log, now }, { anomalyId: params.id, user, body }),
+  ({ db, log, now, config, params, user, body }) =>
+    actOnAnomaly({ db, log, now, config }, { anomalyId: params.id, user, body }),
 );

@@ -1,7 +1,7 @@
 'use client';
 import { usePathname, useRouter } from 'next/navigation';
 import { useState } from 'react';
-import { loginHref, type ApiResult } from '../../../_lib/api';
+import { loginHref, type ApiResult } from './api';
 
 /**
  * One button's request: pending while out, its error (the server's message) until the next

@@ -72,6 +72,8 @@ export default defineConfig({
       PULSE_SIM_INCIDENT_DURATION: '30s',
       PULSE_SIM_INCIDENT_GAP: '40s',
       PULSE_SIM_SCENARIOS: 'error_burst_app_version,latency_search_android',
+      // Incidents are announced 2 s after they open (30 s by default): e2e/notifications.spec.ts.
+      PULSE_NOTIFY_GROUP_WAIT: '2s',
       LOG_LEVEL: 'info',
     },
   },

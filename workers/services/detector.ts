@@ -17,6 +17,7 @@ import { isWindowFinal } from '@/lib/stream/windows';
 import type { AlertRule, MetricDefinition, Severity } from '@/lib/types';
 import type { DbHandle } from '@/db/client';
 import type { Executor } from '@/db/queries/executor';
+import { leaderLock } from '@/db/leader-lock';
 import {
   anomaliesNear,
   createRevisedAnomaly,
@@ -32,11 +33,7 @@ import {
 } from '@/db/queries/detector';
 import { pgEngineStore } from '@/db/queries/engine-store';
 import { finishRescore, listMetrics, toDefinition, toRule } from '@/db/queries/metrics';
-import {
-  placeAndRefresh,
-  unplacedAnomalies,
-  type IncidentSettings,
-} from '@/db/queries/incidents';
+import { placeAndRefresh, unplacedAnomalies, type IncidentSettings } from '@/db/queries/incidents';
 import { notifyInTransaction, type PulseNotice } from '@/db/queries/notify';
 import {
   anomalyPoints,
@@ -98,32 +95,10 @@ export function createDetector(options: DetectorOptions): Detector {
       incidentSettings,
       new Date(),
     );
-  let leader: Awaited<ReturnType<typeof sql.reserve>> | null = null;
+  const leader = leaderLock(sql, LEADER_LOCK, () =>
+    log.info('this worker is now the detector leader'),
+  );
   let stopped = false;
-
-  async function ensureLeader(): Promise<boolean> {
-    try {
-      if (leader) {
-        await leader`select 1`;
-        return true;
-      }
-      const conn = await sql.reserve();
-      const [row] = await conn<
-        { locked: boolean }[]
-      >`select pg_try_advisory_lock(${LEADER_LOCK}) as locked`;
-      if (row?.locked) {
-        leader = conn;
-        log.info('this worker is now the detector leader');
-        return true;
-      }
-      conn.release();
-      return false;
-    } catch (error) {
-      leader?.release();
-      leader = null;
-      throw error;
-    }
-  }
 
   /** Scoring reads and writes through `x`: the transaction of one window (or re-score). */
   function scorer(x: Executor) {
@@ -375,7 +350,7 @@ export function createDetector(options: DetectorOptions): Detector {
   }
 
   async function tick(): Promise<number> {
-    if (!(await ensureLeader())) return 0;
+    if (!(await leader.ensure())) return 0;
     await closeFinalWindows();
     await rescoreRequested();
     await placeStragglers();
@@ -417,11 +392,7 @@ export function createDetector(options: DetectorOptions): Detector {
       stopped = true;
       wake?.();
       await loop;
-      if (leader) {
-        await leader`select pg_advisory_unlock(${LEADER_LOCK})`.catch(() => undefined);
-        leader.release();
-        leader = null;
-      }
+      await leader.release();
     },
   };
 }

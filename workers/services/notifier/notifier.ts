@@ -37,6 +37,7 @@ import {
   type AttemptRecord,
   type ClaimedDelivery,
 } from '@/db/queries/deliveries';
+import { leaderLock } from '@/db/leader-lock';
 import { incidentsDueCheck, refreshIncident, type IncidentSettings } from '@/db/queries/incidents';
 import { CHANNEL, parseNotice } from '@/db/queries/notify';
 import { sendDelivery } from './transports';
@@ -169,35 +170,13 @@ export function createNotifier(options: NotifierOptions): Notifier {
   /** Attempts in flight, by delivery id; and how many per channel. */
   const attempts = new Map<number, Promise<void>>();
   const perChannel = new Map<string, number>();
-  let leader: Awaited<ReturnType<Sql['reserve']>> | null = null;
+  const leader = leaderLock(sql, NOTIFIER_LOCK, () =>
+    log.info('this worker is now the notification dispatcher'),
+  );
   let stopped = false;
   let loop: Promise<void> = Promise.resolve();
   let listening: Promise<void> = Promise.resolve();
   let unlisten: (() => Promise<void>) | null = null;
-
-  async function ensureLeader(): Promise<boolean> {
-    try {
-      if (leader) {
-        await leader`select 1`;
-        return true;
-      }
-      const conn = await sql.reserve();
-      const [row] = await conn<
-        { locked: boolean }[]
-      >`select pg_try_advisory_lock(${NOTIFIER_LOCK}) as locked`;
-      if (row?.locked) {
-        leader = conn;
-        log.info('this worker is now the notification dispatcher');
-        return true;
-      }
-      conn.release();
-      return false;
-    } catch (error) {
-      leader?.release();
-      leader = null;
-      throw error;
-    }
-  }
 
   /** Refreshes every incident due a look, each in its own transaction. */
   async function sweep(): Promise<number> {
@@ -325,7 +304,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
   }
 
   async function tick(): Promise<NotifierTick> {
-    if (stopped || !(await ensureLeader())) return { leader: false, swept: 0, started: 0 };
+    if (stopped || !(await leader.ensure())) return { leader: false, swept: 0, started: 0 };
     const swept = await sweep();
     const started = await claimAndStart();
     return { leader: true, swept, started };
@@ -346,7 +325,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
 
   return {
     tick,
-    isLeader: () => leader !== null,
+    isLeader: () => leader.isLeader(),
     inFlight: () => attempts.size,
     start() {
       listening = listen();
@@ -375,11 +354,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
       }
       await listening;
       await unlisten?.().catch(() => undefined);
-      if (leader) {
-        await leader`select pg_advisory_unlock(${NOTIFIER_LOCK})`.catch(() => undefined);
-        leader.release();
-        leader = null;
-      }
+      await leader.release();
     },
   };
 }

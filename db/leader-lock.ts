@@ -1,0 +1,56 @@
+/**
+ * Leadership among worker processes: a session-level PostgreSQL advisory lock held on a reserved
+ * connection. Whoever holds it does the work (the detector scores, the dispatcher delivers);
+ * the others ask again on their next poll. When the holder dies its connection closes and
+ * PostgreSQL frees the lock, so another worker takes over within one poll, with no lease to
+ * expire and no clock to trust.
+ */
+import type { Sql } from './client';
+
+export interface LeaderLock {
+  /**
+   * True while this process holds the lock: checks the held connection is alive, or tries to
+   * take the lock. A dead connection loses the lock (PostgreSQL released it) and throws.
+   */
+  ensure(): Promise<boolean>;
+  isLeader(): boolean;
+  /** Gives the lock up and returns the connection to the pool. */
+  release(): Promise<void>;
+}
+
+/** The advisory lock `key` (an arbitrary constant per role) over `sql`'s pool. */
+export function leaderLock(sql: Sql, key: number, onAcquired?: () => void): LeaderLock {
+  let held: Awaited<ReturnType<Sql['reserve']>> | null = null;
+  return {
+    async ensure() {
+      try {
+        if (held) {
+          await held`select 1`;
+          return true;
+        }
+        const conn = await sql.reserve();
+        const [row] = await conn<
+          { locked: boolean }[]
+        >`select pg_try_advisory_lock(${key}) as locked`;
+        if (row?.locked) {
+          held = conn;
+          onAcquired?.();
+          return true;
+        }
+        conn.release();
+        return false;
+      } catch (error) {
+        held?.release();
+        held = null;
+        throw error;
+      }
+    },
+    isLeader: () => held !== null,
+    async release() {
+      if (!held) return;
+      await held`select pg_advisory_unlock(${key})`.catch(() => undefined);
+      held.release();
+      held = null;
+    },
+  };
+}

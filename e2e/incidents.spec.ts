@@ -3,7 +3,9 @@
  * item, expandable to both; acknowledging it from the board acknowledges both (and the incident,
  * live); the drill-down of either shows the incident, its sibling and its delivery log; a link
  * to the incident (what notifications point at) lands there; a viewer sees it without buttons.
- * The tab's title counts open critical incidents, and desktop alerts are turned on by a click.
+ * An editor silences it from its drill-down (the form prefilled from the incident) and sees it
+ * marked silenced. The tab's title counts open critical incidents, and desktop alerts are turned
+ * on by a click.
  *
  * The incident is seeded straight into the e2e server's database — two paused metrics of their
  * own (the detector leaves paused metrics alone), an anomaly on each sharing a cause no simulated
@@ -90,6 +92,7 @@ test.beforeAll(async () => {
 
 test.afterAll(async () => {
   if (!sql) return;
+  await sql`delete from silences where incident_id = ${incidentId}`;
   await sql`delete from incidents where id = ${incidentId}`; // cascades to its notifications
   for (const m of METRICS) await sql`delete from metrics where key = ${m.key}`; // and anomalies
   await sql`delete from users where username in (${EDITOR.username}, ${WATCHER.username})`;
@@ -257,6 +260,60 @@ test('the drill-down shows the incident, its sibling and its delivery log', asyn
   await expect(page.getByTestId('incident').getByTestId(`sibling-${anomalyIds[1]}`)).toContainText(
     '(this anomaly)',
   );
+  await page.context().close();
+});
+
+test('an editor silences the incident from its drill-down; it shows as silenced', async ({
+  browser,
+}) => {
+  const viewer = await signedInPage(browser, WATCHER);
+  await viewer.goto(`/anomalies/${anomalyIds[0]}`);
+  await expect(viewer.getByTestId('connection-state')).toHaveText('Live');
+  await expect(viewer.getByTestId('incident')).toBeVisible();
+  await expect(viewer.getByRole('button', { name: 'Silence…' })).toHaveCount(0);
+
+  const page = await signedInPage(browser, EDITOR);
+  await page.goto(`/anomalies/${anomalyIds[0]}`);
+  await expect(page.getByTestId('connection-state')).toHaveText('Live');
+  const card = page.getByTestId('incident');
+  await expect(card.getByTestId('incident-silenced')).toHaveCount(0);
+  const open = card.getByRole('button', { name: 'Silence…' });
+  await open.click();
+  await expect(open).toHaveAttribute('aria-expanded', 'true');
+  const form = card.getByTestId('incident-silence-form');
+  // Prefilled from the incident: its metrics and its cause; why is asked for, beside its field.
+  await expect(form.getByLabel('Metrics')).toHaveValue(METRICS.map((m) => m.key).join(', '));
+  await expect(form.getByLabel('Cause')).toHaveValue('region=mars-1');
+  await expect(form.getByLabel('Why')).toBeFocused();
+  await form.getByRole('button', { name: 'Silence', exact: true }).click();
+  await expect(form.locator('#incident-silence-comment-error')).toHaveText(
+    'expected a comment saying why, got an empty string',
+  );
+  await form.getByLabel('Why').fill('mars-1 is a drill region: known');
+  await form.getByLabel('4 hours', { exact: true }).check();
+  await form.getByRole('button', { name: 'Silence', exact: true }).click();
+
+  await expect(card.getByTestId('incident-silence-status')).toContainText('Silenced until');
+  await expect(form).toHaveCount(0);
+  await expect(card.getByTestId('incident-silenced')).toContainText('Silenced until');
+  // The viewer's drill-down follows live.
+  await expect(viewer.getByTestId('incident').getByTestId('incident-silenced')).toBeVisible();
+
+  // Recorded with the incident it came from, by the editor.
+  const listed = (await (await page.request.get('/api/notifications/silences')).json()) as {
+    silences: {
+      incidentId: number | null;
+      createdBy: string;
+      comment: string;
+      matchers: unknown;
+    }[];
+  };
+  expect(listed.silences.find((s) => s.incidentId === incidentId)).toMatchObject({
+    createdBy: EDITOR.username,
+    comment: 'mars-1 is a drill region: known',
+    matchers: { metrics: METRICS.map((m) => m.key), cause: CAUSE },
+  });
+  await viewer.context().close();
   await page.context().close();
 });
 

@@ -5,7 +5,7 @@
  * allows now (app/_lib/incident-feed.ts `incidentActions`, from lib/alerts/workflow.ts); the
  * board shows the common three (acknowledge, snooze, resolve), the drill-down all six.
  */
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import type { IncidentAction, SnoozePreset } from '@/lib/alerts/workflow';
 import type { AnomalySummary, IncidentSummary } from '@/lib/views';
 import { apiFetch } from '../_lib/api';
@@ -50,6 +50,7 @@ export function IncidentActions({
   anomalies,
   compact = false,
   labelledBy,
+  extra,
   onChanged,
 }: {
   incident: Pick<IncidentSummary, 'id'>;
@@ -62,6 +63,8 @@ export function IncidentActions({
   compact?: boolean;
   /** The id of the element that names the incident (its title), for the group's label. */
   labelledBy?: string;
+  /** More buttons at the end of the bar (the drill-down's "Silence…"). */
+  extra?: ReactNode;
   onChanged: (summary: IncidentSummary) => void;
 }) {
   const ids = useId();
@@ -125,7 +128,7 @@ export function IncidentActions({
   }
 
   const busy = pending !== null;
-  const any = [...allowed].some((action) => shown(action));
+  const any = [...allowed].some((action) => shown(action)) || Boolean(extra);
   const all = compact ? '' : ALL;
   const simple = (action: keyof typeof LABEL) =>
     shown(action) ? (
@@ -182,6 +185,7 @@ export function IncidentActions({
             </button>
           ) : null}
           {simple('reopen')}
+          {extra}
         </div>
       ) : null}
 

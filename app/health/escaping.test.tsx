@@ -11,6 +11,7 @@ import { HealthView, formatLag } from './health-view';
 import { formatSeconds } from './live-metrics';
 import { formatSize } from './storage-table';
 import type { TableStorage } from '@/lib/retention/policy';
+import type { ChannelHealth, NotificationHealth } from '@/lib/alerts/notify/delivery-health';
 
 vi.mock('next/navigation', () => ({
   useRouter: () => ({ replace: () => undefined, push: () => undefined, refresh: () => undefined }),
@@ -265,5 +266,106 @@ describe('the Health page', () => {
     expect(formatSize(8192)).toBe('8.0 KiB');
     expect(formatSize(2.4 * 1024 ** 3)).toBe('2.4 GiB');
     expect(formatSize(5 * 1024 ** 5)).toBe('5120.0 TiB');
+  });
+
+  describe('notifications', () => {
+    const HOUR = 3_600_000;
+    const channel = (over: Partial<ChannelHealth>): ChannelHealth => ({
+      channelId: 'pager',
+      channelType: 'webhook',
+      target: 'https://hooks.example.com',
+      enabled: true,
+      lastDeliveredAt: now - 60_000,
+      lastFailure: null,
+      delivered: 12,
+      failed: 0,
+      pending: 0,
+      state: 'healthy',
+      ...over,
+    });
+    const notifications = (over: Partial<NotificationHealth> = {}): NotificationHealth => ({
+      windowMs: 24 * HOUR,
+      outbox: { pending: 3, sending: 1, oldestDueMs: 4000 },
+      channels: [],
+      ...over,
+    });
+    const render = (n: NotificationHealth | undefined, role: 'viewer' | 'admin' = 'viewer') =>
+      renderToStaticMarkup(
+        <HealthView
+          initial={{ ...health(), ...(n ? { notifications: n } : {}) }}
+          user={{ username: 'ana', role }}
+        />,
+      );
+    const row = (html: string, id: string) =>
+      new RegExp(`<tr[^>]*data-channel="${id}"[^>]*>(.*?)</tr>`).exec(html)?.[0] ?? '';
+
+    it('shows the outbox depth and each channel with its state word, as text', () => {
+      const html = render(
+        notifications({
+          outbox: { pending: 3, sending: 1, oldestDueMs: 95_000 },
+          channels: [
+            channel({}),
+            channel({
+              channelId: 'team-slack',
+              channelType: 'slack',
+              target: `https://hooks.slack.com ${EVIL}`,
+              lastDeliveredAt: null,
+              lastFailure: { at: now - 30_000, statusCode: 503, error: `HTTP 503: ${EVIL}` },
+              failed: 2,
+              pending: 3,
+              state: 'failing',
+            }),
+            channel({ channelId: 'mail', channelType: 'email', state: 'idle' }),
+            channel({
+              channelId: 'off',
+              enabled: false,
+              state: 'disabled',
+              lastFailure: { at: now - HOUR, statusCode: 502, error: 'bad gateway' },
+            }),
+            channel({ channelId: 'gone', channelType: null, target: null, state: 'deleted' }),
+          ],
+        }),
+      );
+      expect(html).not.toContain('<img');
+      expect(html).not.toContain('<script');
+      expect(html).toMatch(
+        /data-testid="outbox-depth" data-pending="3" data-sending="1" data-oldest-due-ms="95000"/,
+      );
+      expect(html).toContain('2 min'); // the oldest due delivery, past the warning
+      expect(html).toContain('data-testid="outbox-overdue"');
+      expect(html).toContain('5 channels · 1 failing · counts over the last 24 h');
+      const failing = row(html, 'team-slack');
+      expect(failing).toContain('data-state="failing"');
+      expect(failing).toContain('>failing</span>');
+      expect(failing).toContain('Slack · <bdi>https://hooks.slack.com &lt;img src=x');
+      // The status code once: the recorded error already says it.
+      expect(failing).toContain(': <bdi>HTTP 503: &lt;img');
+      expect(failing).not.toContain('503 · ');
+      expect(failing).toContain('>never<');
+      expect(failing).toMatch(/data-label="Failed \(24 h\)"><span class="unbalanced">2</);
+      expect(failing).toMatch(/data-label="Waiting">3</);
+      expect(row(html, 'pager')).toContain('>healthy</span>');
+      expect(row(html, 'mail')).toContain('>idle</span>');
+      expect(row(html, 'off')).toContain('>disabled</span>');
+      expect(row(html, 'off')).toContain(': 502 · <bdi>bad gateway</bdi>');
+      expect(row(html, 'gone')).toContain('Deleted channel');
+    });
+
+    it('shows no warning while deliveries are on time', () => {
+      const html = render(notifications({ outbox: { pending: 0, sending: 0, oldestDueMs: 0 } }));
+      expect(html).not.toContain('outbox-overdue');
+      expect(html).toMatch(/Oldest due for<\/dt><dd>—</);
+    });
+
+    it('says when there is no channel, with the way to add one for admins', () => {
+      const viewer = render(notifications());
+      expect(viewer).toContain('No notification channel is set up');
+      expect(viewer).toContain('An admin can add one in the notification settings.');
+      expect(viewer).not.toContain('href="/settings/notifications"');
+      const admin = render(notifications(), 'admin');
+      expect(admin).toContain('href="/settings/notifications"');
+      // An older server's answer without the figures.
+      expect(render(undefined)).toContain('Delivery figures are not available.');
+    });
   });
 });

@@ -1,6 +1,7 @@
 'use client';
 import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import type { NotificationHealth } from '@/lib/alerts/notify/delivery-health';
 import type { ReingestResult } from '@/lib/views';
 import type { LiveMetrics } from '@/lib/observability/live-figures';
 import type { RetentionPolicy, TableStorage } from '@/lib/retention/policy';
@@ -12,6 +13,7 @@ import { apiFetch, loginHref } from '../_lib/api';
 import { formatNumber } from '../_lib/format';
 import { useNow } from '../_lib/use-now';
 import { LiveMetricsSection } from './live-metrics';
+import { NotificationsSection } from './notifications-panel';
 import { StorageSection } from './storage-table';
 
 /** How often the page asks for fresh numbers. */
@@ -29,8 +31,11 @@ const REASON_LABEL: Record<string, string> = {
 
 const reasonLabel = (reason: string) => REASON_LABEL[reason] ?? reason;
 
-/** The page's figures: accounting and quarantine, and the size of each stored table. */
-type HealthData = Health & { storage?: TableStorage[] };
+/**
+ * The page's figures: accounting and quarantine, the size of each stored table, and how
+ * notifications are being delivered.
+ */
+type HealthData = Health & { storage?: TableStorage[]; notifications?: NotificationHealth };
 
 /** Long payloads wrap and scroll inside a bounded box instead of stretching the page. */
 export function HealthView({
@@ -56,7 +61,8 @@ export function HealthView({
   const busy = useRef(false);
   const mounted = useRef(true);
 
-  // Accounting and live metrics, read together every few seconds (and after a re-ingest).
+  // Accounting (with the outbox and the channels) and live metrics, read together every few
+  // seconds (and after a re-ingest).
   const refresh = useCallback(
     async (force = false) => {
       if (busy.current || (!force && document.hidden)) return;
@@ -135,6 +141,12 @@ export function HealthView({
           </div>
           <AccountingTable health={health} />
         </section>
+
+        <NotificationsSection
+          health={health.notifications}
+          isAdmin={user.role === 'admin'}
+          formatAge={formatLag}
+        />
 
         <section className="card" aria-labelledby="reasons-heading">
           <div className="card-head">

@@ -22,6 +22,7 @@ import {
   claimDeliveries,
   deliveryResult,
   incidentDeliveryLog,
+  notificationHealth,
   outboxDepth,
   recordAttempt,
   type ClaimOptions,
@@ -349,12 +350,14 @@ describe('read models', () => {
       delivered: 1,
       failed: 0,
       pending: 1,
+      state: 'healthy',
     });
     expect(health[1]).toMatchObject({
       delivered: 0,
       failed: 1,
       pending: 0,
       lastFailure: { at: now.getTime(), statusCode: 503, error: 'HTTP 503' },
+      state: 'failing',
     });
 
     expect(await outboxDepth(t.db, now)).toEqual({ pending: 1, sending: 0, oldestDueMs: 5000 });
@@ -381,5 +384,92 @@ describe('read models', () => {
       sending: 1,
       oldestDueMs: 12_000,
     });
+  });
+
+  it('give the health page every channel with its word, deleted ones only while they matter', async () => {
+    const now = new Date();
+    const HOUR = 3_600_000;
+    const ago = (ms: number) => new Date(now.getTime() - ms);
+    await putChannel(t.db, 'mail', {
+      type: 'email',
+      to: ['oncall@example.com'],
+      from: 'pulse@example.com',
+      smtp: 'smtp://pulse:smtp-password-42@mail.example.com:587',
+    });
+    await putChannel(
+      t.db,
+      'off',
+      { type: 'webhook', url: 'https://off.example.com/in', secret: SECRET },
+      { enabled: false },
+    );
+    // hook delivers; slack is refused with a 503 and retries; mail and off have sent nothing.
+    const hook = await queueNotification(t.db, 'hook', { now: ago(60_000) });
+    const slack = await queueNotification(t.db, 'slack', { now: ago(60_000) });
+    await claim(ago(30_000));
+    await recordAttempt(t.db, {
+      deliveryId: hook.deliveryId,
+      attempt: 1,
+      startedAt: ago(30_000),
+      latencyMs: 35,
+      statusCode: 200,
+      error: null,
+      step: { action: 'delivered' },
+      now: ago(29_000),
+    });
+    await recordAttempt(t.db, {
+      deliveryId: slack.deliveryId,
+      attempt: 1,
+      startedAt: ago(30_000),
+      latencyMs: 80,
+      statusCode: 503,
+      error: 'HTTP 503 from https://hooks.slack.com/services/***',
+      step: { action: 'retry', at: ago(10_000).getTime(), reason: 'HTTP 503' },
+      now: ago(29_000),
+    });
+    // A deleted channel with a delivery waiting is listed; one whose last failure was two days
+    // ago is not.
+    await queueNotification(t.db, 'gone', { now: ago(5000) });
+    const old = await queueNotification(t.db, 'older', { now: ago(50 * HOUR) });
+    await t.db
+      .update(notificationDeliveries)
+      .set({
+        status: 'failed',
+        lastError: 'channel "older" no longer exists',
+        updatedAt: ago(48 * HOUR),
+      })
+      .where(eq(notificationDeliveries.id, old.deliveryId));
+
+    const health = await notificationHealth(t.db, now);
+    expect(health.windowMs).toBe(24 * HOUR);
+    expect(health.outbox).toEqual({ pending: 2, sending: 0, oldestDueMs: 10_000 });
+    expect(
+      health.channels.map((c) => [c.channelId, c.channelType, c.state, c.failed, c.pending]),
+    ).toEqual([
+      ['gone', null, 'deleted', 0, 1],
+      ['hook', 'webhook', 'healthy', 0, 0],
+      ['mail', 'email', 'idle', 0, 0],
+      ['off', 'webhook', 'disabled', 0, 0],
+      ['slack', 'slack', 'failing', 0, 1],
+    ]);
+    expect(health.channels.find((c) => c.channelId === 'slack')).toMatchObject({
+      target: 'slack',
+      lastDeliveredAt: null,
+      lastFailure: {
+        at: ago(30_000).getTime(),
+        statusCode: 503,
+        error: 'HTTP 503 from https://hooks.slack.com/services/***',
+      },
+    });
+    expect(health.channels.find((c) => c.channelId === 'mail')!.target).toBe('oncall@example.com');
+    const text = JSON.stringify(health);
+    for (const secret of [
+      SECRET,
+      TOKEN,
+      'smtp-password-42',
+      'hooks.example.com/in',
+      'off.example.com',
+    ]) {
+      expect(text).not.toContain(secret);
+    }
   });
 });

@@ -16,6 +16,14 @@
  * SMTP password) is read by the claim only, for the transport. No read model selects it.
  */
 import { and, asc, count, eq, inArray, max, ne, or, sql as dsql, type SQL } from 'drizzle-orm';
+import {
+  CHANNEL_HEALTH_WINDOW_MS,
+  channelListed,
+  channelState,
+  type ChannelHealth,
+  type NotificationHealth,
+  type OutboxDepth,
+} from '@/lib/alerts/notify/delivery-health';
 import type { NextStep } from '@/lib/alerts/notify/retry';
 import type { NotificationMessage } from '@/lib/alerts/notify/webhook';
 import {
@@ -26,6 +34,7 @@ import {
 } from '../schema';
 import type { Executor } from './executor';
 
+export type { ChannelHealth, NotificationHealth, OutboxDepth };
 export type ChannelType = (typeof notificationChannels.$inferSelect)['type'];
 export type DeliveryStatus = (typeof notificationDeliveries.$inferSelect)['status'];
 export type AttemptOutcome = (typeof notificationAttempts.$inferSelect)['outcome'];
@@ -430,28 +439,15 @@ export async function deliveryResult(
   return detail;
 }
 
-/** How a channel has been doing. Times are epoch ms. */
-export interface ChannelHealth {
-  channelId: string;
-  /** Null when the channel was deleted but deliveries to it remain. */
-  channelType: ChannelType | null;
-  target: string | null;
-  enabled: boolean;
-  lastDeliveredAt: number | null;
-  /** The latest attempt that did not deliver (a retry or a failure). */
-  lastFailure: { at: number; statusCode: number | null; error: string | null } | null;
-  /** Over the window (24 h): deliveries delivered, and given up on. */
-  delivered: number;
-  failed: number;
-  /** Waiting now: pending or being sent. */
-  pending: number;
-}
-
-/** Channel health over the last `windowMs` (24 h), one entry per channel, by id. */
+/**
+ * Channel health over the last `windowMs` (24 h), one entry per channel, by id, with its word
+ * (lib/alerts/notify/delivery-health.ts `channelState`). Deleted channels that deliveries still
+ * name are listed too.
+ */
 export async function channelHealth(
   x: Executor,
   now: Date,
-  windowMs = 24 * 3_600_000,
+  windowMs = CHANNEL_HEALTH_WINDOW_MS,
 ): Promise<ChannelHealth[]> {
   const since = new Date(now.getTime() - windowMs);
   const d = notificationDeliveries;
@@ -498,7 +494,7 @@ export async function channelHealth(
     const channel = known.get(id);
     const c = countOf.get(id);
     const f = failureOf.get(id);
-    return {
+    const health: Omit<ChannelHealth, 'state'> = {
       channelId: id,
       channelType: channel?.type ?? null,
       target: channel?.target ?? null,
@@ -509,21 +505,8 @@ export async function channelHealth(
       failed: c?.failed ?? 0,
       pending: c?.pending ?? 0,
     };
+    return { ...health, state: channelState(health, now.getTime(), windowMs) };
   });
-}
-
-/** What waits in the outbox. */
-export interface OutboxDepth {
-  /** Deliveries waiting for their (next) attempt. */
-  pending: number;
-  /** Deliveries a dispatcher holds now. */
-  sending: number;
-  /**
-   * How long the most overdue delivery has waited past its due time (ms): pending and due, or
-   * held by a dispatcher whose lease ran out. 0 when none waits: a growing value means nobody
-   * is delivering.
-   */
-  oldestDueMs: number;
 }
 
 /** The outbox's depth at `now`. */
@@ -545,4 +528,20 @@ export async function outboxDepth(x: Executor, now: Date): Promise<OutboxDepth> 
     sending: row?.sending ?? 0,
     oldestDueMs: oldest ? Math.max(0, now.getTime() - oldest.getTime()) : 0,
   };
+}
+
+/**
+ * The health page's notifications panel at `now`: the outbox's depth, and the health of every
+ * channel (deleted ones only while deliveries of theirs are recent or waiting). No credentials.
+ */
+export async function notificationHealth(
+  x: Executor,
+  now: Date,
+  windowMs = CHANNEL_HEALTH_WINDOW_MS,
+): Promise<NotificationHealth> {
+  const [outbox, channels] = await Promise.all([
+    outboxDepth(x, now),
+    channelHealth(x, now, windowMs),
+  ]);
+  return { windowMs, outbox, channels: channels.filter(channelListed) };
 }

@@ -35,6 +35,11 @@ describe('loadHealth', () => {
     });
     expect(health.reasons).toEqual(QUARANTINE_REASONS.map((reason) => ({ reason, count: 0 })));
     expect(health.latest).toEqual([]);
+    expect(health.notifications).toEqual({
+      windowMs: 24 * 3_600_000,
+      outbox: { pending: 0, sending: 0, oldestDueMs: 0 },
+      channels: [],
+    });
   });
 
   it('counts quarantine by reason, flags balance, lists the newest first', async () => {

@@ -1,12 +1,16 @@
 /**
- * Read model of the operators' Health page: accounting per partition, the quarantine, and what
- * each table weighs and keeps (./retention.ts `tableStorage`). It joins table groups
- * (`source_partitions`, `quarantine`, the catalog) for one screen; it writes nothing.
+ * Read model of the operators' Health page: accounting per partition, the quarantine, what
+ * each table weighs and keeps (./retention.ts `tableStorage`), and how notifications are being
+ * delivered (./deliveries.ts `notificationHealth`: the outbox's depth and each channel's
+ * health, never a credential). It joins table groups (`source_partitions`, `quarantine`, the
+ * catalog, the outbox) for one screen; it writes nothing.
  */
 import { count, desc, sql as dsql } from 'drizzle-orm';
+import type { NotificationHealth } from '@/lib/alerts/notify/delivery-health';
 import type { TableStorage } from '@/lib/retention/policy';
 import { QUARANTINE_REASONS } from '@/lib/types';
 import type { Health, HealthPartition, QuarantineReasonCount } from '@/lib/views';
+import { notificationHealth } from './deliveries';
 import type { Executor } from './executor';
 import { tableStorage } from './retention';
 import { quarantine, sourcePartitions } from '../schema';
@@ -16,17 +20,25 @@ export const IDLE_AFTER_MS = 60_000;
 /** How many of the newest quarantined events the page shows. */
 export const LATEST_QUARANTINED = 50;
 
-/** The health page's figures, with the size and oldest data of each stored table. */
-export type HealthWithStorage = Health & { storage: TableStorage[] };
+/**
+ * The health page's figures, with the size and oldest data of each stored table and the state
+ * of notification delivery.
+ */
+export type HealthWithStorage = Health & {
+  storage: TableStorage[];
+  notifications: NotificationHealth;
+};
 
 export async function loadHealth(
   db: Executor,
-  options: { idleAfterMs?: number; latest?: number } = {},
+  options: { idleAfterMs?: number; latest?: number; now?: Date } = {},
 ): Promise<HealthWithStorage> {
   const idleAfterMs = options.idleAfterMs ?? IDLE_AFTER_MS;
   const latestLimit = options.latest ?? LATEST_QUARANTINED;
 
-  const [partitionRows, reasonRows, latestRows, storage] = await Promise.all([
+  const now = options.now ?? new Date();
+
+  const [partitionRows, reasonRows, latestRows, storage, notifications] = await Promise.all([
     db
       .select({
         source: sourcePartitions.source,
@@ -49,6 +61,7 @@ export async function loadHealth(
       .groupBy(quarantine.reason),
     db.select().from(quarantine).orderBy(desc(quarantine.id)).limit(latestLimit),
     tableStorage(db),
+    notificationHealth(db, now),
   ]);
 
   const partitions: HealthPartition[] = partitionRows.map((r) => ({
@@ -78,7 +91,7 @@ export async function loadHealth(
   );
 
   return {
-    generatedAt: Date.now(),
+    generatedAt: now.getTime(),
     idleAfterMs,
     partitions,
     totals,
@@ -94,6 +107,7 @@ export async function loadHealth(
       reingestedAt: r.reingestedAt ? r.reingestedAt.getTime() : null,
     })),
     storage,
+    notifications,
   };
 }
 

@@ -177,6 +177,7 @@ export function AnomalyView({
             void refresh();
             void refreshHistory();
           }}
+          onSilenced={() => void incident.refresh(incident.incident!.id)}
         />
       ) : null}
 

@@ -2,7 +2,8 @@
 /**
  * The drill-down's incident: the incident the anomaly belongs to (title, status, marks, actions
  * on the whole incident for editors and admins — when it has more anomalies than this one: else
- * the anomaly's own buttons do the same), its sibling anomalies as links, and its delivery log —
+ * the anomaly's own buttons do the same — and, while it is open, "Silence…"), its sibling
+ * anomalies as links, and its delivery log —
  * every notification written for it, and per channel the delivery's status, attempts, last
  * error and when it was delivered.
  */
@@ -18,6 +19,7 @@ import type {
 import { EventText } from '../../_components/event-text';
 import { IncidentActions } from '../../_components/incident-actions';
 import { IncidentMarks } from '../../_components/incident-marks';
+import { useIncidentSilence } from '../../_components/incident-silence';
 import { LifecycleBadge, SeverityBadge } from '../../_components/status-badge';
 import { ClockTime, TimeAgo } from '../../_components/time-ago';
 import { apiFetch } from '../../_lib/api';
@@ -72,14 +74,20 @@ export function IncidentCard({
   anomalyId,
   canAct,
   onChanged,
+  onSilenced,
 }: {
   incident: IncidentSummary;
   /** The anomaly of this drill-down (marked among the siblings). */
   anomalyId: number;
   canAct: boolean;
   onChanged: (summary: IncidentSummary) => void;
+  /** A silence was created from it: read it again (it shows as silenced). */
+  onSilenced: () => void;
 }) {
   const siblings = incident.anomalies.length;
+  const actions = canAct && incident.status !== 'withdrawn' && siblings > 1;
+  const silenceable = canAct && incident.status === 'open';
+  const silence = useIncidentSilence({ incident, idPrefix: 'incident-silence', onSilenced });
   return (
     <section
       className="card incident-card"
@@ -106,17 +114,32 @@ export function IncidentCard({
         <p className="incident-card-title" id="incident-title">
           <EventText value={incident.title} ltr testId="incident-title" />
         </p>
-        {canAct && incident.status !== 'withdrawn' && siblings > 1 ? (
+        {actions ? (
           <div className="incident-card-actions">
             <p className="hint" id="incident-actions-hint">
-              These act on each of its {siblings} anomalies that allows it.
+              Acknowledge, snooze and resolve act on each of its {siblings} anomalies that allows
+              it.
             </p>
             <IncidentActions
               incident={incident}
               anomalies={incident.anomalies}
               labelledBy="incident-heading"
+              extra={silenceable ? silence.button : null}
               onChanged={onChanged}
             />
+            {silenceable ? silence.panel : null}
+          </div>
+        ) : silenceable ? (
+          <div className="incident-card-actions">
+            <div
+              className="incident-silence"
+              role="group"
+              aria-labelledby="incident-heading"
+              data-testid="incident-silence"
+            >
+              {silence.button}
+            </div>
+            {silence.panel}
           </div>
         ) : null}
         <Siblings anomalies={incident.anomalies} current={anomalyId} />

@@ -20,6 +20,8 @@ import {
   notifications,
   silences,
 } from '@/db/schema';
+import { incidentSummary } from '@/db/queries/incident-views';
+import { CHANNEL, parseNotice, type PulseNotice } from '@/db/queries/notify';
 import { loadRouting } from '@/db/queries/outbox';
 import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
 import { registerWeb } from '@/app/_server/context';
@@ -454,6 +456,71 @@ describe('silences', () => {
       body: { matchers: { metrics: 'a*' }, comment: 'x', endsAt: '2030-01-01T00:00:00Z' },
     });
     expect(viewer.status).toBe(403);
+  });
+
+  it('from an incident: recorded with it, the incident reads as silenced, and the board hears of it', async () => {
+    const incident = await openIncident();
+    const other = await openIncident();
+    const [resolved] = await t.db
+      .insert(incidents)
+      .values({
+        status: 'resolved',
+        severity: 'critical',
+        title: 'region=eu-west: Revenue −40%',
+        cause: { region: 'eu-west' },
+        firstWindow: new Date(Date.now() - 600_000),
+        lastWindow: new Date(Date.now() - 540_000),
+        resolvedAt: new Date(Date.now() - 500_000),
+      })
+      .returning();
+    expect((await incidentSummary(t.db, incident.id))!.silenced).toBe(false);
+
+    const heard: (PulseNotice | null)[] = [];
+    const listener = await t.sql.listen(CHANNEL, (payload) => heard.push(parseNotice(payload)));
+    try {
+      const endsAt = new Date(Date.now() + 3_600_000);
+      const created = await call(silencesRoute.POST, {
+        method: 'POST',
+        as: 'editor',
+        body: {
+          matchers: { cause: { region: 'eu-west' } },
+          comment: 'known: the eu-west failover',
+          endsAt: endsAt.toISOString(),
+          incidentId: incident.id,
+        },
+      });
+      expect(created.status).toBe(201);
+      expect(created.body.silence).toMatchObject({ incidentId: incident.id, state: 'active' });
+      const [stored] = await t.db
+        .select()
+        .from(silences)
+        .where(eq(silences.id, (created.body.silence as { id: number }).id));
+      expect(stored).toMatchObject({ incidentId: incident.id, createdBy: 'n-editor' });
+
+      // The board and the drill-downs hear of each open incident (after the commit), which
+      // now reads as silenced until the silence ends; a resolved one is left alone.
+      await expect
+        .poll(() => heard.filter((n) => n?.kind === 'incident').map((n) => n && 'id' in n && n.id))
+        .toEqual(expect.arrayContaining([incident.id, other.id]));
+      expect(heard).not.toContainEqual({ kind: 'incident', id: resolved!.id });
+      const summary = await incidentSummary(t.db, incident.id);
+      expect(summary).toMatchObject({ silenced: true, silencedUntil: endsAt.getTime() });
+    } finally {
+      await listener.unlisten();
+    }
+
+    const missing = await call(silencesRoute.POST, {
+      method: 'POST',
+      as: 'editor',
+      body: {
+        matchers: { cause: { region: 'eu-west' } },
+        comment: 'x',
+        endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+        incidentId: 999_999,
+      },
+    });
+    expect(missing.status).toBe(400);
+    expect(missing.body.fields).toEqual({ incidentId: 'no such incident' });
   });
 });
 

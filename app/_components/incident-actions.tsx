@@ -5,13 +5,15 @@
  * allows now (app/_lib/incident-feed.ts `incidentActions`, from lib/alerts/workflow.ts); the
  * board shows the common three (acknowledge, snooze, resolve), the drill-down all six.
  */
-import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { useId, useRef, useState, type ReactNode } from 'react';
 import type { IncidentAction, SnoozePreset } from '@/lib/alerts/workflow';
 import type { AnomalySummary, IncidentSummary } from '@/lib/views';
 import { apiFetch } from '../_lib/api';
 import { incidentActions } from '../_lib/incident-feed';
 import { useNow } from '../_lib/use-now';
 import styles from './lifecycle.module.css';
+import { ResolveConfirm } from './resolve-confirm';
+import { SnoozeMenu } from './snooze-menu';
 
 const LABEL: Record<Exclude<IncidentAction, 'resolve' | 'snooze'>, string> = {
   acknowledge: 'Acknowledge',
@@ -34,12 +36,6 @@ const DONE: Record<IncidentAction, string> = {
   snooze: 'Incident snoozed.',
   unsnooze: 'Snooze ended.',
 };
-
-const PRESETS: { preset: SnoozePreset; label: string }[] = [
-  { preset: '30m', label: '30 min' },
-  { preset: '2h', label: '2 h' },
-  { preset: '24h', label: '24 h' },
-];
 
 const COMPACT: readonly IncidentAction[] = ['acknowledge', 'snooze', 'resolve'];
 
@@ -73,9 +69,7 @@ export function IncidentActions({
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState('');
   const [open, setOpen] = useState<'snooze' | 'resolve' | null>(null);
-  const [customUntil, setCustomUntil] = useState('');
   const [untilError, setUntilError] = useState<string | null>(null);
-  const firstInMenu = useRef<HTMLButtonElement>(null);
   const snoozeButton = useRef<HTMLButtonElement>(null);
   const resolveButton = useRef<HTMLButtonElement>(null);
 
@@ -84,10 +78,6 @@ export function IncidentActions({
   const shown = (action: IncidentAction) =>
     allowed.has(action) && (!compact || COMPACT.includes(action));
   const openCount = anomalies.filter((a) => a.status === 'open').length;
-
-  useEffect(() => {
-    if (open) firstInMenu.current?.focus();
-  }, [open]);
 
   async function send(body: Body) {
     setPending(body.action);
@@ -107,7 +97,6 @@ export function IncidentActions({
       return;
     }
     setOpen(null);
-    setCustomUntil('');
     setStatus(DONE[body.action]);
     onChanged(result.data);
   }
@@ -116,15 +105,6 @@ export function IncidentActions({
     const was = open;
     setOpen(null);
     (was === 'snooze' ? snoozeButton : resolveButton).current?.focus();
-  }
-
-  function snoozeCustom() {
-    const at = customUntil ? new Date(customUntil) : null;
-    if (!at || Number.isNaN(at.getTime())) {
-      setUntilError('Pick a date and time to snooze until.');
-      return;
-    }
-    void send({ action: 'snooze', until: at.toISOString() });
   }
 
   const busy = pending !== null;
@@ -190,90 +170,35 @@ export function IncidentActions({
       ) : null}
 
       {open === 'resolve' ? (
-        <div
+        <ResolveConfirm
           id={`${ids}-resolve`}
-          className={styles.confirm}
-          role="group"
-          aria-label="Resolve the incident?"
-          data-testid="confirm-resolve-incident"
-          onKeyDown={(event) => {
-            if (event.key === 'Escape') close();
-          }}
+          label="Resolve the incident?"
+          testId="confirm-resolve-incident"
+          confirmLabel="Resolve incident"
+          pending={pending === 'resolve'}
+          busy={busy}
+          onConfirm={() => void send({ action: 'resolve' })}
+          onCancel={close}
         >
-          <span>
-            Resolve {openCount === 1 ? 'its open anomaly' : `all ${openCount} open anomalies`}?
-            {compact
-              ? null
-              : ' They stay resolved: if the detector sees it again, it opens new ones.'}
-          </span>
-          <button
-            ref={firstInMenu}
-            type="button"
-            className="button button-primary"
-            onClick={() => void send({ action: 'resolve' })}
-            disabled={busy}
-          >
-            {pending === 'resolve' ? 'Resolving…' : 'Resolve incident'}
-          </button>
-          <button type="button" className="button-link" onClick={close} disabled={busy}>
-            Cancel
-          </button>
-        </div>
+          Resolve {openCount === 1 ? 'its open anomaly' : `all ${openCount} open anomalies`}?
+          {compact
+            ? null
+            : ' They stay resolved: if the detector sees it again, it opens new ones.'}
+        </ResolveConfirm>
       ) : null}
 
       {open === 'snooze' ? (
-        <fieldset
-          id={`${ids}-snooze`}
-          className={styles.snoozeMenu}
-          data-testid="incident-snooze-menu"
-          onKeyDown={(event) => {
-            if (event.key === 'Escape') close();
-          }}
-        >
-          <legend>Snooze: its notifications stay quiet until then</legend>
-          {PRESETS.map(({ preset, label }, i) => (
-            <button
-              key={preset}
-              ref={i === 0 ? firstInMenu : undefined}
-              type="button"
-              className="button button-ghost"
-              onClick={() => void send({ action: 'snooze', preset })}
-              disabled={busy}
-              aria-label={`Snooze the incident for ${label}`}
-            >
-              {label}
-            </button>
-          ))}
-          {compact ? null : (
-            <span className={styles.custom}>
-              <label htmlFor={`${ids}-until`}>or until</label>
-              <input
-                id={`${ids}-until`}
-                type="datetime-local"
-                value={customUntil}
-                onChange={(event) => setCustomUntil(event.target.value)}
-                aria-invalid={untilError ? true : undefined}
-                aria-describedby={untilError ? `${ids}-until-error` : undefined}
-              />
-              <button
-                type="button"
-                className="button button-ghost"
-                onClick={snoozeCustom}
-                disabled={busy}
-              >
-                Snooze until then
-              </button>
-            </span>
-          )}
-          <button type="button" className="button-link" onClick={close}>
-            Cancel
-          </button>
-          {untilError ? (
-            <p id={`${ids}-until-error`} className="field-error">
-              {untilError}
-            </p>
-          ) : null}
-        </fieldset>
+        <SnoozeMenu
+          ids={ids}
+          testId="incident-snooze-menu"
+          legend="Snooze: its notifications stay quiet until then"
+          presetLabel={(label) => `Snooze the incident for ${label}`}
+          custom={!compact}
+          busy={busy}
+          untilError={untilError}
+          onSnooze={(choice) => void send({ action: 'snooze', ...choice })}
+          onClose={close}
+        />
       ) : null}
 
       {error ? (

@@ -4,7 +4,7 @@
  * The server decides what is allowed (lib/alerts/workflow.ts on both sides); the bar only
  * offers what the anomaly's current state permits.
  */
-import { useEffect, useId, useRef, useState } from 'react';
+import { useId, useRef, useState } from 'react';
 import {
   ACTION_PAST,
   NOTE_MAX,
@@ -15,6 +15,8 @@ import {
 import type { AnomalyEventView, AnomalySummary } from '@/lib/views';
 import styles from '../../_components/lifecycle.module.css';
 import { EventText } from '../../_components/event-text';
+import { ResolveConfirm } from '../../_components/resolve-confirm';
+import { SnoozeMenu } from '../../_components/snooze-menu';
 import { ClockTime, TimeAgo } from '../../_components/time-ago';
 import { apiFetch } from '../../_lib/api';
 import { useNow } from '../../_lib/use-now';
@@ -40,12 +42,6 @@ const DONE: Record<LifecycleAction, string> = {
   mark_false_positive: 'Marked false positive.',
   clear_verdict: 'Verdict cleared.',
 };
-
-const PRESETS: { preset: SnoozePreset; label: string }[] = [
-  { preset: '30m', label: '30 min' },
-  { preset: '2h', label: '2 h' },
-  { preset: '24h', label: '24 h' },
-];
 
 type Body = { action: LifecycleAction; note?: string; preset?: SnoozePreset; until?: string };
 
@@ -97,11 +93,8 @@ function ActionsBar({
   const [status, setStatus] = useState('');
   const [confirmingResolve, setConfirmingResolve] = useState(false);
   const [snoozeOpen, setSnoozeOpen] = useState(false);
-  const [customUntil, setCustomUntil] = useState('');
   const snoozeButton = useRef<HTMLButtonElement>(null);
   const resolveButton = useRef<HTMLButtonElement>(null);
-  const firstPreset = useRef<HTMLButtonElement>(null);
-  const confirmButton = useRef<HTMLButtonElement>(null);
 
   // Until hydrated there is no clock: judge a stored snooze as in force (the server agrees).
   const clock = now ?? 0;
@@ -116,13 +109,6 @@ function ActionsBar({
       clock,
     ),
   );
-
-  useEffect(() => {
-    if (confirmingResolve) confirmButton.current?.focus();
-  }, [confirmingResolve]);
-  useEffect(() => {
-    if (snoozeOpen) firstPreset.current?.focus();
-  }, [snoozeOpen]);
 
   async function send(body: Body) {
     setPending(body.action);
@@ -145,7 +131,6 @@ function ActionsBar({
     setNote('');
     setConfirmingResolve(false);
     setSnoozeOpen(false);
-    setCustomUntil('');
     setStatus(DONE[body.action]);
     onChanged(result.data);
   }
@@ -155,13 +140,9 @@ function ActionsBar({
     snoozeButton.current?.focus();
   }
 
-  function snoozeCustom() {
-    const at = customUntil ? new Date(customUntil) : null;
-    if (!at || Number.isNaN(at.getTime())) {
-      setFields({ until: 'Pick a date and time to snooze until.' });
-      return;
-    }
-    void send({ action: 'snooze', until: at.toISOString() });
+  function closeResolve() {
+    setConfirmingResolve(false);
+    resolveButton.current?.focus();
   }
 
   const busy = pending !== null;
@@ -222,96 +203,32 @@ function ActionsBar({
       </div>
 
       {confirmingResolve ? (
-        <div
-          className={styles.confirm}
-          role="group"
-          aria-label="Resolve this anomaly?"
-          data-testid="confirm-resolve"
-          onKeyDown={(event) => {
-            if (event.key === 'Escape') {
-              setConfirmingResolve(false);
-              resolveButton.current?.focus();
-            }
-          }}
+        <ResolveConfirm
+          label="Resolve this anomaly?"
+          testId="confirm-resolve"
+          confirmLabel="Resolve anomaly"
+          cancelClassName="button button-ghost"
+          pending={pending === 'resolve'}
+          busy={busy}
+          onConfirm={() => void send({ action: 'resolve' })}
+          onCancel={closeResolve}
         >
-          <span>
-            Resolve it now? It stays resolved: if the detector sees the incident again, it opens a
-            new anomaly.
-          </span>
-          <button
-            ref={confirmButton}
-            type="button"
-            className="button button-primary"
-            onClick={() => void send({ action: 'resolve' })}
-            disabled={busy}
-          >
-            {pending === 'resolve' ? 'Resolving…' : 'Resolve anomaly'}
-          </button>
-          <button
-            type="button"
-            className="button button-ghost"
-            onClick={() => {
-              setConfirmingResolve(false);
-              resolveButton.current?.focus();
-            }}
-            disabled={busy}
-          >
-            Cancel
-          </button>
-        </div>
+          Resolve it now? It stays resolved: if the detector sees the incident again, it opens a new
+          anomaly.
+        </ResolveConfirm>
       ) : null}
 
       {snoozeOpen ? (
-        <fieldset
-          id={`${ids}-snooze`}
-          className={styles.snoozeMenu}
-          data-testid="snooze-menu"
-          onKeyDown={(event) => {
-            if (event.key === 'Escape') closeSnooze();
-          }}
-        >
-          <legend>Snooze: alerts for it stay quiet until then</legend>
-          {PRESETS.map(({ preset, label }, i) => (
-            <button
-              key={preset}
-              ref={i === 0 ? firstPreset : undefined}
-              type="button"
-              className="button button-ghost"
-              onClick={() => void send({ action: 'snooze', preset })}
-              disabled={busy}
-              aria-label={`Snooze for ${label}`}
-            >
-              {label}
-            </button>
-          ))}
-          <span className={styles.custom}>
-            <label htmlFor={`${ids}-until`}>or until</label>
-            <input
-              id={`${ids}-until`}
-              type="datetime-local"
-              value={customUntil}
-              onChange={(event) => setCustomUntil(event.target.value)}
-              aria-invalid={untilError ? true : undefined}
-              aria-describedby={untilError ? `${ids}-until-error` : undefined}
-            />
-            <button
-              type="button"
-              className="button button-ghost"
-              onClick={snoozeCustom}
-              disabled={busy}
-            >
-              Snooze until then
-            </button>
-          </span>
-          <button type="button" className="button-link" onClick={closeSnooze}>
-            Cancel
-          </button>
-          {untilError ? (
-            <p id={`${ids}-until-error`} className="field-error">
-              {untilError}
-            </p>
-          ) : null}
-        </fieldset>
+        <SnoozeMenu
+          ids={ids}
+          testId="snooze-menu"
+          legend="Snooze: alerts for it stay quiet until then"
+          presetLabel={(label) => `Snooze for ${label}`}
+          busy={busy}
+          untilError={untilError}
+          onSnooze={(choice) => void send({ action: 'snooze', ...choice })}
+          onClose={closeSnooze}
+        />
       ) : null}
 
       <div className={styles.noteField}>

@@ -1,9 +1,16 @@
 /**
- * `npm test`: every suite, in order — lint, typecheck, unit, integration (real PostgreSQL),
- * production build, end-to-end (real browser). Installs missing system packages where it can
- * (Debian, as root) and otherwise fails at once naming what to install. Never skips a suite.
+ * `npm test`: every suite — lint, typecheck, unit, integration (real PostgreSQL), production
+ * build, end-to-end (real browser). Installs missing system packages where it can (Debian, as
+ * root) and otherwise fails at once naming what to install. Never skips a suite.
+ *
+ * Lint and typecheck run at the same time (two single-threaded tools, no tests, on a machine
+ * of two or more cores), each reported with its own result and time; lint prints as it runs,
+ * typecheck's output is printed whole once both have finished. The other suites run alone:
+ * unit and integration use every core themselves (vitest.config.ts) and have tests that keep
+ * time, the build must not write .next/types while typecheck reads the project, and e2e drives
+ * the real product on a real clock.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 interface Step {
@@ -11,13 +18,16 @@ interface Step {
   command: string[];
 }
 
-const STEPS: Step[] = [
-  { name: 'lint', command: ['npm', 'run', '--silent', 'lint'] },
-  { name: 'typecheck', command: ['npx', 'tsc', '--noEmit'] },
-  { name: 'unit', command: ['npx', 'vitest', 'run', '--project', 'unit'] },
-  { name: 'integration', command: ['npx', 'vitest', 'run', '--project', 'integration'] },
-  { name: 'build', command: ['npx', 'next', 'build'] },
-  { name: 'e2e', command: ['npx', 'playwright', 'test'] },
+/** Groups in order; the steps of a group run at the same time. */
+const GROUPS: Step[][] = [
+  [
+    { name: 'lint', command: ['npm', 'run', '--silent', 'lint'] },
+    { name: 'typecheck', command: ['npx', 'tsc', '--noEmit'] },
+  ],
+  [{ name: 'unit', command: ['npx', 'vitest', 'run', '--project', 'unit'] }],
+  [{ name: 'integration', command: ['npx', 'vitest', 'run', '--project', 'integration'] }],
+  [{ name: 'build', command: ['npx', 'next', 'build'] }],
+  [{ name: 'e2e', command: ['npx', 'playwright', 'test'] }],
 ];
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -65,33 +75,81 @@ function ensureSystemPackages(): void {
   }
 }
 
-function main(): void {
+interface Result {
+  name: string;
+  ok: boolean;
+  seconds: number;
+}
+
+/**
+ * Runs one suite. `live`: its output goes straight to the terminal; otherwise it is collected
+ * and handed back, to be printed once the suites beside it are done.
+ */
+function runStep(step: Step, live: boolean): Promise<Result & { output: Buffer[] }> {
+  const [bin, ...args] = step.command;
+  const env = {
+    ...process.env,
+    NEXT_TELEMETRY_DISABLED: '1',
+    FORCE_COLOR: process.env.CI ? '0' : '1',
+  };
+  const output: Buffer[] = [];
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(bin!, args, { stdio: live ? 'inherit' : 'pipe', env });
+    child.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
+    const done = (ok: boolean) =>
+      resolve({
+        name: step.name,
+        ok,
+        seconds: Math.round((Date.now() - started) / 1000),
+        output,
+      });
+    child.once('error', (error) => {
+      output.push(Buffer.from(`${String(error)}\n`));
+      done(false);
+    });
+    child.once('close', (code) => done(code === 0));
+  });
+}
+
+const header = (step: Step) => `\n━━━ ${step.name} ━━━ ${step.command.join(' ')}`;
+
+async function main(): Promise<void> {
   ensureSystemPackages();
   const only = process.argv.slice(2);
-  const steps = only.length > 0 ? STEPS.filter((s) => only.includes(s.name)) : STEPS;
-  const results: { name: string; ok: boolean; seconds: number }[] = [];
-  for (const step of steps) {
-    console.log(`\n━━━ ${step.name} ━━━ ${step.command.join(' ')}`);
-    const started = Date.now();
-    const env = {
-      ...process.env,
-      NEXT_TELEMETRY_DISABLED: '1',
-      FORCE_COLOR: process.env.CI ? '0' : '1',
-    };
-    const ok = run(step.command, env) === 0;
-    results.push({ name: step.name, ok, seconds: Math.round((Date.now() - started) / 1000) });
+  const groups = GROUPS.map((group) =>
+    only.length > 0 ? group.filter((s) => only.includes(s.name)) : group,
+  ).filter((group) => group.length > 0);
+  const results: Result[] = [];
+  const started = Date.now();
+  for (const group of groups) {
     // e2e needs a good build; a failed build fails e2e too rather than skipping it.
-    if (!ok && step.name === 'build') {
+    if (group.some((s) => s.name === 'e2e') && results.some((r) => r.name === 'build' && !r.ok)) {
       results.push({ name: 'e2e (not run: build failed)', ok: false, seconds: 0 });
-      break;
+      continue;
     }
+    if (group.length > 1) {
+      const names = group.map((s) => s.name).join(', ');
+      console.log(`\n━━━ ${names}, at the same time (${group[0]!.name} shown as it runs) ━━━`);
+    }
+    console.log(header(group[0]!));
+    const finished = await Promise.all(group.map((step, i) => runStep(step, i === 0)));
+    finished.forEach((r, i) => {
+      if (i > 0) {
+        console.log(header(group[i]!));
+        process.stdout.write(Buffer.concat(r.output));
+      }
+      results.push({ name: r.name, ok: r.ok, seconds: r.seconds });
+    });
   }
   console.log('\n━━━ summary ━━━');
   for (const r of results)
     console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.name.padEnd(28)} ${r.seconds}s`);
   const failed = results.filter((r) => !r.ok).length;
   console.log(`suites: ${results.length - failed} passed, ${failed} failed`);
+  console.log(`total: ${Math.round((Date.now() - started) / 1000)}s`);
   process.exit(failed === 0 ? 0 : 1);
 }
 
-main();
+void main();

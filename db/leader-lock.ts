@@ -7,6 +7,9 @@
  */
 import type { Sql } from './client';
 
+/** How long giving the lock up may take before the connection is simply returned. */
+const RELEASE_WAIT_MS = 2_000;
+
 export interface LeaderLock {
   /**
    * True while this process holds the lock: checks the held connection is alive, or tries to
@@ -48,9 +51,17 @@ export function leaderLock(sql: Sql, key: number, onAcquired?: () => void): Lead
     isLeader: () => held !== null,
     async release() {
       if (!held) return;
-      await held`select pg_advisory_unlock(${key})`.catch(() => undefined);
-      held.release();
+      const conn = held;
       held = null;
+      // Bounded: on a connection PostgreSQL dropped the unlock may never answer, and the lock
+      // went with that session anyway.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        conn`select pg_advisory_unlock(${key})`.catch(() => undefined),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, RELEASE_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+      conn.release();
     },
   };
 }

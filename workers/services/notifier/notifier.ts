@@ -344,7 +344,9 @@ export function createNotifier(options: NotifierOptions): Notifier {
       if (stopped) return;
       stopped = true;
       wakeup.wake();
-      await loop;
+      // Bounded like the rest of stopping: a pass stuck on a connection PostgreSQL dropped must
+      // not hold the worker's exit (the supervisor and Kafka's group wait on it).
+      await settleWithin(loop, settings.stopWaitMs);
       const all = () => Promise.allSettled([...attempts.values()]);
       await settleWithin(all(), settings.stopWaitMs);
       if (attempts.size > 0) {
@@ -352,8 +354,8 @@ export function createNotifier(options: NotifierOptions): Notifier {
         stopping.abort();
         await settleWithin(all(), 2_000);
       }
-      await listening;
-      await unlisten?.().catch(() => undefined);
+      await settleWithin(listening, 1_000);
+      if (unlisten) await settleWithin(unlisten(), 1_000);
       await leader.release();
     },
   };

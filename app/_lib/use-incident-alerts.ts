@@ -107,7 +107,16 @@ export function useDesktopAlerts(incidents: readonly IncidentSummary[]): {
 export function useTitleCount(incidents: readonly IncidentSummary[]): void {
   const count = openCriticalCount(incidents);
   useEffect(() => {
-    document.title = titleWithCount(document.title, count);
+    const apply = () => {
+      const wanted = titleWithCount(document.title, count);
+      if (document.title !== wanted) document.title = wanted;
+    };
+    apply();
+    // Next sets the page's metadata title after hydration and on navigation, which can land
+    // after this effect: put the count back whenever the title changes.
+    const observer = new MutationObserver(apply);
+    observer.observe(document.head, { subtree: true, childList: true, characterData: true });
+    return () => observer.disconnect();
   }, [count]);
   useEffect(
     () => () => {

@@ -137,6 +137,30 @@ export interface IncidentDetail extends IncidentSummary {
   notifications: NotificationLogEntry[];
 }
 
+/** Who made an annotation: a signed-in user, or an API key (a deploy script, a service). */
+export type AnnotationAuthor =
+  { kind: 'user'; username: string } | { kind: 'api-key'; name: string };
+
+/**
+ * A mark on the timeline (lib/annotations/annotation.ts): a deploy, a campaign, an outage at a
+ * vendor. Title, text and tags are user text: render them as text only.
+ */
+export interface AnnotationView {
+  id: number;
+  startsAt: number;
+  /** Null for an instant. */
+  endsAt: number | null;
+  title: string;
+  /** May hold line breaks; '' when none was given. */
+  text: string;
+  /** Metric keys it concerns; empty: every metric. */
+  metrics: string[];
+  tags: string[];
+  /** Null when its user or key was deleted since. */
+  author: AnnotationAuthor | null;
+  createdAt: number;
+}
+
 /** An incident the simulator injected (ground truth), to compare detection with. */
 export interface InjectedIncident {
   scenario: string;

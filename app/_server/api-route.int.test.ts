@@ -10,6 +10,7 @@ import { parseConfig } from '@/lib/config/schema';
 import { createLogger } from '@/lib/observability/log';
 import { DEFAULT_RULE, type AlertRule } from '@/lib/types';
 import type { Db } from '@/db/client';
+import { createApiKey, revokeApiKey } from '@/db/queries/api-keys';
 import { createSession, createUser } from '@/db/queries/auth';
 import { ensureDefaultMetrics, getMetric, getMetricByKey } from '@/db/queries/metrics';
 import { CHANNEL, parseNotice, type PulseNotice } from '@/db/queries/notify';
@@ -19,6 +20,7 @@ import { POST as login } from '@/app/api/auth/login/route';
 import { GET as board } from '@/app/api/board/route';
 import { PATCH as patchMetric } from '@/app/api/metrics/[key]/route';
 import { PUT as putRule } from '@/app/api/metrics/[key]/rule/route';
+import { route } from './api-route';
 import { registerWeb } from './context';
 import { SESSION_COOKIE } from './headers';
 import { saveRule } from '@/app/_server/use-cases/save-rule';
@@ -236,6 +238,83 @@ describe('the route helper', () => {
     expect(cookie.toLowerCase()).toContain('httponly');
     const token = /^[^=]+=([^;]+)/.exec(cookie)![1]!;
     expect((await board(request('/api/board', { session: token }))).status).toBe(200);
+  });
+});
+
+describe('API keys, on the routes that opt in (`apiKey: true`)', () => {
+  /** Answers who made the request, as the handler sees it. */
+  const whoami = route({ role: 'editor', apiKey: true }, ({ actor, user }) =>
+    Promise.resolve({ actor, user }),
+  );
+  /** The same without the opt-in. */
+  const sessionOnly = route({ role: 'viewer' }, ({ actor, user }) =>
+    Promise.resolve({ actor, user }),
+  );
+  const withKey = (key: string, init: { session?: string; origin?: string } = {}) => {
+    const request = new Request(`${ORIGIN}/api/whoami`, {
+      method: 'POST',
+      headers: {
+        host: 'pulse.test',
+        authorization: `Bearer ${key}`,
+        ...(init.origin ? { origin: init.origin } : {}),
+        ...(init.session ? { cookie: `${SESSION_COOKIE}=${init.session}` } : {}),
+      },
+    });
+    return request;
+  };
+
+  it('hands the handler the key as its actor, and no user, from any origin', async () => {
+    const { key, secret } = await createApiKey(t.db, { name: 'deploy-bot', createdBy: null });
+    for (const origin of [undefined, 'https://ci.example']) {
+      const response = await whoami(withKey(secret, { ...(origin ? { origin } : {}) }));
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({
+        actor: { kind: 'api-key', keyId: key.id, name: 'deploy-bot' },
+        user: null,
+      });
+    }
+  });
+
+  it('hands a cookie session its user as the actor, held to our origin', async () => {
+    const response = await whoami(
+      request('/api/whoami', { method: 'POST', session: editor, origin: ORIGIN }),
+    );
+    expect(await response.json()).toEqual({
+      actor: { kind: 'user', id: editorId, username: 'eddie', role: 'editor' },
+      user: { id: editorId, username: 'eddie', role: 'editor' },
+    });
+    const foreign = await whoami(
+      request('/api/whoami', { method: 'POST', session: editor, origin: 'https://ci.example' }),
+    );
+    expect(foreign.status).toBe(403);
+  });
+
+  it('refuses a revoked key with 401 and a Bearer challenge, even beside a valid cookie', async () => {
+    const { key, secret } = await createApiKey(t.db, { name: 'gone', createdBy: null });
+    await revokeApiKey(t.db, key.id, null);
+    const response = await whoami(withKey(secret, { session: editor, origin: ORIGIN }));
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer');
+    expect(await response.json()).toEqual({ error: 'This API key was revoked.' });
+  });
+
+  it('leaves the routes without the opt-in as they were: the key is ignored', async () => {
+    const { secret } = await createApiKey(t.db, { name: 'ignored', createdBy: null });
+    const anonymous = await sessionOnly(withKey(secret, { origin: ORIGIN }));
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBeNull();
+    expect(await anonymous.json()).toEqual({ error: 'Sign in first.' });
+    const signedIn = await sessionOnly(withKey(secret, { session: viewer, origin: ORIGIN }));
+    expect(signedIn.status).toBe(200);
+    expect(await signedIn.json()).toMatchObject({ actor: { kind: 'user', username: 'vera' } });
+    // And the origin check still applies.
+    expect((await sessionOnly(withKey(secret, { origin: 'https://ci.example' }))).status).toBe(403);
+  });
+
+  it('takes no keys on a public route', () => {
+    expect(() => route({ role: 'public', apiKey: true }, () => Promise.resolve({}))).toThrow(
+      /public route/,
+    );
   });
 });
 

@@ -18,6 +18,17 @@
  * Response of its own. Whatever it throws is mapped here, in one place: the typed errors of
  * lib/errors.ts to their status and message, anything else to a 500 that is logged with the
  * process logger and tells the client nothing about our internals.
+ *
+ * **API keys** (`apiKey: true`, opt-in per route; e.g. POST /api/annotations from a deploy
+ * script): a request with `Authorization: Bearer …` is then authenticated by that key instead —
+ * verified as POST /api/ingest verifies one (./http-ingest.ts `verifyApiKey`: a malformed,
+ * unknown or revoked key is a 401 with ingest's messages), whatever the route's role, and the
+ * handler gets `actor: { kind: 'api-key', keyId, name }` and no `user`. Such a request skips the
+ * origin check: it carries its credential in a header no other site can make a browser send
+ * (no cookie is involved), so there is no CSRF to refuse. A request without a Bearer header
+ * (other schemes, such as a proxy's Basic credentials, included) is a cookie session as
+ * anywhere else, origin check and all. Routes without `apiKey` ignore the header, as they
+ * always did: a key there authenticates nothing (401 without a session).
  */
 import { z } from 'zod';
 import type { Config } from '@/lib/config/schema';
@@ -34,23 +45,51 @@ import {
   UnsupportedMediaTypeError,
   type FieldErrors,
 } from '@/lib/errors';
+import { parseBearer } from '@/lib/ingest/http-body';
 import type { Logger } from '@/lib/observability/log';
 import { findAllUnsafeText, unsafeTextMessage, type TextRules } from '@/lib/text/input';
 import type { Db, Sql } from '@/db/client';
 import { decodeSegment, parseId } from '@/app/_lib/ids';
 import { webContext } from './context';
 import { isSameOrigin, requestOrigin } from './headers';
+import { API_KEY_REFUSED, verifyApiKey } from './http-ingest';
 import { MAX_JSON_BODY_BYTES } from './raw-http';
 import { hasRole, requestUser, type Role, type SessionUser } from './session';
 
 /** Who may call a route: anyone (sign-in), or a signed-in user with at least this role. */
 export type Access = 'public' | Role;
 
+/** A signed-in user, as the handler's `actor`. */
+export interface UserActor extends SessionUser {
+  kind: 'user';
+}
+
+/** An API key (a machine client), on routes that take them (`apiKey: true`). */
+export interface ApiKeyActor {
+  kind: 'api-key';
+  keyId: number;
+  name: string;
+}
+
+/** Who makes a request: a signed-in user, or (on routes that take them) an API key. */
+export type Actor = UserActor | ApiKeyActor;
+
 type Schema = z.ZodType | undefined;
 type Parsed<S extends Schema> = S extends z.ZodType ? z.output<S> : undefined;
 
-export interface RouteSpec<A extends Access, B extends Schema, P extends Schema, Q extends Schema> {
+export interface RouteSpec<
+  A extends Access,
+  B extends Schema,
+  P extends Schema,
+  Q extends Schema,
+  K extends boolean = false,
+> {
   role: A;
+  /**
+   * Also let an API key (`Authorization: Bearer pk_…`) make the request, whatever `role` says,
+   * without the origin check (see the module comment). Not for public routes.
+   */
+  apiKey?: K;
   /** The JSON body; give a strict object schema (unknown fields are then refused). */
   body?: B;
   /** The path's dynamic segments; a segment the schema refuses is a 404 with its message. */
@@ -73,13 +112,19 @@ export interface RouteInput<
   B extends Schema,
   P extends Schema,
   Q extends Schema,
+  K extends boolean = false,
 > {
   request: Request;
   body: Parsed<B>;
   params: Parsed<P>;
   query: Parsed<Q>;
-  /** The signed-in user; public routes do not read the session. */
-  user: A extends 'public' ? null : SessionUser;
+  /**
+   * The signed-in user; public routes do not read the session. Null on a route that takes API
+   * keys when a key made the request.
+   */
+  user: A extends 'public' ? null : K extends true ? SessionUser | null : SessionUser;
+  /** Who makes the request: the user, or on a route that takes them, an API key. */
+  actor: A extends 'public' ? null : K extends true ? Actor : UserActor;
   db: Db;
   sql: Sql;
   config: Config;
@@ -109,16 +154,33 @@ export function route<
   B extends Schema = undefined,
   P extends Schema = undefined,
   Q extends Schema = undefined,
+  K extends boolean = false,
 >(
-  spec: RouteSpec<A, B, P, Q>,
-  handler: (input: RouteInput<A, B, P, Q>) => Promise<Response | object>,
+  spec: RouteSpec<A, B, P, Q, K>,
+  handler: (input: RouteInput<A, B, P, Q, K>) => Promise<Response | object>,
 ): (request: Request, context?: RouteContext) => Promise<Response> {
+  if (spec.apiKey && spec.role === 'public') {
+    throw new Error('A public route cannot take API keys: it reads no credentials.');
+  }
+  type Input = RouteInput<A, B, P, Q, K>;
   return async (request, context) => {
     const web = webContext();
     const log = web.log.child({ method: request.method, path: pathOf(request) });
     try {
-      if (request.method !== 'GET' && request.method !== 'HEAD') assertSameOrigin(request);
-      const user = spec.role === 'public' ? null : await authorize(web.db, request, spec.role);
+      const key = spec.apiKey ? bearerKey(request) : null;
+      let user: SessionUser | null = null;
+      let actor: Actor | null = null;
+      if (key !== null) {
+        // Bearer-authenticated: no cookie is read, so no origin check (see the module comment).
+        actor = await authorizeKey(web, key);
+        log.debug({ keyId: actor.keyId }, 'request authenticated by API key');
+      } else {
+        if (request.method !== 'GET' && request.method !== 'HEAD') assertSameOrigin(request);
+        if (spec.role !== 'public') {
+          user = await authorize(web.db, request, spec.role);
+          actor = { kind: 'user', ...user };
+        }
+      }
       // A route that reads no body takes none: what a client sent would be silently ignored.
       if (!spec.body && hasBody(request))
         throw new InvalidInputError('This request takes no body.');
@@ -149,7 +211,8 @@ export function route<
         body: body as Parsed<B>,
         params: params as Parsed<P>,
         query: query as Parsed<Q>,
-        user: user as RouteInput<A, B, P, Q>['user'],
+        user: user as Input['user'],
+        actor: actor as Input['actor'],
         db: web.db,
         sql: web.sql,
         config: web.config,
@@ -158,9 +221,36 @@ export function route<
       });
       return result instanceof Response ? result : json(result);
     } catch (error) {
-      return errorResponse(error, log);
+      const response = errorResponse(error, log);
+      // RFC 6750: a 401 of a route that takes keys names the scheme it takes.
+      if (spec.apiKey && response.status === 401)
+        response.headers.set('www-authenticate', 'Bearer');
+      return response;
     }
   };
+}
+
+/**
+ * On a route that takes API keys: the key of an `Authorization: Bearer …` header; null when the
+ * request has no Bearer header (a cookie session). A Bearer header that holds no key is a 401
+ * with ingest's message, never a fall-back to the cookie.
+ */
+function bearerKey(request: Request): string | null {
+  const header = request.headers.get('authorization');
+  if (header === null || !/^Bearer(?:[ \t]|$)/i.test(header)) return null;
+  const key = parseBearer(header);
+  if (!key) throw new UnauthorizedError(API_KEY_REFUSED.missing);
+  return key;
+}
+
+/** The API key `secret`, verified as POST /api/ingest verifies one; a 401 when refused. */
+async function authorizeKey(
+  web: { db: Db; log: Pick<Logger, 'debug'> },
+  secret: string,
+): Promise<ApiKeyActor> {
+  const checked = await verifyApiKey(web, secret, Date.now());
+  if (!checked.ok) throw new UnauthorizedError(checked.message);
+  return { kind: 'api-key', keyId: checked.key.id, name: checked.key.name };
 }
 
 /** True when the request declares a body (a length above 0, or chunked). */
@@ -423,6 +513,9 @@ export const AnomalyIdParams = idParams('No such anomaly.');
 
 /** The `[id]` segment of /api/incidents/[id]/…: a positive integer, else no such incident. */
 export const IncidentIdParams = idParams('No such incident.');
+
+/** The `[id]` segment of /api/annotations/[id]: a positive integer, else no such annotation. */
+export const AnnotationIdParams = idParams('No such annotation.');
 
 /**
  * Continues a parse with `schema`, its issues kept with their paths: for validators that take

@@ -21,7 +21,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Db, Sql } from '@/db/client';
-import { findApiKey, touchApiKey } from '@/db/queries/api-keys';
+import { findApiKey, touchApiKey, type KeyIdentity } from '@/db/queries/api-keys';
 import {
   admit,
   checkContentLength,
@@ -36,6 +36,43 @@ import type { Drained } from '@/lib/stream/pipeline';
 import type { QuarantineReason } from '@/lib/types';
 import { SourcePartition, type FlushResult } from '@/db/sources/partition';
 import { CLOSE, readBody, send } from './raw-http';
+
+/**
+ * Why an API key is refused (401), in the words every client of a key hears: POST /api/ingest
+ * and the routes that take keys (app/_server/api-route.ts `apiKey: true`).
+ */
+export const API_KEY_REFUSED = {
+  missing: 'Send an API key: Authorization: Bearer pk_…',
+  unknown: 'Unknown API key.',
+  revoked: 'This API key was revoked.',
+} as const;
+
+/** How long a key's recorded last use may lag (db/queries/api-keys.ts `touchApiKey`). */
+const KEY_USE_EVERY_MS = 60_000;
+
+export type KeyCheck = { ok: true; key: KeyIdentity } | { ok: false; message: string };
+
+/**
+ * Verifies the key a client presented (`parseBearer` of its Authorization header): an unknown
+ * or revoked key is refused with its message; a valid one has its use recorded, coarsely and in
+ * the background (a failure to record it refuses nothing). A failed lookup throws: the caller
+ * says what the client hears (503 here; the route helper's 500). The one check of every key.
+ */
+export async function verifyApiKey(
+  clients: { db: Db; log: Pick<Logger, 'debug'> },
+  secret: string,
+  now: number,
+): Promise<KeyCheck> {
+  const key = await findApiKey(clients.db, secret);
+  if (!key) return { ok: false, message: API_KEY_REFUSED.unknown };
+  if (key.revoked) return { ok: false, message: API_KEY_REFUSED.revoked };
+  if (key.lastUsedAt === null || now - key.lastUsedAt > KEY_USE_EVERY_MS) {
+    touchApiKey(clients.db, key.id, KEY_USE_EVERY_MS).catch((error: unknown) =>
+      clients.log.debug({ err: error }, 'could not record API key use'),
+    );
+  }
+  return { ok: true, key };
+}
 
 /** Source name of events posted to /api/ingest. */
 export const HTTP_SOURCE = 'http';
@@ -215,9 +252,7 @@ export class HttpIngest {
     }
     // Cheap refusals first, before any database round trip or byte of the body.
     const key = parseBearer(req.headers.authorization);
-    if (!key) {
-      return unauthorized(res, 'Send an API key: Authorization: Bearer pk_…');
-    }
+    if (!key) return unauthorized(res, API_KEY_REFUSED.missing);
     const length = checkContentLength(req.headers['content-length'], this.options.maxBodyBytes);
     if (!length.ok) return send(res, length.status, { error: length.message }, CLOSE);
     const encoding = req.headers['content-encoding'];
@@ -227,9 +262,9 @@ export class HttpIngest {
     const early = this.admit(0);
     if (!early.ok) return refuse(res, early, true);
 
-    let identity;
+    let verified;
     try {
-      identity = await findApiKey(this.clients.db, key);
+      verified = await verifyApiKey(this.clients, key, this.now());
     } catch (error) {
       this.clients.log.warn({ err: error }, 'API key lookup failed');
       return send(
@@ -239,18 +274,12 @@ export class HttpIngest {
         { 'retry-after': '5', connection: 'close' },
       );
     }
-    if (!identity) return unauthorized(res, 'Unknown API key.');
-    if (identity.revoked) return unauthorized(res, 'This API key was revoked.');
-    if (identity.lastUsedAt === null || this.now() - identity.lastUsedAt > 60_000) {
-      touchApiKey(this.clients.db, identity.id).catch((error: unknown) =>
-        this.clients.log.debug({ err: error }, 'could not record API key use'),
-      );
-    }
+    if (!verified.ok) return unauthorized(res, verified.message);
 
     const body = await readBody(req, res, this.options.maxBodyBytes);
     if (body === null) return;
     const split = splitBody(body);
-    const log = { keyId: identity.id, bytes: utf8ByteLength(body) };
+    const log = { keyId: verified.key.id, bytes: utf8ByteLength(body) };
 
     if (split.kind === 'empty') {
       return send(res, 400, {

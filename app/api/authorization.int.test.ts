@@ -3,14 +3,16 @@
  * exported method must have an entry below saying who may call it and whether it reads a body,
  * so a new route without an entry fails here. Every entry is then called as anonymous, viewer,
  * editor and admin (the role's outcome must be "let through" or "refused", as the table says),
- * from a foreign origin, and with bodies a strict parser must refuse. Handlers are called as
- * Next calls them, with plain `Request`s, against a real PostgreSQL.
+ * from a foreign origin, and with bodies a strict parser must refuse; with an API key, which only
+ * the routes marked `apiKey` take (from any origin) and every other route ignores. Handlers are
+ * called as Next calls them, with plain `Request`s, against a real PostgreSQL.
  */
 import { readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '@/lib/config/schema';
 import { createLogger } from '@/lib/observability/log';
+import { createApiKey, revokeApiKey } from '@/db/queries/api-keys';
 import { createSession, createUser, type Role } from '@/db/queries/auth';
 import { ensureDefaultMetrics } from '@/db/queries/metrics';
 import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
@@ -23,6 +25,8 @@ interface Entry {
   role: Access;
   /** Whether it reads a JSON body (a strict schema); else a body is refused. */
   body: boolean;
+  /** Whether an API key (`Authorization: Bearer pk_…`) may call it too, whatever the role. */
+  apiKey?: true;
 }
 
 /** Who may call what. A route or method missing here fails the test that lists them. */
@@ -32,6 +36,9 @@ const MATRIX: Record<string, Entry> = {
   'PUT /api/account/password': { role: 'viewer', body: true },
   'GET /api/account/sessions': { role: 'viewer', body: false },
   'POST /api/account/sessions/[id]/revoke': { role: 'viewer', body: false },
+  'GET /api/annotations': { role: 'viewer', body: false },
+  'POST /api/annotations': { role: 'editor', body: true, apiKey: true },
+  'DELETE /api/annotations/[id]': { role: 'editor', body: false },
   'GET /api/anomalies': { role: 'viewer', body: false },
   'GET /api/anomalies/[id]': { role: 'viewer', body: false },
   'GET /api/anomalies/[id]/history': { role: 'viewer', body: false },
@@ -132,6 +139,9 @@ async function discover(): Promise<Route[]> {
 let t: TestDatabase;
 let routes: Route[];
 const userIds: Partial<Record<Role, number>> = {};
+/** An API key in force, and one revoked. */
+let key: string;
+let revokedKey: string;
 
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -141,6 +151,10 @@ beforeAll(async () => {
       await createUser(t.db, { username: `matrix-${role}`, passwordHash: 'x', role })
     ).id;
   }
+  key = (await createApiKey(t.db, { name: 'matrix', createdBy: null })).secret;
+  const revoked = await createApiKey(t.db, { name: 'matrix-revoked', createdBy: null });
+  await revokeApiKey(t.db, revoked.key.id, null);
+  revokedKey = revoked.secret;
   registerWeb({
     db: t.db,
     sql: t.sql,
@@ -153,6 +167,8 @@ afterAll(() => t.drop());
 
 interface Call {
   as?: Role;
+  /** Sent as `Authorization: Bearer <bearer>`. */
+  bearer?: string;
   origin?: string;
   body?: string;
   contentType?: string;
@@ -164,6 +180,7 @@ async function call(route: Route, init: Call = {}): Promise<Response> {
   if (init.as) {
     headers.cookie = `${SESSION_COOKIE}=${await createSession(t.db, userIds[init.as]!, 60_000)}`;
   }
+  if (init.bearer !== undefined) headers.authorization = `Bearer ${init.bearer}`;
   const mutation = route.method !== 'GET' && route.method !== 'HEAD';
   if (mutation) headers.origin = init.origin ?? ORIGIN;
   if (init.body !== undefined) {
@@ -230,6 +247,28 @@ describe('the authorisation matrix', () => {
           ...(entry.body ? { body: '{}' } : {}),
         });
         expect([route.name, origin, response.status]).toEqual([route.name, origin, 403]);
+      }
+    }
+  });
+
+  it('lets an API key through only where the table says, from any origin; elsewhere it is no credential (401)', async () => {
+    for (const route of routes) {
+      const entry = MATRIX[route.name]!;
+      if (entry.role === 'public') continue;
+      const body = entry.body ? { body: '{}' } : {};
+      const { status } = await call(route, { bearer: key, ...body });
+      if (entry.apiKey) {
+        expect([route.name, status]).not.toContain(401);
+        expect([route.name, status]).not.toContain(403);
+        // No cookie, so no CSRF: a key's request is not held to our origin.
+        const foreign = await call(route, { bearer: key, origin: 'https://ci.example', ...body });
+        expect([route.name, foreign.status]).not.toContain(401);
+        expect([route.name, foreign.status]).not.toContain(403);
+        const revoked = await call(route, { bearer: revokedKey, ...body });
+        expect([route.name, revoked.status]).toEqual([route.name, 401]);
+        expect(await revoked.json()).toEqual({ error: 'This API key was revoked.' });
+      } else {
+        expect([route.name, status]).toEqual([route.name, 401]);
       }
     }
   });

@@ -59,7 +59,7 @@ describe('npm run rca', () => {
     expect(answer.candidates[0]!.elements).toEqual(incident.causes[0]);
     expect(answer.candidates[0]!.score).toBeGreaterThan(0);
     expect(answer.candidates[0]!.explains).toBeGreaterThan(0.5);
-    expect(answer.sentence).toMatch(/ AND .* accounts for .* of the drop/);
+    expect(answer.sentence).toMatch(/ in \S+=\S+ AND .* fell \d+%.*: that is .* of the drop/);
   }, 60_000);
 
   it('explains a ratio metric with the denominator columns', () => {
@@ -94,7 +94,7 @@ describe('npm run rca', () => {
       dominant: 'rate',
       rootCause: [{ region: 'eu', device: 'android' }],
     });
-    expect(answer.sentence).toMatch(/^the conversion fell from 4\.00% to 3\.50%/);
+    expect(answer.sentence).toMatch(/^Conversion fell from 4\.00% to 3\.50%/);
   }, 60_000);
 
   it('exits 2 with a clear message for a missing file, a missing column or a bad value', () => {

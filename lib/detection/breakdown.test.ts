@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { explain, type SliceInput } from './breakdown';
+import { BEYOND_SHARE, classifySlices, explain, type SliceInput } from './breakdown';
+import type { Contributor } from '@/lib/types';
 
 interface Cell {
   region: string;
@@ -119,7 +120,7 @@ describe('explain', () => {
       'device=ios',
     ]);
     expect(result.sentence).toBe(
-      'region=eu-west accounts for 100% of the drop in purchases (120 vs 300 expected)',
+      'Purchases in region=eu-west fell 60%, 120 instead of about 300: that is all of the drop.',
     );
   });
 
@@ -147,7 +148,7 @@ describe('explain', () => {
       expect.closeTo(0.2, 12),
     ]);
     expect(result.sentence).toBe(
-      'region=eu-west accounts for 100% of the drop in conversion (2.00% vs 5.00% expected)',
+      'Conversion in region=eu-west fell 60%, 2.00% instead of about 5.00%: that is all of the drop.',
     );
   });
 
@@ -180,13 +181,13 @@ describe('explain', () => {
     // Each region is 25% of the expected purchases: only us-east carries noticeably more of
     // the drop than its size (us-west's 30% is within 10 points of it, eu-west's 20% is less).
     expect(result.sentence).toBe(
-      'no single value explains it; the largest contributor is region=us-east (40%)',
+      'No single value explains the drop in purchases; the value that moved most beyond its share is region=us-east (40% of the drop).',
     );
 
     // With σ = 10 per region, us-east's 15 purchases beyond its part are within 2σ of the noise
     // of that excess (σ ≈ 8.7): nothing stands out.
     expect(explain({ total, slices: slicesWith(10), metricName: 'purchases' }).sentence).toBe(
-      'the drop in purchases is spread across region values in proportion to their size; no single value stands out',
+      'Purchases fell 25%, 300 instead of about 400; the drop is spread across region values in proportion to their size, and no single value stands out.',
     );
   });
 
@@ -200,7 +201,7 @@ describe('explain', () => {
     const result = explain({ total: sumOf(slices, 'region'), slices, metricName: 'purchases' });
     expect(result.top.map((c) => c.value)).toEqual(['a', 'b', 'c', 'd']);
     expect(result.sentence).toBe(
-      'no single value explains it; the largest contributors are region=a (45%) and region=b (45%)',
+      'No single value explains the drop in purchases; the values that moved most beyond their share are region=a (45% of the drop) and region=b (45%).',
     );
   });
 
@@ -227,7 +228,7 @@ describe('explain', () => {
       expect(planFree.z).toBeLessThan(-5); // it did drop, just not more than the rest
       expect(result.sentence).not.toContain('plan=free');
       expect(result.sentence).toBe(
-        'the drop in purchases is spread across device and plan values in proportion to their size; no single value stands out',
+        'Purchases fell 20%, 800 instead of about 1,000; the drop is spread across device and plan values in proportion to their size, and no single value stands out.',
       );
     }
   });
@@ -253,7 +254,7 @@ describe('explain', () => {
     expect(ios.share).toBeCloseTo(0.5, 12);
     expect(ios.excess).toBeCloseTo(0, 12);
     expect(result.sentence).toBe(
-      'region=eu-west accounts for 100% of the drop in purchases (120 vs 300 expected)',
+      'Purchases in region=eu-west fell 60%, 120 instead of about 300: that is all of the drop.',
     );
   });
 
@@ -261,7 +262,7 @@ describe('explain', () => {
     // 80% of the purchases, the whole drop: excess 0.2 < 0.25, but the others did not move.
     const big = counts('region', { a: [800, 600], b: [100, 100], c: [100, 100] });
     expect(explain({ total: sumOf(big, 'region'), slices: big, metricName: 'p' }).sentence).toBe(
-      'region=a accounts for 100% of the drop in p (600 vs 800 expected)',
+      'P in region=a fell 25%, 600 instead of about 800: that is all of the drop.',
     );
     // 90% of the purchases and 95% of the drop: the others dropped half as much, relatively,
     // but 5 points are too little to single a value out.
@@ -269,7 +270,7 @@ describe('explain', () => {
     const result = explain({ total: sumOf(huge, 'region'), slices: huge, metricName: 'p' });
     expect(result.top[0]!.share).toBeCloseTo(0.95, 12);
     expect(result.sentence).toBe(
-      'the drop in p is spread across region values in proportion to their size; no single value stands out',
+      'P fell 20%, 800 instead of about 1,000; the drop is spread across region values in proportion to their size, and no single value stands out.',
     );
   });
 
@@ -315,7 +316,7 @@ describe('explain', () => {
     expect(result.top.map((c) => c.value)).toEqual(['eu-west']);
     expect(result.top[0]!.share).toBeCloseTo(1, 12);
     expect(result.sentence).toBe(
-      'region=eu-west accounts for 100% of the drop in conversion (1.60% vs 4.00% expected)',
+      'Conversion in region=eu-west fell 60%, 1.60% instead of about 4.00%: that is all of the drop.',
     );
 
     // Every region converts 20% less: us-east carries 55% of the drop, as it should.
@@ -329,7 +330,7 @@ describe('explain', () => {
     expect(spread.top[0]).toMatchObject({ value: 'us-east', share: expect.closeTo(300 / 550) });
     expect(spread.top[0]!.z).toBeLessThan(-3);
     expect(spread.sentence).toBe(
-      'the drop in conversion is spread across region values in proportion to their size; no single value stands out',
+      'Conversion fell 20%, 3.67% instead of about 4.58%; the drop is spread across region values in proportion to their size, and no single value stands out.',
     );
   });
 
@@ -345,7 +346,7 @@ describe('explain', () => {
     const result = explain({ total, slices, metricName: 'purchases' });
     expect(result.top.length).toBeGreaterThan(0);
     expect(result.sentence).toBe(
-      'the drop in purchases is spread across device and region values, each within its normal variation; no single value stands out',
+      'Purchases fell 0.5%, 1,194 instead of about 1,200; the drop is spread across device and region values, each within its normal variation, and no single value stands out.',
     );
 
     fc.assert(
@@ -356,7 +357,7 @@ describe('explain', () => {
           const input = slicesOf(noisy, 'count');
           const { sentence } = explain({ ...input, metricName: 'purchases' });
           expect(sentence).toMatch(
-            /^(the (drop|rise) in purchases is spread across device and region values, each within its normal variation; no single value stands out|no dimension value explains the (drop|rise) in purchases)$/,
+            /^(Purchases (fell|rose) [\d.]+%, [\d,]+ instead of about 1,200; the (drop|rise) is spread across device and region values, each within its normal variation, and no single value stands out|No dimension value explains the (drop|rise) in purchases)\.$/,
           );
         },
       ),
@@ -375,13 +376,13 @@ describe('explain', () => {
       ['pro', 2 / 3],
     ]);
     expect(result.sentence).toBe(
-      'plan=free accounts for 100% of the rise in errors (160 vs 100 expected)',
+      'Errors in plan=free rose 60%, 160 instead of about 100: that is all of the rise.',
     );
     expect(result.dimensions.plan!.map((c) => c.value)).toEqual(['free', 'pro', 'team']);
     expect(result.dimensions.plan![2]!.share).toBeCloseTo(-2 / 3, 12);
   });
 
-  it('stores raw shares above 1 when values offset each other, and clamps them in the sentence', () => {
+  it('stores raw shares above 1 when values offset each other, and says why in the sentence', () => {
     const slices: SliceInput[] = [
       { dim: 'region', value: 'a', num: 50, den: 1, expectedValue: 100, sigma: 10, volume: 50 },
       { dim: 'region', value: 'b', num: 130, den: 1, expectedValue: 100, sigma: 10, volume: 130 },
@@ -395,7 +396,7 @@ describe('explain', () => {
     expect(result.top[0]).toMatchObject({ value: 'a', share: 2.5, deviation: -50 });
     expect(result.dimensions.region![1]).toMatchObject({ value: 'b', share: -1.5 });
     expect(result.sentence).toBe(
-      'region=a accounts for 100% of the drop in purchases (50 vs 100 expected)',
+      'Purchases in region=a fell 50%, 50 instead of about 100: that is more than the whole drop, because other region values rose meanwhile.',
     );
   });
 
@@ -411,7 +412,7 @@ describe('explain', () => {
     });
     expect(result.dimensions.region!.map((c) => c.share)).toEqual([0, 0]);
     expect(result.top).toEqual([]);
-    expect(result.sentence).toBe('no dimension value explains the rise in purchases');
+    expect(result.sentence).toBe('No dimension value explains the rise in purchases.');
   });
 
   it('leaves dimensions with a single value out of the top contributors', () => {
@@ -427,7 +428,9 @@ describe('explain', () => {
     });
     expect(result.dimensions.plan![0]!.share).toBe(1);
     expect(result.top.map((c) => c.value)).toEqual(['a', 'b']);
-    expect(result.sentence).toMatch(/^region=a accounts for 80% of the drop/);
+    expect(result.sentence).toMatch(
+      /^Purchases in region=a fell 80%, 10 instead of about 50: that is 80% of the drop\.$/,
+    );
   });
 
   it('treats a slice without denominator as having no value and no surprise', () => {
@@ -477,7 +480,7 @@ describe('explain', () => {
     ).toEqual({
       dimensions: {},
       top: [],
-      sentence: 'no dimension value explains the drop in purchases',
+      sentence: 'No dimension value explains the drop in purchases.',
     });
   });
 
@@ -541,5 +544,128 @@ describe('explain', () => {
         expect(result.sentence.length).toBeGreaterThan(0);
       }),
     );
+  });
+});
+
+describe('classifySlices', () => {
+  /** A slice of one dimension: share of the change, expected share, deviation sign from share × total. */
+  const slice = (
+    value: string,
+    share: number,
+    expectedShare: number | undefined,
+    over: Partial<Contributor> = {},
+  ): Contributor => ({
+    dim: 'region',
+    value,
+    actual: 0,
+    expected: 100,
+    deviation: -100 * share, // a drop of 100 in total
+    share,
+    z: share === 0 ? 0 : -10 * Math.sign(share),
+    volume: 0,
+    ...(expectedShare === undefined ? {} : { expectedShare, excess: share - expectedShare }),
+    ...over,
+  });
+  const tones = (list: Contributor[]) =>
+    classifySlices(list).map((t) => `${t.direction}:${t.beyondShare ? 'beyond' : 'follows'}`);
+
+  it('colours the cause and leaves the slices that followed their traffic grey', () => {
+    // eu-west: 95% of the drop with 25% of the traffic; the others carry about their size.
+    expect(
+      tones([
+        slice('eu-west', 0.95, 0.25),
+        slice('us-east', 0.03, 0.4),
+        slice('us-west', 0.02, 0.35),
+      ]),
+    ).toEqual(['down:beyond', 'down:follows', 'down:follows']);
+    // A drop spread in proportion: nobody is coloured, however big.
+    expect(tones([slice('a', 0.45, 0.4), slice('b', 0.33, 0.35), slice('c', 0.22, 0.25)])).toEqual([
+      'down:follows',
+      'down:follows',
+      'down:follows',
+    ]);
+  });
+
+  it('needs ten points beyond the expected share: the threshold is inclusive', () => {
+    expect(BEYOND_SHARE).toBe(0.1);
+    expect(tones([slice('a', 0.35, 0.25), slice('b', 0.65, 0.75)])[0]).toBe('down:beyond');
+    expect(tones([slice('a', 0.34, 0.25), slice('b', 0.66, 0.75)])[0]).toBe('down:follows');
+  });
+
+  it('colours a slice that moved the other way by a tenth of the change or more', () => {
+    // A drop of 100 in total: a fell 120, b rose 20 (share −0.2), c rose 1 (−0.01).
+    const list = [
+      slice('a', 1.19, 0.5),
+      { ...slice('b', -0.2, 0.3), z: 4 },
+      { ...slice('c', -0.01, 0.2), z: 0.3 },
+    ];
+    expect(tones(list)).toEqual(['down:beyond', 'up:beyond', 'up:follows']);
+  });
+
+  it('says why a slice is grey', () => {
+    const reasons = classifySlices([
+      slice('a', 0.8, 0.3),
+      { ...slice('b', 0.3, 0.1), z: -1 },
+      slice('c', -0.1, 0.6, { z: 0.5 }),
+      slice('d', 0, 0, { deviation: 0 }),
+    ]).map((t) => t.reason);
+    expect(reasons).toEqual(['beyond', 'noise', 'noise', 'flat']);
+    expect(classifySlices([slice('a', 0.5, 0.45), slice('b', 0.5, 0.55)])[0]!.reason).toBe('share');
+  });
+
+  it('leaves a slice within its noise grey, and a dimension whose changes cancel out', () => {
+    expect(tones([{ ...slice('a', 0.9, 0.2), z: -1.5 }, slice('b', 0.1, 0.8)])[0]).toBe(
+      'down:follows',
+    );
+    expect(
+      tones([
+        slice('a', 0, 0.5, { deviation: -20 }),
+        slice('b', 0, 0.5, { deviation: 20 }),
+        slice('c', 0, 0, { deviation: 0 }),
+      ]),
+    ).toEqual(['down:follows', 'up:follows', 'flat:follows']);
+  });
+
+  it('derives expected shares for explanations stored without them', () => {
+    // Count: sized by the expected value; 300 of 1,000 expected.
+    const count = [
+      slice('a', 0.9, undefined, { expected: 300 }),
+      slice('b', 0.1, undefined, { expected: 700 }),
+    ];
+    expect(classifySlices(count).map((t) => t.expectedShare)).toEqual([0.3, 0.7]);
+    expect(tones(count)).toEqual(['down:beyond', 'down:follows']);
+    // Ratio: by expected rate × volume (the denominator).
+    const ratio = [
+      slice('a', 0.5, undefined, { expected: 0.05, volume: 1000 }),
+      slice('b', 0.5, undefined, { expected: 0.05, volume: 3000 }),
+    ];
+    expect(classifySlices(ratio, 'ratio').map((t) => t.expectedShare)).toEqual([0.25, 0.75]);
+    expect(tones(ratio)).toEqual(['down:follows', 'down:follows']);
+    expect(classifySlices(ratio, 'ratio').map((t) => t.beyondShare)).toEqual([true, false]);
+  });
+
+  it('agrees with the explanation: the value it names is coloured, proportional ones are not', () => {
+    const { total, slices } = slicesOf(
+      cube((region, device) => {
+        const expected = 1000 * REGION_WEIGHT[region]! * DEVICE_WEIGHT[device]!;
+        return { num: region === 'eu-west' ? expected * 0.4 : expected, den: 1, expected };
+      }),
+      'count',
+    );
+    const result = explain({ total, slices, metricName: 'purchases' });
+    const byValue = (dim: string) =>
+      Object.fromEntries(
+        classifySlices(result.dimensions[dim]!).map((t, i) => [
+          result.dimensions[dim]![i]!.value,
+          t.beyondShare,
+        ]),
+      );
+    expect(byValue('region')).toEqual({
+      'eu-west': true,
+      'us-east': false,
+      'us-west': false,
+      'ap-south': false,
+    });
+    expect(Object.values(byValue('device'))).toEqual([false, false, false]);
   });
 });

@@ -11,9 +11,17 @@
  * Adtributor's surprise and HotSpot's potential score), and only a disproportionate value is
  * named as the cause.
  */
-import type { Contributor, Explanation } from '@/lib/types';
+import type { Contributor, Explanation, MetricKind } from '@/lib/types';
 import { floorSigma } from './zscore';
 import { formatValue } from '@/lib/metrics/units';
+import {
+  capitalize,
+  changeWords,
+  listWords,
+  percentWords,
+  portionWords,
+  WHOLE,
+} from '@/lib/rca/words';
 
 /** One dimension value in the anomalous window, with its own expectation. */
 export interface SliceInput {
@@ -38,6 +46,8 @@ export interface ExplainInput {
   metricName: string;
   /** Unit for values in the sentence (see formatValue); default ''. */
   unit?: string;
+  /** Formats values in the sentence (default: formatValue in `unit`, see valueFormat). */
+  format?: (value: number) => string;
 }
 
 const MAX_TOP = 10;
@@ -208,43 +218,61 @@ function dominantExcess(expectedShare: number): number {
 const dominates = (c: Ranked, excessZ: Map<Ranked, number>) =>
   standsOut(c, excessZ) && c.share >= DOMINANT_SHARE && c.excess >= dominantExcess(c.expectedShare);
 
-/** Share as a whole percent for display, clamped to 0–100. */
-function percent(share: number): string {
-  return `${Math.round(Math.min(1, Math.max(0, share)) * 100)}%`;
+/**
+ * The values in the sentence in the metric's unit: `format` when given; else whole numbers when
+ * every slice is a whole count (den 1, whole numerators: counts, and sums of whole measures),
+ * so an expected 1,003.4 purchases reads "about 1,003"; else up to 2 decimals.
+ */
+function valueFormat(input: ExplainInput): (value: number) => string {
+  if (input.format) return input.format;
+  const unit = input.unit ?? '';
+  const whole = input.slices.every((s) => s.den === 1 && Number.isInteger(s.num));
+  return (value) => formatValue(value, unit, { integer: whole });
 }
 
-function listOf(items: string[]): string {
-  return items.length <= 1
-    ? items.join('')
-    : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
-}
+const slice = (c: Contributor) => `${c.dim}=${c.value}`;
 
 function sentence(
   top: Ranked[],
   { dimensions, excessZ }: Grouped,
-  change: string,
+  change: 'drop' | 'rise',
   input: ExplainInput,
 ): string {
-  if (top.length === 0) return `no dimension value explains the ${change} in ${input.metricName}`;
+  const name = input.metricName;
+  if (top.length === 0) return capitalize(`no dimension value explains the ${change} in ${name}.`);
+  const format = valueFormat(input);
   const best = top.find((c) => dominates(c, excessZ));
   if (best) {
-    const unit = input.unit ?? '';
-    const values = `${formatValue(best.actual, unit)} vs ${formatValue(best.expected, unit)} expected`;
-    return `${best.dim}=${best.value} accounts for ${percent(best.share)} of the ${change} in ${input.metricName} (${values})`;
+    const how = changeWords(best.actual, best.expected, format);
+    // Above 1 only when other values moved the other way (see explain).
+    const part =
+      best.share > WHOLE
+        ? `that is more than the whole ${change}, because other ${best.dim} values ${change === 'drop' ? 'rose' : 'fell'} meanwhile`
+        : `that is ${portionWords(best.share, change)}`;
+    return capitalize(`${name} in ${slice(best)} ${how}: ${part}.`);
   }
   const outliers = top.filter((c) => standsOut(c, excessZ)).slice(0, MAX_LISTED);
   if (outliers.length > 0) {
-    const listed = outliers.map((c) => `${c.dim}=${c.value} (${percent(c.share)})`);
+    const listed = outliers.map((c, i) =>
+      i === 0
+        ? `${slice(c)} (${portionWords(Math.min(1, c.share), change)})`
+        : `${slice(c)} (${percentWords(Math.min(1, c.share))})`,
+    );
     const largest =
-      listed.length === 1 ? 'the largest contributor is' : 'the largest contributors are';
-    return `no single value explains it; ${largest} ${listOf(listed)}`;
+      listed.length === 1
+        ? 'the value that moved most beyond its share is'
+        : 'the values that moved most beyond their share are';
+    return capitalize(
+      `no single value explains the ${change} in ${name}; ${largest} ${listWords(listed)}.`,
+    );
   }
   // Alphabetical: the order the cells happened to be stored in says nothing.
-  const where = `${listOf(splitDimensions(dimensions).sort())} values`;
+  const where = `${listWords(splitDimensions(dimensions).sort())} values`;
+  const total = changeWords(input.total.actual, input.total.expected, format);
   const how = top.some(significant)
-    ? ' in proportion to their size'
-    : ', each within its normal variation';
-  return `the ${change} in ${input.metricName} is spread across ${where}${how}; no single value stands out`;
+    ? `spread across ${where} in proportion to their size`
+    : `spread across ${where}, each within its normal variation`;
+  return capitalize(`${name} ${total}; the ${change} is ${how}, and no single value stands out.`);
 }
 
 /**
@@ -252,8 +280,8 @@ function sentence(
  * deviation = num − expected × den, share = deviation / (sum of the deviations of its
  * dimension), expectedShare = expected × den / (sum of expected × den of its dimension),
  * excess = share − expectedShare, z = (actual − expected) / σ (σ floored). Shares are stored
- * raw (they can exceed 1 when other values move the opposite way) and clamped only in the
- * sentence.
+ * raw (they can exceed 1 when other values move the opposite way); the sentence then says "more
+ * than the whole drop" and why.
  *
  * Within a dimension and in `top`, values that push with the deviation rank by excess, then
  * share. The sentence names a value only if it dominates: it stands out (excess ≥ 0.1, with
@@ -267,4 +295,88 @@ export function explain(input: ExplainInput): Explanation {
   const { dimensions } = grouped;
   const top = topContributors(dimensions, drop);
   return { dimensions, top, sentence: sentence(top, grouped, drop ? 'drop' : 'rise', input) };
+}
+
+/** Which way a slice moved against its own expected value. */
+export type SliceDirection = 'up' | 'down' | 'flat';
+
+/** How the drill-down draws one slice of a dimension (see {@link classifySlices}). */
+export interface SliceTone {
+  direction: SliceDirection;
+  /**
+   * It moved beyond its share: coloured (one hue per direction). False: it moved about as its
+   * share of the expected total predicts — it only followed its traffic — or within its noise,
+   * or not at all: neutral grey.
+   */
+  beyondShare: boolean;
+  /**
+   * Why, in one word: 'beyond' its share; 'share' — it moved about as its share predicts;
+   * 'noise' — far enough from its share, but within its own noise (|z| < 2); 'flat'.
+   */
+  reason: 'beyond' | 'share' | 'noise' | 'flat';
+  /** Its share of the expected total (stored, or derived for explanations stored without it). */
+  expectedShare: number;
+}
+
+/**
+ * The margin, in shares of the dimension's change, by which a slice must carry more of the
+ * change than its share of the expected total to be coloured: 0.1, ten points (MIN_EXCESS, the
+ * same margin at which the sentence lets a value stand out, so colours and words agree). Why
+ * ten: with a change spread in proportion, every slice's share still wobbles a few points
+ * around its size from noise (a big slice's most), so a smaller margin would colour
+ * bystanders; and ten points is what a reader can see as a bar clearly past its traffic share.
+ */
+export const BEYOND_SHARE = MIN_EXCESS;
+
+const directionOf = (deviation: number): SliceDirection =>
+  deviation > 0 ? 'up' : deviation < 0 ? 'down' : 'flat';
+
+/**
+ * Each slice's expected share: the stored one, or for an explanation stored before it existed
+ * its part of the expected total in numerator units (expected × den; den is the volume for
+ * ratio and average metrics, 1 for counts and sums), 0 when that total is not positive.
+ */
+function expectedSharesOf(list: readonly Contributor[], ratioLike: boolean): number[] {
+  if (list.every((c) => c.expectedShare !== undefined)) return list.map((c) => c.expectedShare!);
+  const sizes = list.map((c) => c.expected * (ratioLike ? c.volume : 1));
+  const total = sizes.reduce((sum, x) => sum + x, 0);
+  const valid = Number.isFinite(total) && total > 0 && sizes.every((x) => x >= 0);
+  return sizes.map((x) => (valid ? x / total : 0));
+}
+
+/**
+ * Classifies the slices of one dimension for the breakdown's colours, in the same order.
+ * Direction: the sign of the slice's own deviation (actual against its expected value).
+ * Beyond its share, in its own direction, by at least {@link BEYOND_SHARE} of the dimension's
+ * change, and beyond its own noise (|z| ≥ MIN_Z = 2, as for standing out):
+ * - moving with the change (share > 0): share − expected share ≥ 0.1 — e.g. 95% of a drop from
+ *   a slice with 25% of the traffic; a slice with 40% of the traffic carrying 45% of the drop
+ *   only followed its traffic;
+ * - moving against it (share < 0): |share| ≥ 0.1 — it went the other way by a tenth of the
+ *   change or more, which following its traffic never does;
+ * - not moving (share 0, as when the dimension's deviations cancel out): never.
+ * `kind` says how to size slices for explanations stored without expected shares.
+ */
+export function classifySlices(
+  list: readonly Contributor[],
+  kind: MetricKind = 'count',
+): SliceTone[] {
+  const expected = expectedSharesOf(list, kind === 'ratio' || kind === 'avg');
+  return list.map((c, i) => {
+    const expectedShare = expected[i]!;
+    const direction = directionOf(c.deviation);
+    const beyond =
+      c.share > 0 ? c.share - expectedShare : c.share < 0 ? -c.share : Number.NEGATIVE_INFINITY;
+    // Within rounding of the threshold counts as reaching it (0.35 − 0.25 is 0.0999… in floats).
+    const far = beyond >= BEYOND_SHARE - 1e-9;
+    const reason =
+      direction === 'flat' || c.share === 0
+        ? 'flat'
+        : !far
+          ? 'share'
+          : Math.abs(c.z) >= MIN_Z
+            ? 'beyond'
+            : 'noise';
+    return { direction, beyondShare: reason === 'beyond', reason, expectedShare };
+  });
 }

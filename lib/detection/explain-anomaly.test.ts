@@ -92,6 +92,55 @@ describe('rootCauseOf', () => {
     expect(rootCauseOf(conversion, now, ratioPast)!.set).toEqual([{ plan: 'pro' }]);
   });
 
+  it("says the cause in plain words, with the values in the metric's unit", () => {
+    const now = window(10 * W, 'purchase', (d) =>
+      d.region === 'eu-west' && d.device === 'android' ? base(d) * 0.1 : base(d),
+    );
+    expect(rootCauseOf(metric(), now, past)!.sentence).toMatch(
+      /^Purchases in device=android AND region=eu-west fell 90%, 30 instead of about 30\d: that is (all|9\d%) of the drop\.$/,
+    );
+  });
+
+  it('tells rates and averages with their unit, and the change in points for a percent', () => {
+    const sessions = past.map((w, i) =>
+      window(i * W, 'session', (d) => base(d) * 10 * jitter(i + 3, d)),
+    );
+    const ratioPast = past.map((w, i) => [...w, ...sessions[i]!]);
+    const now = [
+      ...window(10 * W, 'purchase', (d) => (d.plan === 'pro' ? base(d) * 0.2 : base(d))),
+      ...window(10 * W, 'session', (d) => base(d) * 10),
+    ];
+    const conversion = metric({
+      kind: 'ratio',
+      denominatorEventType: 'session',
+      name: 'Conversion',
+      unit: '%',
+    });
+    expect(rootCauseOf(conversion, now, ratioPast)!.sentence).toMatch(
+      /^Conversion fell from 10\.\d\d% to \d\.\d\d% \(−\d\.\d\d percentage points\), mostly because it fell inside plan=pro \(2\.\d\d% instead of about 10\.\d\d%\), which makes up (all|\d+%) of the drop, not because the mix of session events changed\.$/,
+    );
+
+    // Latency: an average of a measure in ms; eu-west slows from 120 ms to 200 ms.
+    const latency = (windowStart: number, mean: (d: Record<string, string>) => number) =>
+      window(windowStart, 'request', () => 100).map((cell) => {
+        const dims = JSON.parse(cell.leaf) as Record<string, string>;
+        const m = mean(dims);
+        return { ...cell, measure: 'latency', sum: m * cell.count, sumsq: m * m * cell.count };
+      });
+    const latencyPast = Array.from({ length: 10 }, (_, i) => latency(i * W, () => 120));
+    const latencyNow = latency(10 * W, (d) => (d.region === 'eu-west' ? 200 : 120));
+    const avg = metric({
+      kind: 'avg',
+      eventType: 'request',
+      measure: 'latency',
+      name: 'Latency',
+      unit: 'ms',
+    });
+    expect(rootCauseOf(avg, latencyNow, latencyPast)!.sentence).toBe(
+      'Latency rose from 120 ms to 147 ms (+27 ms), mostly because it rose inside region=eu-west (200 ms instead of about 120 ms), which makes up all of the rise, not because the mix of events changed.',
+    );
+  });
+
   it('is absent without leaves (history from before the leaf cube)', () => {
     expect(rootCauseOf(metric(), [], past)).toBeNull();
     expect(rootCauseOf(metric(), past[0]!, [])).toBeNull();

@@ -8,6 +8,8 @@
 import { explainWindow } from './score-window';
 import { matchesFilters } from '@/lib/metrics/cells';
 import { explainCube, explainRatio, type Elements, type RcaResult } from '@/lib/rca';
+import { MINUS } from '@/lib/rca/words';
+import { formatMetricValue } from '@/lib/metrics/units';
 import type { Explanation, LeafDelta, MetricDefinition, RollupDelta, RootCause } from '@/lib/types';
 
 /** A window's cells as the engine reads them: marginal cells and leaf-cube cells. */
@@ -167,17 +169,36 @@ export function rootCauseOf(
   if (now.length === 0 || past.length === 0) return null;
   const rows = rootCauseRows(metric, now, past);
   if (rows.length === 0) return null;
-  const options = { metricName: metric.name };
+  const options = { metricName: metric.name, format: (v: number) => formatMetricValue(metric, v) };
   if (metric.kind === 'ratio' || metric.kind === 'avg') {
     const result = explainRatio(rows, {
       ...options,
       denominatorName:
-        metric.kind === 'ratio' ? (metric.denominatorEventType ?? 'traffic') : 'events',
+        metric.kind === 'ratio' && metric.denominatorEventType
+          ? `${metric.denominatorEventType} events`
+          : 'events',
+      formatRate: options.format,
+      formatRateChange: rateChangeFormat(metric),
     });
     return summarize(result.rootCause, result.candidates, result.sentence);
   }
   const result: RcaResult = explainCube(rows, options);
   return summarize(result.rootCause, result.candidates, result.sentence);
+}
+
+/**
+ * A change of a ratio or average in the metric's unit, signed: "+16 ms", "−0.62 percentage
+ * points" (a rate shown in % changes by points, not by percent of itself), "+0.12".
+ */
+export function rateChangeFormat(
+  metric: Pick<MetricDefinition, 'kind' | 'unit'>,
+): (change: number) => string {
+  return (change) => {
+    const sign = change > 0 ? '+' : change < 0 ? MINUS : '';
+    const size = Math.abs(change);
+    if (metric.unit === '%') return `${sign}${(size * 100).toFixed(2)} percentage points`;
+    return `${sign}${formatMetricValue(metric, size)}`;
+  };
 }
 
 function summarize(

@@ -57,16 +57,17 @@ describe('explainCube', () => {
     expect(result.candidates[0]!.explains).toBeGreaterThan(0.9);
     expect(result.candidates[0]!.z).toBeLessThan(-10);
     expect(result.sentence).toMatch(
-      /^region=eu accounts for (all|9\d%) of the drop in purchases \(/,
+      /^Purchases in region=eu fell 5\d%, [\d,]+ instead of about [\d,]+: that is (all|9\d%) of the drop/,
     );
-    expect(result.sentence).toMatch(/-5\d%\)/);
   });
 
   it('names a conjunction when no single value explains the change', () => {
     const change = (d: Dims) => (d.region === 'eu' && d.device === 'android' ? 0.3 : 1);
     const result = explainCube(cube(DIMS, volume, noisy(2, change)));
     expect(result.rootCause).toEqual([{ region: 'eu', device: 'android' }]);
-    expect(result.sentence).toMatch(/^device=android AND region=eu accounts for/);
+    expect(result.sentence).toMatch(
+      /^The total in device=android AND region=eu fell 7\d%, .*: that is (all|\d+%) of the drop/,
+    );
     // Its parents explain part of it; the conjunction ranks first and explains it all.
     const parent = result.candidates.find((c) => JSON.stringify(c.elements) === '{"region":"eu"}');
     expect(parent?.score ?? 0).toBeLessThan(result.candidates[0]!.score);
@@ -84,7 +85,9 @@ describe('explainCube', () => {
     expect(result.rootCause).toHaveLength(2);
     expect(result.rootCause).toContainEqual({ region: 'apac' });
     expect(result.rootCause).toContainEqual({ device: 'ios', plan: 'pro' });
-    expect(result.sentence).toMatch(/ and .* account for /);
+    expect(result.sentence).toMatch(
+      /^The total fell \d+%, .*; .* \(fell \d+%\) and .* \(fell \d+%\) together make up (all|\d+%) of the drop/,
+    );
   });
 
   it('says a change in proportion to size is spread, and names no cause', () => {
@@ -98,7 +101,7 @@ describe('explainCube', () => {
     );
     expect(result.rootCause).toEqual([]);
     expect(result.sentence).toMatch(
-      /^the drop in signups .* is spread across slices in proportion/,
+      /^Signups fell 20%, [\d,]+ instead of about [\d,]+; the drop is spread across slices in proportion to their size, and no combination of up to 3 dimension values explains it\.$/,
     );
     // The biggest slices carry most of the drop but none of them disproportionately.
     for (const c of result.candidates) expect(Math.abs(c.excess)).toBeLessThan(0.1);
@@ -109,21 +112,21 @@ describe('explainCube', () => {
     const result = explainCube(cube(DIMS, volume, noisy(6, change)));
     expect(result.rootCause).toEqual([{ region: 'us' }]);
     expect(result.sentence).toMatch(
-      /; the other \d+% is spread over the remaining slices \(-1\d%\)/,
+      /: that is \d+% of the drop; the other \d+% is spread over the remaining slices, which fell 1\d%\.$/,
     );
   });
 
   it('names nothing when nothing changed or the change is within noise', () => {
     const same = explainCube(cube(DIMS, volume, (_, f) => f));
     expect(same.rootCause).toEqual([]);
-    expect(same.sentence).toBe('no change: every slice is as expected');
+    expect(same.sentence).toBe('The total did not change: every slice is as expected.');
     expect(same.totals).toMatchObject({ deviation: 0, z: 0 });
 
     const random = rng(7);
     const poisson = (f: number) => Math.max(0, Math.round(f + Math.sqrt(f) * (random() * 2 - 1)));
     const quiet = explainCube(cube(DIMS, volume, (_, f) => poisson(f)));
     expect(quiet.rootCause).toEqual([]);
-    expect(quiet.sentence).toMatch(/within normal variation|spread across slices/);
+    expect(quiet.sentence).toMatch(/within its normal variation|spread across slices/);
   });
 
   it('reports every dimension value with the fields of a Contributor', () => {
@@ -178,7 +181,7 @@ describe('explainCube', () => {
     expect(eu.z).toBeCloseTo((eu.actual - eu.expected) / sigma);
     expect(explainCube(leaves, { maxCauses: 0 }).rootCause).toEqual([]);
     const formatted = explainCube(leaves, { format: (x) => `<${Math.round(x)}>` });
-    expect(formatted.sentence).toMatch(/\(<\d+> vs <\d+> expected/);
+    expect(formatted.sentence).toMatch(/, <\d+> instead of about <\d+>/);
   });
 
   it('refuses values that are not finite numbers ≥ 0, and says nothing of no data', () => {
@@ -186,7 +189,7 @@ describe('explainCube', () => {
     expect(() => explainCube(bad(Number.NaN))).toThrow(RcaInputError);
     expect(() => explainCube(bad(-1))).toThrow(/leaf 0: actual must be a finite number ≥ 0/);
     expect(() => explainCube(bad(Infinity))).toThrow(RcaInputError);
-    expect(explainCube([])).toMatchObject({ rootCause: [], candidates: [], sentence: 'no data' });
+    expect(explainCube([])).toMatchObject({ rootCause: [], candidates: [], sentence: 'No data.' });
   });
 
   it('names slices that moved against each other when the total barely moved', () => {
@@ -196,14 +199,25 @@ describe('explainCube', () => {
     expect(result.rootCause).toContainEqual({ region: 'us' });
     expect(result.rootCause).toContainEqual({ region: 'eu' });
     expect(result.sentence).toMatch(
-      /^slices moved against each other: region=(us|eu) \([+-]\d+%\) and region=(us|eu) \([+-]\d+%\); the total changed less \(/,
+      /^The total (rose|fell) [\d.]+%, [\d,]+ instead of about [\d,]+: slices moved in opposite directions and partly cancelled out \(region=(us|eu) (rose|fell) \d+% and region=(us|eu) (rose|fell) \d+%\)\.$/,
+    );
+  });
+
+  it('says why a cause carries more than the whole drop: the rest moved the other way', () => {
+    const change = (d: Dims) => (d.region === 'eu' ? 0.3 : 1.06);
+    const result = explainCube(cube(DIMS, volume, noisy(12, change)), { metricName: 'orders' });
+    expect(result.rootCause).toEqual([{ region: 'eu' }]);
+    expect(result.sentence).toMatch(
+      /^Orders in region=eu fell 7\d%, [\d,]+ instead of about [\d,]+: that is more than the whole drop, because the remaining slices moved the other way \(they rose [\d.]+%\)\.$/,
     );
   });
 
   it('says when the cube cannot be broken down', () => {
     const one = explainCube([{ dims: { region: 'eu' }, actual: 10, expected: 100 }]);
     expect(one.rootCause).toEqual([]);
-    expect(one.sentence).toMatch(/cannot be broken down: no dimension has more than one value$/);
+    expect(one.sentence).toMatch(
+      /^The total fell 90%, 10 instead of about 100; it cannot be broken down, since no dimension has more than one value\.$/,
+    );
   });
 
   it('explains a slice that appears from nothing', () => {
@@ -216,6 +230,8 @@ describe('explainCube', () => {
     );
     const result = explainCube(leaves);
     expect(result.rootCause).toEqual([{ region: 'latam', device: 'web' }]);
-    expect(result.sentence).toMatch(/new\)$/);
+    expect(result.sentence).toMatch(
+      /^The total in device=web AND region=latam appeared: [\d,]+ where none was expected: that is/,
+    );
   });
 });

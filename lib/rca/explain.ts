@@ -33,6 +33,15 @@ import {
   type Weighted,
 } from './search';
 import type { Candidate, Elements, Leaf, RcaOptions, RcaResult, SliceStats } from './types';
+import {
+  capitalize,
+  changeBrief,
+  changeWords,
+  listWords,
+  percentWords,
+  portionWords,
+  WHOLE,
+} from './words';
 
 /** A cause must carry at least this share of the reference deviation. */
 const MIN_SHARE = 0.1;
@@ -58,19 +67,6 @@ export function formatNumber(value: number): string {
     return rounded < 0 ? `-${digits}` : digits;
   }
   return String(Number(value.toPrecision(3)));
-}
-
-const percent = (x: number) => `${Math.round(x * 100)}%`;
-
-/** "all" from 99.5% up (beyond 100% the rest moved the other way; the sentence says so). */
-const portion = (share: number) => (share >= 0.995 ? 'all' : percent(share));
-
-/** "-88%" / "+12%" / "new" (nothing expected). */
-function relativeChange(actual: number, expected: number): string {
-  if (expected === 0) return actual === 0 ? '0%' : 'new';
-  const change = actual / expected - 1;
-  const text = percent(change);
-  return change > 0 ? `+${text}` : text;
 }
 
 /**
@@ -223,55 +219,68 @@ function sentenceOf(
 ): string {
   const { total, reference } = ctx;
   const format = options.format ?? formatNumber;
-  const inName = options.metricName ? ` in ${options.metricName}` : '';
+  const name = options.metricName ?? 'the total';
   const change = reference < 0 ? 'drop' : 'rise';
-  const values = (a: number, f: number) =>
-    `${format(a)} vs ${format(f)} expected, ${relativeChange(a, f)}`;
-  if (ctx.cube.n === 0) return 'no data';
+  const totalMoved = changeWords(total.a, total.f, format);
+  if (ctx.cube.n === 0) return 'No data.';
   if (total.a === total.f && causes.length === 0 && Math.abs(reference) === 0) {
-    return `no change${inName}: every slice is as expected`;
+    return capitalize(`${name} did not change: every slice is as expected.`);
   }
   if (!splittable) {
-    return `the ${change}${inName} (${values(total.a, total.f)}) cannot be broken down: no dimension has more than one value`;
+    return capitalize(
+      `${name} ${totalMoved}; it cannot be broken down, since no dimension has more than one value.`,
+    );
   }
+  const restDeviation = rest.a - rest.f;
+  const restMoved =
+    rest.v > 0 &&
+    Math.abs(restDeviation) >= NOISE_Z * Math.sqrt(rest.v) &&
+    Math.abs(restDeviation) >= REST_SHARE * Math.abs(reference);
   if (causes.length > 0 && Math.abs(total.a - total.f) < Math.abs(reference)) {
     // The total barely moved because slices moved against each other.
     const parts = causes.map(
       ({ elements, candidate: c }) =>
-        `${describeElements(elements)} (${relativeChange(c.actual, c.expected)})`,
+        `${describeElements(elements)} ${changeBrief(c.actual, c.expected)}`,
     );
-    const listed =
-      parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
-    return `slices moved against each other${inName}: ${listed}; the total changed less (${values(total.a, total.f)})`;
+    if (restMoved) parts.push(`the remaining slices ${changeBrief(rest.a, rest.f)}`);
+    return capitalize(
+      `${name} ${totalMoved}: slices moved in opposite directions and partly cancelled out (${listWords(parts)}).`,
+    );
   }
   if (causes.length === 0) {
     const z = total.v > 0 ? (total.a - total.f) / Math.sqrt(total.v) : 0;
     if (Math.abs(z) < NOISE_Z) {
-      return `the ${change}${inName} (${values(total.a, total.f)}) is within normal variation; no slice stands out`;
+      return capitalize(
+        `${name} ${totalMoved}, which is within its normal variation; no slice stands out.`,
+      );
     }
-    return `the ${change}${inName} (${values(total.a, total.f)}) is spread across slices in proportion to their size; no combination of up to ${maxDepth} dimension values explains it`;
+    return capitalize(
+      `${name} ${totalMoved}; the ${change} is spread across slices in proportion to their size, and no combination of up to ${maxDepth} dimension values explains it.`,
+    );
   }
   let text: string;
   if (causes.length === 1) {
     const { elements, candidate: c } = causes[0]!;
-    text = `${describeElements(elements)} accounts for ${portion(c.explains)} of the ${change}${inName} (${values(c.actual, c.expected)})`;
+    const how = changeWords(c.actual, c.expected, format);
+    text = `${name} in ${describeElements(elements)} ${how}: that is ${portionWords(c.explains, change)}`;
   } else {
     const parts = causes.map(
       ({ elements, candidate: c }) =>
-        `${describeElements(elements)} (${percent(c.explains)}, ${relativeChange(c.actual, c.expected)})`,
+        `${describeElements(elements)} (${changeBrief(c.actual, c.expected)})`,
     );
     const sum = causes.reduce((s, c) => s + c.candidate.explains, 0);
-    text = `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)} account for ${portion(sum)} of the ${change}${inName}`;
+    text = `${name} ${totalMoved}; ${listWords(parts)} together make up ${portionWords(sum, change)}`;
   }
-  const restDeviation = rest.a - rest.f;
-  const beyondNoise = rest.v > 0 && Math.abs(restDeviation) >= NOISE_Z * Math.sqrt(rest.v);
-  if (beyondNoise && Math.abs(restDeviation) >= REST_SHARE * Math.abs(reference)) {
+  if (restMoved) {
     const opposite = Math.sign(restDeviation) !== Math.sign(reference);
     text += opposite
-      ? `; the remaining slices moved the other way (${relativeChange(rest.a, rest.f)})`
-      : `; the other ${percent(restDeviation / reference)} is spread over the remaining slices (${relativeChange(rest.a, rest.f)})`;
+      ? `, because the remaining slices moved the other way (they ${changeBrief(rest.a, rest.f)})`
+      : `; the other ${percentWords(restDeviation / reference)} is spread over the remaining slices, which ${changeBrief(rest.a, rest.f)}`;
+  } else if (causes.reduce((s, c) => s + c.candidate.explains, 0) > WHOLE) {
+    // More than the whole change: the rest moved the other way, if only within its noise.
+    text += ', because the remaining slices moved a little the other way';
   }
-  return text;
+  return capitalize(`${text}.`);
 }
 
 /**

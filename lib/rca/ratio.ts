@@ -16,6 +16,7 @@
 import { buildCube, describeElements, type Cube } from './cube';
 import { explainBuiltCube } from './explain';
 import type { Candidate, Elements, RatioLeaf, RcaOptions, RcaResult } from './types';
+import { MINUS, capitalize, moved, percentWords, portionWords } from './words';
 
 export interface RatioCandidate extends Candidate {
   /** The slice's rate, actual and expected (its own numerator / denominator). */
@@ -57,6 +58,10 @@ export interface RatioResult {
 export interface RatioOptions extends RcaOptions {
   /** Name of the denominator in the sentence, e.g. "sessions" (default "traffic"). */
   denominatorName?: string;
+  /** Formats a rate in the sentence (default: a percent with 2 decimals, see rateFormat). */
+  formatRate?: (rate: number) => string;
+  /** Formats a signed change of the rate (default: "−0.62 percentage points", see rateFormat). */
+  formatRateChange?: (change: number) => string;
 }
 
 /** Indices of the leaves under a conjunction. */
@@ -73,23 +78,28 @@ function leavesUnder(cube: Cube, elements: Elements): number[] {
   return out;
 }
 
-/** Rates as percentages with 2 decimals when both are in [0, 1], else plain numbers. */
+/**
+ * How rates and their change read: the options' formatters, else percentages with 2 decimals
+ * and the change in percentage points when both rates are in [0, 1] (a conversion from 4.12% to
+ * 3.50% fell 0.62 percentage points, not 15%), else plain numbers.
+ */
 function rateFormat(
   a: number,
   b: number,
+  options: RatioOptions,
 ): { rate: (x: number) => string; delta: (x: number) => string } {
-  const signed = (text: string, x: number) => (x > 0 ? `+${text}` : text);
-  if (a >= 0 && a <= 1 && b >= 0 && b <= 1) {
-    return {
-      rate: (x) => `${(x * 100).toFixed(2)}%`,
-      delta: (x) => signed(`${(x * 100).toFixed(2)} pts`, x),
-    };
-  }
+  const signed = (text: string, x: number) =>
+    x > 0 ? `+${text}` : x < 0 ? `${MINUS}${text}` : text;
+  const fraction = a >= 0 && a <= 1 && b >= 0 && b <= 1;
   const plain = (x: number) => String(Number(x.toPrecision(3)));
-  return { rate: plain, delta: (x) => signed(plain(x), x) };
+  const rate = options.formatRate ?? (fraction ? (x: number) => `${(x * 100).toFixed(2)}%` : plain);
+  const delta =
+    options.formatRateChange ??
+    (fraction
+      ? (x: number) => signed(`${Math.abs(x * 100).toFixed(2)} percentage points`, x)
+      : (x: number) => signed(plain(Math.abs(x)), x));
+  return { rate, delta };
 }
-
-const percent = (x: number) => `${Math.round(x * 100)}%`;
 
 /**
  * Explains the change of a ratio metric from its leaves (numerator in actual/expected,
@@ -213,63 +223,62 @@ export function explainRatio(
 
 function ratioSentence(result: RatioResult, options: RatioOptions): string {
   const { rate, effects, dominant, located, rootCause, candidates } = result;
-  const name = options.metricName ?? 'rate';
+  const name = options.metricName ?? 'the rate';
   const traffic = options.denominatorName ?? 'traffic';
-  const f = rateFormat(rate.actual, rate.expected);
-  if (result.mix.totals.actual === 0) return `no ${traffic}: the ${name} is undefined`;
-  if (dominant === 'none') return `the ${name} is unchanged at ${f.rate(rate.actual)}`;
-  const verb = rate.change < 0 ? 'fell' : 'rose';
-  const head = `the ${name} ${verb} from ${f.rate(rate.expected)} to ${f.rate(rate.actual)} (${f.delta(rate.change)})`;
+  const f = rateFormat(rate.actual, rate.expected, options);
+  if (result.mix.totals.actual === 0) {
+    return capitalize(`no ${traffic}, so ${name} cannot be computed.`);
+  }
+  if (dominant === 'none') return capitalize(`${name} is unchanged at ${f.rate(rate.actual)}.`);
+  const verb = moved(rate.change);
+  const head = `${name} ${verb} from ${f.rate(rate.expected)} to ${f.rate(rate.actual)} (${f.delta(rate.change)})`;
   const causes = candidates.slice(0, rootCause.length);
+  /** "region=eu (2.10% instead of about 4.00%)": a slice's own rate. */
+  const ownRate = (c: RatioCandidate) =>
+    `${describeElements(c.elements)} (${f.rate(c.rate.actual)} instead of about ${f.rate(c.rate.expected)})`;
+  /** "region=apac went from 10% to 30% of the sessions". */
+  const trafficShift = (c: RatioCandidate) =>
+    `${describeElements(c.elements)} went from ${percentWords(c.traffic.expected)} to ${percentWords(c.traffic.actual)} of the ${traffic}`;
+  /** The rate effect's direction: it may differ from the total's when the mix moved more. */
+  const rateVerb = moved(effects.rate);
   if (located !== dominant) {
     // The larger effect is spread; the smaller one sits in the named slices.
     const spread =
       dominant === 'rate'
-        ? `rates changed across slices (${f.delta(effects.rate)}) with no pattern`
-        : `the mix of ${traffic} shifted across slices (${f.delta(effects.mix)}) with no pattern`;
-    const named =
+        ? `mostly because it ${rateVerb} inside every slice alike, with no slice standing out`
+        : `mostly because the mix of ${traffic} shifted between all slices, with no slice standing out`;
+    const rest =
       located === 'rate'
-        ? causes
-            .map(
-              (c) =>
-                `${describeElements(c.elements)} (${f.rate(c.rate.actual)} vs ${f.rate(c.rate.expected)} expected)`,
-            )
-            .join(' and ')
-        : causes
-            .map(
-              (c) =>
-                `${describeElements(c.elements)} (${percent(c.traffic.expected)} to ${percent(c.traffic.actual)} of the ${traffic})`,
-            )
-            .join(' and ');
-    const where =
-      located === 'rate'
-        ? `the rate change inside slices (${f.delta(effects.rate)}) sits in ${named}`
-        : `the shift in the mix (${f.delta(effects.mix)}) sits in ${named}`;
-    return `${head}: ${spread}; ${where}`;
+        ? `the rest comes from it changing inside ${causes.map(ownRate).join(' and ')}`
+        : `the rest comes from a shift in the mix of ${traffic}: ${causes.map(trafficShift).join('; ')}`;
+    return capitalize(`${head}, ${spread}; ${rest}.`);
   }
   if (dominant === 'rate') {
-    const split = `${f.delta(effects.rate)}; mix ${f.delta(effects.mix)}`;
+    const notMix = `not because the mix of ${traffic} changed`;
     if (causes.length === 0) {
-      return `${head}: mostly rates changing inside slices (${split}), spread across them; no combination of dimension values explains it`;
+      return capitalize(
+        `${head}, mostly because it ${rateVerb} inside every slice alike, ${notMix}; no combination of dimension values explains it.`,
+      );
     }
-    const named = causes
-      .map(
-        (c) =>
-          `${describeElements(c.elements)} (${f.rate(c.rate.actual)} vs ${f.rate(c.rate.expected)} expected)`,
-      )
-      .join(' and ');
     const share = causes.reduce((s, c) => s + c.rateEffect, 0) / (rate.change || 1);
-    return `${head}: mostly a rate change inside slices (${split}): ${named} ${causes.length === 1 ? 'accounts' : 'account'} for ${percent(share)} of it`;
+    const change = rate.change < 0 ? 'drop' : 'rise';
+    return capitalize(
+      `${head}, mostly because it ${rateVerb} inside ${causes.map(ownRate).join(' and ')}, which makes up ${portionWords(share, change)}, ${notMix}.`,
+    );
   }
-  const split = `${f.delta(effects.mix)}; rates inside slices ${f.delta(effects.rate)}`;
+  const notRates = `not because ${name} changed inside slices`;
   if (causes.length === 0) {
-    return `${head}: mostly a shift in the mix of ${traffic} between slices (${split}), spread across them`;
+    return capitalize(
+      `${head}, mostly because the mix of ${traffic} shifted between slices with different rates, ${notRates}; the shift is spread across slices.`,
+    );
   }
   const named = causes
     .map(
       (c) =>
-        `${describeElements(c.elements)} went from ${percent(c.traffic.expected)} to ${percent(c.traffic.actual)} of the ${traffic}, at a ${name} of ${f.rate(c.rate.actual)} vs ${f.rate(rate.actual)} overall`,
+        `${trafficShift(c)}, where ${name} is ${f.rate(c.rate.actual)} against ${f.rate(rate.actual)} overall`,
     )
     .join('; ');
-  return `${head}: mostly a shift in the mix (${split}): ${named}`;
+  return capitalize(
+    `${head}, mostly because the mix of ${traffic} changed, ${notRates}: ${named}.`,
+  );
 }

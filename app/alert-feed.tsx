@@ -7,18 +7,23 @@
  * within a poll) are listed on their own, as before incidents.
  */
 import Link from 'next/link';
-import { useState } from 'react';
+import { useRef, useState, type KeyboardEvent } from 'react';
 import type { AnomalySummary, IncidentSummary } from '@/lib/views';
 import { EventText } from './_components/event-text';
 import { IncidentActions } from './_components/incident-actions';
 import { IncidentMarks, useIncidentSnoozed } from './_components/incident-marks';
+import { useShortcuts } from './_components/shortcuts';
 import { LifecycleMarks, SNOOZED_CLASS, useSnoozed } from './_components/lifecycle-badges';
 import { LifecycleBadge, RevisedBadge, SeverityBadge } from './_components/status-badge';
 import { TimeAgo } from './_components/time-ago';
 import type { FeedItem } from './_lib/incident-feed';
 import { leadAnomaly } from './_lib/incident-feed';
 import { formatZ } from './_lib/format';
+import { isModifiedPress, stepIndex } from './_lib/shortcut-keys';
 import type { DesktopAlertState } from './_lib/use-incident-alerts';
+
+/** The link that stands for an alert in the feed, where j/k and the arrows move focus. */
+const FEED_TARGET = '[data-feed-target]';
 
 export function AlertFeed({
   items,
@@ -34,8 +39,40 @@ export function AlertFeed({
   canAct: boolean;
   onIncident: (summary: IncidentSummary) => void;
 }) {
+  const feed = useRef<HTMLElement>(null);
+
+  /** Focus the next (or previous) alert: the link of an incident or of an anomaly on its own. */
+  const move = (step: 1 | -1) => {
+    const targets = [...(feed.current?.querySelectorAll<HTMLElement>(FEED_TARGET) ?? [])];
+    const active = document.activeElement;
+    // Focus anywhere in an alert (its actions, say) counts as being on that alert.
+    const current = targets.findIndex((t) => t.closest('li')?.contains(active));
+    targets[stepIndex(current, targets.length, step)]?.focus();
+  };
+  useShortcuts(
+    [
+      { keys: 'j', description: 'Next alert', run: () => move(1) },
+      { keys: 'k', description: 'Previous alert', run: () => move(-1) },
+    ],
+    { group: 'Live board' },
+  );
+  /** ↓ and ↑ do the same while an alert's link has focus. */
+  const onKeyDown = (event: KeyboardEvent<HTMLElement>) => {
+    if (isModifiedPress(event) || event.shiftKey) return;
+    if (!(event.target instanceof HTMLElement) || !event.target.matches(FEED_TARGET)) return;
+    if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
+    event.preventDefault();
+    move(event.key === 'ArrowDown' ? 1 : -1);
+  };
+
   return (
-    <section data-testid="alert-feed" className="alert-feed" aria-live="polite">
+    <section
+      ref={feed}
+      data-testid="alert-feed"
+      className="alert-feed"
+      aria-live="polite"
+      onKeyDown={onKeyDown}
+    >
       {items.length === 0 ? (
         <p className="empty">
           No incidents yet — Pulse is watching {metricCount}{' '}
@@ -55,7 +92,11 @@ export function AlertFeed({
               />
             ) : (
               <li key={`a${item.anomaly.id}`}>
-                <AlertItem anomaly={item.anomaly} isNew={item.anomaly.id > firstLive.anomaly} />
+                <AlertItem
+                  anomaly={item.anomaly}
+                  isNew={item.anomaly.id > firstLive.anomaly}
+                  feedTarget
+                />
               </li>
             ),
           )}
@@ -112,7 +153,10 @@ function IncidentItem({
           </span>
         </span>
         <h3 id={titleId} className="incident-title">
-          <Link href={lead ? `/anomalies/${lead.id}` : `/incidents/${incident.id}`}>
+          <Link
+            href={lead ? `/anomalies/${lead.id}` : `/incidents/${incident.id}`}
+            data-feed-target
+          >
             <EventText value={incident.title} ltr testId="incident-title" />
           </Link>
         </h3>
@@ -171,10 +215,13 @@ export function AlertItem({
   anomaly,
   isNew,
   nested = false,
+  feedTarget = false,
 }: {
   anomaly: AnomalySummary;
   isNew: boolean;
   nested?: boolean;
+  /** An alert of the board's feed on its own (not in an incident): j/k stop here. */
+  feedTarget?: boolean;
 }) {
   const snoozed = useSnoozed(anomaly);
   return (
@@ -185,6 +232,7 @@ export function AlertItem({
       data-severity={anomaly.severity}
       data-lifecycle={anomaly.status}
       data-snoozed={snoozed ? 'true' : undefined}
+      data-feed-target={feedTarget || undefined}
     >
       <span className="alert-top">
         <SeverityBadge severity={anomaly.severity} />

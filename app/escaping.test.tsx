@@ -268,6 +268,8 @@ describe('bidi controls in event data and names', () => {
   it('in the drill-down: every dimension name and value, the root cause, the note', () => {
     const value = `${RLO}gnp.exe`;
     const c = { ...contributor, dim: `reg\u2066ion`, value };
+    // A value the explore page can filter on: a pivot link, its href encoded, its name revealed.
+    const linked = { ...contributor, dim: 'region', value: `${RLO}ue"><script>x</script>` };
     const detail: AnomalyDetail = {
       ...spoofed,
       kind: 'count',
@@ -276,8 +278,8 @@ describe('bidi controls in event data and names', () => {
       injected: [],
       explanation: {
         sentence: spoofed.sentence,
-        top: [c],
-        dimensions: { [c.dim]: [c] },
+        top: [c, linked],
+        dimensions: { [c.dim]: [c], region: [linked] },
         rootCause: {
           set: [{ [c.dim]: value, device: 'ios\u200f' }],
           candidates: [{ elements: { [c.dim]: value }, explains: 0.9, score: 1 }],
@@ -316,7 +318,16 @@ describe('bidi controls in event data and names', () => {
     expect(html).toMatch(/<q[^>]*><bdi>restarted\nthe node⟨U\+202E⟩<\/bdi><\/q>/);
     // Attributes cannot be isolated: there the overrides are visible too.
     expect(html).toContain('aria-label="Purchases⟨U+202E⟩kcab: value, expected value');
-    expect(html).toContain('aria-label="Share of the deviation by reg⟨U+2066⟩ion"');
+    expect(html).toContain('aria-label="Share of the drop by reg⟨U+2066⟩ion"');
+    // Pivot links: the value travels percent-encoded in the href, its name shows the override.
+    expect(html).toMatch(
+      /href="\/metrics\/purchases\?from=\d+&amp;to=\d+&amp;filter=region:%E2%80%AEue%22%3E%3Cscript%3Ex%3C\/script%3E"/,
+    );
+    expect(html).toContain(
+      'aria-label="Show Purchases⟨U+202E⟩kcab for region=⟨U+202E⟩ue&quot;&gt;&lt;script&gt;x&lt;/script&gt;"',
+    );
+    expect(html).toContain('<bdi>⟨U+202E⟩ue&quot;&gt;&lt;script&gt;x&lt;/script&gt;</bdi></a>');
+    expect(html).not.toContain('<script');
   });
 
   it('in the metrics list: names and the filters in words', () => {

@@ -30,7 +30,8 @@ describe('forms', () => {
     expect(forms.some((f) => f.file === 'login/login-form.tsx')).toBe(true);
   });
 
-  it('every one says method="post", so nothing typed ever lands in a URL', () => {
-    expect(forms.filter((f) => !/\bmethod="post"/.test(f.tag))).toEqual([]);
+  // method="dialog" closes its <dialog> and sends nothing anywhere.
+  it('every one says method="post" (or "dialog"), so nothing typed ever lands in a URL', () => {
+    expect(forms.filter((f) => !/\bmethod="(post|dialog)"/.test(f.tag))).toEqual([]);
   });
 });

@@ -1,5 +1,8 @@
 import type { Metadata, Viewport } from 'next';
+import { cookies } from 'next/headers';
 import type { ReactNode } from 'react';
+import { ThemeProvider } from './_components/theme-toggle';
+import { THEME_COOKIE, parseTheme, themeAttribute, type Theme } from './_lib/theme';
 // The styles by area, in this order: the cascade resolves equal selectors by the later file.
 import './styles/base.css';
 import './styles/layout.css';
@@ -14,6 +17,7 @@ import './styles/notifications.css';
 import './styles/metrics.css';
 import './styles/root-cause.css';
 import './styles/incidents.css';
+import './styles/explore.css';
 
 export const metadata: Metadata = {
   title: { default: 'Pulse', template: '%s' },
@@ -27,22 +31,35 @@ export const metadata: Metadata = {
   },
 };
 
-export const viewport: Viewport = {
-  colorScheme: 'dark light',
-  themeColor: [
-    { media: '(prefers-color-scheme: dark)', color: '#0d1117' },
-    { media: '(prefers-color-scheme: light)', color: '#f6f7f9' },
-  ],
-};
+/** The theme the person picked (a cookie the header's toggle writes), or the system's. */
+async function requestTheme(): Promise<Theme> {
+  return parseTheme((await cookies()).get(THEME_COOKIE)?.value);
+}
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+const THEME_COLOR = { dark: '#0d1117', light: '#f6f7f9' } as const;
+
+export async function generateViewport(): Promise<Viewport> {
+  const theme = await requestTheme();
+  if (theme !== 'system') return { colorScheme: theme, themeColor: THEME_COLOR[theme] };
+  return {
+    colorScheme: 'dark light',
+    themeColor: [
+      { media: '(prefers-color-scheme: dark)', color: THEME_COLOR.dark },
+      { media: '(prefers-color-scheme: light)', color: THEME_COLOR.light },
+    ],
+  };
+}
+
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Set on the server, so the first paint has the right colours (app/styles/base.css).
+  const theme = await requestTheme();
   return (
-    <html lang="en">
+    <html lang="en" data-theme={themeAttribute(theme)}>
       <body>
         <a href="#main" className="skip-link">
           Skip to content
         </a>
-        {children}
+        <ThemeProvider initial={theme}>{children}</ThemeProvider>
       </body>
     </html>
   );

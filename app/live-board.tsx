@@ -2,6 +2,7 @@
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useMemo, useReducer, useState } from 'react';
+import { exploreHref } from '@/lib/explore/view-state';
 import { formatMetricValue } from '@/lib/metrics/units';
 import type { AnomalySummary, Board, BoardMetric, IncidentSummary } from '@/lib/views';
 import { AppHeader, type HeaderUser } from './_components/app-header';
@@ -14,6 +15,7 @@ import { AlertFeed, DesktopAlertsToggle } from './alert-feed';
 import { apiFetch, loginHref } from './_lib/api';
 import { boardReducer, hasUnknownMetric, initBoardState } from './_lib/board-state';
 import { formatNumber, formatZ, revealControls } from './_lib/format';
+import { describeLatest } from './_lib/sparkline';
 import { feedItems } from './_lib/incident-feed';
 import { useDesktopAlerts, useTitleCount } from './_lib/use-incident-alerts';
 import { usePulseSocket } from './_lib/use-pulse-socket';
@@ -124,7 +126,7 @@ export function LiveBoard({
           ) : (
             <div className="metric-grid">
               {state.metrics.map((metric) => (
-                <MetricCard key={metric.id} metric={metric} />
+                <MetricCard key={metric.id} metric={metric} windowMs={state.windowMs} />
               ))}
             </div>
           )}
@@ -195,7 +197,7 @@ const STATUS_NOTE: Partial<Record<BoardMetric['points'][number]['status'], strin
   low_volume: 'Low volume — too few events to alert.',
 };
 
-function MetricCard({ metric }: { metric: BoardMetric }) {
+function MetricCard({ metric, windowMs }: { metric: BoardMetric; windowMs: number }) {
   const latest = metric.points.at(-1);
   const status = latest?.status ?? 'waiting';
   const value =
@@ -216,7 +218,10 @@ function MetricCard({ metric }: { metric: BoardMetric }) {
     >
       <div className="metric-card-head">
         <h3 id={`metric-${metric.id}-name`} className="metric-name">
-          <EventText value={metric.name} />
+          {/* The metric's page, and the card's keyboard target: its ::after covers the card. */}
+          <Link href={exploreHref(metric.key)} className="metric-card-link">
+            <EventText value={metric.name} />
+          </Link>
         </h3>
         {latest ? <StatusBadge status={latest.status} /> : null}
         {!metric.enabled ? <span className="badge status-learning">Paused</span> : null}
@@ -246,8 +251,10 @@ function MetricCard({ metric }: { metric: BoardMetric }) {
           </div>
           <Sparkline
             points={metric.points}
+            metric={metric}
+            windowMs={windowMs}
             label={revealControls(
-              `${metric.name}: last ${metric.points.length} windows, latest ${value}`,
+              `${metric.name}: ${describeLatest(latest, (v) => formatMetricValue(metric, v))}`,
             )}
           />
           {note ? <p className={`metric-note note-${latest.status}`}>{note}</p> : null}
@@ -259,8 +266,15 @@ function MetricCard({ metric }: { metric: BoardMetric }) {
         <span className="muted">
           warn |z| ≥ {metric.rule.warnZ} · critical ≥ {metric.rule.criticalZ}
         </span>
-        <Link href={`/metrics/${encodeURIComponent(metric.key)}`} className="link">
+        <Link
+          href={`/metrics/${encodeURIComponent(metric.key)}/thresholds`}
+          className="link metric-card-thresholds"
+        >
           Thresholds
+          <span className="sr-only">
+            {' '}
+            of <EventText value={metric.name} />
+          </span>
         </Link>
       </div>
     </article>

@@ -45,7 +45,7 @@ export class ThresholdsPage {
   constructor(private readonly page: Page) {}
 
   async open(metricKey: string) {
-    await this.page.goto(`/metrics/${metricKey}`);
+    await this.page.goto(`/metrics/${metricKey}/thresholds`);
   }
 
   field(label: string) {

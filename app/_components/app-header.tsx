@@ -3,6 +3,8 @@ import type { ReactNode } from 'react';
 import { SignOutButton } from './sign-out-button';
 import { BrandMark } from './brand-mark';
 import { EventText } from './event-text';
+import { ShortcutsHelp } from './shortcuts';
+import { ThemeToggle } from './theme-toggle';
 
 export interface HeaderUser {
   username: string;
@@ -32,8 +34,9 @@ function AccountIcon() {
 }
 
 /**
- * The bar on every signed-in page: product, live state, who is signed in (a link to their
- * account), sign out.
+ * The bar on every signed-in page: product, live state, the colour theme, the keyboard
+ * shortcuts (`?`), who is signed in (a link to their account), sign out. On a phone it takes two
+ * rows, the links on the second (app/styles/layout.css).
  */
 export function AppHeader({ user, children }: { user: HeaderUser; children?: ReactNode }) {
   return (
@@ -66,6 +69,8 @@ export function AppHeader({ user, children }: { user: HeaderUser; children?: Rea
         </nav>
         <div className="app-header-status">{children}</div>
         <div className="app-header-user">
+          <ThemeToggle />
+          <ShortcutsHelp />
           <Link
             href="/account"
             className="user user-link"

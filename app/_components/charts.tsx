@@ -1,15 +1,13 @@
 'use client';
 /**
- * Recharts views of a metric's scored windows. Every string drawn here (metric names,
- * dimension values) goes through React text, never markup.
+ * Recharts views of a metric's scored windows. Every string drawn here (metric names) goes
+ * through React text, never markup. The drill-down's breakdown by dimension is HTML, beside its
+ * page (app/anomalies/[id]/breakdown.tsx): its values are links.
  */
 import type { ReactElement } from 'react';
 import {
   Area,
-  Bar,
-  BarChart,
   CartesianGrid,
-  Cell,
   ComposedChart,
   Line,
   ReferenceArea,
@@ -21,18 +19,11 @@ import {
   type TooltipContentProps,
 } from 'recharts';
 import { formatMetricValue } from '@/lib/metrics/units';
-import type { Contributor, MetricKind, PointStatus, Severity } from '@/lib/types';
-import type { BoardPoint } from '@/lib/views';
-import {
-  CHART,
-  STATUS_LABEL,
-  formatClock,
-  formatDateTime,
-  formatShare,
-  formatZ,
-  revealControls,
-} from '../_lib/format';
-import { EventText } from './event-text';
+import type { MetricKind, PointStatus, Severity } from '@/lib/types';
+import type { AnnotationView, BoardPoint } from '@/lib/views';
+import { annotationMarks } from './time-chart';
+import { CHART, STATUS_LABEL, formatClock, formatDateTime, formatZ } from '../_lib/format';
+import { sparklineDomain, sparklinePoints } from '../_lib/sparkline';
 
 export interface MetricFormat {
   kind: MetricKind;
@@ -103,15 +94,37 @@ function renderMarkDot(props: DotItemDotProps): ReactElement<SVGElement> {
   );
 }
 
-/** The card's small chart: recent windows, the expected ± 3σ band, anomalous points marked. */
-export function Sparkline({ points, label }: { points: BoardPoint[]; label: string }) {
-  const data = toData(points, 3, null, markOfStatus);
+/**
+ * The card's small chart: the scored windows (the learning ramp left out, lib in
+ * app/_lib/sparkline.ts), the expected ± 3σ band, anomalous points marked, a value on hover.
+ * One image to assistive technology, named by `label`, and no tab stop: the card's link is the
+ * keyboard target (Recharts' accessibility layer would make every card an application).
+ */
+export function Sparkline({
+  points,
+  label,
+  metric,
+  windowMs,
+}: {
+  points: BoardPoint[];
+  label: string;
+  metric: MetricFormat;
+  windowMs: number;
+}) {
+  const shown = sparklinePoints(points);
+  const data = toData(shown, 3, null, markOfStatus);
+  const domain = sparklineDomain(shown, 3);
+  const seconds = windowMs < 60_000;
   return (
     <div className="sparkline" role="img" aria-label={label}>
       <ResponsiveContainer width="100%" height="100%">
-        <ComposedChart data={data} margin={{ top: 6, right: 6, bottom: 6, left: 6 }}>
+        <ComposedChart
+          data={data}
+          margin={{ top: 6, right: 6, bottom: 6, left: 6 }}
+          accessibilityLayer={false}
+        >
           <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} hide />
-          <YAxis hide domain={['auto', 'auto']} />
+          <YAxis hide domain={domain ?? ['auto', 'auto']} allowDataOverflow />
           <Area
             dataKey="band"
             stroke="none"
@@ -125,8 +138,32 @@ export function Sparkline({ points, label }: { points: BoardPoint[]; label: stri
             stroke={CHART.value}
             strokeWidth={1.75}
             dot={renderMarkDot}
-            activeDot={false}
+            activeDot={{ r: 3, fill: CHART.value, stroke: 'var(--surface, #fff)', strokeWidth: 1 }}
             isAnimationActive={false}
+          />
+          <Tooltip
+            cursor={{ stroke: CHART.muted, strokeWidth: 1, strokeDasharray: '2 2' }}
+            isAnimationActive={false}
+            // Above the line, over the card's "expected" row, so it hides no part of the chart.
+            position={{ y: -30 }}
+            allowEscapeViewBox={{ x: false, y: true }}
+            offset={8}
+            content={(props) => {
+              const datum = props.payload?.[0]?.payload as Datum | undefined;
+              if (!props.active || !datum) return null;
+              return (
+                <div className="chart-tooltip sparkline-tooltip">
+                  <span className="muted">{formatClock(datum.t, seconds)}</span>{' '}
+                  <strong>{formatMetricValue(metric, datum.value)}</strong>
+                  {datum.expected !== null ? (
+                    <span className="muted">
+                      {' '}
+                      · exp. {formatMetricValue(metric, datum.expected)}
+                    </span>
+                  ) : null}
+                </div>
+              );
+            }}
           />
         </ComposedChart>
       </ResponsiveContainer>
@@ -189,6 +226,8 @@ export interface MetricChartProps {
   outer?: number | null;
   /** Windows to highlight, [first window start, last window start]. */
   highlight?: { from: number; to: number } | null;
+  /** Annotations (deploys, campaigns) drawn across the chart where they fall in its windows. */
+  annotations?: readonly AnnotationView[];
   /** More highlighted spans, drawn like `highlight` (e.g. the anomalies a rule would open). */
   highlights?: readonly { from: number; to: number }[];
   /** Which windows get a red/amber dot (default: their stored status). */
@@ -211,6 +250,7 @@ export function MetricChart({
   outer = null,
   highlight = null,
   highlights = [],
+  annotations = [],
   markOf = markOfStatus,
   details = 'score',
 }: MetricChartProps) {
@@ -238,6 +278,9 @@ export function MetricChart({
             fontSize={12}
             width={72}
           />
+          {data.length > 0
+            ? annotationMarks(annotations, data[0]!.t, data[data.length - 1]!.t + windowMs)
+            : null}
           {[...(highlight ? [highlight] : []), ...highlights].map((span, i) => (
             <ReferenceArea
               key={`${i}-${span.from}`}
@@ -300,84 +343,6 @@ export function MetricChart({
             )}
           />
         </ComposedChart>
-      </ResponsiveContainer>
-    </div>
-  );
-}
-
-function truncate(text: string, max = 22): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
-/**
- * One dimension's values and their share of the deviation, as horizontal bars. Values that
- * drove the deviation are red; values that pulled the other way are grey.
- */
-export function ContributionBars({
-  dim,
-  contributors,
-}: {
-  dim: string;
-  contributors: Contributor[];
-}) {
-  const top = [...contributors]
-    .sort((a, b) => Math.abs(b.share) - Math.abs(a.share))
-    .slice(0, 8)
-    .map((c) => ({ label: c.value, share: c.share * 100, raw: c }));
-  const height = 40 + top.length * 30;
-  return (
-    <div
-      className="contribution-chart"
-      style={{ height }}
-      role="img"
-      aria-label={revealControls(`Share of the deviation by ${dim}`)}
-    >
-      <ResponsiveContainer width="100%" height="100%">
-        <BarChart data={top} layout="vertical" margin={{ top: 4, right: 24, bottom: 4, left: 4 }}>
-          <CartesianGrid stroke={CHART.grid} horizontal={false} />
-          <XAxis
-            type="number"
-            unit="%"
-            stroke={CHART.muted}
-            fontSize={12}
-            domain={[(min: number) => Math.min(0, Math.floor(min)), 'auto']}
-          />
-          <YAxis
-            type="category"
-            dataKey="label"
-            width={140}
-            stroke={CHART.muted}
-            fontSize={12}
-            // A tick is SVG text: no <bdi> there, but its overrides are made visible.
-            tickFormatter={(v: string) => truncate(revealControls(String(v)))}
-            interval={0}
-          />
-          <Tooltip
-            cursor={{ fill: CHART.grid }}
-            content={(props) => {
-              const entry = props.payload?.[0]?.payload as (typeof top)[number] | undefined;
-              if (!props.active || !entry) return null;
-              return (
-                <div className="chart-tooltip">
-                  <div className="chart-tooltip-title">
-                    <EventText value={dim} /> = <EventText value={entry.label} />
-                  </div>
-                  <dl>
-                    <dt>Share</dt>
-                    <dd>{formatShare(entry.raw.share)}</dd>
-                    <dt>Slice z</dt>
-                    <dd>{formatZ(entry.raw.z)}</dd>
-                  </dl>
-                </div>
-              );
-            }}
-          />
-          <Bar dataKey="share" isAnimationActive={false} radius={[0, 3, 3, 0]}>
-            {top.map((entry) => (
-              <Cell key={entry.label} fill={entry.share >= 0 ? CHART.critical : CHART.expected} />
-            ))}
-          </Bar>
-        </BarChart>
       </ResponsiveContainer>
     </div>
   );

@@ -93,3 +93,50 @@ export function formatWindowRange(start: number, end: number, windowMs: number):
   const seconds = windowMs < 60_000;
   return `${formatClock(start, seconds)} – ${formatClock(end, seconds)}`;
 }
+
+/** Shares beyond this are "more than the whole change" (lib/rca/words.ts WHOLE: below it, noise). */
+const WHOLE_SHARE = 1.05;
+
+/**
+ * Why a share of the change is odd, in words, or null when it is not: above the whole (others
+ * moved the other way, by the excess: "more than the whole drop: the other values moved the
+ * other way by 9% of it") or below zero (this one moved the other way). `others` names the rest
+ * ("the other region values", "the other slices").
+ */
+export function shareNote(share: number, change: 'drop' | 'rise', others: string): string | null {
+  if (!Number.isFinite(share)) return null;
+  if (share > WHOLE_SHARE) {
+    return `more than the whole ${change}: ${others} moved the other way by ${formatShare(share - 1)} of it`;
+  }
+  if (share < 0) return `moved the other way: it ${change === 'drop' ? 'rose' : 'fell'}`;
+  return null;
+}
+
+/**
+ * A root-cause candidate's score (lib/rca Candidate.score: how much of the unusual pattern the
+ * slice explains on its own, 0–1) in words: strong from 0.7, partial from 0.3, weak below.
+ */
+export function scoreWords(score: number): string {
+  if (!Number.isFinite(score)) return '—';
+  const level = score >= 0.7 ? 'strong' : score >= 0.3 ? 'partial' : 'weak';
+  return `${level} (${score.toFixed(2)})`;
+}
+
+/** A slice's change against its expected value: "▼ 58%", "▲ 12%", "new", "0%". */
+export function formatSliceChange(actual: number, expected: number): string {
+  if (!Number.isFinite(actual) || !Number.isFinite(expected)) return '—';
+  if (expected === 0) return actual === 0 ? '0%' : 'new';
+  const change = actual / expected - 1;
+  if (Math.abs(change) < 0.0005) return '0%';
+  return `${change > 0 ? '▲' : '▼'} ${formatShare(Math.abs(change))}`;
+}
+
+/** A difference of two shares in percentage points: "+70 pts", "−5.0 pts", "0 pts". */
+export function formatPoints(difference: number | null | undefined): string {
+  if (difference === null || difference === undefined || !Number.isFinite(difference)) return '—';
+  const points = difference * 100;
+  const abs = Math.abs(points);
+  const text = abs >= 10 ? abs.toFixed(0) : abs.toFixed(1);
+  if (Number(text) === 0) return '0 pts';
+  return `${points > 0 ? '+' : '−'}${text} pts`;
+}

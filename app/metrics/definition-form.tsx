@@ -102,7 +102,7 @@ export function DefinitionForm({ user, canEdit, catalog, windowMs, metric }: Def
           {editing ? (
             <p className="muted">
               <code>{metric.key}</code> · <EventText value={summarizeDefinition(metric)} ltr /> ·{' '}
-              <Link href={`/metrics/${encodeURIComponent(metric.key)}`} className="link">
+              <Link href={`/metrics/${encodeURIComponent(metric.key)}/thresholds`} className="link">
                 Thresholds
               </Link>
             </p>

@@ -1,7 +1,7 @@
 'use client';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { MetricListItem } from '@/lib/views';
 import { formatMetricValue } from '@/lib/metrics/units';
 import { summarizeDefinition } from '@/lib/metrics/describe';
@@ -14,6 +14,12 @@ import { revealControls } from '../_lib/format';
 import { formatWindowLength } from './window-length';
 
 const KIND_LABEL = { count: 'Count', sum: 'Sum', avg: 'Average', ratio: 'Ratio' } as const;
+
+/** How long "Paused X. Undo" stays offered (while the pointer or focus is not on it). */
+const UNDO_MS = 10_000;
+
+/** The id of a metric's switch, for giving it focus back after an undo. */
+const switchId = (key: string) => `metric-switch-${key}`;
 
 export function MetricsList({
   user,
@@ -32,23 +38,50 @@ export function MetricsList({
   const [metrics, setMetrics] = useState(initial);
   const [pending, setPending] = useState<string | null>(null);
   const [error, setError] = useState<{ key: string; message: string } | null>(null);
+  /** The metric just paused, offered back for {@link UNDO_MS}; held while someone is on it. */
+  const [undo, setUndo] = useState<{ key: string; name: string } | null>(null);
+  const [undoHeld, setUndoHeld] = useState(false);
   const savedMetric = saved ? metrics.find((m) => m.key === saved) : undefined;
 
-  async function toggle(metric: MetricListItem) {
-    if (pending) return;
+  useEffect(() => {
+    if (!undo || undoHeld) return;
+    const timer = setTimeout(() => setUndo(null), UNDO_MS);
+    return () => clearTimeout(timer);
+  }, [undo, undoHeld]);
+
+  /**
+   * Pauses or resumes at once (the PATCH is idempotent, so an undo is the same request with the
+   * old value). A pause is offered back for a while; a resume needs no undo: nothing is lost
+   * while a metric is scored.
+   */
+  async function setEnabled(metric: MetricListItem, enabled: boolean): Promise<boolean> {
+    if (pending) return false;
     setPending(metric.key);
     setError(null);
     const result = await apiFetch<{ metric: MetricListItem }>(
       `/api/metrics/${encodeURIComponent(metric.key)}`,
-      { method: 'PATCH', body: JSON.stringify({ enabled: !metric.enabled }) },
+      { method: 'PATCH', body: JSON.stringify({ enabled }) },
     );
     setPending(null);
     if (result.ok) {
       setMetrics((list) => list.map((m) => (m.key === metric.key ? result.data.metric : m)));
-      return;
+      setUndoHeld(false);
+      setUndo(enabled ? null : { key: metric.key, name: metric.name });
+      return true;
     }
-    if (result.status === 401) return router.replace(loginHref('/metrics'));
+    if (result.status === 401) {
+      router.replace(loginHref('/metrics'));
+      return false;
+    }
     setError({ key: metric.key, message: result.error });
+    return false;
+  }
+
+  async function undoPause() {
+    const metric = undo ? metrics.find((m) => m.key === undo.key) : undefined;
+    if (!metric) return setUndo(null);
+    // Focus goes back to the switch, which the notice is about to leave.
+    if (await setEnabled(metric, true)) document.getElementById(switchId(metric.key))?.focus();
   }
 
   return (
@@ -143,12 +176,13 @@ export function MetricsList({
                         {canEdit ? (
                           <label className="switch">
                             <input
+                              id={switchId(metric.key)}
                               type="checkbox"
                               role="switch"
                               checked={metric.enabled}
                               disabled={pending !== null}
                               aria-label={revealControls(`Score ${metric.name}`)}
-                              onChange={() => void toggle(metric)}
+                              onChange={() => void setEnabled(metric, !metric.enabled)}
                             />
                             <span>
                               {pending === metric.key
@@ -182,7 +216,7 @@ export function MetricsList({
                       <td>
                         <div className="metric-list-links">
                           <Link
-                            href={`/metrics/${encodeURIComponent(metric.key)}`}
+                            href={`/metrics/${encodeURIComponent(metric.key)}/thresholds`}
                             className="link"
                           >
                             Thresholds
@@ -205,6 +239,36 @@ export function MetricsList({
             </div>
           )}
         </section>
+
+        {/* Always rendered: a live region announces what enters it, not what it came with. */}
+        <div
+          className="undo-toast"
+          role="status"
+          data-testid="undo-pause"
+          onMouseEnter={() => setUndoHeld(true)}
+          onMouseLeave={() => setUndoHeld(false)}
+          onFocus={() => setUndoHeld(true)}
+          onBlur={(e) => {
+            if (!e.currentTarget.contains(e.relatedTarget)) setUndoHeld(false);
+          }}
+        >
+          {undo ? (
+            <p className="undo-toast-body">
+              <span>
+                Paused <EventText value={undo.name} />: it is not scored until it is resumed.
+              </span>
+              <button
+                type="button"
+                className="button button-ghost"
+                disabled={pending !== null}
+                onClick={() => void undoPause()}
+                aria-label={revealControls(`Undo: resume ${undo.name}`)}
+              >
+                Undo
+              </button>
+            </p>
+          ) : null}
+        </div>
       </main>
     </>
   );

@@ -1,31 +1,39 @@
 'use client';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { Fragment, useState } from 'react';
+import { useState } from 'react';
+import { classifySlices } from '@/lib/detection/breakdown';
+import { exploreHref } from '@/lib/explore/view-state';
 import { formatMetricValue } from '@/lib/metrics/units';
-import type { RootCause } from '@/lib/types';
 import type {
   AnomalyDetail,
   AnomalyEventView,
   AnomalySummary,
+  AnnotationView,
   IncidentDetail,
   InjectedIncident,
 } from '@/lib/views';
 import type { HeaderUser } from '../../_components/app-header';
 import { DetailPage } from '../../_components/detail-page';
 import { EventText } from '../../_components/event-text';
-import { ContributionBars, MetricChart } from '../../_components/charts';
+import { MetricChart } from '../../_components/charts';
 import { LifecycleMarks } from '../../_components/lifecycle-badges';
 import { LifecycleBadge, RevisedBadge, SeverityBadge } from '../../_components/status-badge';
-import { ClockTime, TimeAgo } from '../../_components/time-ago';
+import { TimeAgo } from '../../_components/time-ago';
 import { apiFetch, loginHref } from '../../_lib/api';
 import { mergePoints } from '../../_lib/board-state';
-import { SEVERITY_LABEL, formatShare, formatZ, revealControls } from '../../_lib/format';
+import { SEVERITY_LABEL, formatZ, revealControls } from '../../_lib/format';
+import { OTHER_VALUE, pivotRange } from '../../_lib/pivot';
 import { usePulseSocket } from '../../_lib/use-pulse-socket';
 import { DeliveryLog, IncidentCard, useIncidentDetail } from './incident-panel';
 import { LifecyclePanel } from './lifecycle-panel';
+import { BreakdownSection } from './breakdown';
+import { ContributorsTable } from './contributors';
+import type { PivotContext } from './pivot-link';
+import { Conjunction, RootCauseCard } from './root-cause';
+import { ZoneName, ZonedTime } from './zoned-time';
 
-const OTHER = '(other)';
+const OTHER = OTHER_VALUE;
 
 const LIFECYCLE_NOTE = {
   open: ' · still open',
@@ -38,6 +46,7 @@ export function AnomalyView({
   user,
   history: initialHistory = [],
   incident: initialIncident = null,
+  annotations = [],
 }: {
   initial: AnomalyDetail;
   user: HeaderUser;
@@ -45,6 +54,8 @@ export function AnomalyView({
   history?: AnomalyEventView[];
   /** Its incident with the siblings and the delivery log; null while it has none. */
   incident?: IncidentDetail | null;
+  /** Annotations (deploys, campaigns) that overlap the chart's windows. */
+  annotations?: readonly AnnotationView[];
 }) {
   const router = useRouter();
   const [detail, setDetail] = useState(initial);
@@ -114,6 +125,8 @@ export function AnomalyView({
   const seconds = detail.windowMs < 60_000;
   const windows = Math.round((detail.lastWindow - detail.firstWindow) / detail.windowMs) + 1;
   const change = detail.direction === 'up' ? 'spike' : 'drop';
+  /** The change as the explanations name it. */
+  const movement = detail.direction === 'up' ? 'rise' : 'drop';
   const dimensions = Object.entries(detail.explanation.dimensions).filter(
     ([, list]) => list.length > 0,
   );
@@ -123,6 +136,18 @@ export function AnomalyView({
     dimensions.some(([, l]) => l.some((c) => c.value === OTHER));
   const deviation =
     detail.expected !== 0 ? (detail.value - detail.expected) / Math.abs(detail.expected) : null;
+  // The breakdown's colours per value, for the contributors table's bars too.
+  const tones = new Map(
+    dimensions.flatMap(([dim, list]) => {
+      const classified = classifySlices(list, detail.kind);
+      return list.map((c, i) => [`${dim}\u0000${c.value}`, classified[i]!] as const);
+    }),
+  );
+  const pivot: PivotContext = {
+    metricKey: detail.metricKey,
+    metricName: detail.metricName,
+    range: pivotRange(detail),
+  };
 
   return (
     <DetailPage user={user} connection={connection}>
@@ -142,8 +167,8 @@ export function AnomalyView({
           {change}
         </h1>
         <p className="muted detail-range" data-testid="anomaly-range">
-          <ClockTime ms={detail.firstWindow} seconds={seconds} /> –{' '}
-          <ClockTime ms={detail.lastWindow + detail.windowMs} seconds={seconds} /> · {windows}{' '}
+          <ZonedTime ms={detail.firstWindow} seconds={seconds} zone={false} /> –{' '}
+          <ZonedTime ms={detail.lastWindow + detail.windowMs} seconds={seconds} /> · {windows}{' '}
           {windows === 1 ? 'window' : 'windows'} · started <TimeAgo ms={detail.firstWindow} />
           {LIFECYCLE_NOTE[detail.status]}
         </p>
@@ -182,7 +207,7 @@ export function AnomalyView({
       ) : null}
 
       {detail.explanation.rootCause ? (
-        <RootCauseCard rootCause={detail.explanation.rootCause} />
+        <RootCauseCard rootCause={detail.explanation.rootCause} change={movement} pivot={pivot} />
       ) : null}
 
       {detail.injected.map((incident) => (
@@ -219,7 +244,7 @@ export function AnomalyView({
         <div className="stat">
           <dt>Peak window</dt>
           <dd>
-            <ClockTime ms={detail.peakWindow} seconds={seconds} />
+            <ZonedTime ms={detail.peakWindow} seconds={seconds} />
           </dd>
         </div>
       </dl>
@@ -239,38 +264,67 @@ export function AnomalyView({
           <h2 id="chart-heading">
             <EventText value={detail.metricName} /> around the anomaly
           </h2>
-          <Link href={`/metrics/${encodeURIComponent(detail.metricKey)}`} className="link">
-            Thresholds
-          </Link>
+          <div className="card-links">
+            <Link
+              href={exploreHref(detail.metricKey, { range: pivot.range })}
+              prefetch={false}
+              className="link"
+              data-testid="explore-link"
+            >
+              Explore around it
+            </Link>
+            <Link
+              href={`/metrics/${encodeURIComponent(detail.metricKey)}/thresholds`}
+              className="link"
+            >
+              Thresholds
+            </Link>
+          </div>
         </div>
         <MetricChart
           points={detail.points}
           metric={metric}
           windowMs={detail.windowMs}
           highlight={{ from: detail.firstWindow, to: detail.lastWindow }}
+          annotations={annotations}
           label={revealControls(
             `${detail.metricName}: value, expected value and expected ± 3σ band; the anomalous windows are highlighted`,
           )}
         />
         <ChartLegend />
+        {annotations.length > 0 ? (
+          <ul className="annotation-list drill-annotations" aria-label="Annotations in this time">
+            {annotations.map((a) => (
+              <li key={a.id} data-testid="drill-annotation">
+                <span className="swatch swatch-annotation" aria-hidden />{' '}
+                <strong>
+                  <EventText value={a.title} />
+                </strong>{' '}
+                <span className="muted">
+                  <ZonedTime ms={a.startsAt} />
+                  {a.endsAt !== null ? (
+                    <>
+                      {' – '}
+                      <ZonedTime ms={a.endsAt} />
+                    </>
+                  ) : null}
+                </span>
+              </li>
+            ))}
+          </ul>
+        ) : null}
+        <p className="muted footnote">
+          Times are in <ZoneName ms={detail.peakWindow} />.
+        </p>
       </section>
 
       {dimensions.length > 0 ? (
-        <section aria-labelledby="breakdown-heading">
-          <h2 id="breakdown-heading" className="section-title">
-            Share of the deviation by dimension
-          </h2>
-          <div className="breakdown-grid">
-            {dimensions.map(([dim, list]) => (
-              <div className="card" key={dim} data-testid={`dimension-${dim}`}>
-                <h3 className="card-title">
-                  <EventText value={dim} />
-                </h3>
-                <ContributionBars dim={dim} contributors={list} />
-              </div>
-            ))}
-          </div>
-        </section>
+        <BreakdownSection
+          dimensions={dimensions}
+          kind={detail.kind}
+          change={movement}
+          pivot={pivot}
+        />
       ) : null}
 
       <section className="card" aria-labelledby="contributors-heading">
@@ -278,54 +332,13 @@ export function AnomalyView({
         {top.length === 0 ? (
           <p className="empty">No single dimension value stands out for this anomaly.</p>
         ) : (
-          <div className="table-wrap">
-            <table className="table" data-testid="contributors">
-              <thead>
-                <tr>
-                  <th scope="col">Dimension</th>
-                  <th scope="col">Value</th>
-                  <th scope="col" className="num">
-                    Actual
-                  </th>
-                  <th scope="col" className="num">
-                    Expected
-                  </th>
-                  <th scope="col" className="num">
-                    Share of deviation
-                  </th>
-                  <th scope="col" className="num">
-                    z
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {top.map((c) => (
-                  <tr key={`${c.dim}\u0000${c.value}`}>
-                    <td>
-                      <EventText value={c.dim} />
-                    </td>
-                    <td className="cell-value">
-                      <EventText value={c.value} />
-                    </td>
-                    <td className="num">{fmt(c.actual)}</td>
-                    <td className="num">{fmt(c.expected)}</td>
-                    <td className="num">
-                      <span className="share">
-                        <span className="share-track" aria-hidden="true">
-                          <span
-                            className="share-bar"
-                            style={{ width: `${Math.min(100, Math.max(0, c.share) * 100)}%` }}
-                          />
-                        </span>
-                        <span className="share-text">{formatShare(c.share)}</span>
-                      </span>
-                    </td>
-                    <td className="num">{formatZ(c.z)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ContributorsTable
+            top={top}
+            format={fmt}
+            change={movement}
+            pivot={pivot}
+            toneOf={(c) => tones.get(`${c.dim}\u0000${c.value}`)}
+          />
         )}
         {hasOther ? (
           <p className="muted footnote">
@@ -355,77 +368,6 @@ function ChartLegend() {
         <span className="swatch swatch-highlight" /> anomalous windows
       </li>
     </ul>
-  );
-}
-
-/** A conjunction as a key: its text, never shown (see Conjunction). */
-const conjunction = (elements: Record<string, string>) =>
-  Object.entries(elements)
-    .map(([dim, value]) => `${dim}=${value}`)
-    .join(' AND ');
-
-/** `region=eu-west AND device=ios`, each name and value isolated (event data). */
-function Conjunction({ elements }: { elements: Record<string, string> }) {
-  return Object.entries(elements).map(([dim, value], i) => (
-    <Fragment key={dim}>
-      {i > 0 ? ' AND ' : null}
-      <EventText value={dim} />=<EventText value={value} />
-    </Fragment>
-  ));
-}
-
-/**
- * The multi-dimensional root cause: the smallest set of dimension-value conjunctions that
- * explains the deviation, and the ranked candidates it was chosen from.
- */
-function RootCauseCard({ rootCause }: { rootCause: RootCause }) {
-  const candidates = rootCause.candidates.slice(0, 5);
-  return (
-    <section className="card" aria-labelledby="root-cause-heading" data-testid="root-cause">
-      <h2 id="root-cause-heading">Root cause</h2>
-      {rootCause.set.length === 0 ? (
-        <p className="empty">
-          No combination of up to three dimension values explains it: the change is spread.
-        </p>
-      ) : (
-        <ul className="cause-set" aria-label="Root-cause set">
-          {rootCause.set.map((elements) => (
-            <li key={conjunction(elements)} className="cause-chip">
-              <Conjunction elements={elements} />
-            </li>
-          ))}
-        </ul>
-      )}
-      {candidates.length > 0 ? (
-        <div className="table-wrap">
-          <table className="table" data-testid="root-cause-candidates">
-            <caption className="muted">Candidates, best first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Slice</th>
-                <th scope="col" className="num">
-                  Share of deviation
-                </th>
-                <th scope="col" className="num">
-                  Score
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {candidates.map((c) => (
-                <tr key={conjunction(c.elements)}>
-                  <td className="cell-value">
-                    <Conjunction elements={c.elements} />
-                  </td>
-                  <td className="num">{formatShare(c.explains)}</td>
-                  <td className="num">{c.score.toFixed(2)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
-    </section>
   );
 }
 
@@ -465,8 +407,8 @@ function GroundTruth({
   return (
     <p className="ground-truth" data-testid="ground-truth">
       <strong>Injected by the simulator:</strong> <EventText value={incident.description} /> (
-      <ClockTime ms={incident.startsAt} seconds={seconds} />–
-      <ClockTime ms={incident.endsAt} seconds={seconds} />
+      <ZonedTime ms={incident.startsAt} seconds={seconds} zone={false} />–
+      <ZonedTime ms={incident.endsAt} seconds={seconds} />
       ). True root cause: <Conjunction elements={incident.rootCause} />
       {found
         ? matches

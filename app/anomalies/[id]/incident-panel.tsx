@@ -21,7 +21,8 @@ import { IncidentActions } from '../../_components/incident-actions';
 import { IncidentMarks } from '../../_components/incident-marks';
 import { useIncidentSilence } from '../../_components/incident-silence';
 import { LifecycleBadge, SeverityBadge } from '../../_components/status-badge';
-import { ClockTime, TimeAgo } from '../../_components/time-ago';
+import { TimeAgo } from '../../_components/time-ago';
+import { ZonedTime } from './zoned-time';
 import { apiFetch } from '../../_lib/api';
 
 /** While a delivery is still pending, the log is read again this often. */
@@ -224,7 +225,7 @@ export function DeliveryLog({ incident }: { incident: IncidentDetail }) {
                   {KIND_LABEL[n.kind]}
                 </span>
                 <span className="muted">
-                  <ClockTime ms={n.createdAt} seconds /> (<TimeAgo ms={n.createdAt} />)
+                  <ZonedTime ms={n.createdAt} seconds /> (<TimeAgo ms={n.createdAt} />)
                 </span>
                 <code className="delivery-key" title="Idempotency-Key of every attempt">
                   {n.key}
@@ -296,7 +297,7 @@ export function DeliveryLog({ incident }: { incident: IncidentDetail }) {
                           </td>
                           <td data-label="Delivered">
                             {d.deliveredAt !== null ? (
-                              <ClockTime ms={d.deliveredAt} seconds />
+                              <ZonedTime ms={d.deliveredAt} seconds />
                             ) : (
                               <span className="muted">—</span>
                             )}

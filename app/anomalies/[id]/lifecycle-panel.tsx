@@ -17,7 +17,8 @@ import styles from '../../_components/lifecycle.module.css';
 import { EventText } from '../../_components/event-text';
 import { ResolveConfirm } from '../../_components/resolve-confirm';
 import { SnoozeMenu } from '../../_components/snooze-menu';
-import { ClockTime, TimeAgo } from '../../_components/time-ago';
+import { TimeAgo } from '../../_components/time-ago';
+import { ZonedTime } from './zoned-time';
 import { apiFetch } from '../../_lib/api';
 import { useNow } from '../../_lib/use-now';
 
@@ -277,7 +278,7 @@ function AuditTrail({ history }: { history: AnomalyEventView[] }) {
           {event.until !== null ? (
             <>
               {' '}
-              until <ClockTime ms={event.until} />
+              until <ZonedTime ms={event.until} />
             </>
           ) : null}{' '}
           · <TimeAgo ms={event.at} />

@@ -1,45 +1,68 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
-import { getMetricByKey, toDefinition, toRule } from '@/db/queries/metrics';
-import { pointsSince } from '@/db/queries/points';
-import { toBoardPoint } from '@/db/queries/views';
+import { getMetricByKey } from '@/db/queries/metrics';
+import { parseExploreState } from '@/lib/explore/view-state';
 import { webContext } from '@/app/_server/context';
 import { hasRole, requirePageUser } from '@/app/_server/session';
-import { decodeSafeSegment, decodeSegment } from '../../_lib/ids';
-import { RuleEditor, type RulePageData } from './rule-editor';
+import { decodeSafeSegment, decodeSegment } from '@/app/_lib/ids';
+import { loadExplore } from './explore-data';
+import { ExploreView } from './explore-view';
 
 export const dynamic = 'force-dynamic';
 
-export const metadata: Metadata = { title: 'Thresholds · Pulse' };
+type SearchParams = Record<string, string | string[] | undefined>;
 
-const HISTORY_WINDOWS = 60;
-
-async function loadRulePage(key: string): Promise<RulePageData | null> {
-  const { db, config } = webContext();
-  const row = await getMetricByKey(db, key);
-  if (!row) return null;
-  const windowMs = config.windowMs;
-  const points = await pointsSince(db, [row.id], Date.now() - HISTORY_WINDOWS * windowMs);
-  return {
-    metric: toDefinition(row),
-    rule: toRule(row),
-    ruleUpdatedAt: row.ruleUpdatedAt ? row.ruleUpdatedAt.getTime() : null,
-    points: points.map(toBoardPoint),
-    windowMs,
-  };
+function toSearchParams(raw: SearchParams): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(raw)) {
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+      params.append(name, v);
+    }
+  }
+  return params;
 }
 
-export default async function MetricRulePage({ params }: { params: Promise<{ key: string }> }) {
+export async function generateMetadata({
+  params,
+}: {
+  params: Promise<{ key: string }>;
+}): Promise<Metadata> {
+  const key = decodeSafeSegment((await params).key);
+  return { title: key ? `${key} · Pulse` : 'Metric · Pulse' };
+}
+
+/**
+ * A metric over any range: its expected band, anomalies and annotations, compared with a day
+ * or a week before, split by a dimension or filtered to a slice. The URL holds the whole view
+ * (lib/explore/view-state.ts), so a copied link opens the same one; a change of view is a
+ * navigation, and this component reads it again.
+ */
+export default async function MetricExplorePage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ key: string }>;
+  searchParams: Promise<SearchParams>;
+}) {
   const raw = (await params).key;
-  const user = await requirePageUser(`/metrics/${encodeURIComponent(decodeSegment(raw))}`);
+  const query = toSearchParams(await searchParams);
+  const self = `/metrics/${encodeURIComponent(decodeSegment(raw))}`;
+  const user = await requirePageUser(query.size > 0 ? `${self}?${query.toString()}` : self);
   // A key with a control character names no metric (and PostgreSQL would refuse a NUL).
   const key = decodeSafeSegment(raw);
   if (key === null) notFound();
-  const data = await loadRulePage(key);
-  if (!data) notFound();
+  const { db, config } = webContext();
+  const row = await getMetricByKey(db, key);
+  if (!row) notFound();
+  const { state, problems } = parseExploreState(query);
+  const data = await loadExplore(db, row, state, {
+    baseWindowMs: config.windowMs,
+    problems,
+  });
   return (
-    <RuleEditor
+    <ExploreView
       data={data}
+      state={state}
       user={{ username: user.username, role: user.role }}
       canEdit={hasRole(user, 'editor')}
     />

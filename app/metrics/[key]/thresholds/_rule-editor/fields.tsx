@@ -1,6 +1,6 @@
 /** The two kinds of control of the rule editor: a number with its range, and a choice. */
 import type { ReactNode } from 'react';
-import { Field } from '../../../_components/form-field';
+import { Field } from '@/app/_components/form-field';
 import type { RuleField, RuleFormModel } from './values';
 
 export interface RulePanelProps {

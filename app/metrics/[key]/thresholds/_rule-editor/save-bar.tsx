@@ -2,8 +2,8 @@
  * The end of the rule form: the re-score choice, Save and Discard (inside the form's fieldset,
  * so they are disabled with it), and what the last save did.
  */
-import { TimeAgo } from '../../../_components/time-ago';
-import { formatDateTime } from '../../../_lib/format';
+import { TimeAgo } from '@/app/_components/time-ago';
+import { formatDateTime } from '@/app/_lib/format';
 import styles from '../rule-editor.module.css';
 
 /** A successful save; `rescoreFrom` when stored history is being re-scored from then on. */

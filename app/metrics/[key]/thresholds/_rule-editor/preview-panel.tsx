@@ -7,8 +7,8 @@ import { useState } from 'react';
 import type { PreviewOutcome, RulePreview } from '@/lib/detection/rule-preview';
 import type { AlertRule, MetricDefinition } from '@/lib/types';
 import type { BoardPoint } from '@/lib/views';
-import { MetricChart } from '../../../_components/charts';
-import { countMarks, markWindow } from '../../../_lib/window-marks';
+import { MetricChart } from '@/app/_components/charts';
+import { countMarks, markWindow } from '@/app/_lib/window-marks';
 import styles from '../rule-editor.module.css';
 import { lastPreview, useRulePreview } from './use-rule-preview';
 

@@ -1,7 +1,7 @@
 /** The server's answer to "what would this rule have done over the stored history?". */
 import { useEffect, useState } from 'react';
 import type { RulePreview } from '@/lib/detection/rule-preview';
-import { apiFetch } from '../../../_lib/api';
+import { apiFetch } from '@/app/_lib/api';
 
 export type PreviewState =
   | { status: 'idle' }

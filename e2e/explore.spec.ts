@@ -1,0 +1,281 @@
+/**
+ * A metric's explore page in the browser: a copied URL opens the same view (range, split,
+ * filter, time zone); dragging across the chart zooms and puts the range in the URL, and Back
+ * restores the view before; the pivot from an anomaly's root cause lands on the metric filtered
+ * to that slice, around the anomaly, showing the slice's drop; an annotation a service posts
+ * with an API key shows on the chart and on the drill-down it falls in.
+ *
+ * The metric is seeded straight into the e2e server's database — a paused metric of its own
+ * (the detector leaves paused metrics alone) with 40 minutes of rollups in two regions and two
+ * devices, where region=mars-1 falls to a tenth in the last minute, its scored windows, and an
+ * anomaly whose root cause is region=mars-1 — so the test neither waits for nor disturbs the
+ * simulator. Everything is removed afterwards.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import postgres from 'postgres';
+import { embeddedUrl } from '../db/embedded';
+import { E2E } from '../playwright.config';
+import { ADMIN, signIn } from './fixtures';
+
+test.describe.configure({ mode: 'serial' });
+
+const KEY = 'e2e_explore_orders';
+const TYPE = 'e2e_explore_order';
+const W = 10_000; // the e2e server's window
+const WINDOWS = 240;
+const DROP_WINDOWS = 6;
+const REGIONS = { 'mars-1': 40, 'venus-2': 20 } as const;
+
+let sql: postgres.Sql;
+let anomalyId = 0;
+let firstWindow = 0;
+
+test.beforeAll(async () => {
+  const url = await embeddedUrl({ dir: E2E.dataDir, port: E2E.pgPort });
+  if (!url) throw new Error('the e2e server has not initialised its embedded PostgreSQL');
+  sql = postgres(url, { max: 1, onnotice: () => undefined });
+  await cleanUp();
+  const [metric] = await sql<{ id: number }[]>`
+    insert into metrics (key, name, kind, event_type, enabled)
+    values (${KEY}, 'E2E orders', 'count', ${TYPE}, false)
+    returning id`;
+  const end = Math.floor(Date.now() / W) * W;
+  const start = end - WINDOWS * W;
+  firstWindow = end - DROP_WINDOWS * W;
+  const rows: {
+    window_start: Date;
+    event_type: string;
+    dim: string;
+    value: string;
+    measure: string;
+    count: number;
+    sum: number;
+    sumsq: number;
+    min: number;
+    max: number;
+  }[] = [];
+  const leaves: {
+    window_start: Date;
+    event_type: string;
+    leaf: string;
+    measure: string;
+    count: number;
+    sum: number;
+    sumsq: number;
+  }[] = [];
+  const points: {
+    metric_id: number;
+    window_start: Date;
+    value: number;
+    expected: number;
+    sigma: number;
+    z: number;
+    volume: number;
+    status: string;
+  }[] = [];
+  for (let w = 0; w < WINDOWS; w++) {
+    const at = start + w * W;
+    const dropped = at >= firstWindow;
+    const counts: Record<string, number> = {};
+    for (const [region, base] of Object.entries(REGIONS)) {
+      counts[region] = dropped && region === 'mars-1' ? 4 : base + ((w * 7) % 5);
+    }
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    const cell = (dim: string, value: string, count: number) =>
+      rows.push({
+        window_start: new Date(at),
+        event_type: TYPE,
+        dim,
+        value,
+        measure: '',
+        count,
+        sum: 0,
+        sumsq: 0,
+        min: 0,
+        max: 0,
+      });
+    cell('*', '*', total);
+    let ios = 0;
+    for (const [region, n] of Object.entries(counts)) {
+      cell('region', region, n);
+      // The leaf cube too: a split of a slice (device=ios by region) reads it.
+      const inIos = Math.round(n / 3);
+      ios += inIos;
+      for (const [device, count] of [
+        ['ios', inIos],
+        ['android', n - inIos],
+      ] as const) {
+        leaves.push({
+          window_start: new Date(at),
+          event_type: TYPE,
+          leaf: JSON.stringify({ device, region }),
+          measure: '',
+          count,
+          sum: 0,
+          sumsq: 0,
+        });
+      }
+    }
+    cell('device', 'ios', ios);
+    cell('device', 'android', total - ios);
+    points.push({
+      metric_id: metric!.id,
+      window_start: new Date(at),
+      value: total,
+      expected: 62,
+      sigma: 3,
+      z: (total - 62) / 3,
+      volume: total,
+      status: dropped ? 'critical' : 'ok',
+    });
+  }
+  for (let i = 0; i < rows.length; i += 500)
+    await sql`insert into rollups ${sql(rows.slice(i, i + 500))}`;
+  for (let i = 0; i < leaves.length; i += 500)
+    await sql`insert into leaf_rollups ${sql(leaves.slice(i, i + 500))}`;
+  await sql`insert into metric_points ${sql(points)}`;
+  const explanation = {
+    dimensions: {},
+    top: [],
+    sentence: 'region=mars-1 drives the drop of E2E orders',
+    rootCause: { set: [{ region: 'mars-1' }], candidates: [], sentence: 'region=mars-1' },
+  };
+  const last = end - W;
+  const [anomaly] = await sql<{ id: number }[]>`
+    insert into anomalies (metric_id, status, severity, direction, first_window, last_window,
+      peak_window, value, expected, sigma, z, explanation, sentence)
+    values (${metric!.id}, 'open', 'critical', 'down', ${new Date(firstWindow)}, ${new Date(last)},
+      ${new Date(last)}, 24, 62, 3, -12.7, ${sql.json(explanation)}, ${explanation.sentence})
+    returning id`;
+  anomalyId = anomaly!.id;
+});
+
+async function cleanUp() {
+  await sql`delete from metrics where key = ${KEY}`; // cascades to points and anomalies
+  await sql`delete from rollups where event_type = ${TYPE}`;
+  await sql`delete from leaf_rollups where event_type = ${TYPE}`;
+  await sql`delete from annotations where title like 'E2E deploy%'`;
+  await sql`delete from api_keys where name = 'e2e-annotations'`;
+}
+
+test.afterAll(async () => {
+  if (!sql) return;
+  await cleanUp();
+  await sql.end();
+});
+
+const explore = (query = '') => `/metrics/${KEY}${query ? `?${query}` : ''}`;
+
+async function expectView(page: Page) {
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('E2E orders');
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('device=ios');
+  await expect(page.getByTestId('range-toggle')).toHaveText('Last 15 minutes');
+  await expect(page.getByTestId('split')).toHaveValue('region');
+  await expect(page.getByTestId('filter-chip')).toHaveText(/device=ios/);
+  await expect(page.getByRole('button', { name: 'UTC', exact: true })).toHaveAttribute(
+    'aria-pressed',
+    'true',
+  );
+  const legend = page.getByRole('list', { name: 'Split by region' });
+  await expect(legend.getByRole('listitem')).toHaveText(['mars-1', 'venus-2']);
+}
+
+test('a copied URL opens the same view', async ({ page, context }) => {
+  await signIn(page, ADMIN);
+  await page.goto(explore());
+  await page.getByTestId('range-toggle').click();
+  await page.getByRole('button', { name: 'Last 15 minutes' }).click();
+  await expect(page).toHaveURL(/from=now-15m/);
+  await page.getByTestId('split').selectOption('region');
+  await expect(page).toHaveURL(/split=region/);
+  await page.getByLabel('Filter dimension').selectOption('device');
+  await page.getByLabel('Value of device').selectOption('ios');
+  await page.getByRole('button', { name: 'Add filter' }).click();
+  await expect(page).toHaveURL(/filter=device(:|%3A)ios/);
+  await page.getByRole('button', { name: 'UTC', exact: true }).click();
+  await expect(page).toHaveURL(/tz=utc/);
+  await expectView(page);
+
+  const copied = page.url();
+  const other = await context.newPage();
+  await other.goto(copied);
+  await expectView(other);
+  await other.close();
+});
+
+test('dragging across the chart zooms in, and Back restores the range', async ({ page }) => {
+  await signIn(page, ADMIN);
+  await page.goto(explore('from=now-30m&to=now'));
+  const chart = page.getByTestId('time-chart');
+  await expect(chart.locator('svg.recharts-surface')).toBeVisible();
+  const box = (await chart.boundingBox())!;
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width * 0.4, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.6, y, { steps: 8 });
+  await page.mouse.move(box.x + box.width * 0.8, y, { steps: 8 });
+  await page.mouse.up();
+  await expect(page).toHaveURL(/from=\d{13}&to=\d{13}/);
+  const zoomed = new URL(page.url());
+  const span = Number(zoomed.searchParams.get('to')) - Number(zoomed.searchParams.get('from'));
+  expect(span).toBeGreaterThan(60_000);
+  expect(span).toBeLessThan(20 * 60_000);
+  await expect(page.getByTestId('range-toggle')).not.toHaveText('Last 30 minutes');
+
+  await page.goBack();
+  await expect(page).toHaveURL(/from=now-30m/);
+  await expect(page.getByTestId('range-toggle')).toHaveText('Last 30 minutes');
+});
+
+test('the pivot from a root cause lands on the slice, showing its drop', async ({ page }) => {
+  await signIn(page, ADMIN);
+  await page.goto(`/anomalies/${anomalyId}`);
+  const pivot = page.locator('a[href*="filter=region"][href*="mars-1"]').first();
+  await expect(pivot).toBeVisible();
+  await pivot.click();
+  await expect(page).toHaveURL(
+    new RegExp(`/metrics/${KEY}\\?from=\\d+&to=\\d+&filter=region(:|%3A)mars-1`),
+  );
+  const url = new URL(page.url());
+  expect(Number(url.searchParams.get('from'))).toBeLessThan(firstWindow);
+  expect(Number(url.searchParams.get('to'))).toBeGreaterThan(firstWindow);
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('region=mars-1');
+  // mars-1 alone: about 40 a window before, 4 now.
+  const latest = page.getByTestId('explore-latest');
+  await expect(latest).toContainText('Latest 4');
+  await expect(latest).toContainText(/expected about 4\d/);
+  await expect(latest).toContainText(/z −\d/);
+});
+
+test('an annotation posted with an API key shows on the chart', async ({
+  page,
+  baseURL,
+  playwright,
+}) => {
+  await signIn(page, ADMIN);
+  const created = await page.request.post('/api/api-keys', {
+    headers: { origin: baseURL! },
+    data: { name: 'e2e-annotations' },
+  });
+  expect(created.status()).toBe(201);
+  const { secret } = (await created.json()) as { secret: string };
+  // A deploy script: its key, no session, no browser origin.
+  const script = await playwright.request.newContext({ baseURL });
+  const posted = await script.post('/api/annotations', {
+    headers: { authorization: `Bearer ${secret}` },
+    data: { title: 'E2E deploy 42', startsAt: Date.now() - 5 * 60_000, metrics: [KEY] },
+  });
+  expect(posted.status()).toBe(201);
+  await script.dispose();
+
+  await page.goto(explore('from=now-30m&to=now'));
+  await expect(page.getByTestId('annotation')).toContainText('E2E deploy 42');
+  await expect(page.getByTestId('annotation')).toContainText('from key e2e-annotations');
+  await expect(
+    page.getByTestId('time-chart').locator('svg text', { hasText: 'E2E deploy 42' }),
+  ).toBeVisible();
+
+  // …and on the drill-down of an anomaly whose chart it falls in.
+  await page.goto(`/anomalies/${anomalyId}`);
+  await expect(page.getByTestId('drill-annotation')).toContainText('E2E deploy 42');
+});

@@ -15,6 +15,7 @@ import { useNow } from '../_lib/use-now';
 import { LiveMetricsSection } from './live-metrics';
 import { NotificationsSection } from './notifications-panel';
 import { StorageSection } from './storage-table';
+import { TableWrap } from '@/app/_components/table-wrap';
 
 /** How often the page asks for fresh numbers. */
 export const HEALTH_REFRESH_MS = 5_000;
@@ -153,7 +154,7 @@ export function HealthView({
             <h2 id="reasons-heading">Quarantine by reason</h2>
             <span className="muted">{formatNumber(totals.quarantined)} in total</span>
           </div>
-          <div className="table-wrap">
+          <TableWrap label="Quarantine by reason">
             <table className="table" data-testid="quarantine-reasons">
               <thead>
                 <tr>
@@ -174,7 +175,7 @@ export function HealthView({
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         </section>
 
         <StorageSection storage={health.storage} retention={retention} />
@@ -210,7 +211,7 @@ function AccountingTable({ health }: { health: Health }) {
     );
   }
   return (
-    <div className="table-wrap">
+    <TableWrap label="Accounting per partition">
       <table className="table" data-testid="accounting">
         <caption className="sr-only">
           Per partition: received must equal folded plus quarantined.
@@ -248,7 +249,7 @@ function AccountingTable({ health }: { health: Health }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }
 

@@ -3,6 +3,7 @@ import type { LiveMetrics } from '@/lib/observability/live-figures';
 import { EventText } from '../_components/event-text';
 import { TimeAgo } from '../_components/time-ago';
 import { formatNumber } from '../_lib/format';
+import { TableWrap } from '@/app/_components/table-wrap';
 
 /**
  * The live figures of the Health page — the same metrics `/metrics` serves to Prometheus:
@@ -98,7 +99,7 @@ function LiveBody({
           {live.partitions.length === 0 ? (
             <p className="empty">No partition is being consumed.</p>
           ) : (
-            <div className="table-wrap">
+            <TableWrap label="Source partitions">
               <table className="table" data-testid="live-partitions">
                 <thead>
                   <tr>
@@ -147,7 +148,7 @@ function LiveBody({
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           )}
         </div>
 
@@ -156,7 +157,7 @@ function LiveBody({
           {live.buffers.length === 0 ? (
             <p className="empty">Nothing buffered.</p>
           ) : (
-            <div className="table-wrap">
+            <TableWrap label="Buffers">
               <table className="table" data-testid="live-buffers">
                 <thead>
                   <tr>
@@ -191,7 +192,7 @@ function LiveBody({
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           )}
         </div>
 

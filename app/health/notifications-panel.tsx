@@ -15,6 +15,7 @@ import type {
 import { EventText } from '../_components/event-text';
 import { TimeAgo } from '../_components/time-ago';
 import { formatNumber } from '../_lib/format';
+import { TableWrap } from '@/app/_components/table-wrap';
 
 /** Past this, a due delivery waiting is worth a warning: a worker normally takes it at once. */
 export const OVERDUE_WARN_MS = 60_000;
@@ -145,7 +146,7 @@ function OutboxStats({
 
 function ChannelTable({ channels, hours }: { channels: ChannelHealth[]; hours: number }) {
   return (
-    <div className="table-wrap">
+    <TableWrap label="Channel health">
       <table className="table delivery-table channel-health" data-testid="channel-health">
         <caption className="sr-only">
           Each notification channel: its state, last delivery, last failure, and its failed (last{' '}
@@ -171,7 +172,7 @@ function ChannelTable({ channels, hours }: { channels: ChannelHealth[]; hours: n
           ))}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }
 

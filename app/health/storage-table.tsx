@@ -6,6 +6,7 @@ import {
   type TableStorage,
 } from '@/lib/retention/policy';
 import { TimeAgo } from '../_components/time-ago';
+import { TableWrap } from '@/app/_components/table-wrap';
 
 const TABLE_LABEL: Record<StoredTable, string> = {
   rollups: 'Rollups',
@@ -45,7 +46,7 @@ export function StorageSection({
           Table sizes are not available.
         </p>
       ) : (
-        <div className="table-wrap">
+        <TableWrap label="Storage">
           <table className="table" data-testid="storage">
             <caption className="sr-only">
               Size on disk, day partitions, oldest data kept and retention of each table.
@@ -94,7 +95,7 @@ export function StorageSection({
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </section>
   );

@@ -12,6 +12,7 @@ import { TimeAgo } from '../_components/time-ago';
 import { apiFetch, loginHref } from '../_lib/api';
 import { revealControls } from '../_lib/format';
 import { formatWindowLength } from './window-length';
+import { TableWrap } from '@/app/_components/table-wrap';
 
 const KIND_LABEL = { count: 'Count', sum: 'Sum', avg: 'Average', ratio: 'Ratio' } as const;
 
@@ -135,7 +136,7 @@ export function MetricsList({
               No metrics yet.{canEdit ? ' Create one to start detecting anomalies.' : ''}
             </p>
           ) : (
-            <div className="table-wrap">
+            <TableWrap label="Metrics">
               <table className="table metrics-table" data-testid="metrics-table">
                 <thead>
                   <tr>
@@ -236,7 +237,7 @@ export function MetricsList({
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           )}
         </section>
 

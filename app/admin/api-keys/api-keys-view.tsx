@@ -15,6 +15,7 @@ import { TimeAgo } from '../../_components/time-ago';
 import { apiFetch, loginHref } from '../../_lib/api';
 import { revealControls } from '../../_lib/format';
 import { useForm } from '../../_lib/use-form';
+import { TableWrap } from '@/app/_components/table-wrap';
 
 /** Newly created key: its secret, shown this once. */
 interface Fresh extends CreatedApiKey {
@@ -140,7 +141,7 @@ export function ApiKeysView({ user, initial }: { user: HeaderUser; initial: ApiK
           {keys.length === 0 ? (
             <p className="empty">No API keys yet. Create one above for a service to send events.</p>
           ) : (
-            <div className="table-wrap">
+            <TableWrap label="API keys">
               <table className="table" data-testid="api-keys">
                 <thead>
                   <tr>
@@ -171,7 +172,7 @@ export function ApiKeysView({ user, initial }: { user: HeaderUser; initial: ApiK
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           )}
         </section>
       </main>

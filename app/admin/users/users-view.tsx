@@ -6,6 +6,7 @@ import { AppHeader, type HeaderUser } from '../../_components/app-header';
 import { TimeAgo } from '../../_components/time-ago';
 import { ManageUser } from './_users/manage-user';
 import { NewUserForm } from './_users/new-user-form';
+import { TableWrap } from '@/app/_components/table-wrap';
 
 const byName = (a: UserView, b: UserView) => a.username.localeCompare(b.username);
 
@@ -79,7 +80,7 @@ export function UsersView({
           {users.length === 0 ? (
             <p className="empty">No users yet. Create one above.</p>
           ) : (
-            <div className="table-wrap">
+            <TableWrap label="Users">
               <table className="table users-table" data-testid="users">
                 <thead>
                   <tr>
@@ -151,7 +152,7 @@ export function UsersView({
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           )}
         </section>
 

@@ -25,6 +25,7 @@ import {
   shareNote,
 } from '../../_lib/format';
 import { PivotLink, type PivotContext } from './pivot-link';
+import { TableWrap } from '@/app/_components/table-wrap';
 
 interface Column {
   key: ContributorSortKey;
@@ -84,7 +85,7 @@ export function ContributorsTable({
   const rows = sortContributors(top, sort);
   return (
     <>
-      <div className="table-wrap">
+      <TableWrap label="Top contributors">
         <table className="table sortable" data-testid="contributors">
           <caption className="sr-only">
             Top contributors, sorted by {COLUMNS.find((c) => c.key === sort.key)!.label} (
@@ -154,7 +155,7 @@ export function ContributorsTable({
             })}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       <ul className="muted footnote column-notes">
         {COLUMNS.filter((c) => c.hint).map((c) => (
           <li key={c.key}>

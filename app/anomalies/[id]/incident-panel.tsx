@@ -24,6 +24,7 @@ import { LifecycleBadge, SeverityBadge } from '../../_components/status-badge';
 import { TimeAgo } from '../../_components/time-ago';
 import { ZonedTime } from './zoned-time';
 import { apiFetch } from '../../_lib/api';
+import { TableWrap } from '@/app/_components/table-wrap';
 
 /** While a delivery is still pending, the log is read again this often. */
 const LOG_POLL_MS = 10_000;
@@ -236,7 +237,7 @@ export function DeliveryLog({ incident }: { incident: IncidentDetail }) {
                   No channel took it: no route or default channel matched.
                 </p>
               ) : (
-                <div className="table-wrap">
+                <TableWrap label="Delivery log">
                   <table className="table delivery-table">
                     <thead>
                       <tr>
@@ -306,7 +307,7 @@ export function DeliveryLog({ incident }: { incident: IncidentDetail }) {
                       ))}
                     </tbody>
                   </table>
-                </div>
+                </TableWrap>
               )}
             </li>
           ))}

@@ -8,6 +8,7 @@ import type { RootCause } from '@/lib/types';
 import { EventText } from '../../_components/event-text';
 import { formatShare, scoreWords, shareNote } from '../../_lib/format';
 import { PivotLink, type PivotContext } from './pivot-link';
+import { TableWrap } from '@/app/_components/table-wrap';
 
 /** A conjunction as a key: its text, never shown (see Conjunction). */
 export const conjunctionKey = (elements: Record<string, string>) =>
@@ -55,7 +56,7 @@ export function RootCauseCard({
       )}
       {candidates.length > 0 ? (
         <>
-          <div className="table-wrap">
+          <TableWrap label="Root-cause candidates">
             <table className="table" data-testid="root-cause-candidates">
               <caption className="muted">Candidates, best first</caption>
               <thead>
@@ -89,7 +90,7 @@ export function RootCauseCard({
                 })}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
           <p className="muted footnote" data-testid="root-cause-notes">
             <strong>Share of the {change}</strong>: how much of the {change} happened in the slice;
             above 100% when the other slices moved the other way. <strong>Fit</strong>: how much of

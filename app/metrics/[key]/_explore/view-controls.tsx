@@ -73,74 +73,77 @@ export function ViewControls({
           </select>
         </label>
       ) : null}
-      <div className="explore-filters" role="group" aria-label="Filters">
-        {filters.map(([dim, value]) => (
-          <span key={dim} className="chip" data-testid="filter-chip">
-            <EventText value={`${dim}=${value}`} />
-            <button
-              type="button"
-              className="chip-remove"
-              aria-label={revealControls(`Remove filter ${dim}=${value}`)}
-              onClick={() => {
-                const next = { ...state.filter };
-                delete next[dim];
-                onChange({ filter: next });
+      <div className="control explore-filter-control">
+        <span aria-hidden>Filters</span>
+        <div className="explore-filters" role="group" aria-label="Filters">
+          {filters.map(([dim, value]) => (
+            <span key={dim} className="chip" data-testid="filter-chip">
+              <EventText value={`${dim}=${value}`} />
+              <button
+                type="button"
+                className="chip-remove"
+                aria-label={revealControls(`Remove filter ${dim}=${value}`)}
+                onClick={() => {
+                  const next = { ...state.filter };
+                  delete next[dim];
+                  onChange({ filter: next });
+                }}
+              >
+                ×
+              </button>
+            </span>
+          ))}
+          {filters.length < MAX_FILTERS && free.length > 0 ? (
+            <form
+              method="post"
+              className="add-filter"
+              onSubmit={(e) => {
+                e.preventDefault();
+                if (!adding.dim || !adding.value) return;
+                onChange({ filter: { ...state.filter, [adding.dim]: adding.value } });
+                setAdding({ dim: '', value: '' });
               }}
             >
-              ×
-            </button>
-          </span>
-        ))}
-        {filters.length < MAX_FILTERS && free.length > 0 ? (
-          <form
-            method="post"
-            className="add-filter"
-            onSubmit={(e) => {
-              e.preventDefault();
-              if (!adding.dim || !adding.value) return;
-              onChange({ filter: { ...state.filter, [adding.dim]: adding.value } });
-              setAdding({ dim: '', value: '' });
-            }}
-          >
-            <label className="sr-only" htmlFor="filter-dim">
-              Filter dimension
-            </label>
-            <select
-              id="filter-dim"
-              value={adding.dim}
-              onChange={(e) => setAdding({ dim: e.target.value, value: '' })}
-            >
-              <option value="">Filter by…</option>
-              {free.map((d) => (
-                <option key={d.dim} value={d.dim}>
-                  {revealControls(d.dim)}
-                </option>
-              ))}
-            </select>
-            {adding.dim ? (
-              <>
-                <label className="sr-only" htmlFor="filter-value">
-                  Value of {revealControls(adding.dim)}
-                </label>
-                <select
-                  id="filter-value"
-                  value={adding.value}
-                  onChange={(e) => setAdding({ ...adding, value: e.target.value })}
-                >
-                  <option value="">Value…</option>
-                  {valuesOf(adding.dim).map((v) => (
-                    <option key={v} value={v}>
-                      {revealControls(v)}
-                    </option>
-                  ))}
-                </select>
-                <button type="submit" className="button" disabled={!adding.value}>
-                  Add filter
-                </button>
-              </>
-            ) : null}
-          </form>
-        ) : null}
+              <label className="sr-only" htmlFor="filter-dim">
+                Filter dimension
+              </label>
+              <select
+                id="filter-dim"
+                value={adding.dim}
+                onChange={(e) => setAdding({ dim: e.target.value, value: '' })}
+              >
+                <option value="">Filter by…</option>
+                {free.map((d) => (
+                  <option key={d.dim} value={d.dim}>
+                    {revealControls(d.dim)}
+                  </option>
+                ))}
+              </select>
+              {adding.dim ? (
+                <>
+                  <label className="sr-only" htmlFor="filter-value">
+                    Value of {revealControls(adding.dim)}
+                  </label>
+                  <select
+                    id="filter-value"
+                    value={adding.value}
+                    onChange={(e) => setAdding({ ...adding, value: e.target.value })}
+                  >
+                    <option value="">Value…</option>
+                    {valuesOf(adding.dim).map((v) => (
+                      <option key={v} value={v}>
+                        {revealControls(v)}
+                      </option>
+                    ))}
+                  </select>
+                  <button type="submit" className="button" disabled={!adding.value}>
+                    Add filter
+                  </button>
+                </>
+              ) : null}
+            </form>
+          ) : null}
+        </div>
       </div>
     </div>
   );

@@ -15,14 +15,23 @@ const METRIC = { key: 'e2e_a11y_orders', type: 'e2e_a11y_order', name: 'E2E a11y
 let sql: postgres.Sql;
 let anomalyId = 0;
 
+const QUARANTINE_SOURCE = 'e2e-a11y';
+
 test.beforeAll(async () => {
   sql = await e2eDatabase();
   ({ anomalyId } = await seedSliceMetric(sql, METRIC));
+  // Quarantined events as the health page lists them at their widest: one re-ingested, one too
+  // large to be (their row of badges once pushed the phone's page 90 px wide).
+  await sql`delete from quarantine where source = ${QUARANTINE_SOURCE}`;
+  await sql`insert into quarantine (source, reason, detail, raw, raw_size, reingested_at)
+    values (${QUARANTINE_SOURCE}, 'schema', 'stored before the fix', '{"ts":1}', 9, now()),
+           (${QUARANTINE_SOURCE}, 'too_large', 'stored before the fix', '{"ts":1,"type":"pa', 9000, null)`;
 });
 
 test.afterAll(async () => {
   if (!sql) return;
   await removeSliceMetric(sql, METRIC);
+  await sql`delete from quarantine where source = ${QUARANTINE_SOURCE}`;
   await sql.end();
 });
 

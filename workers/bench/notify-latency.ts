@@ -32,6 +32,7 @@ import {
   stopProduct,
   waitHealthy,
 } from '@/workers/bench/soak-product';
+import { percentile } from '@/lib/observability/board-latency';
 
 const SECRET = 'bench-notify-secret-0123456789';
 const WINDOW = '5s';
@@ -43,12 +44,6 @@ interface Arrival {
   key: string;
   payload: WebhookPayload;
   signed: boolean;
-}
-
-function percentile(xs: number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -21,35 +21,22 @@
  * is left out), the machine's load at start, and writes the "Board update latency" section of
  * docs/benchmarks.md. Requires a production build (`npx next build`) unless `--build`.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium, devices, type Browser, type Page } from '@playwright/test';
-import { format, resolveConfig } from 'prettier';
-import { childEnvironment } from '@/env';
+import { devices, type Browser, type Page } from '@playwright/test';
 import { parseDuration } from '@/lib/config/schema';
 import {
   joinWindows,
   summarize,
-  withSection,
   type BoardUpdate,
   type WindowStamp,
   type WindowTimes,
 } from '@/lib/observability/board-latency';
-import { createDb, type DbHandle } from '@/db/client';
-import { embeddedClusterDir, embeddedUrl } from '@/db/embedded';
+import type { DbHandle } from '@/db/client';
 import { CHANNEL, parseNotice } from '@/db/queries/notify';
-import {
-  ensureBuild,
-  ROOT,
-  SoakSetupError,
-  startProduct,
-  stopProduct,
-  waitHealthy,
-  type Product,
-} from '@/workers/bench/soak-product';
+import { CHROMIUM, withBenchProduct, writeSection } from '@/workers/bench/browser-bench';
+import { SoakSetupError, type Product } from '@/workers/bench/soak-product';
 
 const HEADING = '## Board update latency';
 const PORT = 3320;
@@ -58,17 +45,6 @@ const WINDOW = '2s';
 const WINDOW_MS = parseDuration(WINDOW)!;
 const SIM_RATE = 1000;
 const ADMIN_PASSWORD = 'bench-board-admin';
-const CHROMIUM = '/usr/bin/chromium';
-/** The flags playwright.config.ts gives the e2e suite's Chromium. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 /** Time for the board to show its first window (the backfill scored) once the product is up. */
 const FIRST_WINDOW_TIMEOUT_MS = 5 * 60_000;
 /** A window notified within this long of its end is scored live (not the backfill's catch-up). */
@@ -327,71 +303,35 @@ async function main(): Promise<void> {
   const target = Number(values.windows);
   if (!Number.isInteger(target) || target < 1) throw new Error('--windows: a positive integer');
   const command = `npm run bench:board${target === 100 ? '' : ` -- --windows ${target}`}`;
-  if (!existsSync(CHROMIUM)) {
-    throw new SoakSetupError(`no Chromium at ${CHROMIUM}: install Debian's chromium package`);
-  }
   await assertPortFree(PORT, 'PORT');
   await assertPortFree(PG_PORT, 'PULSE_PG_PORT');
-  await ensureBuild(values.build!);
-
-  const dataDir = join(ROOT, '.data', 'bench-board');
-  rmSync(dataDir, { recursive: true, force: true });
-  const env = childEnvironment({
-    DATABASE_URL: undefined,
-    KAFKA_BROKERS: undefined,
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
-    PORT: String(PORT),
-    PULSE_PG_PORT: String(PG_PORT),
-    PULSE_DATA_DIR: dataDir,
-    PULSE_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    PULSE_WINDOW: WINDOW,
-    PULSE_OUT_OF_ORDER: '500ms',
-    PULSE_FLUSH_INTERVAL: '250ms',
-    PULSE_ALLOWED_LATENESS: '5s',
-    PULSE_SIM_RATE: String(SIM_RATE),
-    // Two minutes of history: the sparklines hold their full 60 windows from the start.
-    PULSE_SIM_BACKFILL: '2m',
-  });
-  const logFile = join(ROOT, '.data', 'bench-board.log');
   console.log(
     `board bench: ${target} windows of ${WINDOW} from NOTIFY to the board's DOM, product on :${PORT}`,
   );
-  const product = startProduct(env, logFile);
-  let interrupted = false;
-  process.once('SIGINT', () => (interrupted = true));
-  let browser: Browser | undefined;
-  let db: DbHandle | undefined;
-  let run: Run;
-  let stop = '';
-  try {
-    await waitHealthy(`http://127.0.0.1:${PORT}`, product, () => interrupted);
-    const url = await embeddedUrl({ dir: dataDir, port: PG_PORT });
-    if (!url) throw new Error(`the product has no embedded PostgreSQL under ${dataDir}`);
-    db = createDb(url, { max: 2, appName: 'pulse-bench-board' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    run = await measure(browser, db, product, target, () => interrupted);
-  } finally {
-    await browser?.close().catch(() => undefined);
-    await db?.close().catch(() => undefined);
-    const cluster = embeddedClusterDir(dataDir);
-    stop = await stopProduct(product);
-    rmSync(dataDir, { recursive: true, force: true });
-    // Root may have kept the cluster outside the clone (db/embedded.ts ROOT_HOME).
-    if (!resolve(cluster).startsWith(resolve(dataDir)))
-      rmSync(resolve(cluster, '..'), { recursive: true, force: true });
-  }
+  const { result: run, stop } = await withBenchProduct(
+    {
+      name: 'bench-board',
+      port: PORT,
+      pgPort: PG_PORT,
+      adminPassword: ADMIN_PASSWORD,
+      build: values.build!,
+      env: {
+        PULSE_WINDOW: WINDOW,
+        PULSE_OUT_OF_ORDER: '500ms',
+        PULSE_FLUSH_INTERVAL: '250ms',
+        PULSE_ALLOWED_LATENESS: '5s',
+        PULSE_SIM_RATE: String(SIM_RATE),
+        // Two minutes of history: the sparklines hold their full 60 windows from the start.
+        PULSE_SIM_BACKFILL: '2m',
+      },
+    },
+    ({ browser, db, product, interrupted }) => measure(browser, db, product, target, interrupted),
+  );
   console.log(`${stop} The product's log is kept in .data/bench-board.log.`);
 
   const text = section(run, command, load);
   console.log(`\n${text}\n`);
-  const doc = existsSync(values.out!) ? readFileSync(values.out!, 'utf8') : '# Benchmarks\n';
-  const options = (await resolveConfig(values.out!)) ?? {};
-  writeFileSync(
-    values.out!,
-    await format(withSection(doc, HEADING, text), { ...options, parser: 'markdown' }),
-  );
+  await writeSection(values.out!, HEADING, text);
   console.log(`→ ${values.out}`);
 }
 

@@ -15,33 +15,20 @@
  * machine's load at start, and writes the "Explore page over 30 days" section of
  * docs/benchmarks.md. Requires a production build (`npx next build`) unless `--build`.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium, type Browser, type Page } from '@playwright/test';
-import { format, resolveConfig } from 'prettier';
-import { childEnvironment } from '@/env';
-import { summarize, withSection } from '@/lib/observability/board-latency';
+import type { Browser, Page } from '@playwright/test';
+import { summarize } from '@/lib/observability/board-latency';
 import { bucketsFor } from '@/lib/explore/downsample';
-import { createDb, type DbHandle } from '@/db/client';
+import type { DbHandle } from '@/db/client';
 import { metricSeries } from '@/db/queries/explore';
-import { embeddedClusterDir, embeddedUrl } from '@/db/embedded';
-import {
-  ensureBuild,
-  ROOT,
-  SoakSetupError,
-  startProduct,
-  stopProduct,
-  waitHealthy,
-} from '@/workers/bench/soak-product';
+import { withBenchProduct, writeSection } from '@/workers/bench/browser-bench';
+import { SoakSetupError } from '@/workers/bench/soak-product';
 
 const HEADING = '## Explore page over 30 days';
 const PORT = 3330;
 const PG_PORT = 54383;
 const ADMIN_PASSWORD = 'bench-explore-admin';
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'];
 const KEY = 'bench_month';
 const TYPE = 'bench_month_order';
 const MINUTE = 60_000;
@@ -204,62 +191,25 @@ async function main(): Promise<void> {
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs: a positive integer');
   const command = `npm run bench:explore${runs === 8 ? '' : ` -- --runs ${runs}`}`;
-  if (!existsSync(CHROMIUM)) {
-    throw new SoakSetupError(`no Chromium at ${CHROMIUM}: install Debian's chromium package`);
-  }
-  await ensureBuild(values.build!);
-  const dataDir = join(ROOT, '.data', 'bench-explore');
-  rmSync(dataDir, { recursive: true, force: true });
-  const env = childEnvironment({
-    DATABASE_URL: undefined,
-    KAFKA_BROKERS: undefined,
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
-    PORT: String(PORT),
-    PULSE_PG_PORT: String(PG_PORT),
-    PULSE_DATA_DIR: dataDir,
-    PULSE_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    PULSE_WINDOW: '1m',
-    PULSE_SIM_RATE: '50',
-    PULSE_SIM_BACKFILL: '10m',
-  });
-  const logFile = join(ROOT, '.data', 'bench-explore.log');
-  const base = `http://127.0.0.1:${PORT}`;
   console.log(`explore bench: ${DAYS} days of one-minute windows, product on :${PORT}`);
-  const product = startProduct(env, logFile);
-  let interrupted = false;
-  process.once('SIGINT', () => (interrupted = true));
-  let browser: Browser | undefined;
-  let db: DbHandle | undefined;
-  let results: Results;
-  let spikes: { kept: number; of: number };
-  try {
-    await waitHealthy(base, product, () => interrupted);
-    const url = await embeddedUrl({ dir: dataDir, port: PG_PORT });
-    if (!url) throw new Error(`the product has no embedded PostgreSQL under ${dataDir}`);
-    db = createDb(url, { max: 2, appName: 'pulse-bench-explore' });
-    await seed(db);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    results = await measure(browser, base, runs);
-    spikes = await spikesKept(db);
-  } finally {
-    await browser?.close().catch(() => undefined);
-    await db?.close().catch(() => undefined);
-    const cluster = embeddedClusterDir(dataDir);
-    await stopProduct(product);
-    rmSync(dataDir, { recursive: true, force: true });
-    if (!resolve(cluster).startsWith(resolve(dataDir)))
-      rmSync(resolve(cluster, '..'), { recursive: true, force: true });
-  }
+  const { result } = await withBenchProduct(
+    {
+      name: 'bench-explore',
+      port: PORT,
+      pgPort: PG_PORT,
+      adminPassword: ADMIN_PASSWORD,
+      build: values.build!,
+      env: { PULSE_WINDOW: '1m', PULSE_SIM_RATE: '50', PULSE_SIM_BACKFILL: '10m' },
+    },
+    async ({ base, db, browser }) => {
+      await seed(db);
+      return { results: await measure(browser, base, runs), spikes: await spikesKept(db) };
+    },
+  );
+  const { results, spikes } = result;
   const text = section(results, spikes, command, load, runs);
   console.log(`\n${text}\n`);
-  const doc = existsSync(values.out!) ? readFileSync(values.out!, 'utf8') : '# Benchmarks\n';
-  const options = (await resolveConfig(values.out!)) ?? {};
-  writeFileSync(
-    values.out!,
-    await format(withSection(doc, HEADING, text), { ...options, parser: 'markdown' }),
-  );
+  await writeSection(values.out!, HEADING, text);
   console.log(`→ ${values.out}`);
 }
 

@@ -1,0 +1,125 @@
+/**
+ * The harness of the benchmarks that measure the product in a browser (`bench:board`,
+ * `bench:explore`): the product as `npm start` runs it on a fresh embedded database, a pool to
+ * that database, Debian's Chromium; everything stopped and the data removed afterwards, whatever
+ * happened; and the benchmark's section written into docs/benchmarks.md.
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser } from '@playwright/test';
+import { format, resolveConfig } from 'prettier';
+import { childEnvironment } from '@/env';
+import { withSection } from '@/lib/observability/board-latency';
+import { createDb, type DbHandle } from '@/db/client';
+import { embeddedClusterDir, embeddedUrl } from '@/db/embedded';
+import {
+  ensureBuild,
+  ROOT,
+  SoakSetupError,
+  startProduct,
+  stopProduct,
+  waitHealthy,
+  type Product,
+} from './soak-product';
+
+export const CHROMIUM = '/usr/bin/chromium';
+/** The flags playwright.config.ts gives the e2e suite's Chromium. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export interface BenchProduct {
+  /** Names the data dir (.data/<name>), the log (.data/<name>.log) and the pool. */
+  name: string;
+  port: number;
+  pgPort: number;
+  adminPassword: string;
+  /** Variables beyond the ones every run sets (ports, data dir, production, quiet logs). */
+  env: Record<string, string>;
+  /** Build the web app first when there is no build. */
+  build: boolean;
+}
+
+export interface BenchContext {
+  base: string;
+  db: DbHandle;
+  browser: Browser;
+  product: Product;
+  interrupted: () => boolean;
+}
+
+/**
+ * Runs `body` against the product started afresh, then stops everything and removes the data.
+ * Returns the body's result and what the stop said.
+ */
+export async function withBenchProduct<T>(
+  spec: BenchProduct,
+  body: (context: BenchContext) => Promise<T>,
+): Promise<{ result: T; stop: string }> {
+  if (!existsSync(CHROMIUM)) {
+    throw new SoakSetupError(`no Chromium at ${CHROMIUM}: install Debian's chromium package`);
+  }
+  await ensureBuild(spec.build);
+  const dataDir = join(ROOT, '.data', spec.name);
+  rmSync(dataDir, { recursive: true, force: true });
+  const env = childEnvironment({
+    DATABASE_URL: undefined,
+    KAFKA_BROKERS: undefined,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    PORT: String(spec.port),
+    PULSE_PG_PORT: String(spec.pgPort),
+    PULSE_DATA_DIR: dataDir,
+    PULSE_ADMIN_PASSWORD: spec.adminPassword,
+    ...spec.env,
+  });
+  const base = `http://127.0.0.1:${spec.port}`;
+  const product = startProduct(env, join(ROOT, '.data', `${spec.name}.log`));
+  let interrupted = false;
+  process.once('SIGINT', () => (interrupted = true));
+  let browser: Browser | undefined;
+  let db: DbHandle | undefined;
+  try {
+    await waitHealthy(base, product, () => interrupted);
+    const url = await embeddedUrl({ dir: dataDir, port: spec.pgPort });
+    if (!url) throw new Error(`the product has no embedded PostgreSQL under ${dataDir}`);
+    db = createDb(url, { max: 2, appName: `pulse-${spec.name}` });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const result = await body({ base, db, browser, product, interrupted: () => interrupted });
+    return { result, stop: await finish() };
+  } catch (error) {
+    await finish();
+    throw error;
+  }
+
+  async function finish(): Promise<string> {
+    await browser?.close().catch(() => undefined);
+    await db?.close().catch(() => undefined);
+    browser = undefined;
+    db = undefined;
+    const cluster = embeddedClusterDir(dataDir);
+    const stop = await stopProduct(product);
+    rmSync(dataDir, { recursive: true, force: true });
+    // Root may have kept the cluster outside the clone (db/embedded.ts ROOT_HOME).
+    if (!resolve(cluster).startsWith(resolve(dataDir)))
+      rmSync(resolve(cluster, '..'), { recursive: true, force: true });
+    return stop;
+  }
+}
+
+/** Replaces (or appends) the section under `heading` in the markdown file `out`, formatted. */
+export async function writeSection(out: string, heading: string, text: string): Promise<void> {
+  const doc = existsSync(out) ? readFileSync(out, 'utf8') : '# Benchmarks\n';
+  const options = (await resolveConfig(out)) ?? {};
+  writeFileSync(
+    out,
+    await format(withSection(doc, heading, text), { ...options, parser: 'markdown' }),
+  );
+}

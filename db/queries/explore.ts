@@ -7,6 +7,7 @@
 import { and, asc, desc, eq, gt, gte, inArray, lt, sql as dsql, type SQL } from 'drizzle-orm';
 import { definitionEventTypes, hasFilters } from '@/lib/metrics/cells';
 import { historyWindows, sliceSeries, splitSeries, type Split } from '@/lib/explore/series';
+import type { ExploreAnomaly } from '@/lib/explore/view';
 import type {
   AlertRule,
   MetricDefinition,
@@ -206,19 +207,6 @@ export async function splitOf(
   return splitSeries(metric, dim, cells, { ...range, baseWindowMs }, top);
 }
 
-/** An anomaly drawn on the explore chart. */
-export interface RangeAnomaly {
-  id: number;
-  severity: 'warn' | 'critical';
-  status: 'open' | 'resolved' | 'withdrawn';
-  direction: 'up' | 'down';
-  firstWindow: number;
-  /** End of its last window. */
-  end: number;
-  incidentId: number | null;
-  sentence: string;
-}
-
 /** The metric's anomalies (withdrawn ones left out) that overlap [from, to), newest first. */
 export async function anomaliesInRange(
   db: Executor,
@@ -226,7 +214,7 @@ export async function anomaliesInRange(
   range: { from: number; to: number },
   windowMs: number,
   limit = 200,
-): Promise<RangeAnomaly[]> {
+): Promise<ExploreAnomaly[]> {
   const rows = await db
     .select({
       id: anomalies.id,

@@ -27,6 +27,7 @@ import { TimeChart, splitColour, OTHER_COLOUR } from '@/app/_components/time-cha
 import { formatZ } from '@/app/_lib/format';
 import { useIsClient } from '@/app/_lib/use-now';
 import { usePulseSocket } from '@/app/_lib/use-pulse-socket';
+import { formatWindowLength } from '../window-length';
 import { AnnotationList } from './_explore/annotations';
 import { RangePicker } from './_explore/range-picker';
 import { ViewControls } from './_explore/view-controls';
@@ -145,7 +146,7 @@ export function ExploreView({
         </div>
         <p className="muted explore-meta">
           <code>{metric.key}</code>
-          {metric.enabled ? null : ' · paused'} · {describeWindow(data.windowMs)} windows
+          {metric.enabled ? null : ' · paused'} · {formatWindowLength(data.windowMs)} windows
           {sliceText ? ' · band from the slice’s own recent windows' : ' · band = expected ± 3σ'}
           {data.downsampled ? ' · highest and lowest window per point shown' : ''}
           {live ? ' · updates live' : ''}
@@ -190,7 +191,7 @@ export function ExploreView({
               data.compare
                 ? {
                     points: data.compare.points,
-                    label: data.compare.offsetMs === 86_400_000 ? 'A day before' : 'A week before',
+                    label: compareLabel(data.compare.offsetMs),
                   }
                 : null
             }
@@ -281,7 +282,7 @@ function Legend({ data }: { data: ExploreData }) {
       {data.compare ? (
         <li>
           <span className="swatch swatch-compare" aria-hidden />{' '}
-          {data.compare.offsetMs === 86_400_000 ? 'A day before' : 'A week before'}
+          {compareLabel(data.compare.offsetMs)}
         </li>
       ) : null}
       {data.anomalies.length > 0 ? (
@@ -298,8 +299,7 @@ function Legend({ data }: { data: ExploreData }) {
   );
 }
 
-function describeWindow(ms: number): string {
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
-  return `${ms / 1000} s`;
+/** What the comparison line is called in the chart and its legend. */
+function compareLabel(offsetMs: number): string {
+  return offsetMs === 86_400_000 ? 'A day before' : 'A week before';
 }

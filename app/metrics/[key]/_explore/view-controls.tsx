@@ -4,12 +4,11 @@
  * caller's `onChange`), so the URL always says what is shown.
  */
 import { useState } from 'react';
-import type { Compare, ExploreState } from '@/lib/explore/view-state';
+import { MAX_FILTERS, type Compare, type ExploreState } from '@/lib/explore/view-state';
 import { EventText } from '@/app/_components/event-text';
 import { revealControls } from '@/app/_lib/format';
 
 const TOP_CHOICES = [3, 5, 10, 20] as const;
-const MAX_FILTERS = 8;
 
 export function ViewControls({
   state,

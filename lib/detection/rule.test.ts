@@ -131,6 +131,17 @@ describe('validateRule', () => {
     });
   });
 
+  it('reports the threshold order even beside a fraction in a whole-number field', () => {
+    // zod treats a non-integer as final and skips the check across fields; the order is judged
+    // on its own, so the API says everything at once.
+    const checked = validateRule({ ...DEFAULT_RULE, warnZ: 5, criticalZ: 3, baselineWindows: 2.5 });
+    expect(checked.ok).toBe(false);
+    expect(!checked.ok && checked.errors.criticalZ).toBe(
+      'Critical z must be at least the warn z (5).',
+    );
+    expect(!checked.ok && checked.errors.baselineWindows).toBeDefined();
+  });
+
   it('reports every field for a non-object input', () => {
     const result = validateRule('nope');
     expect(result.ok).toBe(false);

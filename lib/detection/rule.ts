@@ -65,16 +65,16 @@ export const alertRuleShape = {
     }),
 };
 
+/** The message of thresholds out of order, or undefined when critical z ≥ warn z. */
+function thresholdOrderMessage(warnZ: number, criticalZ: number): string | undefined {
+  return criticalZ < warnZ ? `Critical z must be at least the warn z (${warnZ}).` : undefined;
+}
+
 /** The check across fields of a rule: the critical threshold is at least the warn threshold. */
 export const thresholdOrder = z.superRefine<{ warnZ: number; criticalZ: number }>(
   (rule, ctx) => {
-    if (rule.criticalZ < rule.warnZ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['criticalZ'],
-        message: `Critical z must be at least the warn z (${rule.warnZ}).`,
-      });
-    }
+    const message = thresholdOrderMessage(rule.warnZ, rule.criticalZ);
+    if (message) ctx.addIssue({ code: 'custom', path: ['criticalZ'], message });
   },
   {
     // Compare as soon as both thresholds are valid, even if another field is not.
@@ -114,12 +114,22 @@ function isRuleField(key: PropertyKey | undefined): key is keyof AlertRule {
 export function validateRule(
   input: unknown,
 ): { ok: true; rule: AlertRule } | { ok: false; errors: RuleErrors } {
-  const parsed = alertRuleSchema.safeParse(isRecord(input) ? input : {});
+  const raw = isRecord(input) ? input : {};
+  const parsed = alertRuleSchema.safeParse(raw);
   if (parsed.success) return { ok: true, rule: parsed.data };
   const errors: RuleErrors = {};
   for (const issue of parsed.error.issues) {
     const field = issue.path[0];
     if (isRuleField(field)) errors[field] ??= issue.message;
+  }
+  // zod skips the check across fields once another field failed in a way it treats as final (a
+  // fraction in a whole-number field): judge the two thresholds on their own, so every field's
+  // message is there at once, in the API as in the form.
+  const warn = warnZSchema.safeParse(raw.warnZ);
+  const critical = criticalZSchema.safeParse(raw.criticalZ);
+  if (!errors.criticalZ && warn.success && critical.success) {
+    const order = thresholdOrderMessage(warn.data, critical.data);
+    if (order) errors.criticalZ = order;
   }
   return { ok: false, errors };
 }

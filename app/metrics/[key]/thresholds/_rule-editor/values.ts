@@ -1,6 +1,6 @@
 /** The rule editor's values as typed (strings) and how they become a rule to validate. Pure. */
 import { validateRule } from '@/lib/detection/rule';
-import { DEFAULT_RULE, type AlertRule } from '@/lib/types';
+import type { AlertRule } from '@/lib/types';
 import type { Checked } from '@/app/_lib/form-state';
 import type { Form } from '@/app/_lib/use-form';
 
@@ -60,35 +60,10 @@ function toCandidate(values: RuleValues): Record<RuleField, unknown> {
   };
 }
 
-/**
- * The message of the check across fields (critical z at least warn z) for these two
- * thresholds, judged on their own: with every other field at its default, so nothing else can
- * hold it back. Undefined when they are in order or either is not a valid threshold (its own
- * message says so).
- */
-function thresholdOrderError(candidate: Record<RuleField, unknown>): string | undefined {
-  const pair = validateRule({
-    ...DEFAULT_RULE,
-    warnZ: candidate.warnZ,
-    criticalZ: candidate.criticalZ,
-  });
-  return pair.ok || pair.errors.warnZ ? undefined : pair.errors.criticalZ;
-}
-
-/**
- * The client check: lib/detection/rule.ts, as the API checks it, with every field's message at
- * once. zod skips the schema's check across fields once another field fails in a way it treats
- * as final (a fraction in a whole-number field, such as 2.5 baseline windows), so "Critical z
- * must be at least the warn z" would hide until that field is fixed; it is checked apart here.
- */
+/** The client check: lib/detection/rule.ts, as the API checks it, every field's message at once. */
 export function checkRule(values: RuleValues): Checked<AlertRule, RuleField> {
-  const candidate = toCandidate(values);
-  const check = validateRule(candidate);
-  if (check.ok) return { value: check.rule, errors: {} };
-  const errors = { ...check.errors };
-  const order = errors.criticalZ ? undefined : thresholdOrderError(candidate);
-  if (order) errors.criticalZ = order;
-  return { value: null, errors };
+  const check = validateRule(toCandidate(values));
+  return check.ok ? { value: check.rule, errors: {} } : { value: null, errors: check.errors };
 }
 
 export function sameValues(a: RuleValues, b: RuleValues): boolean {

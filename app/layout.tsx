@@ -18,6 +18,7 @@ import './styles/metrics.css';
 import './styles/root-cause.css';
 import './styles/incidents.css';
 import './styles/explore.css';
+import './styles/time.css';
 
 export const metadata: Metadata = {
   title: { default: 'Pulse', template: '%s' },

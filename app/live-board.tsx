@@ -1,19 +1,22 @@
 'use client';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useMemo, useReducer, useState } from 'react';
-import { exploreHref } from '@/lib/explore/view-state';
+import { useMemo, useReducer, useState, useTransition } from 'react';
+import { isLive, lastSpan, resolveRange, type RangeSpec } from '@/lib/explore/time-range';
+import { exploreHref, rangeHref, type PageRange, type RangeState } from '@/lib/explore/view-state';
 import { formatMetricValue } from '@/lib/metrics/units';
 import type { AnomalySummary, Board, BoardMetric, IncidentSummary } from '@/lib/views';
 import { AppHeader, type HeaderUser } from './_components/app-header';
 import { Sparkline } from './_components/charts';
 import { ConnectionIndicator } from './_components/connection-state';
 import { EventText } from './_components/event-text';
+import { RangePicker, useRangeShortcuts } from './_components/range-picker';
+import { PageZone, useZone } from './_components/zoned-time';
 import { StatusBadge } from './_components/status-badge';
 import { ClockTime, TimeAgo } from './_components/time-ago';
 import { AlertFeed, DesktopAlertsToggle } from './alert-feed';
 import { apiFetch, loginHref } from './_lib/api';
-import { boardReducer, hasUnknownMetric, initBoardState } from './_lib/board-state';
+import { MAX_WINDOWS, boardReducer, hasUnknownMetric, initBoardState } from './_lib/board-state';
 import { formatNumber, formatZ, revealControls } from './_lib/format';
 import { describeLatest } from './_lib/sparkline';
 import { feedItems } from './_lib/incident-feed';
@@ -23,20 +26,41 @@ import { usePulseSocket } from './_lib/use-pulse-socket';
 /** Catch-up asks for incidents changed a little before the last change seen (clocks, commits). */
 const CATCH_UP_MARGIN_MS = 60_000;
 
+const DEFAULT_VIEW: PageRange = { range: null, tz: 'local', problems: [], now: 0 };
+
 export function LiveBoard({
   initial,
   incidents: initialIncidents = [],
+  view = DEFAULT_VIEW,
   user,
 }: {
   initial: Board;
   /** The board's incidents (GET /api/incidents), newest first. */
   incidents?: IncidentSummary[];
+  /** The range in the URL (null: the last 60 windows) and the zone. */
+  view?: PageRange;
   user: HeaderUser;
 }) {
   const router = useRouter();
-  const [state, dispatch] = useReducer(boardReducer, undefined, () =>
-    initBoardState(initial, initialIncidents),
-  );
+  const [pending, startTransition] = useTransition();
+  const [state, dispatch] = useReducer(boardReducer, undefined, () => {
+    const resolved = view.range ? resolveRange(view.range, view.now) : null;
+    return initBoardState(
+      initial,
+      initialIncidents,
+      resolved?.ok ? { rangeMs: resolved.to - resolved.from, frozen: !isLive(view.range!) } : {},
+    );
+  });
+  /** The API's query for the board's points: the URL's range, or none. */
+  const rangeQuery = view.range
+    ? `?from=${encodeURIComponent(view.range.from)}&to=${encodeURIComponent(view.range.to)}`
+    : '';
+  const go = (next: RangeState) =>
+    startTransition(() => router.push(rangeHref('/', next), { scroll: false }));
+  const shown: RangeSpec = view.range ?? lastSpan(MAX_WINDOWS * initial.windowMs);
+  const setRange = (range: RangeSpec) => go({ range, tz: view.tz });
+  const setTz = (tz: RangeState['tz']) => go({ range: view.range, tz });
+  useRangeShortcuts(shown, view.tz, setRange, setTz, 'Board');
   const [firstLive] = useState(() => ({
     anomaly: initial.lastAnomalyId,
     incident: initialIncidents.reduce((max, i) => Math.max(max, i.id), 0),
@@ -51,8 +75,8 @@ export function LiveBoard({
   const desktop = useDesktopAlerts(state.incidents);
 
   async function refetchBoard() {
-    const board = await apiFetch<Board>('/api/board');
-    if (board.status === 401) router.replace(loginHref('/'));
+    const board = await apiFetch<Board>(`/api/board${rangeQuery}`);
+    if (board.status === 401) router.replace(loginHref(rangeHref('/', view)));
     else if (board.ok) dispatch({ type: 'board', board: board.data });
   }
 
@@ -61,14 +85,14 @@ export function LiveBoard({
     const after = state.lastAnomalyId;
     const since = Math.max(0, state.lastIncidentUpdate - CATCH_UP_MARGIN_MS);
     const [board, missed, incidents] = await Promise.all([
-      apiFetch<Board>('/api/board'),
+      apiFetch<Board>(`/api/board${rangeQuery}`),
       apiFetch<AnomalySummary[]>(`/api/anomalies?after=${after}`),
       apiFetch<IncidentSummary[]>(
         state.lastIncidentUpdate > 0 ? `/api/incidents?since=${since}` : '/api/incidents',
       ),
     ]);
     if (board.status === 401 || missed.status === 401 || incidents.status === 401) {
-      router.replace(loginHref('/'));
+      router.replace(loginHref(rangeHref('/', view)));
       return;
     }
     if (board.ok) dispatch({ type: 'board', board: board.data });
@@ -103,7 +127,7 @@ export function LiveBoard({
   const openIncidents = state.incidents.filter((i) => i.status === 'open').length;
 
   return (
-    <>
+    <PageZone tz={view.tz}>
       <AppHeader user={user}>
         <ConnectionIndicator state={connection} />
         <LastWindow
@@ -119,14 +143,34 @@ export function LiveBoard({
             <p className="muted">
               {metricCount} {metricCount === 1 ? 'metric' : 'metrics'} ·{' '}
               {describeWindow(state.windowMs)} windows · band = expected ± 3σ
+              {state.frozen ? ' · values as of the end of the range' : ''}
             </p>
           </div>
+          <BoardRange
+            shown={shown}
+            now={view.now}
+            pending={pending}
+            onRange={setRange}
+            onTz={setTz}
+          />
+          {view.problems.length > 0 ? (
+            <div className="notice notice-warn" role="status" data-testid="board-problems">
+              {view.problems.map((p, i) => (
+                <p key={i}>{p}</p>
+              ))}
+            </div>
+          ) : null}
           {metricCount === 0 ? (
             <p className="empty">No metrics are defined yet.</p>
           ) : (
             <div className="metric-grid">
               {state.metrics.map((metric) => (
-                <MetricCard key={metric.id} metric={metric} windowMs={state.windowMs} />
+                <MetricCard
+                  key={metric.id}
+                  metric={metric}
+                  windowMs={state.windowMs}
+                  view={{ range: view.range, tz: view.tz }}
+                />
               ))}
             </div>
           )}
@@ -150,7 +194,7 @@ export function LiveBoard({
           />
         </aside>
       </main>
-    </>
+    </PageZone>
   );
 }
 
@@ -197,7 +241,43 @@ const STATUS_NOTE: Partial<Record<BoardMetric['points'][number]['status'], strin
   low_volume: 'Low volume — too few events to alert.',
 };
 
-function MetricCard({ metric, windowMs }: { metric: BoardMetric; windowMs: number }) {
+/** The board's range picker: the zone shown is the page's (UTC until hydrated). */
+function BoardRange({
+  shown,
+  now,
+  pending,
+  onRange,
+  onTz,
+}: {
+  shown: RangeSpec;
+  now: number;
+  pending: boolean;
+  onRange: (range: RangeSpec) => void;
+  onTz: (tz: RangeState['tz']) => void;
+}) {
+  return (
+    <div className="board-range" aria-busy={pending}>
+      <RangePicker
+        key={`${shown.from}|${shown.to}`}
+        range={shown}
+        tz={useZone()}
+        now={now}
+        onRange={onRange}
+        onTz={onTz}
+      />
+    </div>
+  );
+}
+
+function MetricCard({
+  metric,
+  windowMs,
+  view,
+}: {
+  metric: BoardMetric;
+  windowMs: number;
+  view: RangeState;
+}) {
   const latest = metric.points.at(-1);
   const status = latest?.status ?? 'waiting';
   const value =
@@ -219,7 +299,10 @@ function MetricCard({ metric, windowMs }: { metric: BoardMetric; windowMs: numbe
       <div className="metric-card-head">
         <h3 id={`metric-${metric.id}-name`} className="metric-name">
           {/* The metric's page, and the card's keyboard target: its ::after covers the card. */}
-          <Link href={exploreHref(metric.key)} className="metric-card-link">
+          <Link
+            href={exploreHref(metric.key, { range: view.range ?? undefined, tz: view.tz })}
+            className="metric-card-link"
+          >
             <EventText value={metric.name} />
           </Link>
         </h3>

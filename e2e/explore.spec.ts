@@ -159,3 +159,55 @@ test('an annotation posted with an API key shows on the chart', async ({
   await page.goto(`/anomalies/${anomalyId}`);
   await expect(page.getByTestId('drill-annotation')).toContainText('E2E deploy 42');
 });
+
+test('the board keeps its range in the URL, and its cards carry it to the metric', async ({
+  page,
+}) => {
+  await signIn(page, ADMIN);
+  await page.goto('/');
+  const toggle = page.getByTestId('range-toggle');
+  const initial = await toggle.textContent();
+  await toggle.click();
+  await page.getByRole('button', { name: 'Last 24 hours' }).click();
+  await expect(page).toHaveURL(/\/\?from=now-24h&to=now$/);
+  await expect(toggle).toHaveText('Last 24 hours');
+  const card = page.getByTestId(`metric-card-${KEY}`);
+  await expect(card.getByRole('link', { name: 'E2E orders', exact: true })).toHaveAttribute(
+    'href',
+    `/metrics/${KEY}?from=now-24h`,
+  );
+  // The keyboard too: t h is the last hour.
+  await page.locator('body').press('t');
+  await page.locator('body').press('h');
+  await expect(page).toHaveURL(/from=now-1h/);
+  await page.goBack();
+  await expect(page).toHaveURL(/from=now-24h/);
+  await page.goBack();
+  await expect(toggle).toHaveText(initial!);
+});
+
+test('dragging across a drill-down chart zooms it, and a link goes back around the anomaly', async ({
+  page,
+}) => {
+  await signIn(page, ADMIN);
+  await page.goto(`/anomalies/${anomalyId}?tz=utc`);
+  await expect(page.getByRole('heading', { name: /around the anomaly/ })).toBeVisible();
+  const chart = page.getByTestId('time-chart');
+  await expect(chart.locator('svg.recharts-surface')).toBeVisible();
+  await chart.scrollIntoViewIfNeeded();
+  const box = (await chart.boundingBox())!;
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width * 0.3, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.5, y, { steps: 8 });
+  await page.mouse.move(box.x + box.width * 0.7, y, { steps: 8 });
+  await page.mouse.up();
+  await expect(page).toHaveURL(
+    new RegExp(`/anomalies/${anomalyId}\\?from=\\d{13}&to=\\d{13}&tz=utc`),
+  );
+  await expect(page.getByRole('heading', { name: /over the chosen range/ })).toBeVisible();
+  await expect(page.getByTestId('range-toggle')).toContainText('UTC');
+  await page.getByTestId('around-link').click();
+  await expect(page).toHaveURL(new RegExp(`/anomalies/${anomalyId}\\?tz=utc$`));
+  await expect(page.getByRole('heading', { name: /around the anomaly/ })).toBeVisible();
+});

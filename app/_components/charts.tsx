@@ -23,6 +23,7 @@ import type { MetricKind, PointStatus, Severity } from '@/lib/types';
 import type { AnnotationView, BoardPoint } from '@/lib/views';
 import { annotationMarks } from './time-chart';
 import { CHART, STATUS_LABEL, formatClock, formatDateTime, formatZ } from '../_lib/format';
+import { breakGaps, gapThreshold } from '@/lib/explore/downsample';
 import { sparklineDomain, sparklinePoints } from '../_lib/sparkline';
 
 export interface MetricFormat {
@@ -112,7 +113,7 @@ export function Sparkline({
   windowMs: number;
 }) {
   const shown = sparklinePoints(points);
-  const data = toData(shown, 3, null, markOfStatus);
+  const data = toData(breakGaps(shown, gapThreshold(shown, windowMs)), 3, null, markOfStatus);
   const domain = sparklineDomain(shown, 3);
   const seconds = windowMs < 60_000;
   return (

@@ -21,6 +21,7 @@ import {
 } from 'recharts';
 import { formatMetricValue } from '@/lib/metrics/units';
 import { axisFormatter, formatInZone, type TimeZoneMode } from '@/lib/explore/time-range';
+import { breakGaps, gapThreshold } from '@/lib/explore/downsample';
 import { timeTicks } from '@/lib/explore/ticks';
 import type { ExploreSplit } from '@/lib/explore/view';
 import type { WindowPoint } from '@/lib/types';
@@ -171,7 +172,12 @@ export function TimeChart({
   onZoom,
 }: TimeChartProps) {
   const [drag, setDrag] = useState<{ start: number; end: number } | null>(null);
-  const data = chartData({ points, compare: compare?.points ?? null, split, bandSigma: 3 });
+  const data = chartData({
+    points: breakGaps(points, gapThreshold(points, windowMs)),
+    compare: compare?.points ?? null,
+    split,
+    bandSigma: 3,
+  });
   const tick = axisFormatter(to - from, tz);
   const value = (v: number) => formatMetricValue(metric, v);
   const labelOf = (state: { activeLabel?: unknown }): number | null => {

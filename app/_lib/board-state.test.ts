@@ -191,3 +191,40 @@ describe('boardReducer: metric', () => {
     expect(next.metrics.map((m) => m.id)).toEqual([1, 2, 3]);
   });
 });
+
+describe('boardReducer: a board showing a range', () => {
+  const live = (windowStart: number) => ({
+    type: 'points' as const,
+    windowStart,
+    points: [{ ...point(windowStart, 9), metricId: 1 }],
+    receivedAt: windowStart,
+  });
+
+  it('keeps the whole range on a card as live windows arrive, not the last 60', () => {
+    const long = Array.from({ length: 200 }, (_, i) => point(i * W));
+    let state = initBoardState(board({ metrics: [metric(1, long)] }), [], { rangeMs: 240 * W });
+    state = boardReducer(state, live(200 * W));
+    expect(state.metrics[0]?.points).toHaveLength(201);
+    // Past the range's length, the oldest windows leave.
+    for (let i = 201; i < 260; i++) state = boardReducer(state, live(i * W));
+    expect(state.metrics[0]?.points[0]?.windowStart).toBe(20 * W);
+  });
+
+  it('leaves the cards of a range that ended alone, but still tracks the newest window', () => {
+    const state = boardReducer(
+      initBoardState(board(), [], { rangeMs: 10 * W, frozen: true }),
+      live(50 * W),
+    );
+    expect(state.metrics[0]?.points.map((p) => p.windowStart)).toEqual([0, W]);
+    expect(state.lastWindowStart).toBe(50 * W);
+  });
+
+  it('does not put a changed metric’s latest windows on a range that ended', () => {
+    const state = boardReducer(initBoardState(board(), [], { rangeMs: 10 * W, frozen: true }), {
+      type: 'metric',
+      metric: { ...metric(1, [point(90 * W)]), name: 'Renamed' },
+    });
+    expect(state.metrics[0]?.name).toBe('Renamed');
+    expect(state.metrics[0]?.points.map((p) => p.windowStart)).toEqual([0, W]);
+  });
+});

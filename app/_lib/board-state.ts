@@ -26,6 +26,18 @@ export interface BoardState {
   lastWindowStart: number | null;
   /** When this browser last received a scored window (epoch ms), if it has. */
   lastScoredAt: number | null;
+  /** How many windows of history a card keeps: {@link MAX_WINDOWS}, or the range's length. */
+  keepWindows: number;
+  /** A range that does not end at now: new windows do not move the cards (the feed still moves). */
+  frozen: boolean;
+}
+
+/** How the board shows points: the last {@link MAX_WINDOWS} windows unless it shows a range. */
+export interface BoardRangeOptions {
+  /** Length of the range shown, when the board shows one. */
+  rangeMs?: number;
+  /** The range ends before now, so new windows stay off the cards. */
+  frozen?: boolean;
 }
 
 export type BoardAction =
@@ -43,7 +55,15 @@ export type BoardAction =
   /** A metric was created, or its definition or enabled flag changed: its board view. */
   | { type: 'metric'; metric: BoardMetric };
 
-export function initBoardState(board: Board, incidents: IncidentSummary[] = []): BoardState {
+export function initBoardState(
+  board: Board,
+  incidents: IncidentSummary[] = [],
+  options: BoardRangeOptions = {},
+): BoardState {
+  const keepWindows =
+    options.rangeMs === undefined
+      ? MAX_WINDOWS
+      : Math.max(1, Math.ceil(options.rangeMs / board.windowMs));
   const state = boardReducer(
     {
       windowMs: board.windowMs,
@@ -54,6 +74,8 @@ export function initBoardState(board: Board, incidents: IncidentSummary[] = []):
       lastIncidentUpdate: 0,
       lastWindowStart: null,
       lastScoredAt: null,
+      keepWindows,
+      frozen: options.frozen ?? false,
     },
     { type: 'board', board },
   );
@@ -115,7 +137,12 @@ export function boardReducer(state: BoardState, action: BoardAction): BoardState
       // with what the socket delivered meanwhile, so a slow response cannot roll anything back.
       const metrics = board.metrics.map((m) => ({
         ...m,
-        points: mergePoints(previous.get(m.id)?.points ?? [], m.points, board.windowMs),
+        points: mergePoints(
+          previous.get(m.id)?.points ?? [],
+          m.points,
+          board.windowMs,
+          state.keepWindows,
+        ),
       }));
       const anomalies = mergeAnomalies(state.anomalies, board.anomalies);
       const newest = newestWindow(metrics);
@@ -139,10 +166,14 @@ export function boardReducer(state: BoardState, action: BoardAction): BoardState
         list.push(point);
         byMetric.set(metricId, list);
       }
-      const metrics = state.metrics.map((m) => {
-        const incoming = byMetric.get(m.id);
-        return incoming ? { ...m, points: mergePoints(m.points, incoming, state.windowMs) } : m;
-      });
+      const metrics = state.frozen
+        ? state.metrics
+        : state.metrics.map((m) => {
+            const incoming = byMetric.get(m.id);
+            return incoming
+              ? { ...m, points: mergePoints(m.points, incoming, state.windowMs, state.keepWindows) }
+              : m;
+          });
       return {
         ...state,
         metrics,
@@ -179,7 +210,10 @@ export function boardReducer(state: BoardState, action: BoardAction): BoardState
       const current = state.metrics.find((m) => m.id === metric.id);
       const next = {
         ...metric,
-        points: mergePoints(current?.points ?? [], metric.points, state.windowMs),
+        // Its pushed points are its latest windows: off the cards of a range that ended.
+        points: state.frozen
+          ? (current?.points ?? [])
+          : mergePoints(current?.points ?? [], metric.points, state.windowMs, state.keepWindows),
       };
       // The board lists metrics in id order, as GET /api/board does.
       const metrics = current

@@ -3,12 +3,21 @@
  * spike and stays within the chart's width; a slice is scored against its own history and
  * shows its own drop; a split's lines and "other" add up to the total; anomalies overlap.
  */
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { naiveFold, naiveLeafFold } from '@/lib/stream/rollup-merge';
 import { DEFAULT_RULE, type MetricDefinition, type PulseEvent } from '@/lib/types';
 import { anomalies, leafRollups, metricPoints, metrics, rollups } from '@/db/schema';
 import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
-import { anomaliesInRange, metricSeries, sliceConflict, sliceSeriesOf, splitOf } from './explore';
+import {
+  anomaliesInRange,
+  metricSeries,
+  metricsSeries,
+  sliceConflict,
+  sliceSeriesOf,
+  splitOf,
+} from './explore';
+import { BOARD_BUCKETS, loadAnomalyDetail, loadBoard } from './views';
 
 const W = 60_000;
 const START = Date.UTC(2026, 10, 1);
@@ -148,6 +157,63 @@ describe('the metric over a long range', () => {
     const { points, downsampled } = await metricSeries(t.db, metricId, range, 600, W);
     expect(downsampled).toBe(false);
     expect(points).toHaveLength(60);
+  });
+});
+
+describe('several metrics over a range (the board)', () => {
+  it('buckets each metric on its own, in one query', async () => {
+    const [other] = await t.db
+      .insert(metrics)
+      .values({ key: 'other_metric', name: 'Other', kind: 'count', eventType: 'other' })
+      .returning({ id: metrics.id });
+    await t.db.insert(metricPoints).values(
+      Array.from({ length: 600 }, (_, i) => ({
+        metricId: other!.id,
+        windowStart: new Date(START + i * W),
+        value: i === 300 ? 1 : 50,
+        expected: 50,
+        sigma: 1,
+        z: 0,
+        status: 'ok' as const,
+        volume: 50,
+      })),
+    );
+    const range = { from: START, to: START + 3 * 1440 * W };
+    const { series, downsampled } = await metricsSeries(t.db, [metricId, other!.id], range, 100, W);
+    expect(downsampled).toBe(true);
+    const mine = series.get(metricId)!;
+    const theirs = series.get(other!.id)!;
+    expect(mine.map((p) => p.value)).toContain(10_000);
+    expect(theirs.map((p) => p.value)).toContain(1);
+    expect(theirs.every((p) => p.windowStart < START + 600 * W)).toBe(true);
+    // The same points as the metric read alone.
+    expect(mine).toEqual((await metricSeries(t.db, metricId, range, 100, W)).points);
+    const board = await loadBoard(t.db, { windowMs: W, range });
+    const card = board.metrics.find((m) => m.id === metricId)!;
+    expect(card.points.length).toBeLessThanOrEqual(2 * BOARD_BUCKETS);
+    expect(card.points.map((p) => p.value)).toContain(-500);
+    await t.db.delete(metrics).where(eq(metrics.id, other!.id));
+  });
+
+  it('gives nothing for no metrics', async () => {
+    const { series } = await metricsSeries(t.db, [], { from: START, to: START + W }, 10, W);
+    expect(series.size).toBe(0);
+  });
+});
+
+describe('a drill-down over a range', () => {
+  it('reads the range downsampled instead of the windows around the anomaly', async () => {
+    const [row] = await t.db
+      .select({ id: anomalies.id })
+      .from(anomalies)
+      .where(eq(anomalies.firstWindow, new Date(START + 500 * W)));
+    const around = await loadAnomalyDetail(t.db, row!.id, W);
+    expect(around!.points[0]!.windowStart).toBe(START + (500 - 30) * W);
+    const range = { from: START, to: START + 3 * 1440 * W };
+    const wide = await loadAnomalyDetail(t.db, row!.id, W, { range });
+    expect(wide!.points.length).toBeLessThanOrEqual(1200);
+    expect(wide!.points.map((p) => p.value)).toContain(10_000);
+    expect(wide!.points[0]!.windowStart).toBe(START);
   });
 });
 

@@ -20,6 +20,7 @@ import { definitionTotals } from './definition-preview';
 import type { Executor } from './executor';
 
 interface RawPoint extends Record<string, unknown> {
+  metric_id: number;
   t: number;
   value: number | null;
   expected: number | null;
@@ -57,10 +58,33 @@ export async function metricSeries(
   buckets: number,
   windowMs: number,
 ): Promise<{ points: WindowPoint[]; downsampled: boolean }> {
+  const { series, downsampled } = await metricsSeries(db, [metricId], range, buckets, windowMs);
+  return { points: series.get(metricId) ?? [], downsampled };
+}
+
+/**
+ * {@link metricSeries} of several metrics in one query (the board's sparklines over a range):
+ * each metric's windows bucketed on the same time grid. Metrics with no window in the range are
+ * absent from the map.
+ */
+export async function metricsSeries(
+  db: Executor,
+  metricIds: readonly number[],
+  range: { from: number; to: number },
+  buckets: number,
+  windowMs: number,
+): Promise<{ series: Map<number, WindowPoint[]>; downsampled: boolean }> {
+  const series = new Map<number, WindowPoint[]>();
+  const add = (metricId: number, point: WindowPoint) => {
+    const list = series.get(metricId);
+    if (list) list.push(point);
+    else series.set(metricId, [point]);
+  };
+  if (metricIds.length === 0) return { series, downsampled: false };
   const { from, to } = range;
   const bucketMs = Math.ceil((to - from) / buckets);
   const where = and(
-    eq(metricPoints.metricId, metricId),
+    inArray(metricPoints.metricId, [...metricIds]),
     gte(metricPoints.windowStart, new Date(from)),
     lt(metricPoints.windowStart, new Date(to)),
   );
@@ -69,20 +93,21 @@ export async function metricSeries(
       .select()
       .from(metricPoints)
       .where(where)
-      .orderBy(asc(metricPoints.windowStart));
-    return {
-      points: rows.map((r) => ({ ...r, windowStart: r.windowStart.getTime() })),
-      downsampled: false,
-    };
+      .orderBy(asc(metricPoints.metricId), asc(metricPoints.windowStart));
+    for (const { metricId, ...r } of rows) {
+      add(metricId, { ...r, windowStart: r.windowStart.getTime() });
+    }
+    return { series, downsampled: false };
   }
   const epochMs = dsql`(extract(epoch from ${metricPoints.windowStart}) * 1000)::float8`;
   const rows = await db.execute<RawPoint>(dsql`
-    select t, value, expected, sigma, z, volume, status, anomaly_id from (
+    select metric_id, t, value, expected, sigma, z, volume, status, anomaly_id from (
       select p.*,
-        row_number() over (partition by bucket order by value asc nulls last, t) as lowest,
-        row_number() over (partition by bucket order by value desc nulls last, t) as highest
+        row_number() over (partition by metric_id, bucket order by value asc nulls last, t) as lowest,
+        row_number() over (partition by metric_id, bucket order by value desc nulls last, t) as highest
       from (
-        select ${epochMs} as t, ${metricPoints.value} as value, ${metricPoints.expected} as expected,
+        select ${metricPoints.metricId} as metric_id, ${epochMs} as t,
+          ${metricPoints.value} as value, ${metricPoints.expected} as expected,
           ${metricPoints.sigma} as sigma, ${metricPoints.z} as z, ${metricPoints.volume} as volume,
           ${metricPoints.status} as status, ${metricPoints.anomalyId} as anomaly_id,
           floor((${epochMs} - ${from}) / ${bucketMs}) as bucket
@@ -90,8 +115,9 @@ export async function metricSeries(
       ) p
     ) ranked
     where lowest = 1 or highest = 1
-    order by t`);
-  return { points: [...rows].map(toWindowPoint), downsampled: true };
+    order by metric_id, t`);
+  for (const r of rows) add(Number(r.metric_id), toWindowPoint(r));
+  return { series, downsampled: true };
 }
 
 /** Why a slice cannot be shown (its filter contradicts the metric's own), or null. */

@@ -9,6 +9,7 @@ import type { AnomalyDetail, AnomalySummary, Board, BoardMetric, BoardPoint } fr
 import { anomalies, metrics, users } from '../schema';
 import type { AnomalyRow } from './anomalies';
 import type { Executor } from './executor';
+import { metricSeries, metricsSeries } from './explore';
 import { listInjections } from './injections';
 import { getMetric, listMetrics, toRule, type MetricRow } from './metrics';
 import { pointsBetween, pointsSince, type PointRow } from './points';
@@ -138,24 +139,44 @@ export async function anomalySummariesByIncident(
   return out;
 }
 
-/** Everything the live board shows: metrics with recent points, and recent anomalies. */
+/** Points per sparkline when the board shows a range: about two per pixel of a card's chart. */
+export const BOARD_BUCKETS = 150;
+
+/**
+ * Everything the live board shows: metrics with their points, and recent anomalies. The points
+ * are the latest `windows` (default 60) windows, or — given a `range` — the windows in it,
+ * downsampled in PostgreSQL to about 2 × {@link BOARD_BUCKETS} per metric (lowest and highest
+ * per bucket, so a one-window spike survives 30 days).
+ */
 export async function loadBoard(
   db: Executor,
-  options: { windowMs: number; windows?: number; now?: number },
+  options: {
+    windowMs: number;
+    windows?: number;
+    now?: number;
+    range?: { from: number; to: number } | null;
+  },
 ): Promise<Board> {
   const windows = options.windows ?? 60;
   const metricRows = await listMetrics(db);
-  const since = (options.now ?? Date.now()) - windows * options.windowMs;
-  const points = await pointsSince(
-    db,
-    metricRows.map((m) => m.id),
-    since,
-  );
-  const byMetric = new Map<number, BoardPoint[]>();
-  for (const p of points) {
-    const list = byMetric.get(p.metricId) ?? [];
-    list.push(toBoardPoint(p));
-    byMetric.set(p.metricId, list);
+  const ids = metricRows.map((m) => m.id);
+  let byMetric: Map<number, BoardPoint[]>;
+  if (options.range) {
+    ({ series: byMetric } = await metricsSeries(
+      db,
+      ids,
+      options.range,
+      BOARD_BUCKETS,
+      options.windowMs,
+    ));
+  } else {
+    const since = (options.now ?? Date.now()) - windows * options.windowMs;
+    byMetric = new Map();
+    for (const p of await pointsSince(db, ids, since)) {
+      const list = byMetric.get(p.metricId) ?? [];
+      list.push(toBoardPoint(p));
+      byMetric.set(p.metricId, list);
+    }
   }
   const recent = await anomalySummaries(db, { limit: 50 });
   const [maxRow] = await db
@@ -187,18 +208,33 @@ export async function loadBoardMetric(
   return toBoardMetric(metric, points.map(toBoardPoint));
 }
 
-/** The drill-down: the anomaly, its explanation and the metric's chart around it. */
+/** Points of a drill-down's chart over a range from its URL: about two per pixel. */
+export const DRILL_BUCKETS = 600;
+
+/**
+ * The drill-down: the anomaly, its explanation and the metric's chart around it — `context`
+ * windows before its first and a third as many after its last, or, given a `range` (from the
+ * page's URL), the metric over that range, downsampled in PostgreSQL like the explore page's.
+ */
 export async function loadAnomalyDetail(
   db: Executor,
   id: number,
   windowMs: number,
-  context = 30,
+  options: { context?: number; range?: { from: number; to: number } | null } = {},
 ): Promise<AnomalyDetail | null> {
   const [row] = await selectSummaryRows(db).where(eq(anomalies.id, id));
   if (!row) return null;
-  const from = row.anomaly.firstWindow.getTime() - context * windowMs;
-  const to = row.anomaly.lastWindow.getTime() + (context / 3) * windowMs;
-  const points = await pointsBetween(db, row.metric.id, from, to);
+  const context = options.context ?? 30;
+  const points = options.range
+    ? (await metricSeries(db, row.metric.id, options.range, DRILL_BUCKETS, windowMs)).points
+    : (
+        await pointsBetween(
+          db,
+          row.metric.id,
+          row.anomaly.firstWindow.getTime() - context * windowMs,
+          row.anomaly.lastWindow.getTime() + (context / 3) * windowMs,
+        )
+      ).map(toBoardPoint);
   const injected = await listInjections(db, {
     from: row.anomaly.firstWindow.getTime(),
     to: row.anomaly.lastWindow.getTime() + windowMs,
@@ -208,7 +244,7 @@ export async function loadAnomalyDetail(
     kind: row.metric.kind,
     windowMs,
     explanation: row.anomaly.explanation,
-    points: points.map(toBoardPoint),
+    points,
     injected: injected.map((i) => ({
       scenario: i.scenario,
       description: i.description,

@@ -4,9 +4,12 @@ import {
   DEFAULT_BUCKETS,
   MAX_BUCKETS,
   MIN_BUCKETS,
+  breakGaps,
   bucketsFor,
   downsampleMinMax,
+  gapThreshold,
 } from './downsample';
+import type { WindowPoint } from '@/lib/types';
 
 interface Point {
   t: number;
@@ -211,5 +214,52 @@ describe('bucketsFor', () => {
 
   it('is 50..2000, 600 by default', () => {
     expect([MIN_BUCKETS, MAX_BUCKETS, DEFAULT_BUCKETS]).toEqual([50, 2000, 600]);
+  });
+});
+
+const at = (windowStart: number, value = 1): WindowPoint => ({
+  windowStart,
+  value,
+  expected: 1,
+  sigma: 0.1,
+  z: 0,
+  volume: 10,
+  status: 'ok',
+  anomalyId: null,
+});
+
+describe('breakGaps', () => {
+  it('leaves windows closer than the gap as they are', () => {
+    const points = [at(0), at(60_000), at(180_000)];
+    expect(breakGaps(points, 180_000)).toEqual(points);
+  });
+
+  it('puts one empty window after the last one before each gap', () => {
+    const out = breakGaps([at(0), at(60_000), at(3_600_000), at(7_300_000)], 180_000);
+    expect(out.map((p) => [p.windowStart, p.value])).toEqual([
+      [0, 1],
+      [60_000, 1],
+      [60_001, null],
+      [3_600_000, 1],
+      [3_600_001, null],
+      [7_300_000, 1],
+    ]);
+    expect(out.filter((p) => p.value === null).every((p) => p.expected === null)).toBe(true);
+  });
+});
+
+describe('gapThreshold', () => {
+  const starts = (...ms: number[]) => ms.map((windowStart) => at(windowStart));
+
+  it('is four windows for consecutive windows', () => {
+    expect(gapThreshold(starts(0, 60_000, 120_000, 180_000), 60_000)).toBe(240_000);
+  });
+
+  it('follows the usual step of a downsampled range', () => {
+    expect(gapThreshold(starts(0, 600_000, 1_200_000, 1_800_000), 60_000)).toBe(2_400_000);
+  });
+
+  it('is four windows when there is nothing to measure', () => {
+    expect(gapThreshold(starts(0), 10_000)).toBe(40_000);
   });
 });

@@ -3,8 +3,9 @@
  * at most one vertical stroke per pixel column, from the lowest to the highest value in it, so
  * keeping the minimum and the maximum of each column's points draws the same picture: spikes
  * and dips survive, which averaging or every-nth-point sampling would flatten (and an anomaly
- * is usually a spike). Pure.
+ * is usually a spike). And where nothing was stored for a while, a break in the line. Pure.
  */
+import type { WindowPoint } from '@/lib/types';
 
 export interface DownsampleOptions<T> {
   /** The chart's time range, [from, to): bucket `i` covers `from + i·(to − from)/buckets`. */
@@ -93,4 +94,44 @@ export const DEFAULT_BUCKETS = 600;
 export function bucketsFor(width: number | undefined): number {
   if (width === undefined || Number.isNaN(width)) return DEFAULT_BUCKETS;
   return Math.min(MAX_BUCKETS, Math.max(MIN_BUCKETS, Math.round(width)));
+}
+
+/**
+ * How long a stretch without windows counts as a gap: four times the usual spacing of `points`
+ * (their median step, at least a window), so a downsampled range, whose points sit up to two
+ * buckets apart, breaks only where data is missing.
+ */
+export function gapThreshold(points: readonly WindowPoint[], windowMs: number): number {
+  const steps = points
+    .slice(1)
+    .map((p, i) => p.windowStart - points[i]!.windowStart)
+    .sort((a, b) => a - b);
+  const median = steps[Math.floor(steps.length / 2)] ?? windowMs;
+  return 4 * Math.max(windowMs, median);
+}
+
+/**
+ * `points` with an empty window (no value, no band) inserted wherever no window was stored for
+ * longer than `gapMs` (the pipeline was stopped), so the line breaks there instead of drawing a
+ * straight line across hours that were never measured. Points must be oldest first.
+ */
+export function breakGaps(points: readonly WindowPoint[], gapMs: number): WindowPoint[] {
+  const out: WindowPoint[] = [];
+  for (const p of points) {
+    const previous = out.at(-1);
+    if (previous && p.windowStart - previous.windowStart > gapMs) {
+      out.push({
+        ...previous,
+        windowStart: previous.windowStart + 1,
+        value: null,
+        expected: null,
+        sigma: null,
+        z: null,
+        status: 'ok',
+        anomalyId: null,
+      });
+    }
+    out.push(p);
+  }
+  return out;
 }

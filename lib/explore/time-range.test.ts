@@ -8,6 +8,7 @@ import {
   absoluteSpec,
   describeRange,
   isLive,
+  lastSpan,
   parseTimeExpr,
   resolveRange,
   shiftRange,
@@ -527,5 +528,18 @@ describe('shiftRange', () => {
         expect(Math.abs(back.from - start.from)).toBeLessThanOrEqual(1);
       }),
     );
+  });
+});
+
+describe('lastSpan', () => {
+  it('writes the span in its largest exact unit, ending at now', () => {
+    expect(lastSpan(3_600_000)).toEqual({ from: 'now-1h', to: 'now' });
+    expect(lastSpan(600_000)).toEqual({ from: 'now-10m', to: 'now' });
+    expect(lastSpan(90_000)).toEqual({ from: 'now-90s', to: 'now' });
+  });
+
+  it('stays within the lengths a range may have', () => {
+    expect(lastSpan(1)).toEqual({ from: 'now-1m', to: 'now' });
+    expect(lastSpan(10 ** 12)).toEqual({ from: 'now-90d', to: 'now' });
   });
 });

@@ -241,6 +241,11 @@ function relativeFrom(spanMs: number): string {
   return `now-${seconds}s`;
 }
 
+/** The live range of the last `spanMs` (`now-1h` to `now`), within the allowed lengths. */
+export function lastSpan(spanMs: number): RangeSpec {
+  return { from: relativeFrom(Math.min(Math.max(spanMs, MIN_RANGE_MS), MAX_RANGE_MS)), to: 'now' };
+}
+
 /**
  * Zoom out ×2, capped at {@link MAX_RANGE_MS}. A fixed range grows around its centre and
  * becomes absolute. A live range keeps ending at now and reaches twice as far back

@@ -10,7 +10,9 @@ import {
   exploreHref,
   exploreQuery,
   parseExploreState,
+  parseRangeState,
   rangeAround,
+  rangeHref,
   type ExploreState,
 } from './view-state';
 
@@ -393,6 +395,63 @@ describe('the URL round trip', () => {
         expect(decodeURIComponent(url.pathname)).toBe(`/metrics/${key}`);
         expect(parseExploreState(url.searchParams).state).toEqual(s);
       }),
+    );
+  });
+});
+
+describe('parseRangeState', () => {
+  const parseRange = (query: string) => parseRangeState(new URLSearchParams(query));
+
+  it('has no range when the URL names none, so the page keeps its own default', () => {
+    expect(parseRange('')).toEqual({ state: { range: null, tz: 'local' }, problems: [] });
+    expect(parseRange('tz=utc&from=')).toEqual({ state: { range: null, tz: 'utc' }, problems: [] });
+  });
+
+  it('reads both ends, and takes a missing end from the fallback', () => {
+    expect(parseRange('from=now-1h&to=now').state.range).toEqual({ from: 'now-1h', to: 'now' });
+    expect(parseRange('from=now-1d').state.range).toEqual({ from: 'now-1d', to: 'now' });
+    expect(
+      parseRangeState(new URLSearchParams('to=1764928800000'), { from: 'now-1h', to: 'now' }).state
+        .range,
+    ).toEqual({ from: 'now-1h', to: '1764928800000' });
+  });
+
+  it('names a bad end and keeps the page default instead of half a range', () => {
+    const { state: s, problems } = parseRange('from=yesterday&to=now&tz=mars');
+    expect(s).toEqual({ range: null, tz: 'local' });
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toContain('The parameter from');
+    expect(problems[1]).toContain('The parameter tz');
+    expect(problems.join(' ')).not.toContain('yesterday');
+    expect(problems.join(' ')).not.toContain('mars');
+  });
+});
+
+describe('rangeHref', () => {
+  it('writes nothing for the page default', () => {
+    expect(rangeHref('/', { range: null, tz: 'local' })).toBe('/');
+  });
+
+  it('writes both ends and the zone, readable', () => {
+    expect(
+      rangeHref('/anomalies/7', { range: { from: '2026-12-05T10:00:00Z', to: 'now' }, tz: 'utc' }),
+    ).toBe('/anomalies/7?from=2026-12-05T10:00:00Z&to=now&tz=utc');
+  });
+
+  it('round-trips through parseRangeState', () => {
+    const timeExpr = fc.constantFrom('now', 'now-6h', 'now-1d/d', '1764928800000', '2026-12-05');
+    fc.assert(
+      fc.property(
+        fc.option(fc.record({ from: timeExpr, to: timeExpr }), { nil: null }),
+        fc.constantFrom('local' as const, 'utc' as const),
+        (range, tz) => {
+          const url = new URL(rangeHref('/', { range, tz }), 'http://pulse.test');
+          expect(parseRangeState(url.searchParams)).toEqual({
+            state: { range, tz },
+            problems: [],
+          });
+        },
+      ),
     );
   });
 });

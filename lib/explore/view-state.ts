@@ -72,6 +72,81 @@ export function isDimensionValue(value: string): boolean {
   );
 }
 
+/** The state every page with a time axis keeps in its URL: `from`, `to` and `tz`. */
+export interface RangeState {
+  /** Null: neither `from` nor `to` is in the URL, and the page shows its own default. */
+  range: RangeSpec | null;
+  tz: TimeZoneMode;
+}
+
+/** What a page with a range tells its client component: the state and what was wrong with it. */
+export interface PageRange extends RangeState {
+  /** Plain sentences naming each parameter that was ignored. */
+  problems: string[];
+  /** The instant the range was resolved at (relative ranges move with it). */
+  now: number;
+}
+
+function paramReader(params: URLSearchParams) {
+  return (name: string): string | null => {
+    const value = params.get(name);
+    return value === null || value === '' ? null : value;
+  };
+}
+
+function readRange(
+  get: (name: string) => string | null,
+  problems: string[],
+  fallback: RangeSpec = DEFAULT_RANGE,
+): { range: RangeSpec; tz: TimeZoneMode; given: boolean } {
+  const fromText = get('from');
+  const toText = get('to');
+  const from = fromText ?? fallback.from;
+  const to = toText ?? fallback.to;
+  // The syntax does not depend on now, so any instant will do to check it.
+  const fromOk = parseTimeExpr(from, 0) !== null;
+  const toOk = parseTimeExpr(to, 0) !== null;
+  if (!fromOk) problems.push(`The parameter from is not a time: use ${TIME_EXPR_FORMS}.`);
+  if (!toOk) problems.push(`The parameter to is not a time: use ${TIME_EXPR_FORMS}.`);
+  const valid = fromOk && toOk;
+  const range = valid ? { from, to } : { ...fallback };
+
+  let tz = DEFAULT_STATE.tz;
+  const tzText = get('tz');
+  if (tzText !== null) {
+    if (TIME_ZONES.includes(tzText as TimeZoneMode)) tz = tzText as TimeZoneMode;
+    else problems.push('The parameter tz must be local or utc.');
+  }
+  return { range, tz, given: valid && (fromText !== null || toText !== null) };
+}
+
+/**
+ * The time range and zone of a page other than the explore page (the board, a drill-down), by
+ * the same rules as {@link parseExploreState}: never throws, never echoes, and names each bad
+ * parameter in `problems`. `range` is null when the URL has neither end (or an end that is not
+ * a time), so the page shows its own default; one end alone takes the other from `fallback`.
+ */
+export function parseRangeState(
+  params: URLSearchParams,
+  fallback: RangeSpec = DEFAULT_RANGE,
+): { state: RangeState; problems: string[] } {
+  const problems: string[] = [];
+  const { range, tz, given } = readRange(paramReader(params), problems, fallback);
+  return { state: { range: given ? range : null, tz }, problems };
+}
+
+/**
+ * `path` with the range state in its query (`from`, `to`, then `tz`; each omitted when absent
+ * or the default), written as {@link exploreQuery} writes them.
+ */
+export function rangeHref(path: string, state: RangeState): string {
+  const pairs: [string, string][] = [];
+  if (state.range) pairs.push(['from', state.range.from], ['to', state.range.to]);
+  if (state.tz !== DEFAULT_STATE.tz) pairs.push(['tz', state.tz]);
+  const query = pairs.map(([name, value]) => `${name}=${encodeParam(value)}`).join('&');
+  return query === '' ? path : `${path}?${query}`;
+}
+
 /**
  * Parses URLSearchParams-like input (first value per name; every `filter`). Never throws:
  * invalid parameters fall back to defaults and are listed in `problems` (one plain sentence
@@ -87,26 +162,8 @@ export function parseExploreState(params: URLSearchParams): {
   problems: string[];
 } {
   const problems: string[] = [];
-  const get = (name: string): string | null => {
-    const value = params.get(name);
-    return value === null || value === '' ? null : value;
-  };
-
-  const from = get('from') ?? DEFAULT_RANGE.from;
-  const to = get('to') ?? DEFAULT_RANGE.to;
-  // The syntax does not depend on now, so any instant will do to check it.
-  const fromOk = parseTimeExpr(from, 0) !== null;
-  const toOk = parseTimeExpr(to, 0) !== null;
-  if (!fromOk) problems.push(`The parameter from is not a time: use ${TIME_EXPR_FORMS}.`);
-  if (!toOk) problems.push(`The parameter to is not a time: use ${TIME_EXPR_FORMS}.`);
-  const range = fromOk && toOk ? { from, to } : { ...DEFAULT_RANGE };
-
-  let tz = DEFAULT_STATE.tz;
-  const tzText = get('tz');
-  if (tzText !== null) {
-    if (TIME_ZONES.includes(tzText as TimeZoneMode)) tz = tzText as TimeZoneMode;
-    else problems.push('The parameter tz must be local or utc.');
-  }
+  const get = paramReader(params);
+  const { range, tz } = readRange(get, problems);
 
   let split: string | null = null;
   const splitText = get('split');

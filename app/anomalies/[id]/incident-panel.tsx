@@ -22,7 +22,7 @@ import { IncidentMarks } from '../../_components/incident-marks';
 import { useIncidentSilence } from '../../_components/incident-silence';
 import { LifecycleBadge, SeverityBadge } from '../../_components/status-badge';
 import { TimeAgo } from '../../_components/time-ago';
-import { ZonedTime } from './zoned-time';
+import { ZonedTime } from '../../_components/zoned-time';
 import { apiFetch } from '../../_lib/api';
 import { TableWrap } from '@/app/_components/table-wrap';
 

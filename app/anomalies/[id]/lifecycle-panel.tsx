@@ -18,7 +18,7 @@ import { EventText } from '../../_components/event-text';
 import { ResolveConfirm } from '../../_components/resolve-confirm';
 import { SnoozeMenu } from '../../_components/snooze-menu';
 import { TimeAgo } from '../../_components/time-ago';
-import { ZonedTime } from './zoned-time';
+import { ZonedTime } from '../../_components/zoned-time';
 import { apiFetch } from '../../_lib/api';
 import { useNow } from '../../_lib/use-now';
 

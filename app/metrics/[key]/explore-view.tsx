@@ -9,19 +9,12 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useRef, useTransition } from 'react';
 import { formatMetricValue } from '@/lib/metrics/units';
-import {
-  absoluteSpec,
-  formatInZone,
-  isLive,
-  shiftRange,
-  zoomOut,
-  type RangeSpec,
-} from '@/lib/explore/time-range';
+import { absoluteSpec, formatInZone, isLive, type RangeSpec } from '@/lib/explore/time-range';
 import { exploreHref, type ExploreState } from '@/lib/explore/view-state';
 import type { ExploreData } from '@/lib/explore/view';
 import type { HeaderUser } from '@/app/_components/app-header';
 import { DetailPage } from '@/app/_components/detail-page';
-import { useShortcuts } from '@/app/_components/shortcuts';
+import { RangePicker, useRangeShortcuts } from '@/app/_components/range-picker';
 import { EventText } from '@/app/_components/event-text';
 import { TimeChart, splitColour, OTHER_COLOUR } from '@/app/_components/time-chart';
 import { formatZ } from '@/app/_lib/format';
@@ -29,7 +22,6 @@ import { useIsClient } from '@/app/_lib/use-now';
 import { usePulseSocket } from '@/app/_lib/use-pulse-socket';
 import { formatWindowLength } from '../window-length';
 import { AnnotationList } from './_explore/annotations';
-import { RangePicker } from './_explore/range-picker';
 import { ViewControls } from './_explore/view-controls';
 
 /** Refreshes of a live view come at most this often, however fast windows close. */
@@ -75,37 +67,7 @@ export function ExploreView({
     },
   });
 
-  const preset = (from: string) => () => setRange({ from, to: 'now' });
-  useShortcuts(
-    [
-      {
-        keys: 'z',
-        description: 'Zoom out: twice as long',
-        run: () => setRange(zoomOut(state.range, Date.now())),
-      },
-      {
-        keys: '[',
-        description: 'Move the range earlier',
-        run: () => setRange(shiftRange(state.range, Date.now(), -1)),
-      },
-      {
-        keys: ']',
-        description: 'Move the range later',
-        run: () => setRange(shiftRange(state.range, Date.now(), 1)),
-      },
-      { keys: 't h', description: 'Time range: last hour', run: preset('now-1h') },
-      { keys: 't 6', description: 'Time range: last 6 hours', run: preset('now-6h') },
-      { keys: 't d', description: 'Time range: last 24 hours', run: preset('now-24h') },
-      { keys: 't w', description: 'Time range: last 7 days', run: preset('now-7d') },
-      { keys: 't m', description: 'Time range: last 30 days', run: preset('now-30d') },
-      {
-        keys: 'u',
-        description: 'Switch between local time and UTC',
-        run: () => go({ tz: state.tz === 'utc' ? 'local' : 'utc' }),
-      },
-    ],
-    { group: 'Explore' },
-  );
+  useRangeShortcuts(state.range, state.tz, setRange, (next) => go({ tz: next }), 'Explore');
 
   const sliceText = Object.entries(state.filter)
     .map(([dim, value]) => `${dim}=${value}`)
@@ -158,8 +120,6 @@ export function ExploreView({
           now={data.now}
           onRange={setRange}
           onTz={(next) => go({ tz: next })}
-          onZoomOut={() => setRange(zoomOut(state.range, Date.now()))}
-          onShift={(direction) => setRange(shiftRange(state.range, Date.now(), direction))}
         />
         <ViewControls state={state} dimensions={data.dimensions} onChange={go} />
         {data.problems.length > 0 ? (

@@ -5,22 +5,11 @@ import { parseExploreState } from '@/lib/explore/view-state';
 import { webContext } from '@/app/_server/context';
 import { hasRole, requirePageUser } from '@/app/_server/session';
 import { decodeSafeSegment, decodeSegment } from '@/app/_lib/ids';
+import { toSearchParams, type SearchParams } from '@/app/_server/search-params';
 import { loadExplore } from './explore-data';
 import { ExploreView } from './explore-view';
 
 export const dynamic = 'force-dynamic';
-
-type SearchParams = Record<string, string | string[] | undefined>;
-
-function toSearchParams(raw: SearchParams): URLSearchParams {
-  const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(raw)) {
-    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
-      params.append(name, v);
-    }
-  }
-  return params;
-}
 
 export async function generateMetadata({
   params,

@@ -1,17 +1,66 @@
 'use client';
 /**
- * The time range picker: relative presets, an absolute range typed as expressions (now-6h,
- * epoch ms, ISO 8601), zoom out and step back or forward, and the time zone the page shows.
+ * The time range picker of every page with a time axis (the board, a metric's page, a
+ * drill-down): relative presets, an absolute range typed as expressions (now-6h, epoch ms,
+ * ISO 8601), zoom out and step back or forward, and the time zone the page shows; and the
+ * keyboard shortcuts that do the same.
  */
 import { useEffect, useRef, useState } from 'react';
 import {
   PRESETS,
   describeRange,
   resolveRange,
+  shiftRange,
   zoneLabel,
+  zoomOut,
   type RangeSpec,
   type TimeZoneMode,
 } from '@/lib/explore/time-range';
+import { useShortcuts } from './shortcuts';
+
+/**
+ * The range shortcuts, listed under `?` in `group`: z zooms out, [ and ] step, t h / t 6 / t d
+ * / t w / t m pick the last hour … 30 days, u switches local time and UTC.
+ */
+export function useRangeShortcuts(
+  range: RangeSpec,
+  tz: TimeZoneMode,
+  onRange: (range: RangeSpec) => void,
+  onTz: (tz: TimeZoneMode) => void,
+  group: string,
+) {
+  const preset = (from: string) => () => onRange({ from, to: 'now' });
+  useShortcuts(
+    [
+      {
+        keys: 'z',
+        description: 'Zoom out: twice as long',
+        run: () => onRange(zoomOut(range, Date.now())),
+      },
+      {
+        keys: '[',
+        description: 'Move the range earlier',
+        run: () => onRange(shiftRange(range, Date.now(), -1)),
+      },
+      {
+        keys: ']',
+        description: 'Move the range later',
+        run: () => onRange(shiftRange(range, Date.now(), 1)),
+      },
+      { keys: 't h', description: 'Time range: last hour', run: preset('now-1h') },
+      { keys: 't 6', description: 'Time range: last 6 hours', run: preset('now-6h') },
+      { keys: 't d', description: 'Time range: last 24 hours', run: preset('now-24h') },
+      { keys: 't w', description: 'Time range: last 7 days', run: preset('now-7d') },
+      { keys: 't m', description: 'Time range: last 30 days', run: preset('now-30d') },
+      {
+        keys: 'u',
+        description: 'Switch between local time and UTC',
+        run: () => onTz(tz === 'utc' ? 'local' : 'utc'),
+      },
+    ],
+    { group },
+  );
+}
 
 export function RangePicker({
   range,
@@ -19,17 +68,16 @@ export function RangePicker({
   now,
   onRange,
   onTz,
-  onZoomOut,
-  onShift,
 }: {
+  /** The range shown: the URL's, or the page's default written out. */
   range: RangeSpec;
   tz: TimeZoneMode;
   now: number;
   onRange: (range: RangeSpec) => void;
   onTz: (tz: TimeZoneMode) => void;
-  onZoomOut: () => void;
-  onShift: (direction: -1 | 1) => void;
 }) {
+  const onShift = (direction: -1 | 1) => onRange(shiftRange(range, Date.now(), direction));
+  const onZoomOut = () => onRange(zoomOut(range, Date.now()));
   const [open, setOpen] = useState(false);
   const [draft, setDraft] = useState<RangeSpec>(range);
   const [error, setError] = useState<{ field: 'from' | 'to'; message: string } | null>(null);

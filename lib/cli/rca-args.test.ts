@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRcaArgs, RCA_USAGE } from './rca-args';
+import { isRcaBenchmark, parseRcaArgs, parseRcaBenchmarkArgs, RCA_USAGE } from './rca-args';
 import { UsageError } from './usage';
 
 const parse = (...argv: string[]) => parseRcaArgs(argv);
@@ -71,5 +71,33 @@ describe('parseRcaArgs', () => {
   ])('refuses %j', (argv, message) => {
     expect(() => parseRcaArgs(argv)).toThrow(UsageError);
     expect(() => parseRcaArgs(argv)).toThrow(message);
+  });
+});
+
+describe('parseRcaBenchmarkArgs', () => {
+  it('is chosen by --benchmark', () => {
+    expect(isRcaBenchmark(['--benchmark'])).toBe(true);
+    expect(isRcaBenchmark(['cube.csv'])).toBe(false);
+  });
+
+  it('defaults to 100 cubes of every setting', () => {
+    expect(parseRcaBenchmarkArgs(['--benchmark'])).toEqual({
+      help: false,
+      cubes: 100,
+      setting: '',
+      misses: false,
+    });
+  });
+
+  it('reads every flag', () => {
+    expect(
+      parseRcaBenchmarkArgs(['--benchmark', '--cubes', '30', '--setting', 'depth 3', '--misses']),
+    ).toEqual({ help: false, cubes: 30, setting: 'depth 3', misses: true });
+  });
+
+  it('names a bad count and refuses unknown flags', () => {
+    expect(() => parseRcaBenchmarkArgs(['--benchmark', '--cubes', '0'])).toThrow(/--cubes/);
+    expect(() => parseRcaBenchmarkArgs(['--benchmark', '--cubes', 'ten'])).toThrow(/--cubes/);
+    expect(() => parseRcaBenchmarkArgs(['--benchmark', '--input', 'x.csv'])).toThrow(UsageError);
   });
 });

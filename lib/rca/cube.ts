@@ -44,46 +44,69 @@ export function buildCube<L extends Leaf>(
   const dims = [...dimSet].sort(compare);
   const d = dims.length;
 
-  const valueSets = dims.map(() => new Set<string>());
-  leaves.forEach((leaf) => {
-    dims.forEach((dim, k) => valueSets[k]!.add(leaf.dims[dim] ?? MISSING));
-  });
-  const values = valueSets.map((set) => [...set].sort(compare));
-  const index = values.map((list) => new Map(list.map((v, i) => [v, i])));
-
-  // Merge rows with the same dims: the leaf is the combination of values, not the row.
-  const merged = new Map<string, { codes: number[]; sums: number[] }>();
+  // Intern each dimension's values in order of appearance, then renumber them in sorted order.
+  const m = leaves.length;
+  const raw = new Int32Array(m * d);
+  const seen = dims.map(() => new Map<string, number>());
   leaves.forEach((leaf, row) => {
-    const codes = dims.map((dim, k) => index[k]!.get(leaf.dims[dim] ?? MISSING)!);
-    const nums = [
-      checkValue('actual', leaf.actual, row),
-      checkValue('expected', leaf.expected, row),
-      ...extra.map((column) => checkValue(column.name, column.read(leaf), row)),
-    ];
-    const key = codes.join(',');
-    const found = merged.get(key);
-    if (found) nums.forEach((x, j) => (found.sums[j]! += x));
-    else merged.set(key, { codes, sums: nums });
+    for (let k = 0; k < d; k++) {
+      const value = leaf.dims[dims[k]!] ?? MISSING;
+      const map = seen[k]!;
+      let code = map.get(value);
+      if (code === undefined) map.set(value, (code = map.size));
+      raw[row * d + k] = code;
+    }
+  });
+  const values = seen.map((map) => [...map.keys()].sort(compare));
+  const rank = seen.map((map, k) => {
+    const sorted = new Int32Array(map.size);
+    values[k]!.forEach((v, i) => (sorted[map.get(v)!] = i));
+    return sorted;
+  });
+  for (let row = 0; row < m; row++) {
+    for (let k = 0; k < d; k++) raw[row * d + k] = rank[k]![raw[row * d + k]!]!;
+  }
+  const width = 2 + extra.length;
+  const nums = new Float64Array(m * width);
+  leaves.forEach((leaf, row) => {
+    nums[row * width] = checkValue('actual', leaf.actual, row);
+    nums[row * width + 1] = checkValue('expected', leaf.expected, row);
+    extra.forEach(
+      (column, j) => (nums[row * width + 2 + j] = checkValue(column.name, column.read(leaf), row)),
+    );
   });
 
-  const rows = [...merged.values()].sort((a, b) => {
+  // Rows in the order of their values (first dimension first); rows with the same dims are one
+  // leaf: the leaf is the combination of values, not the row.
+  const byValues = (x: number, y: number) => {
     for (let k = 0; k < d; k++) {
-      const diff = a.codes[k]! - b.codes[k]!;
+      const diff = raw[x * d + k]! - raw[y * d + k]!;
       if (diff !== 0) return diff;
     }
-    return 0;
-  });
-  const n = rows.length;
+    return x - y;
+  };
+  const order = Int32Array.from({ length: m }, (_, i) => i).sort(byValues);
+  const same = (x: number, y: number) => {
+    for (let k = 0; k < d; k++) if (raw[x * d + k] !== raw[y * d + k]) return false;
+    return true;
+  };
+  let n = 0;
+  for (let j = 0; j < m; j++) if (j === 0 || !same(order[j - 1]!, order[j]!)) n++;
   const codes = new Int32Array(n * d);
   const actual = new Float64Array(n);
   const expected = new Float64Array(n);
   const extras = extra.map(() => new Float64Array(n));
-  rows.forEach((row, i) => {
-    codes.set(row.codes, i * d);
-    actual[i] = row.sums[0]!;
-    expected[i] = row.sums[1]!;
-    extras.forEach((column, j) => (column[i] = row.sums[2 + j]!));
-  });
+  let i = -1;
+  for (let j = 0; j < m; j++) {
+    const row = order[j]!;
+    if (j === 0 || !same(order[j - 1]!, row)) {
+      i++;
+      codes.set(raw.subarray(row * d, row * d + d), i * d);
+    }
+    actual[i]! += nums[row * width]!;
+    expected[i]! += nums[row * width + 1]!;
+    extras.forEach((column, x) => (column[i]! += nums[row * width + 2 + x]!));
+  }
   return { dims, values, n, codes, actual, expected, extra: extras };
 }
 
@@ -124,10 +147,12 @@ function combinations(d: number, size: number): number[][] {
  */
 export function enumerateElements(cube: Cube, maxDepth: number): Element[] {
   const d = cube.dims.length;
+  const n = cube.n;
   const radix = cube.values.map((list) => list.length);
   const out: Element[] = [];
   /** Leaves per code, per cuboid (key: its dimensions joined by ','). */
-  const sizes = new Map<string, Map<number, number>>();
+  const sizes = new Map<string, (code: number) => number>();
+  const codes = new Float64Array(n);
   for (let depth = 1; depth <= Math.min(maxDepth, d); depth++) {
     for (const cuboid of combinations(d, depth)) {
       // The parents of this cuboid's conjunctions: drop one dimension.
@@ -145,39 +170,57 @@ export function enumerateElements(cube: Cube, maxDepth: number): Element[] {
         }
         return code;
       };
-      // Group the leaves by their values in the cuboid (mixed-radix code), in code order.
-      const codes = new Float64Array(cube.n);
-      const groupOf = new Map<number, number>();
-      const counts: number[] = [];
-      for (let i = 0; i < cube.n; i++) {
+      // Group the leaves by their values in the cuboid (mixed-radix code), in code order: a
+      // counting sort over the codes when they are few (a cuboid of 3 dimensions of 40 values
+      // has 64 000), else a sort of the codes present.
+      let product = 1;
+      const mult = new Float64Array(depth);
+      for (let j = depth - 1; j >= 0; j--) {
+        mult[j] = product;
+        product *= radix[cuboid[j]!]!;
+      }
+      const at = Int32Array.from(cuboid);
+      const leafCodes = cube.codes;
+      for (let i = 0, o = 0; i < n; i++, o += d) {
         let code = 0;
-        for (const k of cuboid) code = code * radix[k]! + cube.codes[i * d + k]!;
+        for (let j = 0; j < depth; j++) code += leafCodes[o + at[j]!]! * mult[j]!;
         codes[i] = code;
-        const g = groupOf.get(code);
-        if (g === undefined) {
-          groupOf.set(code, counts.length);
-          counts.push(1);
-        } else counts[g]!++;
       }
-      const sorted = [...groupOf.keys()].sort((a, b) => a - b);
-      const lists = counts.map((c) => new Int32Array(c));
-      const fill = new Int32Array(counts.length);
-      for (let i = 0; i < cube.n; i++) {
-        const g = groupOf.get(codes[i]!)!;
-        lists[g]![fill[g]!++] = i;
+      const order = new Int32Array(n);
+      const groups: { code: number; from: number; to: number }[] = [];
+      let size: (code: number) => number;
+      if (product <= Math.max(1 << 16, 4 * n)) {
+        const start = new Int32Array(product + 1);
+        for (let i = 0; i < n; i++) start[codes[i]! + 1]!++;
+        for (let c = 0; c < product; c++) start[c + 1]! += start[c]!;
+        const fill = start.slice(0, product);
+        for (let i = 0; i < n; i++) order[fill[codes[i]!]!++] = i;
+        for (let c = 0; c < product; c++) {
+          if (start[c + 1]! > start[c]!)
+            groups.push({ code: c, from: start[c]!, to: start[c + 1]! });
+        }
+        size = (code) => start[code + 1]! - start[code]!;
+      } else {
+        order.forEach((_, i) => (order[i] = i));
+        order.sort((x, y) => codes[x]! - codes[y]! || x - y);
+        const count = new Map<number, number>();
+        for (let j = 0; j < n;) {
+          let k = j;
+          while (k < n && codes[order[k]!] === codes[order[j]!]) k++;
+          groups.push({ code: codes[order[j]!]!, from: j, to: k });
+          count.set(codes[order[j]!]!, k - j);
+          j = k;
+        }
+        size = (code) => count.get(code) ?? 0;
       }
-      const size = new Map<number, number>();
-      for (const code of sorted) {
-        const leaves = lists[groupOf.get(code)!]!;
-        size.set(code, leaves.length);
-        if (leaves.length === cube.n) continue;
-        const first = leaves[0]!;
+      for (const { from, to } of groups) {
+        const count = to - from;
+        if (count === n) continue;
+        const first = order[from]!;
         const values = cuboid.map((k) => cube.codes[first * d + k]!);
         // Exactly the leaves of a parent: the parent names them with fewer values.
-        if (parents.some((p) => p.size.get(parentCode(values, p.skip)) === leaves.length)) {
-          continue;
-        }
-        out.push({ dims: cuboid, values, leaves });
+        if (parents.some((p) => p.size(parentCode(values, p.skip)) === count)) continue;
+        out.push({ dims: cuboid, values, leaves: order.subarray(from, to) });
       }
       sizes.set(cuboid.join(','), size);
     }

@@ -1,6 +1,7 @@
 /**
  * explainCube: the root-cause set, ranked candidates, per-dimension breakdown and sentence of a
- * deviation, from the leaves of the cube. See search.ts for the model and the search.
+ * deviation, from the leaves of the cube. See search.ts for the model and the search, stats.ts
+ * for the statistics it scores with and noise.ts for the noise estimates.
  */
 import {
   buildCube,
@@ -13,25 +14,24 @@ import {
 import {
   estimateRelativeNoise,
   estimateSliceNoise,
-  incidence,
   initialRelativeNoise,
+  selectionGroups,
+} from './noise';
+import { MAX_DEPTH, ownRatioGain, selectCauses, splitGain, type Selection } from './search';
+import {
+  incidence,
   poissonSigma,
   ratio,
-  ownRatioGain,
   rss,
   rssAtExpected,
-  selectCauses,
-  selectionGroups,
-  splitGain,
   statsOf,
   totalStats,
   weigh,
-  type Selection,
   type Sigma,
   type Stats,
   StatsTable,
   type Weighted,
-} from './search';
+} from './stats';
 import type { Candidate, Elements, Leaf, RcaOptions, RcaResult, SliceStats } from './types';
 import {
   capitalize,
@@ -176,6 +176,7 @@ function search(
   options: RcaOptions,
   reference: number,
   totalDeviation: number,
+  deepest: number,
 ): Search {
   const given = options.relativeNoise;
   // The noise estimates solve a Gaussian scale equation; a Poisson leaf expected to see less
@@ -192,6 +193,7 @@ function search(
     minShare: MIN_SHARE,
     reference,
     bothWays: Math.abs(totalDeviation) < Math.abs(reference),
+    deepest,
   };
   let previous: Selection | null = null;
   let sliceNoise = 0;
@@ -304,7 +306,9 @@ export function explainCube(leaves: readonly Leaf[], options: RcaOptions = {}): 
 
 /** explainCube on a cube already built (lib/rca/ratio.ts builds its own). */
 export function explainBuiltCube(cube: Cube, options: RcaOptions = {}): RcaResult {
-  const maxDepth = Math.min(3, Math.max(1, Math.floor(options.maxDepth ?? 3)));
+  const deepest = Math.min(MAX_DEPTH, Math.max(1, Math.floor(options.maxDepth ?? MAX_DEPTH)));
+  // Every conjunction of up to 3 values is scored; deeper ones only as refinements of a cause.
+  const maxDepth = Math.min(3, deepest);
   const sigma = options.sigma ?? poissonSigma;
   const elements = enumerateElements(cube, maxDepth);
   let sumA = 0;
@@ -321,6 +325,7 @@ export function explainBuiltCube(cube: Cube, options: RcaOptions = {}): RcaResul
     options,
     reference,
     sumA - sumF,
+    deepest,
   );
   const { selected, mode } = selection;
   const total = totalStats(cube, w);
@@ -339,8 +344,15 @@ export function explainBuiltCube(cube: Cube, options: RcaOptions = {}): RcaResul
     x.score > y.score ||
     (x.score === y.score && (x.depth < y.depth || (x.depth === y.depth && x.order < y.order)));
   const scratch = statsOf(cube, w, new Int32Array(0));
-  elements.forEach((element, order) => {
-    const s = table.get(order, scratch);
+  // Causes refined past the enumerated depth are not in the table: they come after it.
+  const known = new Set(elements);
+  const all = [...elements, ...selected.map((s) => s.element).filter((e) => !known.has(e))];
+  const statsAt = (order: number, into?: Stats) =>
+    order < elements.length
+      ? table.get(order, into)
+      : statsOf(cube, w, all[order]!.leaves, undefined, into);
+  all.forEach((element, order) => {
+    const s = statsAt(order, scratch);
     const deviation = s.a - s.f;
     const root = rootIndex.get(element) ?? -1;
     if (root === -1) {
@@ -366,7 +378,7 @@ export function explainBuiltCube(cube: Cube, options: RcaOptions = {}): RcaResul
   const candidates = [...roots, ...best]
     .slice(0, Math.max(maxCandidates, roots.length))
     .map(({ order, score }) =>
-      candidateOf(ctx, elementsOf(cube, elements[order]!), table.get(order), score),
+      candidateOf(ctx, elementsOf(cube, all[order]!), statsAt(order), score),
     );
   const causes = candidates
     .slice(0, selected.length)

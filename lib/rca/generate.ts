@@ -18,12 +18,12 @@ export function rng(seed: number): () => number {
   };
 }
 
-function normal(random: () => number): number {
+export function normal(random: () => number): number {
   const u = Math.max(random(), 1e-12);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
 }
 
-function poisson(random: () => number, mean: number): number {
+export function poisson(random: () => number, mean: number): number {
   if (mean <= 0) return 0;
   if (mean > 30) return Math.max(0, Math.round(mean + Math.sqrt(mean) * normal(random)));
   const limit = Math.exp(-mean);
@@ -36,10 +36,10 @@ function poisson(random: () => number, mean: number): number {
   return k;
 }
 
-const int = (random: () => number, lo: number, hi: number) =>
+export const int = (random: () => number, lo: number, hi: number) =>
   lo + Math.floor(random() * (hi - lo + 1));
 
-function shuffle<T>(random: () => number, list: T[]): T[] {
+export function shuffle<T>(random: () => number, list: T[]): T[] {
   for (let i = list.length - 1; i > 0; i--) {
     const j = int(random, 0, i);
     [list[i], list[j]] = [list[j]!, list[i]!];
@@ -48,7 +48,7 @@ function shuffle<T>(random: () => number, list: T[]): T[] {
 }
 
 /** An index drawn with probability proportional to its weight: incidents are noticed in big slices. */
-function pickWeighted(random: () => number, weights: readonly number[]): number {
+export function pickWeighted(random: () => number, weights: readonly number[]): number {
   const total = weights.reduce((sum, x) => sum + x, 0);
   let target = random() * total;
   for (let i = 0; i < weights.length; i++) {

@@ -19,447 +19,46 @@
  *
  * Greedy forward selection adds the conjunction with the largest gain while the gain is beyond
  * what the best of M noise-only conjunctions would give (≈ 2·ln M in χ² units, plus a margin),
- * it carries a real part of the deviation, and it moved more than the rest in the direction of
- * its own deviation (excess share, as in Adtributor). Parsimony: among conjunctions within a
- * small tolerance of the best gain, the one with fewest dimensions wins (RiskLoc searches layer
- * by layer for the same reason). The noise level is re-estimated from the chosen model's
- * residuals and the search repeated until the set is stable (at most 3 passes).
+ * it carries a real part of the deviation (either way: independent causes may push in opposite
+ * directions; one against the net change, or a small part of it, needs overwhelming evidence and
+ * a change of its own), and it moved more than the rest in the direction of its own deviation
+ * (excess share, as in Adtributor). Parsimony: among conjunctions within a small tolerance of
+ * the best gain, the one with fewest dimensions wins (RiskLoc searches layer by layer for the
+ * same reason). A chosen cause of 3 values is refined into one of 4 or 5 when only that part of
+ * it changed (deeper conjunctions are not enumerated). The noise level is re-estimated from the
+ * chosen model's residuals and the search repeated until the set is stable (at most 3 passes).
  */
 import type { Cube, Element } from './cube';
-
-/**
- * Additive sufficient statistics of a group of leaves under given weights: enough for the
- * group's weighted Poisson deviance with its own ratio and at its expected value.
- */
-export interface Stats {
-  n: number;
-  a: number;
-  f: number;
-  /** Σ w·2a·ln(a/f), Σ w·a, Σ w·f (f: the fitted expected value, see fitExpected) */
-  wl: number;
-  wa: number;
-  wf: number;
-  /** Σ σ² (the variance of the group's total around its expectation). */
-  v: number;
-}
-
-const empty = (): Stats => ({ n: 0, a: 0, f: 0, wl: 0, wa: 0, wf: 0, v: 0 });
-
-function subtract(x: Stats, y: Stats): Stats {
-  return {
-    n: x.n - y.n,
-    a: x.a - y.a,
-    f: x.f - y.f,
-    wl: x.wl - y.wl,
-    wa: x.wa - y.wa,
-    wf: x.wf - y.wf,
-    v: x.v - y.v,
-  };
-}
-
-/**
- * Weighted Poisson deviance of a group fitted with its own ratio r = Σwa / Σwf (the maximum
- * likelihood ratio): Σ w·2[a·ln(a / r·f) − (a − r·f)] = Σ w·2a·ln(a/f) − 2·Σwa·ln(r). Never
- * below 0. Named rss for its role: the misfit a model leaves, in χ² units.
- */
-export function rss(s: Stats): number {
-  const fitted = s.wa > 0 && s.wf > 0 ? s.wl - 2 * s.wa * Math.log(s.wa / s.wf) : s.wl;
-  return Math.max(0, fitted);
-}
-
-/** Weighted Poisson deviance of a group held at its expected value (ratio 1). */
-export const rssAtExpected = (s: Stats) => Math.max(0, s.wl - 2 * (s.wa - s.wf));
-
-/** Ratio of actual to expected of a group; ±Infinity from nothing expected. */
-export function ratio(s: Stats): number {
-  if (s.f > 0) return s.a / s.f;
-  return s.a > 0 ? Infinity : 1;
-}
-
-/** Per-leaf weighted terms under a noise model. */
-export interface Weighted {
-  wl: Float64Array;
-  wa: Float64Array;
-  wf: Float64Array;
-  /** σ² of each leaf. */
-  v: Float64Array;
-}
-
-export type Sigma = (expected: number) => number;
-
-/**
- * Counts: Poisson, σ² = the expected value itself, however small (a leaf expected to see 0.02
- * errors per window has that variance; flooring it at 1 made a sparse cube's real causes look
- * like noise).
- */
-export const poissonSigma: Sigma = (expected) => Math.sqrt(Math.max(expected, 0));
-
-/**
- * Expected value used in the fit: a leaf expected to be 0 that has an actual value can only be
- * explained by a ratio if it is not exactly 0, so it is floored at a thousandth of its actual
- * value (new leaves then share one ratio: a slice that appeared from nothing is one cause) or a
- * tiny fraction of the mean leaf.
- */
-function fitExpected(cube: Cube): Float64Array {
-  let total = 0;
-  for (let i = 0; i < cube.n; i++) total += cube.expected[i]!;
-  const floor = Math.max(1e-9, (1e-6 * total) / Math.max(1, cube.n));
-  return cube.expected.map((f, i) => Math.max(f, 1e-3 * cube.actual[i]!, floor));
-}
-
-/**
- * Each leaf's terms of the weighted Poisson deviance. The weight is the leaf's Poisson variance
- * over its modelled variance, w = f / (σ(f)² + κ²f²): 1 for pure Poisson counts, less for leaves
- * whose noise is partly relative (κ) or larger than Poisson (a given σ). The deviance then
- * behaves like Σ z² for large leaves and stays sane for sparse ones, where a Gaussian
- * least-squares score ranks a conjunction with 2 events against 0.01 expected above a slice
- * with 26 against 5.
- */
-export function weigh(cube: Cube, sigma: Sigma, kappa: number): Weighted {
-  const f = fitExpected(cube);
-  const n = cube.n;
-  const out: Weighted = {
-    wl: new Float64Array(n),
-    wa: new Float64Array(n),
-    wf: new Float64Array(n),
-    v: new Float64Array(n),
-  };
-  for (let i = 0; i < n; i++) {
-    const a = cube.actual[i]!;
-    const fi = f[i]!;
-    const s = sigma(fi);
-    const variance = Math.max(s * s + kappa * kappa * fi * fi, 1e-12);
-    const w = Math.min(1e6, fi / variance);
-    out.wl[i] = a > 0 ? w * 2 * a * Math.log(a / fi) : 0;
-    out.wa[i] = w * a;
-    out.wf[i] = w * fi;
-    out.v[i] = variance;
-  }
-  return out;
-}
-
-function addLeaf(s: Stats, cube: Cube, w: Weighted, i: number): void {
-  s.n += 1;
-  s.a += cube.actual[i]!;
-  s.f += cube.expected[i]!;
-  s.wl += w.wl[i]!;
-  s.wa += w.wa[i]!;
-  s.wf += w.wf[i]!;
-  s.v += w.v[i]!;
-}
-
-export function statsOf(
-  cube: Cube,
-  w: Weighted,
-  leaves: Int32Array,
-  covered?: Uint8Array,
-  into: Stats = empty(),
-): Stats {
-  into.n = into.a = into.f = into.wl = into.wa = into.wf = into.v = 0;
-  for (const i of leaves) if (!covered || covered[i] === 0) addLeaf(into, cube, w, i);
-  return into;
-}
-
-/** The statistics of every element under one set of weights, packed (7 numbers each). */
-export class StatsTable {
-  private readonly cols: Float64Array;
-
-  constructor(cube: Cube, w: Weighted, elements: readonly Element[]) {
-    this.cols = new Float64Array(elements.length * 7);
-    const s = empty();
-    elements.forEach((element, e) => {
-      statsOf(cube, w, element.leaves, undefined, s);
-      this.cols.set([s.n, s.a, s.f, s.wl, s.wa, s.wf, s.v], e * 7);
-    });
-  }
-
-  /** A copy to update (see {@link removeLeaf}). */
-  clone(): StatsTable {
-    const copy = Object.create(StatsTable.prototype) as StatsTable;
-    (copy as unknown as { cols: Float64Array }).cols = this.cols.slice();
-    return copy;
-  }
-
-  /** Takes leaf i out of element e's statistics. */
-  removeLeaf(e: number, cube: Cube, w: Weighted, i: number): void {
-    const c = this.cols;
-    const o = e * 7;
-    c[o]! -= 1;
-    c[o + 1]! -= cube.actual[i]!;
-    c[o + 2]! -= cube.expected[i]!;
-    c[o + 3]! -= w.wl[i]!;
-    c[o + 4]! -= w.wa[i]!;
-    c[o + 5]! -= w.wf[i]!;
-    c[o + 6]! -= w.v[i]!;
-  }
-
-  /** Element e's statistics, written into `into`. */
-  get(e: number, into: Stats = empty()): Stats {
-    const c = this.cols;
-    const o = e * 7;
-    into.n = c[o]!;
-    into.a = c[o + 1]!;
-    into.f = c[o + 2]!;
-    into.wl = c[o + 3]!;
-    into.wa = c[o + 4]!;
-    into.wf = c[o + 5]!;
-    into.v = c[o + 6]!;
-    return into;
-  }
-}
-
-/** For each leaf, the elements it is under (compressed rows: leaf i's are items[start[i]…start[i+1]]). */
-export interface Incidence {
-  start: Int32Array;
-  items: Int32Array;
-}
-
-export function incidence(n: number, elements: readonly Element[]): Incidence {
-  const start = new Int32Array(n + 1);
-  for (const e of elements) for (const i of e.leaves) start[i + 1]!++;
-  for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
-  const items = new Int32Array(start[n]!);
-  const fill = start.slice(0, n);
-  elements.forEach((e, index) => {
-    for (const i of e.leaves) items[fill[i]!++] = index;
-  });
-  return { start, items };
-}
-
-export function totalStats(cube: Cube, w: Weighted): Stats {
-  const s = empty();
-  for (let i = 0; i < cube.n; i++) addLeaf(s, cube, w, i);
-  return s;
-}
-
-/** Huber's ψ clips standardized residuals at ±HUBER_C. */
-const HUBER_C = 2.5;
-/** E[ψ(Z)²] for a standard normal Z: the target of the scale equation. */
-const HUBER_TARGET = 0.9775599834528069;
-/** Var[ψ(Z)²] for a standard normal Z. */
-const HUBER_VARIANCE = 1.6815646917755789;
-
-/**
- * Relative noise κ of the leaves when each group of leaves (group[i] ≥ 0) has been fitted with
- * its own ratio Σactual / Σexpected and the others (group[i] = −1) are held at their expected
- * value: the κ that solves Huber's scale equation mean ψ(zᵢ)² = E[ψ(Z)²] (ψ clipped at ±2.5) for
- * the studentized residuals zᵢ = eᵢ / √(αᵢ + κ²βᵢ), `base(μ)` being a leaf's variance at mean μ
- * without relative noise (σ(μ)²), taken at the fitted mean r·f: a slice whose rate went ×20 has
- * ×20 the Poisson variance, which is not relative noise. For a fitted leaf with share p of its group,
- * Var eᵢ = Vᵢ(1 − p)² + p²·Σ_{j≠i} Vⱼ with Vⱼ = σ(fⱼ)² + κ²fⱼ², which is exact for the sum ratio:
- * a leaf that dominates its group is not mistaken for a quiet one.
- *
- * A mean, not a median, on purpose: when most leaves are small and their Poisson σ already fits,
- * the median ignores the few big leaves whose noise is mostly relative; clipping keeps a minority
- * of changed leaves (< ~15%) from inflating it. 0 when σ alone accounts for the residuals.
- */
-export function estimateRelativeNoise(
-  cube: Cube,
-  base: (mean: number) => number,
-  group: Int32Array,
-): number {
-  let groups = 0;
-  for (let i = 0; i < cube.n; i++) groups = Math.max(groups, group[i]! + 1);
-  const A = new Float64Array(groups);
-  const F = new Float64Array(groups);
-  for (let i = 0; i < cube.n; i++) {
-    const g = group[i]!;
-    if (g < 0) continue;
-    A[g]! += cube.actual[i]!;
-    F[g]! += cube.expected[i]!;
-  }
-  // Each leaf's mean under the fit, its variance without relative noise, and the sums per group.
-  const mean = new Float64Array(cube.n);
-  const b = new Float64Array(cube.n);
-  const B = new Float64Array(groups);
-  const Q = new Float64Array(groups);
-  for (let i = 0; i < cube.n; i++) {
-    const g = group[i]!;
-    const f = cube.expected[i]!;
-    mean[i] = g >= 0 && F[g]! > 0 ? (f * A[g]!) / F[g]! : f;
-    b[i] = base(mean[i]!);
-    if (g < 0) continue;
-    B[g]! += b[i]!;
-    Q[g]! += mean[i]! ** 2;
-  }
-  const res = new Float64Array(cube.n);
-  const alpha = new Float64Array(cube.n);
-  const beta = new Float64Array(cube.n);
-  let m = 0;
-  for (let i = 0; i < cube.n; i++) {
-    const a = cube.actual[i]!;
-    const f = cube.expected[i]!;
-    const mu = mean[i]!;
-    const bi = b[i]!;
-    if (a === 0 && f === 0) continue;
-    const g = group[i]!;
-    if (g < 0) {
-      res[m] = a - f;
-      alpha[m] = bi;
-      beta[m++] = f * f;
-      continue;
-    }
-    if (!(F[g]! > 0)) continue;
-    const p = f / F[g]!;
-    const al = bi * (1 - p) ** 2 + p * p * (B[g]! - bi);
-    const be = mu * mu * (1 - p) ** 2 + p * p * (Q[g]! - mu * mu);
-    if (!(al + be > 1e-9 * (bi + mu * mu))) continue; // alone in its group: nothing left
-    res[m] = a - mu;
-    alpha[m] = al;
-    beta[m++] = be;
-  }
-  return solveScale(res, alpha, beta, m, 4);
-}
-
-/**
- * The scale κ ≥ 0 that solves the Huberized score equation of κ² for residuals eⱼ with variance
- * αⱼ + κ²βⱼ: Σ βⱼ/Vⱼ · (ψ(zⱼ)² − E[ψ²]) = 0, zⱼ = eⱼ/√Vⱼ. The weight βⱼ/Vⱼ is how much κ matters
- * for the residual: a leaf whose noise is all Poisson says nothing about κ. 0 with fewer than
- * `min` residuals, or when α alone accounts for them.
- */
-function solveScale(
-  res: Float64Array,
-  alpha: Float64Array,
-  beta: Float64Array,
-  m: number,
-  min: number,
-): number {
-  if (m < min) return 0;
-  const excess = (kappa: number) => {
-    let sum = 0;
-    for (let j = 0; j < m; j++) {
-      const variance = Math.max(alpha[j]! + kappa * kappa * beta[j]!, 1e-12);
-      const z = Math.min(HUBER_C, Math.abs(res[j]!) / Math.sqrt(variance));
-      sum += (beta[j]! / variance) * (z * z - HUBER_TARGET);
-    }
-    return sum;
-  };
-  if (excess(0) <= 0) return 0;
-  let hi = 0.01;
-  while (excess(hi) > 0 && hi < 1e6) hi *= 4;
-  let lo = hi / 4;
-  if (excess(lo) <= 0) return lo;
-  // Geometric bisection: 1% precision is plenty.
-  while (hi / lo > 1.01) {
-    const mid = Math.sqrt(lo * hi);
-    if (excess(mid) > 0) lo = mid;
-    else hi = mid;
-  }
-  return hi;
-}
-
-/**
- * Relative noise shared by all leaves of a dimension value (a slice whose expected value is off
- * by a few percent, e.g. a region whose traffic follows its own time of day): the s that makes
- * the residuals of the one-dimension slices under the selection's fit consistent with
- * Var = Σσᵢ² + s²·(Σfᵢ)², over each slice's leaves outside the causes (slices entirely inside
- * causes are left out). 0 unless the slices are overdispersed beyond chance, with fewer than 6
- * slices, or when leaf noise accounts for them.
- */
-export function estimateSliceNoise(
-  cube: Cube,
-  w: Weighted,
-  selection: Selection,
-  elements: readonly Element[],
-): number {
-  const group = selectionGroups(cube, selection);
-  const causes = selection.selected.length;
-  let groups = 0;
-  for (let i = 0; i < cube.n; i++) groups = Math.max(groups, group[i]! + 1);
-  const A = new Float64Array(groups);
-  const F = new Float64Array(groups);
-  for (let i = 0; i < cube.n; i++) {
-    const g = group[i]!;
-    if (g < 0) continue;
-    A[g]! += cube.actual[i]!;
-    F[g]! += cube.expected[i]!;
-  }
-  const slices = elements.filter((e) => e.dims.length === 1);
-  const res = new Float64Array(slices.length);
-  const alpha = new Float64Array(slices.length);
-  const beta = new Float64Array(slices.length);
-  let m = 0;
-  for (const slice of slices) {
-    let r = 0;
-    let f = 0;
-    let v = 0;
-    for (const i of slice.leaves) {
-      const g = group[i]!;
-      // Only the slice's leaves outside the causes: how a cause's own leaves spread over other
-      // dimensions' values is the cause's detail, not an error of those values' forecasts.
-      if (g >= 0 && g < causes) continue;
-      const ratio = g >= 0 && F[g]! > 0 ? A[g]! / F[g]! : 1;
-      r += cube.actual[i]! - cube.expected[i]! * ratio;
-      f += cube.expected[i]!;
-      v += w.v[i]!;
-    }
-    if (f <= 0) continue;
-    res[m] = r;
-    alpha[m] = v;
-    beta[m++] = f * f;
-  }
-  // A score of ~20 slices is a noisy estimate, and a wrong one is costly (it discounts every
-  // slice-sized cause), so slice noise is only estimated when the slices are overdispersed
-  // beyond chance: Σψ(z)² over 3 standard deviations above its expectation under leaf noise.
-  let sum = 0;
-  for (let j = 0; j < m; j++)
-    sum += Math.min(HUBER_C ** 2, res[j]! ** 2 / Math.max(alpha[j]!, 1e-12));
-  if (sum <= m * HUBER_TARGET + 3 * Math.sqrt(m * HUBER_VARIANCE)) return 0;
-  return solveScale(res, alpha, beta, m, 6);
-}
-
-/**
- * A first estimate of the relative noise, before any cause is known: each cuboid of one or two
- * dimensions is fitted with its own ratio per cell, and the smallest κ over them is kept (the
- * cuboid that contains the cause fits it away; the others leave at most a few changed leaves).
- */
-export function initialRelativeNoise(
-  cube: Cube,
-  base: (mean: number) => number,
-  elements: readonly Element[],
-): number {
-  const byCuboid = new Map<string, Element[]>();
-  for (const e of elements) {
-    if (e.dims.length > 2) continue;
-    const key = e.dims.join(',');
-    const list = byCuboid.get(key);
-    if (list) list.push(e);
-    else byCuboid.set(key, [e]);
-  }
-  let best = Infinity;
-  const group = new Int32Array(cube.n);
-  for (const cells of byCuboid.values()) {
-    cells.forEach((cell, c) => {
-      for (const i of cell.leaves) group[i] = c;
-    });
-    best = Math.min(best, estimateRelativeNoise(cube, base, group));
-  }
-  return Number.isFinite(best) ? best : estimateRelativeNoise(cube, base, group.fill(-1));
-}
-
-/** Groups of a selection for {@link estimateRelativeNoise}: causes in claim order, then the rest. */
-export function selectionGroups(cube: Cube, { selected, mode }: Selection): Int32Array {
-  const group = new Int32Array(cube.n).fill(-1);
-  selected.forEach((s, g) => {
-    for (const i of s.element.leaves) if (group[i] === -1) group[i] = g;
-  });
-  if (mode === 'free') {
-    for (let i = 0; i < cube.n; i++) if (group[i] === -1) group[i] = selected.length;
-  }
-  return group;
-}
+import {
+  empty,
+  ratio,
+  rss,
+  rssAtExpected,
+  statsOf,
+  subtract,
+  totalStats,
+  type Incidence,
+  type Stats,
+  type StatsTable,
+  type Weighted,
+} from './stats';
 
 export interface SearchParams {
   maxCauses: number;
+  /**
+   * Causes may move either way alike (the reference is a shift inside a dimension, the total
+   * barely moved); otherwise one against the total needs overwhelming evidence.
+   */
+  bothWays: boolean;
+  /**
+   * Deepest conjunction a cause may be refined to, past the enumerated ones (see
+   * {@link deepen}); at most MAX_DEPTH. No refinement when it is not deeper than they are.
+   */
+  deepest: number;
   /** Smallest deviation of a cause, as a share of the reference deviation. */
   minShare: number;
   /** Reference deviation, signed: the total deviation, or the largest shift inside one dimension. */
   reference: number;
-  /**
-   * Causes may move either way (the reference is a shift inside a dimension, the total barely
-   * moved); otherwise a cause moves with the total.
-   */
-  bothWays: boolean;
 }
 
 export interface Selected {
@@ -478,9 +77,28 @@ export type RestMode = 'fixed' | 'free';
 
 /** Extra χ² a cause must bring beyond the noise maximum 2·ln M. */
 const GAIN_MARGIN = 10;
+/**
+ * A cause that moved against the reference deviation, or carries less than the minimum share of
+ * it (but at least half), needs this many times its price: one of several independent causes
+ * can push the other way or be a small part of the net change and still be plainly real, but
+ * such a slice that is merely significant is more often a forecast that was a little off (the
+ * rest of a slice whose cause was claimed, left a few percent the other way).
+ */
+const SMALL_SHARE_EVIDENCE = 6;
+/** …and a change of at least this much relative to the rest (10%: ×1.1 or ×1/1.1). */
+const MIN_OWN_CHANGE = 0.1;
 /** Parsimony: a simpler choice within max(this, PARSIMONY_REL·best) of the best gain wins. */
 const PARSIMONY_ABS = 2;
 const PARSIMONY_REL = 0.02;
+
+/** Deepest conjunction a cause may be refined to (see {@link deepen}). */
+export const MAX_DEPTH = 5;
+
+function binomial(n: number, k: number): number {
+  let out = 1;
+  for (let j = 0; j < k; j++) out = (out * (n - j)) / (j + 1);
+  return Math.max(0, out);
+}
 
 /** The gain threshold (and the price of one parameter) for M candidate conjunctions. */
 export function gainThreshold(m: number): number {
@@ -494,12 +112,20 @@ export function gainThreshold(m: number): number {
  * best of the few slices needs less evidence to beat noise than the best of the many triples
  * (the same multiplicity argument as 2·ln M, per layer as RiskLoc searches).
  */
-export function layerPrices(elements: readonly Element[]): Float64Array {
+export function layerPrices(
+  elements: readonly Element[],
+  cube: { n: number; dims: readonly string[] } = { n: 0, dims: [] },
+): Float64Array {
   const counts = [0, 0, 0, 0];
   for (const e of elements) counts[Math.min(3, e.dims.length)]!++;
-  const prices = new Float64Array(4);
+  const prices = new Float64Array(MAX_DEPTH + 1);
   for (let d = 1; d <= 3; d++) prices[d] = gainThreshold(counts[d]!);
   prices[0] = prices[1]!;
+  // Deeper conjunctions are not enumerated (only refinements of a chosen cause are tried), but a
+  // claim among that many candidates is priced as such: at most C(d, depth) per leaf.
+  for (let d = 4; d <= MAX_DEPTH; d++) {
+    prices[d] = Math.max(prices[d - 1]!, gainThreshold(cube.n * binomial(cube.dims.length, d)));
+  }
   return prices;
 }
 
@@ -513,13 +139,25 @@ export function ownRatioGain(part: Stats): number {
   return rssAtExpected(part) - rss(part);
 }
 
+/** totalStats, once per set of weights (every fit of a search starts from it). */
+const totals = new WeakMap<Weighted, Stats>();
+function totalOf(cube: Cube, w: Weighted): Stats {
+  let total = totals.get(w);
+  if (!total) totals.set(w, (total = totalStats(cube, w)));
+  return total;
+}
+
 /** A set of causes claimed in order, the rest modelled by `mode`. */
 class Fit {
   readonly covered: Uint8Array;
   readonly selected: Selected[] = [];
   rest: Stats;
-  /** Every element's statistics over the leaves not claimed yet. */
-  private readonly unclaimedStats: StatsTable;
+  /**
+   * Every element's statistics over the leaves not claimed yet: made on first use (a fit that is
+   * only scored never needs it), from the table and the leaves claimed so far, in claim order.
+   */
+  private unclaimedStats: StatsTable | null = null;
+  private readonly claimed: number[] = [];
 
   constructor(
     private readonly cube: Cube,
@@ -531,13 +169,25 @@ class Fit {
     private readonly incidence: Incidence,
   ) {
     this.covered = new Uint8Array(cube.n);
-    this.rest = totalStats(cube, w);
-    this.unclaimedStats = table.clone();
+    this.rest = { ...totalOf(cube, w) };
+  }
+
+  private unclaimedTable(): StatsTable {
+    if (this.unclaimedStats) return this.unclaimedStats;
+    const table = this.table.clone();
+    for (const i of this.claimed) this.removeClaimed(table, i);
+    return (this.unclaimedStats = table);
+  }
+
+  private removeClaimed(table: StatsTable, i: number): void {
+    const { start, items } = this.incidence;
+    for (let j = start[i]!; j < start[i + 1]!; j++)
+      table.removeLeaf(items[j]!, this.cube, this.w, i);
   }
 
   /** The price of naming an element (see {@link layerPrices}). */
   price(element: Element): number {
-    return this.prices[Math.min(3, element.dims.length)]!;
+    return this.prices[Math.min(MAX_DEPTH, element.dims.length)]!;
   }
 
   /** Penalized objective: the model's deviance plus each parameter's price. */
@@ -549,7 +199,7 @@ class Fit {
 
   /** Statistics of element e's leaves not claimed yet, written into `into`. */
   unclaimed(e: number, into: Stats): Stats {
-    return this.unclaimedStats.get(e, into);
+    return this.unclaimedTable().get(e, into);
   }
 
   /** Gain of adding the (unclaimed part of an) element, or NaN when it is not a cause. */
@@ -557,7 +207,10 @@ class Fit {
     if (stats.n === 0 || stats.n === this.rest.n) return NaN;
     const deviation = stats.a - stats.f;
     const share = params.reference !== 0 ? deviation / params.reference : 0;
-    if ((params.bothWays ? Math.abs(share) : share) < params.minShare) return NaN;
+    // Either way: independent causes may push in opposite directions, and one that moved
+    // against the total's net change is as much a cause as the others. Against the reference,
+    // or a smaller part (down to half the share), only with overwhelming evidence (below).
+    if (Math.abs(share) < params.minShare / 2) return NaN;
     let gain: number;
     if (this.mode === 'fixed') gain = ownRatioGain(stats);
     else {
@@ -571,19 +224,23 @@ class Fit {
     // error s per slice its variance is Σσ² + s²(Σf)², not Σσ².
     const shared = this.sliceNoise * stats.f;
     const significant = gain * (stats.v / (stats.v + shared * shared));
-    return significant >= this.price(element) ? gain : NaN;
+    const usual = params.bothWays ? Math.abs(share) : share;
+    if (usual >= params.minShare) return significant >= this.price(element) ? gain : NaN;
+    // Against the reference or small: overwhelming evidence, and a change of its own beyond
+    // what a forecast that was a little off would show.
+    const own = ratio(stats) / ratio(subtract(this.rest, stats));
+    if (!(Math.abs(Math.log(own)) >= Math.log1p(MIN_OWN_CHANGE))) return NaN;
+    return significant >= this.price(element) * SMALL_SHARE_EVIDENCE ? gain : NaN;
   }
 
   /** Claims the element's unclaimed leaves (whose statistics are `stats`) as a cause. */
   add(element: Element, stats: Stats, gain: number): void {
     this.selected.push({ element, stats, gain });
-    const { start, items } = this.incidence;
     for (const i of element.leaves) {
       if (this.covered[i] === 1) continue;
       this.covered[i] = 1;
-      for (let j = start[i]!; j < start[i + 1]!; j++) {
-        this.unclaimedStats.removeLeaf(items[j]!, this.cube, this.w, i);
-      }
+      if (this.unclaimedStats) this.removeClaimed(this.unclaimedStats, i);
+      else this.claimed.push(i);
     }
     this.rest = subtract(this.rest, stats);
   }
@@ -630,28 +287,34 @@ function grow(
 ): void {
   const taken = new Set(fit.selected.map((s) => s.element));
   const scratch = empty();
+  const gains = new Float64Array(pool.length);
   while (fit.selected.length < params.maxCauses) {
+    // First every gain and the best, then only those within the tolerance of it are kept.
     let best = -Infinity;
-    const eligible: { index: number; stats: Stats; gain: number }[] = [];
-    for (const index of pool) {
+    pool.forEach((index, j) => {
       const element = elements[index]!;
-      if (taken.has(element)) continue;
-      const stats = fit.unclaimed(index, scratch);
-      const gain = fit.gain(element, stats, params);
-      if (!(gain >= fit.price(element))) continue;
-      eligible.push({ index, stats: { ...stats }, gain });
+      gains[j] = NaN;
+      if (taken.has(element)) return;
+      const gain = fit.gain(element, fit.unclaimed(index, scratch), params);
+      if (!(gain >= fit.price(element))) return;
+      gains[j] = gain;
       if (gain > best) best = gain;
-    }
-    if (eligible.length === 0) return;
+    });
+    if (best === -Infinity) return;
     const tolerance = Math.max(PARSIMONY_ABS, PARSIMONY_REL * best);
-    const chosen = eligible
-      .filter((e) => e.gain >= best - tolerance)
-      .sort(
-        (x, y) =>
-          elements[x.index]!.dims.length - elements[y.index]!.dims.length ||
-          y.gain - x.gain ||
-          x.index - y.index,
-      )[0]!;
+    const eligible: { index: number; stats: Stats; gain: number }[] = [];
+    pool.forEach((index, j) => {
+      const gain = gains[j]!;
+      if (gain >= best - tolerance) {
+        eligible.push({ index, stats: { ...fit.unclaimed(index, scratch) }, gain });
+      }
+    });
+    const chosen = eligible.sort(
+      (x, y) =>
+        elements[x.index]!.dims.length - elements[y.index]!.dims.length ||
+        y.gain - x.gain ||
+        x.index - y.index,
+    )[0]!;
     const element = elements[chosen.index]!;
     fit.add(element, chosen.stats, chosen.gain);
     taken.add(element);
@@ -659,13 +322,69 @@ function grow(
 }
 
 /**
- * Local improvements of a fit, kept when they lower the objective: drop a cause that later
- * causes made redundant, or replace a cause by deeper conjunctions inside it (two slices of a
- * value that changed while the value's other slices did not).
+ * The conjunctions one value deeper than `element` (one more dimension), built from its leaves:
+ * those that hold some but not all of them.
  */
-function refine(fit: Fit, elements: readonly Element[], params: SearchParams): Fit {
+function children(cube: Cube, element: Element): Element[] {
+  const d = cube.dims.length;
+  const out: Element[] = [];
+  for (let k = 0; k < d; k++) {
+    if (element.dims.includes(k)) continue;
+    const byValue = new Map<number, number[]>();
+    for (const i of element.leaves) {
+      const v = cube.codes[i * d + k]!;
+      const list = byValue.get(v);
+      if (list) list.push(i);
+      else byValue.set(v, [i]);
+    }
+    if (byValue.size < 2) continue;
+    const at = element.dims.findIndex((x) => x > k);
+    const dims = element.dims.slice();
+    const values = element.values.slice();
+    dims.splice(at === -1 ? dims.length : at, 0, k);
+    for (const [v, leaves] of [...byValue].sort((x, y) => x[0] - y[0])) {
+      const vals = values.slice();
+      vals.splice(at === -1 ? vals.length : at, 0, v);
+      out.push({ dims, values: vals, leaves: Int32Array.from(leaves) });
+    }
+  }
+  return out;
+}
+
+/**
+ * A cause at the deepest enumerated layer replaced by one of its children (a conjunction with one
+ * more value, up to params.deepest), when that lowers the objective: a cause of 4 or 5 values is
+ * otherwise named by a parent of 3, whose other children did not change. Null when none does.
+ */
+function deepen(
+  fit: Fit,
+  cube: Cube,
+  s: Selected,
+  enumerated: number,
+  params: SearchParams,
+): Fit | null {
+  if (s.element.dims.length < enumerated || s.element.dims.length >= params.deepest) return null;
+  const list = fit.selected.map((x) => x.element);
+  const at = list.indexOf(s.element);
+  let best: Fit | null = null;
+  for (const child of children(cube, s.element)) {
+    list[at] = child;
+    const candidate = fit.with(list);
+    if (candidate.objective() < (best ?? fit).objective() - 1e-9) best = candidate;
+  }
+  return best;
+}
+
+/**
+ * Local improvements of a fit, kept when they lower the objective: drop a cause that later
+ * causes made redundant, replace a cause by deeper conjunctions inside it (two slices of a
+ * value that changed while the value's other slices did not), or past the enumerated depth by
+ * one deeper child (see {@link deepen}).
+ */
+function refine(fit: Fit, cube: Cube, elements: readonly Element[], params: SearchParams): Fit {
+  const enumerated = elements.reduce((m, e) => Math.max(m, e.dims.length), 0);
   let current = fit;
-  for (let round = 0; round < 4; round++) {
+  for (let round = 0; round < 4 + params.deepest; round++) {
     let improved = false;
     for (const s of current.selected) {
       const others = current.selected.filter((x) => x !== s).map((x) => x.element);
@@ -676,7 +395,10 @@ function refine(fit: Fit, elements: readonly Element[], params: SearchParams): F
       });
       const split = current.with(others);
       grow(split, elements, pool, params);
-      const best = [dropped, split].reduce((x, y) => (y.objective() < x.objective() ? y : x));
+      const deeper = deepen(current, cube, s, enumerated, params);
+      const best = [dropped, split, ...(deeper ? [deeper] : [])].reduce((x, y) =>
+        y.objective() < x.objective() ? y : x,
+      );
       if (best.objective() < current.objective() - 1e-9) {
         current = best;
         improved = true;
@@ -707,12 +429,12 @@ export function selectCauses(
   params: SearchParams,
   sliceNoise = 0,
 ): Selection {
-  const prices = layerPrices(elements);
+  const prices = layerPrices(elements, cube);
   const all = elements.map((_, i) => i);
   const fits = (['fixed', 'free'] as const).map((mode) => {
     const fit = new Fit(cube, w, mode, prices, sliceNoise, table, incidence);
     grow(fit, elements, all, params);
-    return refine(fit, elements, params);
+    return refine(fit, cube, elements, params);
   });
   const [fixed, free] = fits as [Fit, Fit];
   const fit = free.objective() < fixed.objective() ? free : fixed;

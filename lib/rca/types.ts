@@ -31,7 +31,7 @@ export type Elements = Record<string, string>;
 /** The value a leaf has in a dimension it does not name. */
 export const MISSING = '(none)';
 
-/** A conjunction of up to 3 dimension values, scored as a possible cause. */
+/** A conjunction of dimension values (up to 3, or a cause refined to 5), scored as a possible cause. */
 export interface Candidate {
   elements: Elements;
   /**
@@ -115,7 +115,10 @@ export interface RcaOptions {
    * quadrature. Default: estimated robustly from the leaves (median of standardized residuals).
    */
   relativeNoise?: number;
-  /** Largest number of dimensions in one conjunction, 1–3 (default 3). */
+  /**
+   * Largest number of dimensions in one conjunction, 1–5 (default 5). Every conjunction of up to
+   * 3 is scored; a cause of 3 is refined into one of 4 or 5 when only that part of it changed.
+   */
   maxDepth?: number;
   /** Largest number of conjunctions in the root-cause set (default 4). */
   maxCauses?: number;

@@ -128,7 +128,7 @@ test('an admin creates a webhook channel and a route; the secret never comes bac
   });
 
   // Send test: the outcome inline, within the 15 s the server waits for a worker.
-  await row.getByRole('button', { name: `Send a test to ${id}` }).click();
+  await row.getByRole('button', { name: `Send test to ${id}` }).click();
   await expect(row.getByTestId('test-result')).toContainText('waiting for the worker');
   const result = row.getByTestId('test-result');
   await expect(result).toHaveAttribute('data-outcome', /.+/, { timeout: 25_000 });

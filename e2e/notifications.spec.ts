@@ -71,14 +71,17 @@ test('an injected incident reaches the webhook signed, and acknowledging it on t
   await form.getByRole('button', { name: 'Create channel' }).click();
   await expect(page.getByTestId('channel-created')).toContainText(`Channel ${id} created`);
 
-  // A route that takes every incident to the new channel, first in the list.
+  // A route that takes the simulator's incidents to the new channel, first in the list. Only
+  // theirs: the specs that run beside this one seed incidents of their own and expect no route
+  // to take them.
   const routes = page.getByTestId('routes-form');
   await routes.getByRole('button', { name: 'Add route' }).click();
   const route = routes.getByTestId('route-row').last();
-  await route.getByLabel('Name (optional)').fill(`everything to ${id}`);
+  await route.getByLabel('Name (optional)').fill(`simulator metrics to ${id}`);
+  await route.getByRole('textbox', { name: 'Metrics' }).fill('error_rate, api_latency');
   await route.getByRole('checkbox', { name: id }).check();
   await route.getByLabel('Continue: later routes may take it too').check();
-  const up = routes.getByRole('button', { name: `Move everything to ${id} up` });
+  const up = routes.getByRole('button', { name: `Move simulator metrics to ${id} up` });
   for (let i = 0; i < 10 && (await up.isEnabled()); i++) await up.click();
   await routes.getByRole('button', { name: 'Save routes' }).click();
   await expect(page.getByTestId('routes-saved')).toBeVisible();

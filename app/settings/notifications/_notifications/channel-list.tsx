@@ -159,9 +159,10 @@ function ChannelItem({
           className="button button-ghost"
           onClick={() => void sendTest()}
           disabled={test.state === 'pending'}
-          aria-label={`Send a test to ${channel.id}`}
         >
+          {/* The visible words first in the name (WCAG 2.5.3), the channel after them. */}
           {test.state === 'pending' ? 'Sending…' : 'Send test'}
+          <span className="sr-only"> to {channel.id}</span>
         </button>
         {readOnly ? null : (
           <>
@@ -169,34 +170,32 @@ function ChannelItem({
               type="button"
               className="button button-ghost"
               aria-expanded={editing}
-              aria-label={`Edit ${channel.id}`}
               onClick={() => {
                 setEditing((open) => !open);
                 setNotice(null);
               }}
             >
-              Edit
+              Edit<span className="sr-only"> {channel.id}</span>
             </button>
             <button
               type="button"
               className="button button-ghost"
               disabled={busy}
-              aria-label={`${channel.enabled ? 'Disable' : 'Enable'} ${channel.id}`}
               onClick={() => void setEnabled(!channel.enabled)}
             >
               {channel.enabled ? 'Disable' : 'Enable'}
+              <span className="sr-only"> {channel.id}</span>
             </button>
             {confirming ? null : (
               <button
                 type="button"
                 className="button button-ghost"
-                aria-label={`Delete ${channel.id}`}
                 onClick={() => {
                   setConfirming(true);
                   action.clearError();
                 }}
               >
-                Delete…
+                Delete…<span className="sr-only"> {channel.id}</span>
               </button>
             )}
           </>

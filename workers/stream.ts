@@ -32,6 +32,14 @@ async function main(): Promise<void> {
   });
   const cfg = config();
   const log = createLogger('worker', cfg.logLevel);
+  // Run by the supervisor (an IPC channel): until the worker can stop cleanly (the handler at
+  // the end of main replaces this one), the supervisor's death ends it at once. Starting, it may
+  // be waiting on a database that went with the supervisor, and has nothing of its own to flush.
+  const goneWhileStarting = () => {
+    log.warn('the supervisor is gone while starting; exiting');
+    process.exit(1);
+  };
+  if (process.send) process.once('disconnect', goneWhileStarting);
   if (!cfg.databaseUrl) throw new Error('DATABASE_URL: required by the stream worker');
   // Pool: flushes, the detector's and the dispatcher's leader connections, their writes.
   const handle = createDb(cfg.databaseUrl, { max: 6, appName: 'pulse-worker' });
@@ -170,7 +178,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   // Run by the supervisor (an IPC channel): stop when it is gone, killed without stopping us.
-  if (process.send) process.on('disconnect', () => void shutdown('the supervisor is gone'));
+  if (process.send) {
+    process.off('disconnect', goneWhileStarting);
+    process.on('disconnect', () => void shutdown('the supervisor is gone'));
+  }
 }
 
 main().catch((error: unknown) => {

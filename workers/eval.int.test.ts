@@ -3,8 +3,8 @@
  * cause may not get worse than measured without someone noticing. The floors sit a little below
  * what the quick suite measured (seed 1: F1 ≥ 4σ 0.95, precision 1.00, recall 0.90; RCA top-1
  * 1.00 for 1-, 2- and 3-dimension causes (7, 6 and 6 detected incidents); no false alert in
- * quiet traffic since warn needs two windows in a row; median time to detect 2 windows, 6.5 for
- * slow drifts): one more miss in a layer still passes, two do not. They are not the targets:
+ * quiet traffic since warn needs two windows in a row; median time to detect 2 windows, 7 for
+ * slow drifts, whose recall is 5 of 6 with the drift test): one more miss in a layer still passes, two do not. They are not the targets:
  * docs/detection-quality.md says which targets the full suite meets. Raise a floor when quality
  * improves; never lower one to make a change pass.
  */
@@ -24,7 +24,9 @@ describe('npm run eval -- --quick', () => {
 
     const steps = figures.summary((i) => i.family !== 'drift');
     expect(steps.medianTtdWindows!).toBeLessThanOrEqual(2);
-    expect(figures.summary((i) => i.family === 'drift').medianTtdWindows!).toBeLessThanOrEqual(8);
+    const drifts = figures.summary((i) => i.family === 'drift');
+    expect(drifts.medianTtdWindows!).toBeLessThanOrEqual(8);
+    expect(drifts.recall!).toBeGreaterThanOrEqual(0.65);
 
     const all = figures.summary();
     expect(all.rcaTop1!).toBeGreaterThanOrEqual(0.85);

@@ -9,7 +9,13 @@ import type { EngineStore, MetricOutcome } from '@/lib/detection/engine';
 import { anomalies } from '../schema';
 import { incidentState, peakColumns } from './anomalies';
 import type { Executor } from './executor';
-import { attachPointsToAnomaly, baselineHistory, seasonalHistory, upsertPoint } from './points';
+import {
+  attachPointsToAnomaly,
+  baselineHistory,
+  recentDriftPoints,
+  seasonalHistory,
+  upsertPoint,
+} from './points';
 import { readLeaves, readRollups } from './stream';
 
 /** The engine's store over `db`: the database, or a transaction the detector holds. */
@@ -23,6 +29,8 @@ export function pgEngineStore(db: Executor): EngineStore {
       seasonalHistory(db, metricId, windowStart, season, k),
     incident: (metricId, windowStart, windowMs, consecutive) =>
       incidentState(db, metricId, windowStart, windowMs, consecutive),
+    recentPoints: (metricId, before, limit, windowMs) =>
+      recentDriftPoints(db, metricId, before, limit, windowMs),
     record: (outcome) => recordOutcome(db, outcome),
   };
 }

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricPoints, metrics } from '@/db/schema';
 import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
-import { baselineHistory, previewPoints } from './points';
+import { baselineHistory, previewPoints, recentDriftPoints } from './points';
 
 const W = 60_000;
 const START = Date.UTC(2026, 10, 1);
@@ -58,5 +58,15 @@ describe('latest points before a window', () => {
       ),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('the points the drift test replays', () => {
+  it('are those of the last `limit` windows before the window, oldest first, gaps left out', async () => {
+    const before = START + 1565 * W;
+    const points = await recentDriftPoints(t.db, metricId, before, 10, W);
+    // Windows 1555–1564; 1555–1559 fall in the hour the detector was down.
+    expect(points.map((p) => (p.windowStart - START) / W)).toEqual([1560, 1561, 1562, 1563, 1564]);
+    expect(points[0]).toEqual({ windowStart: START + 1560 * W, z: null, status: 'ok' });
   });
 });

@@ -6,6 +6,7 @@
 import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or } from 'drizzle-orm';
 import { SEASON_MS } from '@/lib/detection/zscore';
 import type { PreviewReads, WindowRange } from '@/lib/detection/rule-preview';
+import type { DriftPoint } from '@/lib/detection/drift';
 import type { WindowPoint } from '@/lib/types';
 import type { Score, Season } from '@/lib/types';
 import { metricPoints } from '../schema';
@@ -256,4 +257,34 @@ export async function previewPoints(
     byWindow.set(windowStart, { ...r, windowStart });
   }
   return [...byWindow.values()].sort((x, y) => x.windowStart - y.windowStart);
+}
+
+/**
+ * The metric's stored points (window start, z, status) in [before − limit·windowMs, before),
+ * oldest first: what the drift test replays (lib/detection/drift.ts `driftBefore`), so its sums
+ * need no table of their own and survive a restart of the detector.
+ */
+export async function recentDriftPoints(
+  db: Executor,
+  metricId: number,
+  before: number,
+  limit: number,
+  windowMs: number,
+): Promise<DriftPoint[]> {
+  const rows = await db
+    .select({
+      windowStart: metricPoints.windowStart,
+      z: metricPoints.z,
+      status: metricPoints.status,
+    })
+    .from(metricPoints)
+    .where(
+      and(
+        eq(metricPoints.metricId, metricId),
+        lt(metricPoints.windowStart, new Date(before)),
+        gte(metricPoints.windowStart, new Date(before - limit * windowMs)),
+      ),
+    )
+    .orderBy(asc(metricPoints.windowStart));
+  return rows.map((r) => ({ ...r, windowStart: r.windowStart.getTime() }));
 }

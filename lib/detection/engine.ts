@@ -7,14 +7,17 @@
  * 1. its cells — marginal rollups, or the leaf cube projected through its filters — merged over
  *    its k base windows;
  * 2. the score against the baseline its rule asks for (lib/detection/score-window `scoreWindow`);
- * 3. the lifecycle step with hysteresis (lib/detection/hysteresis `stepIncident`);
+ * 3. the drift test (lib/detection/drift: a CUSUM over the z of the metric's recent stored
+ *    points, replayed, and this window's) and the lifecycle step with hysteresis
+ *    (lib/detection/hysteresis `stepIncident`), which an alarm of the drift test opens at once;
  * 4. when an anomaly opens or reaches a new peak, the explanation: per-dimension breakdown
  *    and the multi-dimensional root cause over the leaf cube (lib/detection/explain-anomaly);
  * 5. the store records the point and the step.
  */
 import { scoreWindow } from './score-window';
-import { explainAnomaly } from './explain-anomaly';
-import { stepIncident, type IncidentState, type IncidentStep } from './hysteresis';
+import { explainAnomaly, withDrift } from './explain-anomaly';
+import { stepIncident, type IncidentState, type IncidentStep, type Side } from './hysteresis';
+import { driftBefore, driftParams, stepDrift, DRIFT_MEMORY, type DriftPoint } from './drift';
 import { baseWindowsOf, isMetricWindowEnd, mergeWindows } from '@/lib/metrics/metric-windows';
 import { cellsFromLeaves, definitionEventTypes, needsLeaves } from '@/lib/metrics/cells';
 import { SEASONAL_PERIODS, type HistoryPoint } from './zscore';
@@ -64,6 +67,17 @@ export interface EngineStore {
     windowMs: number,
     consecutiveWindows: number,
   ): Promise<IncidentState & { openId: number | null }>;
+  /**
+   * The metric's stored points (window start, z, status) of the windows in
+   * [before − limit·windowMs, before), oldest first: the drift test replays them
+   * (lib/detection/drift `driftBefore`). A store without it runs no drift test.
+   */
+  recentPoints?(
+    metricId: number,
+    before: number,
+    limit: number,
+    windowMs: number,
+  ): Promise<DriftPoint[]>;
   /** Stores the outcome; returns the id of the anomaly it opened or changed, if any. */
   record(outcome: MetricOutcome): Promise<number | null>;
 }
@@ -137,11 +151,56 @@ export async function scoreBaseWindow(
     const windowStart = baseWindowStart + baseWindowMs - windowMs;
     const outcome = await assessMetric(store, metric, rule, windowStart, baseWindowMs);
     const state = await store.incident(metric.id, windowStart, windowMs, rule.consecutiveWindows);
+    const recent = store.recentPoints
+      ? await store.recentPoints(metric.id, windowStart, DRIFT_MEMORY, windowMs)
+      : null;
+    const params = driftParams(rule);
+    const drift = recent
+      ? stepDrift(
+          driftBefore(recent, windowStart, windowMs, rule.direction, params),
+          outcome.score,
+          rule.direction,
+          params,
+        )
+      : null;
+    const alarm = drift?.alarm ?? null;
+    // An anomaly the drift test opened starts at a window that is normal by the threshold. While
+    // its sum on the anomaly's side stays above 0 the drift goes on and the anomaly stays open
+    // (anomalies the threshold opened resolve as before); its explanation says "drifting up for
+    // N windows", N counting from where the drift began.
+    const open = state.open;
+    const openedByDrift =
+      open !== null && recent?.find((p) => p.windowStart === open.firstWindow)?.status === 'ok';
+    const building: Side[] = [];
+    if (open && openedByDrift && drift && drift.state[open.direction].sum > 0) {
+      building.push(open.direction);
+    }
     const { step } = stepIncident(
       state,
-      { windowStart, severity: outcome.score.severity, z: outcome.score.z },
+      {
+        windowStart,
+        severity: outcome.score.severity ?? (alarm ? 'warn' : null),
+        z: outcome.score.z,
+        ...(drift
+          ? {
+              drift: {
+                alarmSince: alarm ? windowStart - (alarm.windows - 1) * windowMs : null,
+                building,
+              },
+            }
+          : {}),
+      },
       rule,
     );
+    const drifting =
+      open && openedByDrift
+        ? {
+            direction: open.direction,
+            windows: Math.round((windowStart - open.firstWindow) / windowMs) + 1,
+          }
+        : alarm;
+    const told = (explanation: Explanation) =>
+      drifting ? withDrift(explanation, drifting) : explanation;
     let peak: Peak | null = null;
     if (step.kind === 'open' && step.anomaly.peakWindow !== windowStart) {
       // The run peaked before this window: explain the peak as it was scored then.
@@ -149,10 +208,14 @@ export async function scoreBaseWindow(
       peak = {
         windowStart: step.anomaly.peakWindow,
         score: then.score,
-        explanation: await explained(then.explain),
+        explanation: told(await explained(then.explain)),
       };
     } else if (step.kind === 'open' || (step.kind === 'extend' && step.peak)) {
-      peak = { windowStart, score: outcome.score, explanation: await explained(outcome.explain) };
+      peak = {
+        windowStart,
+        score: outcome.score,
+        explanation: told(await explained(outcome.explain)),
+      };
     }
     const full: MetricOutcome = {
       metric,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { leafValues, rootCauseOf } from './explain-anomaly';
+import { driftWords, leafValues, rootCauseOf, withDrift } from './explain-anomaly';
 import type { LeafDelta, MetricDefinition } from '@/lib/types';
 
 const W = 60_000;
@@ -167,5 +167,21 @@ describe('leafValues', () => {
     );
     expect(filtered.size).toBe(DEVICES.length * PLANS.length);
     for (const v of filtered.values()) expect(v).toEqual({ num: 4, den: 0 });
+  });
+});
+
+describe('withDrift', () => {
+  it('leads the sentence with how long the drift has been building', () => {
+    expect(driftWords({ direction: 'up', windows: 9 })).toBe('drifting up for 9 windows');
+    expect(driftWords({ direction: 'down', windows: 1 })).toBe('drifting down for 1 window');
+    const explanation = { dimensions: {}, top: [], sentence: 'Latency in plan=pro rose 12%.' };
+    expect(withDrift(explanation, { direction: 'up', windows: 9 })).toEqual({
+      ...explanation,
+      sentence: 'Drifting up for 9 windows. Latency in plan=pro rose 12%.',
+    });
+    expect(withDrift({ ...explanation, sentence: '' }, { direction: 'down', windows: 3 })).toEqual({
+      ...explanation,
+      sentence: 'Drifting down for 3 windows.',
+    });
   });
 });

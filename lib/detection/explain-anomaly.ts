@@ -10,6 +10,7 @@ import { matchesFilters } from '@/lib/metrics/cells';
 import { explainCube, explainRatio, type Elements, type RcaResult } from '@/lib/rca';
 import { MINUS } from '@/lib/rca/words';
 import { formatMetricValue } from '@/lib/metrics/units';
+import type { DriftAlarm } from './drift';
 import type { Explanation, LeafDelta, MetricDefinition, RollupDelta, RootCause } from '@/lib/types';
 
 /** A window's cells as the engine reads them: marginal cells and leaf-cube cells. */
@@ -43,6 +44,27 @@ export function explainAnomaly(
     ...breakdown,
     rootCause,
     sentence: rootCause.set.length > 0 ? rootCause.sentence : breakdown.sentence,
+  };
+}
+
+/** "drifting up for 9 windows": what the drift test (./drift.ts) saw when it fired. */
+export function driftWords(alarm: Pick<DriftAlarm, 'direction' | 'windows'>): string {
+  return `drifting ${alarm.direction} for ${alarm.windows} window${alarm.windows === 1 ? '' : 's'}`;
+}
+
+/**
+ * The explanation of a window on which the drift test fired: its sentence begins with the
+ * drift ("Drifting up for 9 windows. Latency in region=eu-west rose …"); the rest is unchanged.
+ */
+export function withDrift(
+  explanation: Explanation,
+  alarm: Pick<DriftAlarm, 'direction' | 'windows'>,
+): Explanation {
+  const words = driftWords(alarm);
+  const lead = `${words.charAt(0).toUpperCase()}${words.slice(1)}.`;
+  return {
+    ...explanation,
+    sentence: explanation.sentence ? `${lead} ${explanation.sentence}` : lead,
   };
 }
 

@@ -210,6 +210,51 @@ describe('stepIncident', () => {
   });
 });
 
+describe('stepIncident with the drift test', () => {
+  const drifting = (
+    i: number,
+    z: number,
+    alarmSince: number | null,
+    building: ('up' | 'down')[] = [],
+  ): WindowVerdict => ({
+    ...v(i, alarmSince === null ? null : 'warn', z),
+    drift: { alarmSince: alarmSince === null ? null : alarmSince * W, building },
+  });
+
+  it('opens at once on an alarm at warn, from the window where the drift began', () => {
+    const { step, state } = stepIncident(NO_INCIDENT, drifting(20, 2.1, 14), rule(2, 2));
+    const anomaly = {
+      firstWindow: 14 * W,
+      lastWindow: 20 * W,
+      peakWindow: 20 * W,
+      peakZ: 2.1,
+      severity: 'warn',
+      direction: 'up',
+      normalWindows: 0,
+    };
+    expect(step).toMatchObject({ kind: 'open', anomaly });
+    expect(state).toEqual({ open: anomaly, run: null });
+  });
+
+  it('keeps an open anomaly open while the drift on its side still builds, not on the other', () => {
+    const r = rule(2, 2);
+    const still = stepIncident({ open, run: null }, drifting(3, 1.2, null, ['up']), r);
+    expect(still.step).toEqual({
+      kind: 'extend',
+      anomaly: { ...open, lastWindow: 3 * W, normalWindows: 0 },
+      peak: false,
+    });
+    const other = stepIncident({ open, run: null }, drifting(3, -1.2, null, ['down']), r);
+    expect(other.step).toMatchObject({ kind: 'count_normal', anomaly: { normalWindows: 1 } });
+  });
+
+  it('a normal window with no drift verdict or nothing building is counted as before', () => {
+    const r = rule(2, 1);
+    expect(stepIncident({ open, run: null }, drifting(3, 0.2, null), r).step.kind).toBe('resolve');
+    expect(stepIncident(NO_INCIDENT, drifting(3, 0.2, null, ['up']), r).step.kind).toBe('none');
+  });
+});
+
 describe('pendingRun', () => {
   const point = (
     i: number,

@@ -9,8 +9,15 @@
  *   of normal windows; a normal window only counts (normalWindows + 1);
  * - it resolves itself after `resolveAfter` normal windows in a row. A dip under the threshold
  *   for fewer windows than that does not end it, so it cannot open a second anomaly.
+ * - the drift test (./drift.ts) adds two things: its alarm makes a window anomalous at warn and
+ *   opens an anomaly at once (its sum already is evidence from several windows), the anomaly
+ *   starting at the window where the sum left 0; and while an anomaly is open, a window that is
+ *   normal by the threshold but that the verdict says is still building on the anomaly's side
+ *   extends it (the drift goes on) instead of counting toward resolving it. The engine says so
+ *   only of anomalies the drift test opened.
  * The detector keeps the state in PostgreSQL (the open anomaly with its normal_windows, and the
- * pending run as the trailing flagged points without an anomaly); see {@link pendingRun}.
+ * pending run as the trailing flagged points without an anomaly); see {@link pendingRun}. The
+ * drift sums are replayed from the stored points (./drift.ts `driftBefore`).
  */
 import type { AlertRule, Severity, WindowPoint } from '@/lib/types';
 
@@ -21,6 +28,19 @@ export interface WindowVerdict {
   windowStart: number;
   severity: Severity | null;
   z: number;
+  /** The drift test's verdict on the window (./drift.ts), when the engine ran it. */
+  drift?: DriftVerdict;
+}
+
+/** What the drift test says of one window, as the lifecycle uses it. */
+export interface DriftVerdict {
+  /**
+   * Set when the test fired on this window (the window then carries severity warn at least):
+   * the window where its sum left 0, where the anomaly it opens starts.
+   */
+  alarmSince: number | null;
+  /** Sides whose drift sum is above 0 after this window: the drift is still building there. */
+  building: readonly Side[];
 }
 
 /** Anomalous windows in a row that have not opened an anomaly (yet). */
@@ -124,6 +144,14 @@ export function stepIncident(
   const resolveAfter = Math.max(1, rule.resolveAfter);
 
   if (open) {
+    if (!verdict.severity && verdict.drift?.building.includes(open.direction)) {
+      // Normal by the threshold, but the drift on the anomaly's side goes on: keep it open.
+      const anomaly: OpenIncident = { ...open, lastWindow: verdict.windowStart, normalWindows: 0 };
+      return {
+        step: { kind: 'extend', anomaly, peak: false },
+        state: { open: anomaly, run: null },
+      };
+    }
     if (verdict.severity) {
       const peak = isNewPeak(verdict.z, open.direction, open.peakZ);
       const anomaly: OpenIncident = {
@@ -145,10 +173,14 @@ export function stepIncident(
   if (!verdict.severity) return { step: { kind: 'none', dropped: run }, state: NO_INCIDENT };
 
   const anomalous = { ...verdict, severity: verdict.severity };
-  const next = run ? growRun(run, anomalous) : startRun(anomalous);
-  if (next.count < needed && anomalous.severity !== 'critical') {
-    return { step: { kind: 'pending', run: next }, state: { open: null, run: next } };
+  const grown = run ? growRun(run, anomalous) : startRun(anomalous);
+  const since = verdict.drift?.alarmSince ?? null;
+  if (grown.count < needed && anomalous.severity !== 'critical' && since === null) {
+    return { step: { kind: 'pending', run: grown }, state: { open: null, run: grown } };
   }
+  // A drift alarm opens at once, covering the windows its evidence came from.
+  const next =
+    since === null ? grown : { ...grown, firstWindow: Math.min(grown.firstWindow, since) };
   const anomaly: OpenIncident = {
     firstWindow: next.firstWindow,
     lastWindow: next.lastWindow,

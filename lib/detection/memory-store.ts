@@ -11,6 +11,8 @@
  * - incident: the metric's open anomaly with the latest last window, else the pending run
  *   rebuilt from the points of the last `consecutiveWindows` windows (`incidentState`,
  *   lib/detection/hysteresis `pendingRun`);
+ * - recentPoints: the metric's points of the `limit` windows before the window (window, z,
+ *   status), oldest first, for the drift test's replay;
  * - record: the point (non-finite numbers stored as null) and the anomaly change its lifecycle
  *   step asks for, as db/queries/engine-store `recordOutcome` writes them; explanations are
  *   stored as JSON, as jsonb keeps them.
@@ -19,6 +21,7 @@
 import type { EngineStore, MetricOutcome } from './engine';
 import { SEASON_MS, type HistoryPoint } from './zscore';
 import { pendingRun, type IncidentState, type Side } from './hysteresis';
+import type { DriftPoint } from './drift';
 import type {
   Explanation,
   LeafDelta,
@@ -233,6 +236,18 @@ export class MemoryEngineStore implements EngineStore {
     const points = this.#points.get(metricId) ?? [];
     const recent = points.slice(lowerBound(points, from), lowerBound(points, windowStart));
     return { openId: null, open: null, run: pendingRun(recent, windowStart, windowMs) };
+  }
+
+  async recentPoints(
+    metricId: number,
+    before: number,
+    limit: number,
+    windowMs: number,
+  ): Promise<DriftPoint[]> {
+    const points = this.#points.get(metricId) ?? [];
+    return points
+      .slice(lowerBound(points, before - limit * windowMs), lowerBound(points, before))
+      .map((p) => ({ windowStart: p.windowStart, z: p.z, status: p.status }));
   }
 
   async record(outcome: MetricOutcome): Promise<number | null> {

@@ -15,6 +15,7 @@ import { groupingFigures, type GroupingFigures } from './grouping';
 import type { SuiteResult, VariantResult } from './suite';
 import { DEFAULT_TOLERANCE_WINDOWS } from '@/lib/alerts/incidents';
 import { EVAL_TARGETS } from '@/lib/simulator/eval-scenarios';
+import { DRIFT_PARAMS } from '@/lib/detection/drift';
 import { DEFAULT_RULE, type AlertRule } from '@/lib/types';
 
 /** A rule in words, as the report describes it. */
@@ -197,7 +198,7 @@ export function renderReport(result: SuiteResult, context: ReportContext): strin
   out.push('## How it is measured', '');
   out.push(
     [
-      `- **Engine.** Simulated events (the live simulator's telemetry model, lib/simulator/eval-scenarios.ts) go through the stream pipeline (parse, validate, fold), the drained rollups and leaf cube into the in-memory engine store, and every closed window through \`scoreBaseWindow\` — the live detector's engine — with the default metrics and the default rule (${ruleWords(DEFAULT_RULE)}).`,
+      `- **Engine.** Simulated events (the live simulator's telemetry model, lib/simulator/eval-scenarios.ts) go through the stream pipeline (parse, validate, fold), the drained rollups and leaf cube into the in-memory engine store, and every closed window through \`scoreBaseWindow\` — the live detector's engine — with the default metrics and the default rule (${ruleWords(DEFAULT_RULE)}), and the drift test beside it (a CUSUM over the robust z, k = ${DRIFT_PARAMS.k}, h = ${DRIFT_PARAMS.h}, lib/detection/drift.ts: its alarm opens a warn anomaly at once, from the window where its sum left 0).`,
       `- **Streams.** One per scenario family and noise level: ${plan.warmupWindows} warm-up windows, then one slot per incident (${plan.leadWindows} quiet windows, the incident — ${plan.stepWindows} windows, or ${plan.rampWindows} for a slow drift — and ${plan.recoveryWindows} recovery windows, so the next baseline is clean). Per family and noise level: causes in 1, 2 and 3 dimensions × magnitudes ${plan.magnitudes.map((m) => `${m}σ`).join(', ')} × ${plan.repeats}, in shuffled order; streams start at different hours of the simulated day.`,
       `- **Size.** An incident moves its metric's expected value by magnitude × the σ of the detector's own baseline at the last scored window before it (a slow drift reaches that size in its last window, growing linearly). Its cause is drawn among candidate slices (lib/simulator/eval-scenarios.ts EVAL_CAUSES) whose size allows that change; when none does (a drop cannot remove more than the whole slice) the incident is not injected and is listed as not injectable.`,
       `- **Noise levels.** ${plan.noise.map((n) => `${n.name}: ${n.ratePerSec} events/s (all types; types no metric reads are not fed), per-minute rate noise ${Math.round(n.rateNoiseSigma * 100)}%`).join('; ')}. The live simulator runs at 1000 events/s with 3% rate noise.`,

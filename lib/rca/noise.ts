@@ -31,6 +31,21 @@ function scratch(n: number) {
   return buffers;
 }
 
+/** Per group (group[i] ≥ 0; −1 is no group): how many groups, Σ actual (A) and Σ expected (F). */
+function groupTotals(cube: Cube, group: Int32Array) {
+  let groups = 0;
+  for (let i = 0; i < cube.n; i++) groups = Math.max(groups, group[i]! + 1);
+  const A = new Float64Array(groups);
+  const F = new Float64Array(groups);
+  for (let i = 0; i < cube.n; i++) {
+    const g = group[i]!;
+    if (g < 0) continue;
+    A[g]! += cube.actual[i]!;
+    F[g]! += cube.expected[i]!;
+  }
+  return { groups, A, F };
+}
+
 /**
  * Relative noise κ of the leaves when each group of leaves (group[i] ≥ 0) has been fitted with
  * its own ratio Σactual / Σexpected and the others (group[i] = −1) are held at their expected
@@ -50,16 +65,7 @@ export function estimateRelativeNoise(
   base: (mean: number) => number,
   group: Int32Array,
 ): number {
-  let groups = 0;
-  for (let i = 0; i < cube.n; i++) groups = Math.max(groups, group[i]! + 1);
-  const A = new Float64Array(groups);
-  const F = new Float64Array(groups);
-  for (let i = 0; i < cube.n; i++) {
-    const g = group[i]!;
-    if (g < 0) continue;
-    A[g]! += cube.actual[i]!;
-    F[g]! += cube.expected[i]!;
-  }
+  const { groups, A, F } = groupTotals(cube, group);
   // Each leaf's mean under the fit, its variance without relative noise, and the sums per group.
   const { mean, b, res, alpha, beta } = scratch(cube.n);
   const B = new Float64Array(groups);
@@ -154,16 +160,7 @@ export function estimateSliceNoise(
 ): number {
   const group = selectionGroups(cube, selection);
   const causes = selection.selected.length;
-  let groups = 0;
-  for (let i = 0; i < cube.n; i++) groups = Math.max(groups, group[i]! + 1);
-  const A = new Float64Array(groups);
-  const F = new Float64Array(groups);
-  for (let i = 0; i < cube.n; i++) {
-    const g = group[i]!;
-    if (g < 0) continue;
-    A[g]! += cube.actual[i]!;
-    F[g]! += cube.expected[i]!;
-  }
+  const { A, F } = groupTotals(cube, group);
   const slices = elements.filter((e) => e.dims.length === 1);
   const res = new Float64Array(slices.length);
   const alpha = new Float64Array(slices.length);

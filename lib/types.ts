@@ -128,6 +128,31 @@ export interface MetricDefinition {
   /** Display unit, e.g. '', '%', 'ms', '$'. */
   unit: string;
   enabled: boolean;
+  /** Alerting per value of a dimension (lib/metrics/split.ts); null or absent: the total only. */
+  split?: SplitSpec | null;
+  /** Set on a series of a split metric: whose series it is and which value it counts. */
+  series?: SeriesOf | null;
+  /**
+   * { dim: [excluded values] }: events whose value of dim is one of these do not count (the
+   * "other" series of a split: every value but the named ones). Absent: nothing excluded.
+   */
+  exclude?: Record<string, string[]>;
+}
+
+/**
+ * A metric alerted per value of `dim`: its top `topN` values by volume each get their own
+ * series (baseline, score, anomalies), every other value one series "other".
+ */
+export interface SplitSpec {
+  dim: string;
+  topN: number;
+}
+
+/** What one series of a split metric counts: the parent's events with `dim` = `value`, or (null) any value the parent's other series do not name. */
+export interface SeriesOf {
+  parentId: number;
+  dim: string;
+  value: string | null;
 }
 
 /**

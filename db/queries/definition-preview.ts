@@ -67,7 +67,7 @@ export async function definitionTotals(
   db: Executor,
   def: Pick<
     MetricDefinition,
-    'kind' | 'eventType' | 'extraEventTypes' | 'denominatorEventType' | 'filters'
+    'kind' | 'eventType' | 'extraEventTypes' | 'denominatorEventType' | 'filters' | 'exclude'
   >,
   from: number,
   to: number,
@@ -79,7 +79,8 @@ export async function definitionTotals(
     inArray(rollups.eventType, types),
   );
   const filters = Object.entries(def.filters);
-  if (filters.length <= 1) {
+  const excludes = Object.keys(def.exclude ?? {}).length > 0;
+  if (filters.length <= 1 && !excludes) {
     const [dim, values] = filters[0] ?? [TOTAL, [TOTAL]];
     const rows = await db
       .select()
@@ -88,9 +89,7 @@ export async function definitionTotals(
     const cells = rows.map((r) => ({ ...r, windowStart: r.windowStart.getTime() }));
     return filters.length === 0 ? cells : filteredTotals(def, cells);
   }
-  const conditions: SQL[] = filters.map(([dim, values]) =>
-    inArray(dsql`(${leafRollups.leaf}::jsonb ->> ${dim})`, values),
-  );
+  const conditions = leafConditions(def);
   return leafTotals(
     db,
     and(
@@ -100,6 +99,29 @@ export async function definitionTotals(
       ...conditions,
     ),
   );
+}
+
+/**
+ * SQL conditions on `leaf_rollups.leaf` that keep the leaves a definition counts: each
+ * filtered dimension one of its values, each excluded value absent (lib/metrics/cells
+ * `matchesDefinition`).
+ */
+export function leafConditions(
+  def: Pick<MetricDefinition, 'filters' | 'exclude'>,
+  skipDim?: string,
+): SQL[] {
+  const valueOf = (dim: string) => dsql`(${leafRollups.leaf}::jsonb ->> ${dim})`;
+  const conditions: SQL[] = [];
+  for (const [dim, values] of Object.entries(def.filters)) {
+    if (dim !== skipDim) conditions.push(inArray(valueOf(dim), values));
+  }
+  for (const [dim, values] of Object.entries(def.exclude ?? {})) {
+    if (values.length === 0) continue;
+    conditions.push(
+      dsql`(${valueOf(dim)} is null or not (${valueOf(dim)} = any(${dsql.param(values)}::text[])))`,
+    );
+  }
+  return conditions;
 }
 
 /**

@@ -4,7 +4,7 @@
  * one value per dimension) scored against its own history from the rollups or the leaf cube;
  * the metric split by a dimension; the anomalies that overlap the range. Nothing here writes.
  */
-import { and, asc, desc, eq, gt, gte, inArray, lt, sql as dsql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lt, sql as dsql } from 'drizzle-orm';
 import { definitionEventTypes, hasFilters } from '@/lib/metrics/cells';
 import { historyWindows, sliceSeries, splitSeries, type Split } from '@/lib/explore/series';
 import type { ExploreAnomaly } from '@/lib/explore/view';
@@ -16,7 +16,7 @@ import type {
   WindowPoint,
 } from '@/lib/types';
 import { anomalies, leafRollups, metricPoints, rollups } from '../schema';
-import { definitionTotals } from './definition-preview';
+import { definitionTotals, leafConditions } from './definition-preview';
 import type { Executor } from './executor';
 
 interface RawPoint extends Record<string, unknown> {
@@ -179,7 +179,8 @@ export async function splitOf(
   const types = definitionEventTypes(metric);
   const filters = Object.entries(metric.filters);
   let cells: RollupDelta[];
-  if (!hasFilters(metric) || (filters.length === 1 && filters[0]![0] === dim)) {
+  const excludes = Object.keys(metric.exclude ?? {}).length > 0;
+  if (!hasFilters(metric) || (!excludes && filters.length === 1 && filters[0]![0] === dim)) {
     const allowed = metric.filters[dim];
     const rows = await db
       .select()
@@ -195,9 +196,7 @@ export async function splitOf(
       );
     cells = rows.map((r) => ({ ...r, windowStart: r.windowStart.getTime() }));
   } else {
-    const conditions: SQL[] = filters.map(([d, values]) =>
-      inArray(dsql`(${leafRollups.leaf}::jsonb ->> ${d})`, values),
-    );
+    const conditions = leafConditions(metric);
     const value = dsql<string>`(${leafRollups.leaf}::jsonb ->> ${dim})`;
     const rows = await db
       .select({

@@ -16,7 +16,7 @@ export type MetricRow = typeof metrics.$inferSelect;
 
 export function toDefinition(row: MetricRow): MetricDefinition {
   const { id, key, name, kind, eventType, measure, denominatorEventType, unit, enabled } = row;
-  const { extraEventTypes, filters, windowMultiple } = row;
+  const { extraEventTypes, filters, windowMultiple, exclude } = row;
   return {
     id,
     key,
@@ -30,6 +30,12 @@ export function toDefinition(row: MetricRow): MetricDefinition {
     windowMultiple,
     unit,
     enabled,
+    split: row.splitBy ? { dim: row.splitBy, topN: row.splitTopN ?? 1 } : null,
+    series:
+      row.parentId !== null && row.seriesDim !== null
+        ? { parentId: row.parentId, dim: row.seriesDim, value: row.seriesValue }
+        : null,
+    exclude,
   };
 }
 
@@ -149,6 +155,8 @@ function definitionColumns(def: DefinitionInput) {
     filters: def.filters,
     windowMultiple: def.windowMultiple,
     unit: def.unit,
+    splitBy: def.split?.dim ?? null,
+    splitTopN: def.split?.topN ?? null,
   };
 }
 
@@ -237,6 +245,9 @@ export function toListItem(row: MetricRow, last: LastPoint | null): MetricListIt
     windowMultiple: row.windowMultiple,
     unit: row.unit,
     enabled: row.enabled,
+    split: toDefinition(row).split ?? null,
+    series: toDefinition(row).series ?? null,
+    exclude: row.exclude,
     definitionUpdatedAt: row.definitionUpdatedAt?.getTime() ?? null,
     rescoreFrom: row.rescoreFrom?.getTime() ?? null,
     last,

@@ -6,7 +6,12 @@
  * cube). It joins table groups for one screen; nothing is written.
  */
 import { and, eq, gte, inArray, lt, sql } from 'drizzle-orm';
-import { definitionEventTypes, matchesFilters, needsLeaves, parseLeaf } from '@/lib/metrics/cells';
+import {
+  definitionEventTypes,
+  matchesDefinition,
+  needsLeaves,
+  parseLeaf,
+} from '@/lib/metrics/cells';
 import {
   previewMetric,
   previewReads,
@@ -78,7 +83,7 @@ export async function previewCells(
     .where(inRange);
   const kept = distinct
     .map((r) => r.leaf)
-    .filter((leaf) => matchesFilters(metric.filters, parseLeaf(leaf)));
+    .filter((leaf) => matchesDefinition(metric, parseLeaf(leaf)));
   if (kept.length === 0) return [];
   return leafTotals(db, and(inRange, sql`${leafRollups.leaf} = any(${sql.param(kept)}::text[])`));
 }

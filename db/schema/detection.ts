@@ -10,62 +10,93 @@ import {
   serial,
   text,
   timestamp,
+  uniqueIndex,
   type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 import { DEFAULT_RULE, type Explanation } from '@/lib/types';
 import { users } from './auth';
 import { incidents } from './notify';
 
-export const metrics = pgTable('metrics', {
-  id: serial('id').primaryKey(),
-  key: text('key').notNull().unique(),
-  name: text('name').notNull(),
-  kind: text('kind', { enum: ['count', 'sum', 'avg', 'ratio'] }).notNull(),
-  eventType: text('event_type').notNull(),
-  measure: text('measure'),
-  denominatorEventType: text('denominator_event_type'),
-  /** Count metrics: further event types counted with `eventType`. */
-  extraEventTypes: text('extra_event_types').array().notNull().default([]),
-  /** Only events whose dimensions match: { dim: [allowed values] } (AND across dims). */
-  filters: jsonb('filters').$type<Record<string, string[]>>().notNull().default({}),
-  /** The metric's window is this many base windows (PULSE_WINDOW) long. */
-  windowMultiple: integer('window_multiple').notNull().default(1),
-  unit: text('unit').notNull().default(''),
-  enabled: boolean('enabled').notNull().default(true),
-  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-  definitionUpdatedAt: timestamp('definition_updated_at', { withTimezone: true, mode: 'date' }),
-  definitionUpdatedBy: integer('definition_updated_by').references(() => users.id, {
-    onDelete: 'set null',
-  }),
-  // Alert rule, applied by the detector from the next window on. The defaults are DEFAULT_RULE's
-  // (lib/types.ts), the one place that says what a new metric's rule is.
-  warnZ: doublePrecision('warn_z').notNull().default(DEFAULT_RULE.warnZ),
-  criticalZ: doublePrecision('critical_z').notNull().default(DEFAULT_RULE.criticalZ),
-  direction: text('direction', { enum: ['up', 'down', 'both'] })
-    .notNull()
-    .default(DEFAULT_RULE.direction),
-  minVolume: integer('min_volume').notNull().default(DEFAULT_RULE.minVolume),
-  baselineWindows: integer('baseline_windows').notNull().default(DEFAULT_RULE.baselineWindows),
-  /** rolling: mean and σ; robust: median and MAD × 1.4826; seasonal: same slot a season ago. */
-  baseline: text('baseline', { enum: ['rolling', 'robust', 'seasonal'] })
-    .notNull()
-    .default(DEFAULT_RULE.baseline),
-  season: text('season', { enum: ['day', 'week'] })
-    .notNull()
-    .default(DEFAULT_RULE.season),
-  /** Floor on σ in the metric's unit (besides the window's own sampling noise). */
-  sigmaFloor: doublePrecision('sigma_floor').notNull().default(DEFAULT_RULE.sigmaFloor),
-  /** Anomalous windows in a row before an anomaly opens. */
-  consecutiveWindows: integer('consecutive_windows')
-    .notNull()
-    .default(DEFAULT_RULE.consecutiveWindows),
-  /** Normal windows in a row after which an open anomaly resolves itself. */
-  resolveAfter: integer('resolve_after').notNull().default(DEFAULT_RULE.resolveAfter),
-  ruleUpdatedAt: timestamp('rule_updated_at', { withTimezone: true, mode: 'date' }),
-  ruleUpdatedBy: integer('rule_updated_by').references(() => users.id, { onDelete: 'set null' }),
-  /** Set when a change asks for stored history to be re-scored from this window on. */
-  rescoreFrom: timestamp('rescore_from', { withTimezone: true, mode: 'date' }),
-});
+export const metrics = pgTable(
+  'metrics',
+  {
+    id: serial('id').primaryKey(),
+    key: text('key').notNull().unique(),
+    name: text('name').notNull(),
+    kind: text('kind', { enum: ['count', 'sum', 'avg', 'ratio'] }).notNull(),
+    eventType: text('event_type').notNull(),
+    measure: text('measure'),
+    denominatorEventType: text('denominator_event_type'),
+    /** Count metrics: further event types counted with `eventType`. */
+    extraEventTypes: text('extra_event_types').array().notNull().default([]),
+    /** Only events whose dimensions match: { dim: [allowed values] } (AND across dims). */
+    filters: jsonb('filters').$type<Record<string, string[]>>().notNull().default({}),
+    /** The metric's window is this many base windows (PULSE_WINDOW) long. */
+    windowMultiple: integer('window_multiple').notNull().default(1),
+    unit: text('unit').notNull().default(''),
+    enabled: boolean('enabled').notNull().default(true),
+    /** Alerting per value of this dimension (lib/metrics/split.ts); null: the total only. */
+    splitBy: text('split_by'),
+    /** How many of split_by's values get a series of their own (the rest share "other"). */
+    splitTopN: integer('split_top_n'),
+    /**
+     * Set on a series of a split metric (a row the detector keeps; lib/metrics/split.ts): the
+     * parent metric. Its definition and rule follow the parent's; deleting the parent deletes it.
+     */
+    parentId: integer('parent_id').references((): AnyPgColumn => metrics.id, {
+      onDelete: 'cascade',
+    }),
+    /** The series' dimension (the parent's split_by when it was made). */
+    seriesDim: text('series_dim'),
+    /** The series' value of series_dim; null on the "other" series. */
+    seriesValue: text('series_value'),
+    /** { dim: [values] } the series does not count: the named values, on the "other" series. */
+    exclude: jsonb('exclude').$type<Record<string, string[]>>().notNull().default({}),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    definitionUpdatedAt: timestamp('definition_updated_at', { withTimezone: true, mode: 'date' }),
+    definitionUpdatedBy: integer('definition_updated_by').references(() => users.id, {
+      onDelete: 'set null',
+    }),
+    // Alert rule, applied by the detector from the next window on. The defaults are DEFAULT_RULE's
+    // (lib/types.ts), the one place that says what a new metric's rule is.
+    warnZ: doublePrecision('warn_z').notNull().default(DEFAULT_RULE.warnZ),
+    criticalZ: doublePrecision('critical_z').notNull().default(DEFAULT_RULE.criticalZ),
+    direction: text('direction', { enum: ['up', 'down', 'both'] })
+      .notNull()
+      .default(DEFAULT_RULE.direction),
+    minVolume: integer('min_volume').notNull().default(DEFAULT_RULE.minVolume),
+    baselineWindows: integer('baseline_windows').notNull().default(DEFAULT_RULE.baselineWindows),
+    /** rolling: mean and σ; robust: median and MAD × 1.4826; seasonal: same slot a season ago. */
+    baseline: text('baseline', { enum: ['rolling', 'robust', 'seasonal'] })
+      .notNull()
+      .default(DEFAULT_RULE.baseline),
+    season: text('season', { enum: ['day', 'week'] })
+      .notNull()
+      .default(DEFAULT_RULE.season),
+    /** Floor on σ in the metric's unit (besides the window's own sampling noise). */
+    sigmaFloor: doublePrecision('sigma_floor').notNull().default(DEFAULT_RULE.sigmaFloor),
+    /** Anomalous windows in a row before an anomaly opens. */
+    consecutiveWindows: integer('consecutive_windows')
+      .notNull()
+      .default(DEFAULT_RULE.consecutiveWindows),
+    /** Normal windows in a row after which an open anomaly resolves itself. */
+    resolveAfter: integer('resolve_after').notNull().default(DEFAULT_RULE.resolveAfter),
+    ruleUpdatedAt: timestamp('rule_updated_at', { withTimezone: true, mode: 'date' }),
+    ruleUpdatedBy: integer('rule_updated_by').references(() => users.id, { onDelete: 'set null' }),
+    /** Set when a change asks for stored history to be re-scored from this window on. */
+    rescoreFrom: timestamp('rescore_from', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    // One row per series: per named value, and one "other" per parent and dimension.
+    uniqueIndex('metrics_series_value_unique')
+      .on(t.parentId, t.seriesDim, t.seriesValue)
+      .where(sql`${t.parentId} is not null and ${t.seriesValue} is not null`),
+    uniqueIndex('metrics_series_other_unique')
+      .on(t.parentId, t.seriesDim)
+      .where(sql`${t.parentId} is not null and ${t.seriesValue} is null`),
+  ],
+);
 
 /**
  * One scored window of one metric: what the board's sparklines and charts draw. Partitioned by
@@ -130,6 +161,14 @@ export const anomalies = pgTable(
     verdict: text('verdict', { enum: ['true_positive', 'false_positive'] }),
     verdictBy: integer('verdict_by').references(() => users.id, { onDelete: 'set null' }),
     verdictAt: timestamp('verdict_at', { withTimezone: true, mode: 'date' }),
+    /**
+     * Opened from a window that had not closed yet (an interim verdict on its partial data,
+     * lib/detection/interim.ts). The window's final score clears it (confirmed) or withdraws the
+     * anomaly; until then the board shows it as interim.
+     */
+    interim: boolean('interim').notNull().default(false),
+    /** When the final score of its window confirmed an interim opening; null otherwise. */
+    confirmedAt: timestamp('confirmed_at', { withTimezone: true, mode: 'date' }),
     /** Times late events re-scored one of its windows and changed it; 0 if never revised. */
     revisions: integer('revisions').notNull().default(0),
     revisedAt: timestamp('revised_at', { withTimezone: true, mode: 'date' }),

@@ -6,7 +6,7 @@
  * anomaly's sentence; otherwise the per-dimension one is.
  */
 import { explainWindow } from './score-window';
-import { matchesFilters } from '@/lib/metrics/cells';
+import { hasFilters, matchesDefinition } from '@/lib/metrics/cells';
 import { explainCube, explainRatio, type Elements, type RcaResult } from '@/lib/rca';
 import { MINUS } from '@/lib/rca/words';
 import { formatMetricValue } from '@/lib/metrics/units';
@@ -87,7 +87,7 @@ export function leafValues(
     metric.eventType,
     ...(metric.kind === 'count' ? metric.extraEventTypes : []),
   ]);
-  const filtered = Object.keys(metric.filters).length > 0;
+  const filtered = hasFilters(metric);
   const values = new Map<string, LeafValue>();
   const at = (leaf: string) => {
     let v = values.get(leaf);
@@ -95,7 +95,7 @@ export function leafValues(
     return v;
   };
   for (const cell of leaves) {
-    if (filtered && !matchesFilters(metric.filters, parseDims(cell.leaf))) continue;
+    if (filtered && !matchesDefinition(metric, parseDims(cell.leaf))) continue;
     switch (metric.kind) {
       case 'count':
         if (cell.measure === '' && numeratorTypes.has(cell.eventType))

@@ -18,9 +18,9 @@ export function definitionEventTypes(
   return [...new Set(types)];
 }
 
-/** True when the metric has at least one dimension filter. */
-export function hasFilters(metric: Pick<MetricDefinition, 'filters'>): boolean {
-  return Object.keys(metric.filters).length > 0;
+/** True when the metric has at least one dimension filter or exclusion. */
+export function hasFilters(metric: Pick<MetricDefinition, 'filters' | 'exclude'>): boolean {
+  return Object.keys(metric.filters).length > 0 || Object.keys(metric.exclude ?? {}).length > 0;
 }
 
 /**
@@ -28,7 +28,7 @@ export function hasFilters(metric: Pick<MetricDefinition, 'filters'>): boolean {
  * filters. Extra event types alone do not need leaves: {@link observe} adds the marginal rows
  * of every numerator type, which is the same number.
  */
-export function needsLeaves(metric: Pick<MetricDefinition, 'filters'>): boolean {
+export function needsLeaves(metric: Pick<MetricDefinition, 'filters' | 'exclude'>): boolean {
   return hasFilters(metric);
 }
 
@@ -72,6 +72,22 @@ export function matchesFilters(
   for (const [dim, allowed] of Object.entries(filters)) {
     const value = Object.hasOwn(dims, dim) ? dims[dim] : undefined;
     if (value === undefined || !allowed.includes(value)) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether dimension values count for a metric: they pass its filters ({@link matchesFilters})
+ * and hold none of its excluded values (an event without the dimension is not excluded).
+ */
+export function matchesDefinition(
+  metric: Pick<MetricDefinition, 'filters' | 'exclude'>,
+  dims: Readonly<Record<string, string>>,
+): boolean {
+  if (!matchesFilters(metric.filters, dims)) return false;
+  for (const [dim, excluded] of Object.entries(metric.exclude ?? {})) {
+    const value = Object.hasOwn(dims, dim) ? dims[dim] : undefined;
+    if (value !== undefined && excluded.includes(value)) return false;
   }
   return true;
 }
@@ -143,7 +159,7 @@ export function cellsFromLeaves(
     let dims = parsed.get(leaf.leaf);
     if (dims === undefined) {
       const values = parseLeaf(leaf.leaf);
-      dims = matchesFilters(metric.filters, values) ? values : null;
+      dims = matchesDefinition(metric, values) ? values : null;
       parsed.set(leaf.leaf, dims);
     }
     if (dims === null) continue;

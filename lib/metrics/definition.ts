@@ -4,11 +4,15 @@
  */
 import { z } from 'zod';
 import { EVENT_LIMITS } from '@/lib/ingest/contract';
-import type { MetricDefinition, MetricKind } from '@/lib/types';
+import type { MetricDefinition, MetricKind, SplitSpec } from '@/lib/types';
+import { SPLIT_LIMITS } from './split';
 import { unsafeTextMessage } from '@/lib/text/input';
 
-/** A metric definition as created or edited: everything but the id and the enabled flag. */
-export type DefinitionInput = Omit<MetricDefinition, 'id' | 'enabled'>;
+/**
+ * A metric definition as created or edited: everything but the id, the enabled flag and what
+ * only the detector sets on a split's series (which series it is, what it excludes).
+ */
+export type DefinitionInput = Omit<MetricDefinition, 'id' | 'enabled' | 'series' | 'exclude'>;
 
 /** Fields of a definition form; filter errors are keyed `filters.<dim>`. */
 export const DEFINITION_FIELDS = [
@@ -22,6 +26,7 @@ export const DEFINITION_FIELDS = [
   'filters',
   'windowMultiple',
   'unit',
+  'split',
 ] as const satisfies readonly (keyof DefinitionInput)[];
 
 export type DefinitionField = (typeof DEFINITION_FIELDS)[number];
@@ -155,6 +160,24 @@ function checkExtraTypes(value: unknown, eventType: string | null): Checked<stri
   return { ok: true, value: types };
 }
 
+const splitMessage = `Split into 1 to ${SPLIT_LIMITS.maxTopN} values.`;
+
+/** The split: none (null, absent, or no dimension), or a dimension and how many values to name. */
+function checkSplit(value: unknown): Checked<SplitSpec | null> {
+  if (value === undefined || value === null) return { ok: true, value: null };
+  if (!isRecord(value)) return { ok: false, error: 'A split names a dimension and a count.' };
+  if (!given(value.dim)) return { ok: true, value: null };
+  const dim = typeof value.dim === 'string' ? value.dim.trim() : '';
+  if (!EVENT_LIMITS.keyPattern.test(dim)) {
+    return { ok: false, error: `Dimension names: ${nameMessage}` };
+  }
+  const topN = given(value.topN) ? value.topN : SPLIT_LIMITS.defaultTopN;
+  if (typeof topN !== 'number' || !Number.isInteger(topN))
+    return { ok: false, error: splitMessage };
+  if (topN < 1 || topN > SPLIT_LIMITS.maxTopN) return { ok: false, error: splitMessage };
+  return { ok: true, value: { dim, topN } };
+}
+
 /** Filters: dimension names as in events, at least one allowed value each, no duplicates. */
 function checkFilters(
   value: unknown,
@@ -258,6 +281,10 @@ export function validateDefinition(
     check(FIELD_SCHEMAS.windowMultiple, given(raw.windowMultiple) ? raw.windowMultiple : 1),
   );
   const unit = take('unit', check(FIELD_SCHEMAS.unit, given(raw.unit) ? raw.unit : ''));
+  const split = take('split', checkSplit(raw.split));
+  if (split && filters?.[split.dim]?.length === 1) {
+    errors.split ??= `The metric only counts one value of ${split.dim}: split by another dimension.`;
+  }
 
   if (
     Object.keys(errors).length > 0 ||
@@ -270,7 +297,8 @@ export function validateDefinition(
     denominatorEventType === undefined ||
     filters === undefined ||
     windowMultiple === undefined ||
-    unit === undefined
+    unit === undefined ||
+    split === undefined
   ) {
     return { ok: false, errors };
   }
@@ -287,6 +315,7 @@ export function validateDefinition(
       filters,
       windowMultiple,
       unit,
+      split,
     },
   };
 }

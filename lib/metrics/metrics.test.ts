@@ -657,6 +657,7 @@ describe('validateDefinition', () => {
         filters: { region: ['eu-west'] },
         windowMultiple: 1,
         unit: '',
+        split: null,
       },
     });
   });
@@ -664,7 +665,10 @@ describe('validateDefinition', () => {
   it('accepts every default metric as it is', () => {
     for (const m of defaultMetrics()) {
       const { enabled: _enabled, ...input } = m;
-      expect(validateDefinition(input)).toEqual({ ok: true, definition: input });
+      expect(validateDefinition(input)).toEqual({
+        ok: true,
+        definition: { ...input, split: null },
+      });
     }
   });
 

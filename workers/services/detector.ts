@@ -33,6 +33,7 @@ import {
 } from '@/db/queries/detector';
 import { pgEngineStore } from '@/db/queries/engine-store';
 import { finishRescore, listMetrics, toDefinition, toRule } from '@/db/queries/metrics';
+import { syncSplitSeries } from '@/db/queries/split';
 import { placeAndRefresh, unplacedAnomalies, type IncidentSettings } from '@/db/queries/incidents';
 import { notifyInTransaction, type PulseNotice } from '@/db/queries/notify';
 import {
@@ -110,6 +111,9 @@ export function createDetector(options: DetectorOptions): Detector {
      */
     async function scoreWindowStart(windowStart: number): Promise<PulseNotice[]> {
       const notices: PulseNotice[] = [{ kind: 'window', windowStart }];
+      for (const metricId of await syncSplitSeries(x, windowStart, windowMs)) {
+        notices.push({ kind: 'metric', metricId });
+      }
       const metrics = (await listMetrics(x))
         .filter((m) => m.enabled)
         .map((row) => ({ definition: toDefinition(row), rule: toRule(row) }));

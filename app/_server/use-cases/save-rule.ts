@@ -9,6 +9,7 @@
  * when that second step failed.)
  */
 import { NotFoundError } from '@/lib/errors';
+import { seriesFollowsParent } from './series-follows-parent';
 import type { SavedRule } from '@/lib/detection/rule-preview';
 import type { Logger } from '@/lib/observability/log';
 import type { AlertRule } from '@/lib/types';
@@ -40,6 +41,7 @@ export async function saveRule(
     // Locked: the window multiple the re-score range is computed with cannot change meanwhile.
     const metric = await lockMetricByKey(tx, input.key);
     if (!metric) throw new NotFoundError('No such metric.');
+    if (metric.parentId !== null) throw seriesFollowsParent();
     const at = now();
     const windowMs = input.baseWindowMs * Math.max(1, metric.windowMultiple);
     const row = await updateRule(tx, metric.id, input.rule, input.user.id, {

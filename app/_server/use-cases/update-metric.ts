@@ -10,6 +10,7 @@
  */
 import type { DefinitionInput } from '@/lib/metrics/definition';
 import { InvalidInputError, NotFoundError } from '@/lib/errors';
+import { seriesFollowsParent } from './series-follows-parent';
 import type { Logger } from '@/lib/observability/log';
 import type { MetricListItem } from '@/lib/views';
 import type { Db } from '@/db/client';
@@ -50,6 +51,7 @@ export async function updateMetric(
   await db.transaction(async (tx) => {
     const metric = await lockMetricByKey(tx, key);
     if (!metric) throw new NotFoundError('No such metric.');
+    if (metric.parentId !== null) throw seriesFollowsParent();
     if (definition) {
       // The key names the metric in URLs, rules and history: it is fixed at creation.
       if (definition.sentKey !== undefined && definition.sentKey !== key) {

@@ -1,0 +1,2 @@
+ALTER TABLE "anomalies" ADD COLUMN "interim" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+ALTER TABLE "anomalies" ADD COLUMN "confirmed_at" timestamp with time zone;

@@ -82,6 +82,7 @@ describe('event data is rendered as text', () => {
           enabled: true,
           rule: DEFAULT_RULE,
           points: [],
+          series: null,
         },
       ],
     };
@@ -252,6 +253,7 @@ describe('bidi controls in event data and names', () => {
           enabled: true,
           rule: DEFAULT_RULE,
           points: [],
+          series: null,
         },
       ],
     };

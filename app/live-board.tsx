@@ -15,6 +15,7 @@ import { PageZone, useZone } from './_components/zoned-time';
 import { StatusBadge } from './_components/status-badge';
 import { ClockTime, TimeAgo } from './_components/time-ago';
 import { AlertFeed, DesktopAlertsToggle } from './alert-feed';
+import { SplitSeries } from './split-series';
 import { apiFetch, loginHref } from './_lib/api';
 import { MAX_WINDOWS, boardReducer, hasUnknownMetric, initBoardState } from './_lib/board-state';
 import { formatNumber, formatZ, revealControls } from './_lib/format';
@@ -123,7 +124,11 @@ export function LiveBoard({
     onConnect: () => void catchUp(),
   });
 
-  const metricCount = state.metrics.length;
+  // A split's series show inside their parent's card, not as cards of their own.
+  const cards = state.metrics.filter((m) => m.series === null);
+  const seriesOf = (parent: BoardMetric) =>
+    state.metrics.filter((m) => m.series?.parentId === parent.id);
+  const metricCount = cards.length;
   const openIncidents = state.incidents.filter((i) => i.status === 'open').length;
 
   return (
@@ -164,10 +169,11 @@ export function LiveBoard({
             <p className="empty">No metrics are defined yet.</p>
           ) : (
             <div className="metric-grid">
-              {state.metrics.map((metric) => (
+              {cards.map((metric) => (
                 <MetricCard
                   key={metric.id}
                   metric={metric}
+                  series={seriesOf(metric)}
                   windowMs={state.windowMs}
                   view={{ range: view.range, tz: view.tz }}
                 />
@@ -271,10 +277,13 @@ function BoardRange({
 
 function MetricCard({
   metric,
+  series,
   windowMs,
   view,
 }: {
   metric: BoardMetric;
+  /** Its series when it is split by a dimension (lib/metrics/split.ts). */
+  series: BoardMetric[];
   windowMs: number;
   view: RangeState;
 }) {
@@ -345,6 +354,7 @@ function MetricCard({
       ) : (
         <p className="metric-waiting">Waiting for the first window…</p>
       )}
+      <SplitSeries parent={metric} series={series} view={view} />
       <div className="metric-card-foot">
         <span className="muted">
           warn |z| ≥ {metric.rule.warnZ} · critical ≥ {metric.rule.criticalZ}

@@ -157,3 +157,56 @@ test('a viewer reads metric definitions but cannot change them', async ({ page }
   expect(body.metrics.find((m) => m.key === 'purchases')?.enabled).toBe(true);
   expect(body.metrics.some((m) => m.key === 'viewer_metric')).toBe(false);
 });
+
+test('an editor splits a metric by region: a series per top region appears in its board card', async ({
+  page,
+}) => {
+  addUser({ username: 'sam', password: 'metrics-splitter-1' }, 'editor');
+  await signIn(page, { username: 'sam', password: 'metrics-splitter-1' });
+  await page.goto('/metrics/new');
+  const form = new DefinitionFormPage(page);
+  await form.field('Key').fill('orders_by_region');
+  await form.field('Name').fill('Orders');
+  await page.getByRole('radio', { name: /Count/ }).check();
+  await form.field('Event type').fill('purchase');
+
+  // Too many values: the message shows beside the field.
+  await form.field('Split by dimension').fill('region');
+  await form.field('Values with their own series').fill('51');
+  await page.getByRole('button', { name: 'Create metric' }).click();
+  await expect(form.error('splitDim')).toHaveText('Split into 1 to 50 values.');
+  await expect(form.field('Split by dimension')).toBeFocused();
+
+  // What the split costs, in words: how many series, and the thresholds each alerts at.
+  await form.field('Values with their own series').fill('3');
+  await expect(page.getByTestId('split-summary')).toContainText('At most 4 series');
+  await expect(page.getByTestId('split-summary')).toContainText(
+    /alerts at \|z\| ≥ 3\.\d+ \(warn\)/,
+  );
+  await page.getByRole('button', { name: 'Create metric' }).click();
+  await expect(page).toHaveURL(/\/metrics\?saved=orders_by_region$/);
+  const row = page.getByTestId('metric-row-orders_by_region');
+  await expect(row).toContainText('alerting per region (top 3 values and the rest)');
+
+  // Within a window or two the detector names the top regions; the card lists their series.
+  await page.goto('/');
+  const card = page.getByTestId('metric-card-orders_by_region');
+  const series = card.getByTestId('split-series-orders_by_region');
+  await expect(series).toContainText('Per region: 4 series', { timeout: 45_000 });
+  await series.locator('summary').click();
+  await expect(series.getByRole('link', { name: 'region: other' })).toBeVisible();
+  await expect(series.getByRole('link', { name: /^region=/ })).toHaveCount(3);
+  // The series are not cards of their own.
+  await expect(page.locator('[data-testid^="metric-card-orders_by_region."]')).toHaveCount(0);
+
+  // A series opens its own page; its thresholds follow the split metric and cannot be saved.
+  await series.getByRole('link', { name: 'region: other' }).click();
+  await expect(page).toHaveURL(/\/metrics\/orders_by_region\.0/);
+  await page.goto('/metrics/orders_by_region.0/thresholds');
+  await expect(page.getByTestId('read-only-note')).toContainText('one series of a split metric');
+  const refused = await page.request.patch('/api/metrics/orders_by_region.0', {
+    headers: { origin: new URL(page.url()).origin },
+    data: { enabled: false },
+  });
+  expect(refused.status()).toBe(409);
+});

@@ -4,7 +4,14 @@
  */
 import type { LifecycleAction, Verdict } from '@/lib/alerts/workflow';
 import type { PreviewPoint } from '@/lib/metrics/definition-preview';
-import type { AlertRule, Explanation, MetricDefinition, MetricKind, WindowPoint } from './types';
+import type {
+  AlertRule,
+  Explanation,
+  MetricDefinition,
+  MetricKind,
+  SeriesOf,
+  WindowPoint,
+} from './types';
 
 /** A metric's scored window on the board and the drill-down. */
 export type BoardPoint = WindowPoint;
@@ -19,6 +26,8 @@ export interface BoardMetric {
   rule: AlertRule;
   /** Recent scored windows, oldest first. */
   points: BoardPoint[];
+  /** Set on a series of a split metric (lib/metrics/split.ts): the board shows it in its parent's card. */
+  series: SeriesOf | null;
 }
 
 export interface AnomalySummary {

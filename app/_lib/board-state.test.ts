@@ -35,6 +35,7 @@ const metric = (id: number, points: BoardPoint[] = []): BoardMetric => ({
   enabled: true,
   rule: DEFAULT_RULE,
   points,
+  series: null,
 });
 
 const anomaly = (

@@ -197,6 +197,7 @@ describe('the board state with incidents', () => {
         enabled: true,
         rule: DEFAULT_RULE,
         points: [],
+        series: null,
       },
     ],
     anomalies: [],

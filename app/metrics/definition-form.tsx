@@ -4,6 +4,7 @@
  * beside them the draft's last hour of values.
  */
 import type { MetricCatalog } from '@/lib/views';
+import type { AlertRule } from '@/lib/types';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
@@ -18,6 +19,7 @@ import { IdentityPanel } from './_definition-form/identity-panel';
 import { MeasurePanel } from './_definition-form/measure-panel';
 import { FiltersPanel } from './_definition-form/filters-panel';
 import { WindowPanel } from './_definition-form/window-panel';
+import { SplitPanel } from './_definition-form/split-panel';
 import { PreviewPanel } from './_definition-form/preview-panel';
 import { CatalogLists } from './_definition-form/suggestions';
 import {
@@ -36,9 +38,21 @@ export interface DefinitionFormProps {
   windowMs: number;
   /** The metric being edited; null to create one. */
   metric: EditedMetric | null;
+  /** The metric's alert rule (the default rule for a new one): what a split's series start from. */
+  rule: AlertRule;
+  /** Set when the metric is a series of a split: the metric it follows (and is edited through). */
+  parent?: { key: string; name: string } | null;
 }
 
-export function DefinitionForm({ user, canEdit, catalog, windowMs, metric }: DefinitionFormProps) {
+export function DefinitionForm({
+  user,
+  canEdit,
+  catalog,
+  windowMs,
+  metric,
+  rule,
+  parent = null,
+}: DefinitionFormProps) {
   const router = useRouter();
   const editing = metric !== null;
   const hasHistory = metric?.last != null;
@@ -117,7 +131,16 @@ export function DefinitionForm({ user, canEdit, catalog, windowMs, metric }: Def
         <div className="rule-layout definition-layout">
           <section className="card" aria-labelledby="definition-heading">
             <h2 id="definition-heading">Definition</h2>
-            {!canEdit ? (
+            {parent ? (
+              <p className="notice" data-testid="read-only-note">
+                This is one series of{' '}
+                <Link href={`/metrics/${encodeURIComponent(parent.key)}/edit`} className="link">
+                  <EventText value={parent.name} />
+                </Link>
+                , split by value: it follows that metric&rsquo;s definition and rule. Change them
+                there.
+              </p>
+            ) : !canEdit ? (
               <p className="notice" data-testid="read-only-note">
                 Only editors can change metric definitions.
               </p>
@@ -129,6 +152,7 @@ export function DefinitionForm({ user, canEdit, catalog, windowMs, metric }: Def
                 <MeasurePanel form={form} catalog={catalog} />
                 <FiltersPanel form={form} catalog={catalog} />
                 <WindowPanel form={form} windowMs={windowMs} />
+                <SplitPanel form={form} catalog={catalog} rule={rule} />
 
                 {changed && hasHistory ? (
                   <div className="notice notice-warn" role="status" data-testid="history-warning">

@@ -152,89 +152,92 @@ export function MetricsList({
                   </tr>
                 </thead>
                 <tbody>
-                  {metrics.map((metric) => (
-                    <tr
-                      key={metric.key}
-                      data-testid={`metric-row-${metric.key}`}
-                      data-enabled={metric.enabled ? 'true' : 'false'}
-                    >
-                      <td>
-                        <div className="metric-list-name">
-                          <EventText value={metric.name} />
-                        </div>
-                        <code className="metric-list-key">{metric.key}</code>
-                        <div className="muted small">
-                          <EventText value={summarizeDefinition(metric)} ltr />
-                        </div>
-                        {error?.key === metric.key ? (
-                          <p className="field-error" role="alert">
-                            {error.message}
-                          </p>
-                        ) : null}
-                      </td>
-                      <td>{KIND_LABEL[metric.kind]}</td>
-                      <td>
-                        {canEdit ? (
-                          <label className="switch">
-                            <input
-                              id={switchId(metric.key)}
-                              type="checkbox"
-                              role="switch"
-                              checked={metric.enabled}
-                              disabled={pending !== null}
-                              aria-label={revealControls(`Score ${metric.name}`)}
-                              onChange={() => void setEnabled(metric, !metric.enabled)}
-                            />
-                            <span>
-                              {pending === metric.key
-                                ? 'Saving…'
-                                : metric.enabled
-                                  ? 'On'
-                                  : 'Paused'}
-                            </span>
-                          </label>
-                        ) : (
-                          <span>{metric.enabled ? 'On' : 'Paused'}</span>
-                        )}
-                      </td>
-                      <td className="num">
-                        {metric.last ? (
-                          <div className="metric-list-last">
-                            <span data-testid="last-value">
-                              {formatMetricValue(metric, metric.last.value)}
-                            </span>
-                            <span className="muted small">
-                              <StatusBadge status={metric.last.status} />{' '}
-                              <TimeAgo ms={metric.last.windowStart} />
-                            </span>
+                  {/* A split's series follow their parent: the board and their pages show them. */}
+                  {metrics
+                    .filter((m) => !m.series)
+                    .map((metric) => (
+                      <tr
+                        key={metric.key}
+                        data-testid={`metric-row-${metric.key}`}
+                        data-enabled={metric.enabled ? 'true' : 'false'}
+                      >
+                        <td>
+                          <div className="metric-list-name">
+                            <EventText value={metric.name} />
                           </div>
-                        ) : (
-                          <span className="muted" data-testid="last-value">
-                            not scored yet
-                          </span>
-                        )}
-                      </td>
-                      <td>
-                        <div className="metric-list-links">
-                          <Link
-                            href={`/metrics/${encodeURIComponent(metric.key)}/thresholds`}
-                            className="link"
-                          >
-                            Thresholds
-                          </Link>
-                          <Link
-                            href={`/metrics/${encodeURIComponent(metric.key)}/edit`}
-                            className="link"
-                            aria-label={revealControls(
-                              `${canEdit ? 'Edit' : 'View'} definition of ${metric.name}`,
-                            )}
-                          >
-                            {canEdit ? 'Edit' : 'Definition'}
-                          </Link>
-                        </div>
-                      </td>
-                    </tr>
-                  ))}
+                          <code className="metric-list-key">{metric.key}</code>
+                          <div className="muted small">
+                            <EventText value={summarizeDefinition(metric)} ltr />
+                          </div>
+                          {error?.key === metric.key ? (
+                            <p className="field-error" role="alert">
+                              {error.message}
+                            </p>
+                          ) : null}
+                        </td>
+                        <td>{KIND_LABEL[metric.kind]}</td>
+                        <td>
+                          {canEdit ? (
+                            <label className="switch">
+                              <input
+                                id={switchId(metric.key)}
+                                type="checkbox"
+                                role="switch"
+                                checked={metric.enabled}
+                                disabled={pending !== null}
+                                aria-label={revealControls(`Score ${metric.name}`)}
+                                onChange={() => void setEnabled(metric, !metric.enabled)}
+                              />
+                              <span>
+                                {pending === metric.key
+                                  ? 'Saving…'
+                                  : metric.enabled
+                                    ? 'On'
+                                    : 'Paused'}
+                              </span>
+                            </label>
+                          ) : (
+                            <span>{metric.enabled ? 'On' : 'Paused'}</span>
+                          )}
+                        </td>
+                        <td className="num">
+                          {metric.last ? (
+                            <div className="metric-list-last">
+                              <span data-testid="last-value">
+                                {formatMetricValue(metric, metric.last.value)}
+                              </span>
+                              <span className="muted small">
+                                <StatusBadge status={metric.last.status} />{' '}
+                                <TimeAgo ms={metric.last.windowStart} />
+                              </span>
+                            </div>
+                          ) : (
+                            <span className="muted" data-testid="last-value">
+                              not scored yet
+                            </span>
+                          )}
+                        </td>
+                        <td>
+                          <div className="metric-list-links">
+                            <Link
+                              href={`/metrics/${encodeURIComponent(metric.key)}/thresholds`}
+                              className="link"
+                            >
+                              Thresholds
+                            </Link>
+                            <Link
+                              href={`/metrics/${encodeURIComponent(metric.key)}/edit`}
+                              className="link"
+                              aria-label={revealControls(
+                                `${canEdit ? 'Edit' : 'View'} definition of ${metric.name}`,
+                              )}
+                            >
+                              {canEdit ? 'Edit' : 'Definition'}
+                            </Link>
+                          </div>
+                        </td>
+                      </tr>
+                    ))}
                 </tbody>
               </table>
             </TableWrap>

@@ -28,6 +28,8 @@ export function summarizeDefinition(
     | 'denominatorEventType'
     | 'filters'
     | 'windowMultiple'
+    | 'exclude'
+    | 'split'
   >,
 ): string {
   let text: string;
@@ -49,8 +51,18 @@ export function summarizeDefinition(
       text = `${def.eventType} events ÷ ${def.denominatorEventType ?? '?'} events`;
       break;
   }
-  const filters = describeFilters(def.filters);
+  const filters = [
+    describeFilters(def.filters),
+    ...Object.entries(def.exclude ?? {}).map(
+      ([dim, values]) => `${dim} is none of ${values.join(', ')}`,
+    ),
+  ]
+    .filter((f) => f !== '')
+    .join(', and ');
   if (filters) text += ` where ${filters}`;
   if (def.windowMultiple > 1) text += `, per ${def.windowMultiple} base windows`;
+  if (def.split) {
+    text += `; alerting per ${def.split.dim} (top ${def.split.topN} values and the rest)`;
+  }
   return text;
 }

@@ -28,6 +28,9 @@ export const seriesCountOf = (split: SplitSpec): number => split.topN + 1;
  */
 export const seriesKey = (parentKey: string, ordinal: number): string => `${parentKey}.${ordinal}`;
 
+/** The parent's key of a series key ({@link seriesKey}). */
+export const parentKeyOf = (key: string): string => key.slice(0, key.lastIndexOf('.'));
+
 /** The words naming one series: "region=eu-west" or "region: other". */
 export function seriesLabel(series: Pick<SeriesOf, 'dim' | 'value'>): string {
   return series.value === null ? `${series.dim}: other` : `${series.dim}=${series.value}`;

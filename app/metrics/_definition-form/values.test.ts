@@ -34,6 +34,19 @@ describe('toCandidate', () => {
       filters: { region: ['eu-west', 'us-east'] },
       windowMultiple: 1,
       unit: '',
+      split: null,
+    });
+  });
+
+  it('sends a split only with a dimension, its top N as a number', () => {
+    expect(toCandidate(base({ splitDim: ' ', splitTopN: '4' })).split).toBeNull();
+    expect(toCandidate(base({ splitDim: 'region', splitTopN: '4' })).split).toEqual({
+      dim: 'region',
+      topN: 4,
+    });
+    expect(toCandidate(base({ splitDim: 'region', splitTopN: '' })).split).toEqual({
+      dim: 'region',
+      topN: undefined,
     });
   });
 });

@@ -7,6 +7,7 @@ import {
   type DefinitionErrors,
   type DefinitionInput,
 } from '@/lib/metrics/definition';
+import { SPLIT_LIMITS } from '@/lib/metrics/split';
 import type { MetricDefinition, MetricKind } from '@/lib/types';
 import type { MetricCatalog } from '@/lib/views';
 import type { Checked, FieldErrors } from '../../_lib/form-state';
@@ -37,6 +38,10 @@ export interface DefinitionValues {
   nextRowId: number;
   windowMultiple: string;
   unit: string;
+  /** The dimension the metric alerts per value of; '' for the total only. */
+  splitDim: string;
+  /** How many of its values get a series of their own. */
+  splitTopN: string;
 }
 
 /** Fields with a message: the definition's (`filters.<dim>` too) and filter rows (`row.<id>`). */
@@ -66,6 +71,8 @@ export function toValues(def: DefinitionInput | null): DefinitionValues {
     nextRowId: filters.length,
     windowMultiple: String(def?.windowMultiple ?? 1),
     unit: def?.unit ?? '',
+    splitDim: def?.split?.dim ?? '',
+    splitTopN: String(def?.split?.topN ?? SPLIT_LIMITS.defaultTopN),
   };
 }
 
@@ -97,6 +104,9 @@ export function toCandidate(v: DefinitionValues): Record<string, unknown> {
     filters,
     windowMultiple: multiple === '' ? undefined : Number(multiple),
     unit: v.unit,
+    split: v.splitDim.trim()
+      ? { dim: v.splitDim, topN: v.splitTopN.trim() === '' ? undefined : Number(v.splitTopN) }
+      : null,
   };
 }
 
@@ -175,6 +185,9 @@ export function firstInvalid(
       errors.client[`row.${r.id}`] || (!definitionOk && rowError(values.filters, r, errors, true)),
   );
   if (row) return `filter-dim-${row.id}`;
+  if (errors.client.split && !errors.client.windowMultiple && !errors.client.unit) {
+    return 'splitDim';
+  }
   return definitionOk ? null : 'windowMultiple';
 }
 

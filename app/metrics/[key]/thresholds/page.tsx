@@ -43,7 +43,7 @@ export default async function MetricRulePage({ params }: { params: Promise<{ key
     <RuleEditor
       data={data}
       user={{ username: user.username, role: user.role }}
-      canEdit={hasRole(user, 'editor')}
+      canEdit={hasRole(user, 'editor') && !data.metric.series}
     />
   );
 }

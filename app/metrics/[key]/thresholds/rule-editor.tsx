@@ -4,6 +4,8 @@
  * edited rule would have done to the stored history. Live: new windows arrive over the socket,
  * and a rule another person saves replaces the form's values unless this one has edits.
  */
+import Link from 'next/link';
+import { parentKeyOf } from '@/lib/metrics/split';
 import { useState } from 'react';
 import type { SavedRule } from '@/lib/detection/rule-preview';
 import type { AlertRule, MetricDefinition } from '@/lib/types';
@@ -131,7 +133,20 @@ export function RuleEditor({
       <div className="rule-layout">
         <section className="card" aria-labelledby="rule-heading">
           <h2 id="rule-heading">Alert rule</h2>
-          {!canEdit ? (
+          {data.metric.series ? (
+            <p className="notice" data-testid="read-only-note">
+              This is one series of a split metric: its thresholds are the split metric&rsquo;s,
+              raised for the number of series so that the split raises no more false alerts than one
+              metric. Change them on{' '}
+              <Link
+                href={`/metrics/${encodeURIComponent(parentKeyOf(data.metric.key))}/thresholds`}
+                className="link"
+              >
+                the split metric
+              </Link>
+              .
+            </p>
+          ) : !canEdit ? (
             <p className="notice" data-testid="read-only-note">
               Only editors can change thresholds.
             </p>

@@ -11,8 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { renderReport, renderSummary } from '@/lib/eval/report';
 import { runSuite } from '@/lib/eval/suite';
+import { renderSeriesCorpus, runSeriesCorpus } from '@/lib/eval/series-report';
 
-const USAGE = `Usage: npm run eval -- [--quick] [--seed N] [--out FILE] [--json FILE]
+const USAGE = `Usage: npm run eval -- [--quick] [--series] [--seed N] [--out FILE] [--json FILE]
 
 Injects incidents of known cause and size into simulated traffic, runs it through the detection
 engine, and reports precision, recall, F1, time to detect, false alerts per metric per day and
@@ -20,6 +21,9 @@ root-cause accuracy per scenario family, and the notifications per incident befo
 incident grouping (see docs/detection-quality.md).
 
   --quick      the small suite CI runs (one noise level, 4σ and 8σ, one of each); well under a minute
+  --series     only the real-series corpus of npm run backtest (timestamp,value files): precision,
+               recall, F1 and false alerts per day at one score threshold; a few seconds. Every
+               run prints it after the summary (docs/detection-quality.md, "Real series")
   --seed N     seed of the traffic and of the incident plan (default 1)
   --out FILE   where to write the report (default docs/detection-quality.md; --quick writes
                only when given)
@@ -52,6 +56,7 @@ async function main(): Promise<number> {
       allowPositionals: false,
       options: {
         quick: { type: 'boolean' },
+        series: { type: 'boolean' },
         seed: { type: 'string' },
         out: { type: 'string' },
         json: { type: 'string' },
@@ -71,6 +76,10 @@ async function main(): Promise<number> {
     console.error(`--seed: expected a whole number ≥ 0, got "${values.seed}"\n\n${USAGE}`);
     return 2;
   }
+  if (values.series) {
+    console.log(renderSeriesCorpus(runSeriesCorpus(seed)));
+    return 0;
+  }
   const quick = values.quick === true;
   const started = performance.now();
   const result = await runSuite({
@@ -84,6 +93,7 @@ async function main(): Promise<number> {
   console.log(
     `\n${(elapsedMs / 1000).toFixed(1)} s, ${result.events} events, ${result.windows} windows`,
   );
+  console.log(`\n${renderSeriesCorpus(runSeriesCorpus(seed))}`);
 
   const out = values.out ?? (quick ? undefined : 'docs/detection-quality.md');
   if (out) {

@@ -30,8 +30,14 @@ Events: one line per closed window and metric:
   anomaly the window belongs to and what the window did to it (open, extend, count_normal,
   resolve); rootCause is set on the window that opened the anomaly or moved its peak.
 Series: one line per input row, in input order:
-  {"timestamp":"…","value":…,"expected":…,"z":…,"status":"ok","score":0.03}
-  score in [0, 1]: 0 while learning, about 0.5 at the warn z, about 0.95 at the critical z.
+  {"timestamp":"…","value":…,"expected":…,"z":…,"status":"ok","score":0.03,"model":"seasonal-day"}
+  model: rolling until a daily or weekly season is found in the series' own history (two whole
+  periods at least), then seasonal-day or seasonal-week (--rule-baseline seasonal forces
+  --rule-season). score in [0, 1] means the same on every series: 0.5 is a deviation seen once
+  in 100,000 points (its tail probability against the series' own recent deviations: the point
+  alone, sustained over 4 or 16 points, or a burst of variance), 1 is one in 10^10. Status warn
+  at score ≥ 0.5, critical at ≥ 0.8 (the warn/critical z flags apply to events only). The
+  summary names the models used and the seasonality found.
 
 Options:
   --format F            jsonl, csv (events) or series (default: .csv files are series when the

@@ -1,29 +1,13 @@
 /**
- * Scoring a plain time series (`timestamp,value`, one row a point) with the detector's own
- * baseline and score functions (lib/detection/zscore `score`, which uses `chooseBaseline`), for
- * `npm run backtest -- series.csv`. Pure.
- *
- * Each point is scored against the points before it in time, the way the engine scores a
- * metric window: the last `rule.baselineWindows` earlier values whose status was ok or learning
- * (a point that alerted does not teach the baseline that it is normal; only the latest
- * 2 × baselineWindows points are looked at, as db/queries/points `baselineHistory` does), at
- * least 8 of them before anything is scored ("learning", as lib/detection/score-window MIN_HISTORY), σ floored
- * at rule.sigmaFloor and 1% of |expected|. There is no volume, so the minimum-volume rule does
- * not apply, and no sampling-noise floor (the kind of metric is unknown). A seasonal rule reads
- * the points exactly one day or week earlier.
- *
- * The anomaly score maps |z| to [0, 1) with a logistic curve centred on the rule's warn z and
- * as steep as puts the critical z at 0.95, shifted and scaled so that z = 0 scores exactly 0:
- *   L(x) = 1 / (1 + exp(−k (x − warnZ))),  k = ln 19 / (criticalZ − warnZ)
- *   score = (L(|z|) − L(0)) / (1 − L(0))
- * With the default rule (warn 3, critical 5): |z| 1 → 0.04, 2 → 0.18, 3 → 0.49, 4 → 0.81,
- * 5 → 0.95, 6 → 0.99. Monotone in |z|. Learning and unscored rows score 0, and so does a z on
- * the side a one-sided rule ignores. Chosen over 1 − p (2Φ(|z|) − 1), which is already 0.9973 at
- * |z| = 3 and cannot tell a warn from a critical deviation apart in the score.
+ * A plain time series (`timestamp,value`, one row a point) for `npm run backtest -- series.csv`:
+ * reading the file (header or none, RFC 3339, `YYYY-MM-DD[ HH:MM[:SS]]` or epoch ms, CRLF or LF,
+ * in any order, with gaps and duplicate timestamps) and scoring it with the series model
+ * (lib/detection/series-model.ts: a daily or weekly season found in the data, σ floors that fit
+ * the series, a calibrated score where 0.5 is a one-in-100,000 deviation). Pure.
  */
 import { parse } from 'csv-parse/sync';
-import { MIN_HISTORY } from './score-window';
-import { SEASON_MS, SEASONAL_PERIODS, score, type HistoryPoint } from './zscore';
+import { runSeriesModel, type ModelName, type ModelSpan } from './series-model';
+import type { Seasonality } from './seasonality';
 import { parseRfc3339 } from '@/lib/ingest/contract';
 import { parseCsvHeader } from '@/lib/ingest/replay';
 import type { AlertRule, PointStatus } from '@/lib/types';
@@ -43,6 +27,18 @@ export interface SeriesRow {
   z: number | null;
   status: PointStatus;
   score: number;
+  /** The model that scored the row: rolling, seasonal-day or seasonal-week. */
+  model: ModelName;
+}
+
+export interface ScoredSeries {
+  /** One per input point, in input order. */
+  rows: SeriesRow[];
+  /** Models in force, oldest first (`from` as RFC 3339). */
+  models: (Omit<ModelSpan, 'from'> & { from: string })[];
+  /** The series' step (median gap between distinct timestamps), null for a single timestamp. */
+  stepMs: number | null;
+  seasonality: Seasonality | null;
 }
 
 export class SeriesInputError extends Error {
@@ -140,67 +136,29 @@ export function parseSeries(text: string): { points: SeriesPoint[]; header: stri
   return { points, header };
 }
 
-/** The anomaly score of a z-score under `rule`, in [0, 1): see the module comment. */
-export function anomalyScore(
-  z: number,
-  rule: Pick<AlertRule, 'warnZ' | 'criticalZ' | 'direction'>,
-): number {
-  if (!Number.isFinite(z) || z === 0) return 0;
-  if ((rule.direction === 'up' && z < 0) || (rule.direction === 'down' && z > 0)) return 0;
-  const spread = Math.max(rule.criticalZ - rule.warnZ, 1e-6);
-  const k = Math.log(19) / spread;
-  const logistic = (x: number) => 1 / (1 + Math.exp(-k * (x - rule.warnZ)));
-  const base = logistic(0);
-  return Math.min(1, Math.max(0, (logistic(Math.abs(z)) - base) / (1 - base)));
-}
-
-interface Scored {
-  timestamp: number;
-  value: number | null;
-  status: PointStatus;
-}
-
 /**
- * Scores every point against the points before it in time (see the module comment). Returns
- * one row per point, in input order; points are scored in time order (stable for equal times).
+ * Scores every point against the points before it in time with the series model. A rule whose
+ * baseline is `seasonal` forces its season; otherwise the season is found in the data. Rows
+ * come back in input order.
  */
-export function scoreSeries(points: readonly SeriesPoint[], rule: AlertRule): SeriesRow[] {
-  const order = points.map((_, i) => i).sort((a, b) => points[a]!.timestamp - points[b]!.timestamp);
-  const done: Scored[] = [];
-  const byTime = new Map<number, Scored>();
-  const rows: SeriesRow[] = new Array(points.length);
-  const period = SEASON_MS[rule.season];
-  for (const index of order) {
-    const point = points[index]!;
-    const history: HistoryPoint[] = done
-      .slice(-2 * rule.baselineWindows)
-      .filter((p) => p.value !== null && (p.status === 'ok' || p.status === 'learning'))
-      .slice(-rule.baselineWindows)
-      .map((p) => ({ windowStart: p.timestamp, value: p.value as number }));
-    const seasonal: HistoryPoint[] = [];
-    if (rule.baseline === 'seasonal') {
-      for (let j = SEASONAL_PERIODS[rule.season]; j >= 1; j--) {
-        const p = byTime.get(point.timestamp - j * period);
-        if (p && p.value !== null && (p.status === 'ok' || p.status === 'learning')) {
-          seasonal.push({ windowStart: p.timestamp, value: p.value });
-        }
-      }
-    }
-    const s = score(point.value, Number.POSITIVE_INFINITY, history, seasonal, rule, {
-      minHistory: MIN_HISTORY,
-    });
-    const scoredZ = s.status === 'learning' || point.value === null ? null : s.z;
-    rows[index] = {
-      timestamp: new Date(point.timestamp).toISOString(),
-      value: point.value,
-      expected: Number.isFinite(s.expected) && s.status !== 'learning' ? s.expected : null,
-      z: scoredZ,
-      status: s.status,
-      score: scoredZ === null ? 0 : anomalyScore(scoredZ, rule),
-    };
-    const stored = { timestamp: point.timestamp, value: point.value, status: s.status };
-    done.push(stored);
-    byTime.set(point.timestamp, stored);
-  }
-  return rows;
+export function scoreSeries(points: readonly SeriesPoint[], rule: AlertRule): ScoredSeries {
+  const result = runSeriesModel(points, rule, {
+    season: rule.baseline === 'seasonal' ? rule.season : 'auto',
+  });
+  const round = (v: number | null, digits: number) =>
+    v === null ? null : Number(v.toPrecision(digits));
+  return {
+    rows: result.rows.map((row, i) => ({
+      timestamp: new Date(points[i]!.timestamp).toISOString(),
+      value: points[i]!.value,
+      expected: round(row.expected, 6),
+      z: round(row.z, 4),
+      status: row.status,
+      score: Number(row.score.toFixed(4)),
+      model: row.model,
+    })),
+    models: result.spans.map((span) => ({ ...span, from: new Date(span.from).toISOString() })),
+    stepMs: result.stepMs,
+    seasonality: result.seasonality,
+  };
 }

@@ -6,7 +6,8 @@
  * Events (JSONL or events CSV) are read with the replay readers (lib/ingest/replay.ts) and the
  * replay clock (validation's "now" is the newest event time plus --max-gap, seeded from the
  * median of the first records), so a file gives the same windows here as `npm run replay`
- * stores. A plain `timestamp,value` CSV is scored point by point (lib/detection/series.ts).
+ * stores. A plain `timestamp,value` CSV is scored point by point by the series model
+ * (lib/detection/series.ts, series-model.ts); the summary on stderr says which model it chose.
  */
 import { access, constants, open, readFile } from 'node:fs/promises';
 import {
@@ -189,12 +190,21 @@ async function backtestEvents(
 
 async function backtestSeries(args: BacktestArgs, out: Output) {
   const { points, header } = parseSeries(await readFile(args.file, 'utf8'));
-  const rows = scoreSeries(points, args.rule);
+  const { rows, models, stepMs, seasonality } = scoreSeries(points, args.rule);
   for (const row of rows) await out.line(row);
   return {
     format: 'series',
     header,
     points: rows.length,
+    stepMs,
+    model: models.at(-1)?.model ?? 'rolling',
+    models,
+    seasonality:
+      seasonality?.candidates.map((c) => ({
+        season: c.season,
+        correlation: c.correlation === null ? null : Number(c.correlation.toFixed(3)),
+        seasonal: c.seasonal,
+      })) ?? null,
     learning: rows.filter((r) => r.status === 'learning').length,
     alerts: rows.filter((r) => r.status === 'warn' || r.status === 'critical').length,
   };

@@ -248,6 +248,8 @@ export interface HealthPartition {
   received: number;
   folded: number;
   quarantined: number;
+  /** Folded events whose leaf-cube detail a flush's cap folded into '(other)'. */
+  leafEventsFolded: number;
   /** received === folded + quarantined: no event lost or counted twice. */
   balanced: boolean;
   /** Event-time watermark (epoch ms), null before the partition's first flush. */
@@ -266,6 +268,7 @@ export interface HealthTotals {
   received: number;
   folded: number;
   quarantined: number;
+  leafEventsFolded: number;
   /** Every partition is balanced. */
   balanced: boolean;
   idle: number;

@@ -33,6 +33,7 @@ function health(over: Partial<Health> = {}): Health {
         received: 10,
         folded: 8,
         quarantined: 2,
+        leafEventsFolded: 0,
         balanced: true,
         watermark: now - 12_000,
         nextOffset: 10,
@@ -46,6 +47,7 @@ function health(over: Partial<Health> = {}): Health {
         received: 5,
         folded: 3,
         quarantined: 1,
+        leafEventsFolded: 40,
         balanced: false,
         watermark: null,
         nextOffset: 5,
@@ -54,7 +56,15 @@ function health(over: Partial<Health> = {}): Health {
         idle: true,
       },
     ],
-    totals: { partitions: 2, received: 15, folded: 11, quarantined: 3, balanced: false, idle: 1 },
+    totals: {
+      partitions: 2,
+      received: 15,
+      folded: 11,
+      quarantined: 3,
+      leafEventsFolded: 40,
+      balanced: false,
+      idle: 1,
+    },
     reasons: QUARANTINE_REASONS.map((reason) => ({ reason, count: reason === 'schema' ? 3 : 0 })),
     latest: [
       {
@@ -110,6 +120,16 @@ describe('the Health page', () => {
     expect(html).toContain('✗ off by 1');
     expect(html).toContain('12 s'); // lag of the simulator partition
     for (const reason of QUARANTINE_REASONS) expect(html).toContain(`data-reason="${reason}"`);
+  });
+
+  it('says when the leaf cap folded events into "(other)", and not otherwise', () => {
+    const folded = renderToStaticMarkup(<HealthView initial={health()} user={user} />);
+    expect(folded).toContain('data-testid="leaf-cap-note"');
+    expect(folded).toContain('40 events came in flushes');
+    const none = health();
+    none.totals = { ...none.totals, leafEventsFolded: 0 };
+    const quiet = renderToStaticMarkup(<HealthView initial={none} user={user} />);
+    expect(quiet).not.toContain('leaf-cap-note');
   });
 
   it('says so when nothing is quarantined', () => {

@@ -11,6 +11,7 @@ import { TimeAgo } from '../_components/time-ago';
 import { EventText } from '../_components/event-text';
 import { apiFetch, loginHref } from '../_lib/api';
 import { formatNumber } from '../_lib/format';
+import { DEFAULT_MAX_LEAF_ROWS } from '@/lib/stream/leaf-cap';
 import { useNow } from '../_lib/use-now';
 import { LiveMetricsSection } from './live-metrics';
 import { NotificationsSection } from './notifications-panel';
@@ -129,6 +130,16 @@ export function HealthView({
             </dd>
           </div>
         </dl>
+
+        {totals.leafEventsFolded > 0 ? (
+          <p className="notice" role="status" data-testid="leaf-cap-note">
+            {formatNumber(totals.leafEventsFolded)} events came in flushes with more distinct
+            dimension combinations than the leaf cube keeps per flush (
+            {formatNumber(DEFAULT_MAX_LEAF_ROWS)} rows): the rarest combinations were folded into
+            &ldquo;(other)&rdquo;. Every total is exact; metrics filtered on a dimension value and
+            root causes miss those events&rsquo; detail.
+          </p>
+        ) : null}
 
         <LiveMetricsSection live={live} error={liveError} reasonLabel={reasonLabel} />
 

@@ -46,6 +46,7 @@ export async function loadHealth(
         received: sourcePartitions.received,
         folded: sourcePartitions.folded,
         quarantined: sourcePartitions.quarantined,
+        leafEventsFolded: sourcePartitions.leafEventsFolded,
         watermark: sourcePartitions.watermark,
         nextOffset: sourcePartitions.nextOffset,
         owner: sourcePartitions.owner,
@@ -70,6 +71,7 @@ export async function loadHealth(
     received: r.received,
     folded: r.folded,
     quarantined: r.quarantined,
+    leafEventsFolded: r.leafEventsFolded,
     balanced: r.received === r.folded + r.quarantined,
     watermark: r.watermark ? r.watermark.getTime() : null,
     nextOffset: r.nextOffset,
@@ -84,10 +86,19 @@ export async function loadHealth(
       received: t.received + p.received,
       folded: t.folded + p.folded,
       quarantined: t.quarantined + p.quarantined,
+      leafEventsFolded: t.leafEventsFolded + p.leafEventsFolded,
       balanced: t.balanced && p.balanced,
       idle: t.idle + (p.idle ? 1 : 0),
     }),
-    { partitions: 0, received: 0, folded: 0, quarantined: 0, balanced: true, idle: 0 },
+    {
+      partitions: 0,
+      received: 0,
+      folded: 0,
+      quarantined: 0,
+      leafEventsFolded: 0,
+      balanced: true,
+      idle: 0,
+    },
   );
 
   return {

@@ -17,6 +17,8 @@ export interface PartitionProgress {
   received: number;
   folded: number;
   quarantined: number;
+  /** Events whose leaves the flush's cap folded into '(other)' (lib/stream/leaf-cap.ts). */
+  leafEventsFolded?: number;
 }
 
 export interface Flush {
@@ -64,15 +66,17 @@ export async function writeFlushIn(tx: postgres.TransactionSql, flush: Flush): P
     const watermark = p.watermark === null ? null : new Date(p.watermark).toISOString();
     await tx`
       insert into source_partitions
-        (source, partition, watermark, next_offset, received, folded, quarantined, updated_at)
+        (source, partition, watermark, next_offset, received, folded, quarantined,
+         leaf_events_folded, updated_at)
       values (${p.source}, ${p.partition}, ${watermark}::timestamptz, ${p.nextOffset}, ${p.received},
-              ${p.folded}, ${p.quarantined}, now())
+              ${p.folded}, ${p.quarantined}, ${p.leafEventsFolded ?? 0}, now())
       on conflict (source, partition) do update set
         watermark = greatest(source_partitions.watermark, excluded.watermark),
         next_offset = excluded.next_offset,
         received = source_partitions.received + excluded.received,
         folded = source_partitions.folded + excluded.folded,
         quarantined = source_partitions.quarantined + excluded.quarantined,
+        leaf_events_folded = source_partitions.leaf_events_folded + excluded.leaf_events_folded,
         updated_at = now()`;
   }
 }

@@ -83,6 +83,11 @@ export const sourcePartitions = pgTable(
     received: bigint('received', { mode: 'number' }).notNull().default(0),
     folded: bigint('folded', { mode: 'number' }).notNull().default(0),
     quarantined: bigint('quarantined', { mode: 'number' }).notNull().default(0),
+    /**
+     * Folded events whose leaf-cube detail a flush's cap on leaf rows folded into '(other)'
+     * (lib/stream/leaf-cap.ts): still in every total, but not in filtered metrics' slices.
+     */
+    leafEventsFolded: bigint('leaf_events_folded', { mode: 'number' }).notNull().default(0),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     /** The worker that claimed the partition last (host:pid:nonce); null for unfenced sources. */
     owner: text('owner'),

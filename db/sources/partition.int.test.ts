@@ -90,3 +90,46 @@ describe('dimension overflow', () => {
     expect(overflow[0]![0]).toMatchObject({ dim: 'region', limit: 2, source: 'overflow' });
   });
 });
+
+describe('the per-flush cap on leaf rows', () => {
+  it("folds the rarest combinations into '(other)', keeps totals, and counts the events", async () => {
+    const partition = await SourcePartition.claim(
+      { sql: t.sql, log },
+      {
+        source: 'wide',
+        partition: 0,
+        owner: 'w',
+        windowMs: W,
+        outOfOrderMs: 1000,
+        allowedLatenessMs: 0,
+        maxValuesPerDim: 200,
+        maxLeafRows: 10,
+      },
+    );
+    // 40 users, user i sending i + 1 events: 820 events in 40 leaves.
+    let n = 0;
+    for (let u = 0; u < 40; u++) {
+      for (let i = 0; i <= u; i++) {
+        partition.pipeline.ingestLine(
+          JSON.stringify({ ts: start + n++, type: 'tap', dims: { user: `u${u}` }, measures: {} }),
+          now,
+        );
+      }
+    }
+    expect(await partition.flush()).toBe('ok');
+    const leaves = await t.sql<{ leaf: string; count: number }[]>`
+      select leaf, count::int from leaf_rollups where event_type = 'tap' order by count desc`;
+    expect(leaves).toHaveLength(10);
+    expect(leaves.reduce((s, l) => s + l.count, 0)).toBe(820);
+    const other = leaves.find((l) => l.leaf === '{"user":"(other)"}');
+    // Nine busiest users (40 … 32 events) keep theirs; the other 31 users' 496 events fold.
+    expect(other?.count).toBe(496);
+    const [row] = await t.sql<{ folded: number; leafEventsFolded: number }[]>`
+      select folded::int, leaf_events_folded::int as "leafEventsFolded"
+      from source_partitions where source = 'wide'`;
+    expect(row).toEqual({ folded: 820, leafEventsFolded: 496 });
+    const rows = await readRollups(t.db, [start], ['tap']);
+    expect(rows.find((r) => r.dim === TOTAL && r.measure === '')?.count).toBe(820);
+    expect(rows.filter((r) => r.dim === 'user')).toHaveLength(40);
+  });
+});

@@ -267,6 +267,7 @@ export class SourcePartition {
         received: held.received,
         folded: held.folded,
         quarantined: held.quarantined.length,
+        leafEventsFolded: held.leafEventsFolded,
       },
     };
   }
@@ -366,6 +367,7 @@ export class SourcePartition {
       received: drained.received,
       folded: drained.folded,
       quarantined: drained.quarantined.length,
+      leafEventsFolded: drained.leafEventsFolded,
     };
     try {
       await tx.savepoint((sp) =>

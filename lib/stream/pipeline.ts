@@ -25,6 +25,8 @@ export interface PipelineOptions {
   maxValuesPerDim: number;
   /** Fold the leaf cube too (multi-dimensional root cause, filtered metrics). Default true. */
   leafCube?: boolean;
+  /** Leaf rows one drain writes at most (lib/stream/leaf-cap.ts); default DEFAULT_MAX_LEAF_ROWS. */
+  maxLeafRows?: number;
   /**
    * Where a partition resumes after a restart or a reassignment: its stored next offset and
    * watermark, so that offsets continue and lateness is judged as if it had never stopped.
@@ -50,6 +52,8 @@ export interface Drained {
   deltas: RollupDelta[];
   /** Leaf cube cells, written in the same transaction as `deltas`. */
   leaves: LeafDelta[];
+  /** Events whose leaves the per-flush cap folded into '(other)' (lib/stream/leaf-cap.ts). */
+  leafEventsFolded: number;
   quarantined: QuarantinedEvent[];
   received: number;
   folded: number;
@@ -87,6 +91,7 @@ export class Pipeline {
       windowMs: options.windowMs,
       maxValuesPerDim: options.maxValuesPerDim,
       leafCube: options.leafCube ?? true,
+      ...(options.maxLeafRows !== undefined ? { maxLeafRows: options.maxLeafRows } : {}),
     });
     this.watermarks = new WatermarkTracker({ outOfOrderMs: options.outOfOrderMs });
     const resume = options.resumeFrom;
@@ -246,10 +251,11 @@ export class Pipeline {
   /** Takes everything since the last drain. */
   drain(): Drained {
     const wm = this.watermarks.watermark();
-    const { deltas, leaves } = this.rollups.drain();
+    const { deltas, leaves, leafEventsFolded } = this.rollups.drain();
     const drained: Drained = {
       deltas,
       leaves,
+      leafEventsFolded,
       quarantined: this.quarantined,
       received: this.received,
       folded: this.folded,

@@ -91,11 +91,31 @@ describe('RollupAccumulator', () => {
         { ...base, leaf, measure: COUNT_MEASURE, count: 1, sum: 0, sumsq: 0 },
         { ...base, leaf, measure: 'latency_ms', count: 1, sum: 120, sumsq: 14_400 },
       ],
+      leafEventsFolded: 0,
     });
     expect(acc.size()).toBe(0);
     expect(acc.leafSize()).toBe(0);
     expect(acc.eventsSinceDrain()).toBe(0);
-    expect(acc.drain()).toEqual({ deltas: [], leaves: [] });
+    expect(acc.drain()).toEqual({ deltas: [], leaves: [], leafEventsFolded: 0 });
+  });
+
+  it('caps the leaf rows of a drain, folding the rarest combinations into "(other)"', () => {
+    const acc = new RollupAccumulator({ windowMs: WINDOW, maxLeafRows: 5 });
+    const send = (user: string, n: number) => {
+      for (let i = 0; i < n; i++) {
+        acc.add(event({ ts: T0, type: 'click', dims: { user } }));
+      }
+    };
+    for (let u = 0; u < 10; u++) send(`u${u}`, u + 1);
+    const { deltas, leaves, leafEventsFolded } = acc.drain();
+    expect(leaves).toHaveLength(5);
+    // The four busiest users keep their leaves; the other six (1 + … + 6 events) are "(other)".
+    const kept = leaves.filter((l) => l.leaf !== '{"user":"(other)"}').map((l) => l.count);
+    expect(kept.sort((a, b) => b - a)).toEqual([10, 9, 8, 7]);
+    expect(leafEventsFolded).toBe(21);
+    // Marginal rollups are never capped: every user keeps its row.
+    expect(deltas.filter((d) => d.dim === 'user')).toHaveLength(10);
+    expect(leaves.reduce((n, l) => n + l.count, 0)).toBe(55);
   });
 
   it('aggregates count, sum, sum of squares, min and max per cell and separates windows and types', () => {

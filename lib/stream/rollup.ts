@@ -7,16 +7,15 @@
  */
 import { TOTAL, type LeafDelta, type PulseEvent, type RollupDelta } from '@/lib/types';
 import { windowStart } from './windows';
+import { capLeaves, DEFAULT_MAX_LEAF_ROWS } from './leaf-cap';
+import { COUNT_MEASURE, OTHER_VALUE } from './names';
 
-/** Value that dimension values beyond the cardinality limit fold into. */
-export const OTHER_VALUE = '(other)';
-
-/** Measure name of the event count row. */
-export const COUNT_MEASURE = '';
+export { COUNT_MEASURE, OTHER_VALUE };
 
 const DEFAULT_MAX_VALUES_PER_DIM = 200;
 const DEFAULT_CELL_CAPACITY = 1024;
 const DEFAULT_MAX_LEAVES = 100_000;
+
 /** Slice id of the total over all events (dim = value = TOTAL). */
 const TOTAL_SLICE = 0;
 /** Measure id of the count row: COUNT_MEASURE is interned first. */
@@ -203,6 +202,8 @@ function slot(hash: number, mask: number): number {
 export interface RollupDrain {
   deltas: RollupDelta[];
   leaves: LeafDelta[];
+  /** Events whose leaves the per-drain cap folded into '(other)' (./leaf-cap.ts); 0 under it. */
+  leafEventsFolded: number;
 }
 
 export interface RollupAccumulatorOptions {
@@ -218,6 +219,8 @@ export interface RollupAccumulatorOptions {
    * again on their next event). Bounds the memory of a long-lived worker. Default 100,000.
    */
   maxLeaves?: number;
+  /** Leaf rows one drain returns at most (./leaf-cap.ts). Default {@link DEFAULT_MAX_LEAF_ROWS}. */
+  maxLeafRows?: number;
 }
 
 /**
@@ -248,6 +251,7 @@ export class RollupAccumulator {
 
   readonly #leafCube: boolean;
   readonly #maxLeaves: number;
+  readonly #maxLeafRows: number;
   #leafPaths = new LeafPaths();
   /** Canonical JSON of each leaf id, and the reverse. */
   #leafNames: string[] = [];
@@ -287,6 +291,7 @@ export class RollupAccumulator {
     this.#max = new Float64Array(capacity);
     this.#leafCube = options.leafCube ?? true;
     this.#maxLeaves = options.maxLeaves ?? DEFAULT_MAX_LEAVES;
+    this.#maxLeafRows = options.maxLeafRows ?? DEFAULT_MAX_LEAF_ROWS;
   }
 
   /**
@@ -340,7 +345,7 @@ export class RollupAccumulator {
         max: this.#max[i]!,
       });
     }
-    const leaves: LeafDelta[] = [];
+    let leaves: LeafDelta[] = [];
     for (const group of this.#groupList) {
       const { slotLeaf, measures, stride, data } = group.leaf;
       const eventType = this.#types.name(group.typeId);
@@ -361,6 +366,12 @@ export class RollupAccumulator {
         }
       }
     }
+    let leafEventsFolded = 0;
+    if (leaves.length > this.#maxLeafRows) {
+      const capped = capLeaves(leaves, this.#maxLeafRows);
+      leaves = capped.leaves;
+      leafEventsFolded = capped.foldedEvents;
+    }
     this.#groups = new Map();
     this.#groupList = [];
     this.#recentGroup = [];
@@ -373,7 +384,7 @@ export class RollupAccumulator {
       this.#leafNames = [];
       this.#leafIds = new Map();
     }
-    return { deltas, leaves };
+    return { deltas, leaves, leafEventsFolded };
   }
 
   /** Number of marginal cells held (rollup rows the next drain returns). */

@@ -1,0 +1,1 @@
+ALTER TABLE "source_partitions" ADD COLUMN "leaf_events_folded" bigint DEFAULT 0 NOT NULL;

@@ -1,7 +1,8 @@
 /**
- * `npm run rca` end to end: the CLI is spawned (tsx workers/rca.ts, as `node --import tsx`: npx
- * would add a second Node start to every run) on CSV files written from
- * generated incidents, and its JSON and exit status are checked.
+ * `npm run rca` end to end: the CLI is spawned as the npm script runs it (workers/bundled.mjs:
+ * the cached esbuild bundle of workers/rca.ts, rebuilt when a source changed; npm itself would
+ * add a second Node start to every run) on CSV files written from generated incidents, and its
+ * JSON and exit status are checked.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ const dir = mkdtempSync(join(tmpdir(), 'pulse-rca-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function rca(...args: string[]) {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'workers/rca.ts', ...args], {
+  const run = spawnSync(process.execPath, ['workers/bundled.mjs', 'workers/rca.ts', ...args], {
     cwd: root,
     encoding: 'utf8',
     timeout: 60_000,

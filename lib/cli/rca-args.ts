@@ -39,7 +39,9 @@ export const RCA_BENCHMARK_USAGE = `Usage: npm run rca -- --benchmark [--cubes N
 
 Generates cubes of about 20,000 leaves with known causes (lib/rca/benchmark.ts: 1-3 causes of
 1-3 dimension values, causes of 4-5 values, ratio cubes), finds their root causes and prints
-exact-set F1, precision and recall per setting with the median and p95 time per cube.
+exact-set F1, precision and recall per setting with the median and p90 time per cube (wall
+clock) and the median CPU time (which load on the machine does not inflate), after two warm-up
+cubes.
 
 Options:
   --cubes N        cubes per setting, 1-10000 (default 100)

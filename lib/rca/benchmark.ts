@@ -307,6 +307,8 @@ export interface BenchmarkCase {
   fn: number;
   /** Time to explain the cube (building it from leaf rows included), ms. */
   ms: number;
+  /** CPU time of the same, ms (NaN without a CPU clock): what load on the machine does not inflate. */
+  cpuMs: number;
 }
 
 export interface BenchmarkResult {
@@ -321,7 +323,9 @@ export interface BenchmarkResult {
   /** Cases whose answer is exactly the true set. */
   exact: number;
   medianMs: number;
+  p90Ms: number;
   p95Ms: number;
+  medianCpuMs: number;
 }
 
 function quantile(sorted: readonly number[], q: number): number {
@@ -331,14 +335,20 @@ function quantile(sorted: readonly number[], q: number): number {
 
 /**
  * Runs one setting over `cubes` cubes (seeds first…first+cubes−1 mixed with the setting's index
- * so settings do not share cubes). `now` is a clock in ms (performance.now in the benchmark).
+ * so settings do not share cubes). `now` is a clock in ms (performance.now in the benchmark);
+ * `options.cpu` a CPU clock in ms (the process's CPU time), when CPU time is wanted too.
  */
 export function runBenchmark(
   setting: BenchmarkSetting,
   cubes: number,
   now: () => number,
-  options: { first?: number; explain?: (cube: BenchmarkCube) => Elements[] } = {},
+  options: {
+    first?: number;
+    explain?: (cube: BenchmarkCube) => Elements[];
+    cpu?: () => number;
+  } = {},
 ): BenchmarkResult {
+  const cpu = options.cpu ?? (() => NaN);
   const explain =
     options.explain ??
     ((cube: BenchmarkCube) =>
@@ -351,9 +361,18 @@ export function runBenchmark(
     const seed = (options.first ?? 1) + j + 100_003 * (index + 1);
     const cube = generateBenchmarkCube(seed, setting.spec);
     const start = now();
+    const startCpu = cpu();
     const predicted = explain(cube);
     const ms = now() - start;
-    cases.push({ seed, truth: cube.causes, predicted, ms, ...exactCounts(predicted, cube.causes) });
+    const cpuMs = cpu() - startCpu;
+    cases.push({
+      seed,
+      truth: cube.causes,
+      predicted,
+      ms,
+      cpuMs,
+      ...exactCounts(predicted, cube.causes),
+    });
   }
   const sum = (key: 'tp' | 'fp' | 'fn') => cases.reduce((s, c) => s + c[key], 0);
   const counts = { tp: sum('tp'), fp: sum('fp'), fn: sum('fn') };
@@ -365,6 +384,11 @@ export function runBenchmark(
     ...f1Of(counts),
     exact: cases.filter((c) => c.fp === 0 && c.fn === 0).length,
     medianMs: quantile(times, 0.5),
+    p90Ms: quantile(times, 0.9),
     p95Ms: quantile(times, 0.95),
+    medianCpuMs: quantile(
+      cases.map((c) => c.cpuMs).sort((x, y) => x - y),
+      0.5,
+    ),
   };
 }

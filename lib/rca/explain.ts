@@ -17,8 +17,17 @@ import {
   initialRelativeNoise,
   selectionGroups,
 } from './noise';
-import { MAX_DEPTH, ownRatioGain, selectCauses, splitGain, type Selection } from './search';
 import {
+  layerPrices,
+  MAX_DEPTH,
+  ownRatioGain,
+  possibleCauses,
+  selectCauses,
+  splitGain,
+  type Selection,
+} from './search';
+import {
+  empty,
   incidence,
   poissonSigma,
   ratio,
@@ -126,32 +135,39 @@ function dimensionBreakdown(ctx: Context): Record<string, SliceStats[]> {
   const d = cube.dims.length;
   const out: Record<string, SliceStats[]> = {};
   cube.dims.forEach((dim, k) => {
-    const groups = cube.values[k]!.map(() => [] as number[]);
-    for (let i = 0; i < cube.n; i++) groups[cube.codes[i * d + k]!]!.push(i);
-    out[dim] = groups
-      .map((leaves, v) => {
-        const s = statsOf(cube, w, Int32Array.from(leaves));
-        const c = candidateOf(ctx, {}, s, 0);
-        return {
-          dim,
-          value: cube.values[k]![v]!,
-          actual: c.actual,
-          expected: c.expected,
-          deviation: s.a - s.f,
-          share: c.explains,
-          expectedShare: c.expectedShare,
-          excess: c.excess,
-          surprise: c.surprise,
-          z: c.z,
-          volume: s.a,
-        };
-      })
-      .sort(
-        (x, y) =>
-          y.excess - x.excess ||
-          y.share - x.share ||
-          (x.value < y.value ? -1 : x.value > y.value ? 1 : 0),
-      );
+    // Each value's sums in one pass over the leaves (in leaf order, as statsOf adds them).
+    const count = cube.values[k]!.length;
+    const a = new Float64Array(count);
+    const f = new Float64Array(count);
+    const variance = new Float64Array(count);
+    for (let i = 0; i < cube.n; i++) {
+      const v = cube.codes[i * d + k]!;
+      a[v]! += cube.actual[i]!;
+      f[v]! += cube.expected[i]!;
+      variance[v]! += w.v[i]!;
+    }
+    out[dim] = cube.values[k]!.map((_, v) => {
+      const s = { ...empty(), a: a[v]!, f: f[v]!, v: variance[v]! };
+      const c = candidateOf(ctx, {}, s, 0);
+      return {
+        dim,
+        value: cube.values[k]![v]!,
+        actual: c.actual,
+        expected: c.expected,
+        deviation: s.a - s.f,
+        share: c.explains,
+        expectedShare: c.expectedShare,
+        excess: c.excess,
+        surprise: c.surprise,
+        z: c.z,
+        volume: s.a,
+      };
+    }).sort(
+      (x, y) =>
+        y.excess - x.excess ||
+        y.share - x.share ||
+        (x.value < y.value ? -1 : x.value > y.value ? 1 : 0),
+    );
   });
   return out;
 }
@@ -166,7 +182,6 @@ interface Search {
   sliceNoise: number;
   w: Weighted;
   kappa: number;
-  table: StatsTable;
 }
 
 function search(
@@ -186,7 +201,6 @@ function search(
   const base = options.sigma
     ? (mean: number) => sigma(mean) ** 2
     : (mean: number) => Math.max(sigma(mean) ** 2, 1);
-  const leafIncidence = incidence(cube.n, elements);
   let kappa = given !== undefined ? given : initialRelativeNoise(cube, base, elements);
   const params = {
     maxCauses: Math.max(0, Math.floor(options.maxCauses ?? 4)),
@@ -194,20 +208,37 @@ function search(
     reference,
     bothWays: Math.abs(totalDeviation) < Math.abs(reference),
     deepest,
+    enumerated: elements.reduce((m, e) => Math.max(m, e.dims.length), 0),
   };
+  const prices = layerPrices(elements, cube);
+  // Only the elements that can be a cause are scored (the noise estimates use them all).
+  const active = possibleCauses(cube, elements, params);
+  const leafIncidence = incidence(cube.n, active);
   let previous: Selection | null = null;
   let sliceNoise = 0;
+  // The weights of the next pass: those the slice noise was estimated with (same κ).
+  let next: Weighted | null = null;
   for (let pass = 1; ; pass++) {
-    const w = weigh(cube, sigma, kappa);
-    const table = new StatsTable(cube, w, elements);
-    const selection = selectCauses(cube, w, elements, table, leafIncidence, params, sliceNoise);
+    const w = next ?? weigh(cube, sigma, kappa);
+    const table = new StatsTable(cube, w, active);
+    const selection = selectCauses(
+      cube,
+      w,
+      active,
+      table,
+      leafIncidence,
+      params,
+      prices,
+      sliceNoise,
+    );
     const done =
       given !== undefined || pass >= MAX_PASSES || (previous && sameSet(previous, selection));
-    if (done) return { selection, w, kappa, sliceNoise, table };
+    if (done) return { selection, w, kappa, sliceNoise };
     previous = selection;
     const groups = selectionGroups(cube, selection);
     kappa = estimateRelativeNoise(cube, base, groups);
-    sliceNoise = estimateSliceNoise(cube, weigh(cube, sigma, kappa), selection, elements);
+    next = weigh(cube, sigma, kappa);
+    sliceNoise = estimateSliceNoise(cube, next, selection, elements);
   }
 }
 
@@ -318,7 +349,7 @@ export function explainBuiltCube(cube: Cube, options: RcaOptions = {}): RcaResul
     sumF += cube.expected[i]!;
   }
   const reference = referenceDeviation(cube, { a: sumA, f: sumF });
-  const { selection, w, kappa, sliceNoise, table } = search(
+  const { selection, w, kappa, sliceNoise } = search(
     cube,
     elements,
     sigma,
@@ -329,6 +360,8 @@ export function explainBuiltCube(cube: Cube, options: RcaOptions = {}): RcaResul
   );
   const { selected, mode } = selection;
   const total = totalStats(cube, w);
+  // Every enumerated element is ranked, not only those the search could choose.
+  const table = new StatsTable(cube, w, elements);
   const ctx: Context = { cube, w, total, reference };
 
   // Scores in the winning model: with the rest held at expected, the share of the anomaly a

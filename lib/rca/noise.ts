@@ -64,6 +64,7 @@ export function estimateRelativeNoise(
   cube: Cube,
   base: (mean: number) => number,
   group: Int32Array,
+  bound = Infinity,
 ): number {
   const { groups, A, F } = groupTotals(cube, group);
   // Each leaf's mean under the fit, its variance without relative noise, and the sums per group.
@@ -104,14 +105,16 @@ export function estimateRelativeNoise(
     alpha[m] = al;
     beta[m++] = be;
   }
-  return solveScale(res, alpha, beta, m, 4);
+  return solveScale(res, alpha, beta, m, 4, bound);
 }
 
 /**
  * The scale κ ≥ 0 that solves the Huberized score equation of κ² for residuals eⱼ with variance
  * αⱼ + κ²βⱼ: Σ βⱼ/Vⱼ · (ψ(zⱼ)² − E[ψ²]) = 0, zⱼ = eⱼ/√Vⱼ. The weight βⱼ/Vⱼ is how much κ matters
  * for the residual: a leaf whose noise is all Poisson says nothing about κ. 0 with fewer than
- * `min` residuals, or when α alone accounts for them.
+ * `min` residuals, or when α alone accounts for them. Infinity when the solution is above
+ * `bound` (the sum falls with κ: still positive at the bound means beyond it), so a caller
+ * that keeps the smallest of several estimates pays one evaluation for each that cannot win.
  */
 function solveScale(
   res: Float64Array,
@@ -119,17 +122,26 @@ function solveScale(
   beta: Float64Array,
   m: number,
   min: number,
+  bound = Infinity,
 ): number {
   if (m < min) return 0;
+  // Squared residuals once (in place: the caller's residuals are spent), so that
+  // z² = min(c², e²/V) needs no square root.
+  const e2 = res;
+  for (let j = 0; j < m; j++) e2[j] = res[j]! * res[j]!;
+  const c2 = HUBER_C * HUBER_C;
   const excess = (kappa: number) => {
+    const k2 = kappa * kappa;
     let sum = 0;
     for (let j = 0; j < m; j++) {
-      const variance = Math.max(alpha[j]! + kappa * kappa * beta[j]!, 1e-12);
-      const z = Math.min(HUBER_C, Math.abs(res[j]!) / Math.sqrt(variance));
-      sum += (beta[j]! / variance) * (z * z - HUBER_TARGET);
+      const b = beta[j]!;
+      const variance = Math.max(alpha[j]! + k2 * b, 1e-12);
+      const z2 = Math.min(c2, e2[j]! / variance);
+      sum += (b / variance) * (z2 - HUBER_TARGET);
     }
     return sum;
   };
+  if (bound < Infinity && excess(bound) > 0) return Infinity;
   if (excess(0) <= 0) return 0;
   let hi = 0.01;
   while (excess(hi) > 0 && hi < 1e6) hi *= 4;
@@ -219,7 +231,7 @@ export function initialRelativeNoise(
     cells.forEach((cell, c) => {
       for (const i of cell.leaves) group[i] = c;
     });
-    best = Math.min(best, estimateRelativeNoise(cube, base, group));
+    best = Math.min(best, estimateRelativeNoise(cube, base, group, best));
   }
   return Number.isFinite(best) ? best : estimateRelativeNoise(cube, base, group.fill(-1));
 }

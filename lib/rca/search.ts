@@ -59,6 +59,8 @@ export interface SearchParams {
   minShare: number;
   /** Reference deviation, signed: the total deviation, or the largest shift inside one dimension. */
   reference: number;
+  /** Deepest enumerated conjunction (3 unless the cube or maxDepth has fewer dimensions). */
+  enumerated: number;
 }
 
 export interface Selected {
@@ -382,7 +384,7 @@ function deepen(
  * one deeper child (see {@link deepen}).
  */
 function refine(fit: Fit, cube: Cube, elements: readonly Element[], params: SearchParams): Fit {
-  const enumerated = elements.reduce((m, e) => Math.max(m, e.dims.length), 0);
+  const { enumerated } = params;
   let current = fit;
   for (let round = 0; round < 4 + params.deepest; round++) {
     let improved = false;
@@ -390,9 +392,9 @@ function refine(fit: Fit, cube: Cube, elements: readonly Element[], params: Sear
       const others = current.selected.filter((x) => x !== s).map((x) => x.element);
       const dropped = current.with(others);
       const pool: number[] = [];
-      elements.forEach((e, index) => {
-        if (refines(e, s.element)) pool.push(index);
-      });
+      for (let index = 0; index < elements.length; index++) {
+        if (refines(elements[index]!, s.element)) pool.push(index);
+      }
       const split = current.with(others);
       grow(split, elements, pool, params);
       const deeper = deepen(current, cube, s, enumerated, params);
@@ -416,9 +418,38 @@ export interface Selection {
 }
 
 /**
+ * The elements that can be a cause (see {@link Fit.gain}): a cause carries at least half the
+ * minimum share of the reference deviation, and no part of an element carries more than the sum
+ * of its leaves' absolute deviations, so an element whose leaves deviate less than that in
+ * total can never be chosen, whatever was claimed before it. In a sparse cube that is most
+ * conjunctions of 3 values (a handful of tiny leaves each), so the search scores a fraction of
+ * them; the prices still count every enumerated conjunction (see {@link layerPrices}).
+ */
+export function possibleCauses(
+  cube: Cube,
+  elements: readonly Element[],
+  params: Pick<SearchParams, 'minShare' | 'reference'>,
+): Element[] {
+  const floor = ((params.minShare / 2) * Math.abs(params.reference)) / (1 + 1e-9);
+  if (!(floor > 0)) return elements.slice();
+  const spread = new Float64Array(cube.n);
+  for (let i = 0; i < cube.n; i++) spread[i] = Math.abs(cube.actual[i]! - cube.expected[i]!);
+  const out: Element[] = [];
+  for (const element of elements) {
+    const leaves = element.leaves;
+    let sum = 0;
+    for (let j = 0; j < leaves.length && sum < floor; j++) sum += spread[leaves[j]!]!;
+    if (sum >= floor) out.push(element);
+  }
+  return out;
+}
+
+/**
  * The root-cause set: greedy forward selection then local refinement, once with the rest held
  * at its expected value and once with the rest at a free ratio; the fit with the lower penalized
- * objective wins (the fixed rest on a tie: fewer parameters).
+ * objective wins (the fixed rest on a tie: fewer parameters). `elements` are the ones that can
+ * be a cause (see {@link possibleCauses}), `table` and `incidence` over them; `prices` from
+ * every enumerated element (see {@link layerPrices}).
  */
 export function selectCauses(
   cube: Cube,
@@ -427,9 +458,9 @@ export function selectCauses(
   table: StatsTable,
   incidence: Incidence,
   params: SearchParams,
+  prices: Float64Array,
   sliceNoise = 0,
 ): Selection {
-  const prices = layerPrices(elements, cube);
   const all = elements.map((_, i) => i);
   const fits = (['fixed', 'free'] as const).map((mode) => {
     const fit = new Fit(cube, w, mode, prices, sliceNoise, table, incidence);

@@ -135,7 +135,10 @@ export function statsOf(
   into: Stats = empty(),
 ): Stats {
   into.n = into.a = into.f = into.wl = into.wa = into.wf = into.v = 0;
-  for (const i of leaves) if (!covered || covered[i] === 0) addLeaf(into, cube, w, i);
+  for (let j = 0; j < leaves.length; j++) {
+    const i = leaves[j]!;
+    if (!covered || covered[i] === 0) addLeaf(into, cube, w, i);
+  }
   return into;
 }
 
@@ -144,12 +147,33 @@ export class StatsTable {
   private readonly cols: Float64Array;
 
   constructor(cube: Cube, w: Weighted, elements: readonly Element[]) {
-    this.cols = new Float64Array(elements.length * 7);
-    const s = empty();
-    elements.forEach((element, e) => {
-      statsOf(cube, w, element.leaves, undefined, s);
-      this.cols.set([s.n, s.a, s.f, s.wl, s.wa, s.wf, s.v], e * 7);
-    });
+    const cols = (this.cols = new Float64Array(elements.length * 7));
+    const { actual, expected } = cube;
+    for (let e = 0, o = 0; e < elements.length; e++, o += 7) {
+      const leaves = elements[e]!.leaves;
+      let a = 0;
+      let f = 0;
+      let wl = 0;
+      let wa = 0;
+      let wf = 0;
+      let v = 0;
+      for (let j = 0; j < leaves.length; j++) {
+        const i = leaves[j]!;
+        a += actual[i]!;
+        f += expected[i]!;
+        wl += w.wl[i]!;
+        wa += w.wa[i]!;
+        wf += w.wf[i]!;
+        v += w.v[i]!;
+      }
+      cols[o] = leaves.length;
+      cols[o + 1] = a;
+      cols[o + 2] = f;
+      cols[o + 3] = wl;
+      cols[o + 4] = wa;
+      cols[o + 5] = wf;
+      cols[o + 6] = v;
+    }
   }
 
   /** A copy to update (see {@link removeLeaf}). */

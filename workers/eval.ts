@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { renderReport, renderSummary } from '@/lib/eval/report';
 import { runSuite } from '@/lib/eval/suite';
 import { renderSeriesCorpus, runSeriesCorpus } from '@/lib/eval/series-report';
+import { runSplitSuite, splitReport } from '@/lib/eval/split-suite';
 
 const USAGE = `Usage: npm run eval -- [--quick] [--series] [--seed N] [--out FILE] [--json FILE]
 
@@ -93,7 +94,16 @@ async function main(): Promise<number> {
   console.log(
     `\n${(elapsedMs / 1000).toFixed(1)} s, ${result.events} events, ${result.windows} windows`,
   );
-  console.log(`\n${renderSeriesCorpus(runSeriesCorpus(seed))}`);
+  const corpus = renderSeriesCorpus(runSeriesCorpus(seed));
+  console.log(`\n${corpus}`);
+  const split = await runSplitSuite({
+    quick,
+    seed,
+    onProgress: (message) =>
+      console.error(`[${((performance.now() - started) / 1000).toFixed(0)}s] ${message}`),
+  });
+  const splitSection = splitReport(split);
+  console.log(`\n${splitSection}`);
 
   const out = values.out ?? (quick ? undefined : 'docs/detection-quality.md');
   if (out) {
@@ -109,7 +119,9 @@ async function main(): Promise<number> {
       machine: machine(),
       elapsedMs,
     });
-    await writeFile(out, await formatted(report, out));
+    // The split and real-series figures go into the report as sections of their own.
+    const whole = [report, splitSection].join('\n\n');
+    await writeFile(out, await formatted(whole, out));
     console.error(`wrote ${out}`);
   }
   if (values.json) {

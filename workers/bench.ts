@@ -6,7 +6,8 @@
  *    with and without the leaf cube, against a naive baseline: the same parse and validation,
  *    folded (marginals only) into a string-keyed Map with a fresh object per cell update.
  * 2. Rollup and leaf rows per flush at 10k, 100k and 1M events/s: rows must follow
- *    cardinality, not rate.
+ *    cardinality, not rate; and per shape of the dimensions (5 × 10, 8 × 50, 10 × 200 values),
+ *    with the leaf-row cap (workers/bench/cardinality.ts).
  * 3. Unless `--no-kafka`: one worker process from Kafka (librdkafka's mock cluster) to an
  *    embedded PostgreSQL with exactly-once flushes (workers/bench/kafka-e2e.ts).
  *
@@ -26,6 +27,7 @@ import {
   rowsPerFlush,
   SIM_LEAVES,
 } from '@/workers/bench/hot-path';
+import { benchCardinality, cardinalitySection } from '@/workers/bench/cardinality';
 import { benchHistory, historyOptions } from '@/workers/bench/history';
 import {
   historySection,
@@ -108,6 +110,12 @@ async function main(): Promise<void> {
   const low = rowsPerFlush(10_000, now);
   const high = rowsPerFlush(100_000, now);
   const highest = rowsPerFlush(1_000_000, now);
+  const cardinality = benchCardinality(100_000, runs, now);
+  for (const c of cardinality) {
+    console.log(
+      `${c.dims} × ${c.values}: ${Math.round(c.eventsPerSec)} ev/s, ${c.rollupRows} rollup + ${c.leafRows} leaf rows (${c.uncappedLeafRows} uncapped), ${c.leafEventsFolded} events folded`,
+    );
+  }
 
   let kafka: KafkaBenchResult | null = null;
   if (!values['no-kafka']) {
@@ -166,6 +174,8 @@ the number of distinct leaves a flush sees: at low rates a second does not visit
 combination of dimension values (the simulator has ${SIM_LEAVES.toLocaleString('en-US')} per event type, most of them rare), so
 they rise with the rate until they reach the cube's cardinality and stay there — a hundred
 times the events write ${(highest.leaves / low.leaves).toFixed(2)}× the leaf rows.
+
+${cardinalitySection(cardinality)}
 
 ${kafka ? kafkaSection(kafka) : kafkaSkipped}
 ${kept ? `\n${kept}\n` : ''}`;

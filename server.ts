@@ -24,9 +24,10 @@ async function main(): Promise<void> {
   registerWeb({ db: handle.db, sql: handle.sql, log, config: cfg });
   const telemetry = webTelemetry();
   // POST /api/ingest is served here, before Next, not as a route handler: it limits the raw
-  // body while it streams, and its group commit needs one flusher per process that owns source
-  // http/0 (claimed now, written on shutdown). One web instance serves HTTP ingest: a second
-  // one fences this one, which then answers 503 and logs it (app/_server/http-ingest.ts).
+  // body while it streams, and its group commit needs one flusher per process, which owns
+  // source partition http/<PULSE_INSTANCE> (claimed now, written on shutdown). Instances with
+  // different numbers ingest side by side; one with the same number fences this one, which
+  // then answers 503 and logs it (app/_server/http-ingest.ts).
   const ingest = await startHttpIngest(
     { sql: handle.sql, db: handle.db, log: log.child({ component: 'ingest' }), telemetry },
     {

@@ -18,7 +18,7 @@ import { expectedOf, poisonLine } from '@/db/testing/poison';
 import { storedFoldProblems } from '@/db/testing/rollups';
 import { createLogger } from '@/lib/observability/log';
 import { createTelemetry, type Telemetry } from '@/lib/observability/telemetry';
-import { TOTAL } from '@/lib/types';
+import { TOTAL, type PulseEvent } from '@/lib/types';
 import { windowStart } from '@/lib/stream/windows';
 import { HTTP_SOURCE, startHttpIngest, type HttpIngest, type IngestOptions } from './http-ingest';
 
@@ -648,4 +648,56 @@ describe('POST /api/ingest with poison in the traffic', () => {
     expect(stored?.rows).toBe(expected.quarantined);
     expect(await storedFoldProblems(t.db, expected.valid, W)).toEqual([]);
   }, 120_000);
+});
+
+describe('POST /api/ingest on two web instances', () => {
+  let t: TestDatabase;
+  let a: Running;
+  let b: Running;
+  let key: string;
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    // PULSE_INSTANCE 0 and 1: partitions http/0 and http/1, claimed side by side.
+    a = await run(t, { instance: 0, owner: 'web-a' });
+    b = await run(t, { instance: 1, owner: 'web-b' });
+    key = (await createApiKey(t.db, { name: 'two', createdBy: null })).secret;
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+    await t.drop();
+  });
+
+  it('ingest concurrently, neither fencing the other, and the rollups are the fold of all events', async () => {
+    const at = Date.now() - 1000;
+    const regions = ['eu-west', 'us-east', 'ap-south'];
+    const sent: PulseEvent[] = [];
+    const bodies = Array.from({ length: 40 }, (_, r) =>
+      Array.from({ length: 25 }, (_, i) => {
+        const e: PulseEvent = {
+          ts: at + r * 10 + i,
+          type: i % 3 === 0 ? 'purchase' : 'checkout',
+          dims: { region: regions[(r + i) % 3]!, device: i % 2 ? 'ios' : 'web' },
+          measures: { amount: r + i / 10 },
+        };
+        sent.push(e);
+        return JSON.stringify(e);
+      }).join('\n'),
+    );
+    const answers = await Promise.all(
+      bodies.map((body, i) => post((i % 2 ? b : a).url, body, key)),
+    );
+    expect(answers.map((x) => x.status)).toEqual(bodies.map(() => 200));
+    expect(answers.reduce((n, x) => n + (x.json.accepted ?? 0), 0)).toBe(sent.length);
+    expect(a.ingest.stats().fenced).toBe(false);
+    expect(b.ingest.stats().fenced).toBe(false);
+
+    const parts = (await partitionStats(t.db)).filter((p) => p.source === HTTP_SOURCE);
+    expect(parts.map((p) => [p.partition, p.owner, p.received, p.folded])).toEqual([
+      [0, 'web-a', 500, 500],
+      [1, 'web-b', 500, 500],
+    ]);
+    expect(await storedFoldProblems(t.db, sent, W)).toEqual([]);
+  });
 });

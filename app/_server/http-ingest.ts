@@ -3,8 +3,12 @@
  * API key (`Authorization: Bearer pk_…`). It answers `{ accepted, quarantined, reasons }` only
  * once the request's events are durably written.
  *
- * - Source `http`, partition 0, claimed at start-up (db/queries/stream.ts claimPartitions):
- *   ONE web instance serves HTTP ingest. A second one claiming it fences this one, whose
+ * - Source `http`, partition `instance` (PULSE_INSTANCE, 0 by default), claimed at start-up
+ *   (db/queries/stream.ts claimPartitions): every web instance ingests through its own
+ *   partition, so N instances with different numbers ingest side by side with the same
+ *   exactly-once writes and accounting, and the global watermark takes the minimum over them
+ *   as over Kafka partitions (an instance that receives nothing leaves it after
+ *   PULSE_IDLE_TIMEOUT). A second process claiming the same partition fences this one, whose
  *   flushes then no longer land; this one logs it, answers 503 and stops ingesting.
  * - Events go through the claimed source partition every source uses (db/sources/partition.ts:
  *   Pipeline — parse → validate → lateness → fold, one record per event — and the fenced
@@ -76,7 +80,6 @@ export async function verifyApiKey(
 
 /** Source name of events posted to /api/ingest. */
 export const HTTP_SOURCE = 'http';
-const PARTITION = 0;
 
 /** Flush attempts on shutdown before the remaining requests are answered 503. */
 const FINAL_ATTEMPTS = 3;
@@ -102,6 +105,8 @@ export interface IngestOptions {
   maxBodyBytes: number;
   /** Events that may wait for a flush; beyond, 429. */
   maxPendingEvents: number;
+  /** This instance's partition of source `http` (PULSE_INSTANCE); 0 by default. */
+  instance?: number;
   /** The clock events are judged by (future, too old); Date.now by default. */
   now?: () => number;
 }
@@ -140,15 +145,16 @@ class Unavailable extends Error {
   }
 }
 
-/** Claims source `http` partition 0 for this process and starts the service. */
+/** Claims this instance's partition of source `http` and starts the service. */
 export async function startHttpIngest(
   clients: IngestClients,
   options: IngestOptions,
 ): Promise<HttpIngest> {
   let ingest: HttpIngest | null = null;
+  const number = options.instance ?? 0;
   const partition = await SourcePartition.claim(clients, {
     source: HTTP_SOURCE,
-    partition: PARTITION,
+    partition: number,
     owner: options.owner,
     windowMs: options.windowMs,
     outOfOrderMs: options.outOfOrderMs,
@@ -158,8 +164,8 @@ export async function startHttpIngest(
     onDrain: (drained) => ingest?.attribute(drained),
   });
   clients.log.info(
-    { source: HTTP_SOURCE, partition: PARTITION, generation: partition.generation },
-    'HTTP ingest claimed its source partition (one web instance serves /api/ingest)',
+    { source: HTTP_SOURCE, partition: number, generation: partition.generation },
+    `HTTP ingest claimed source partition http/${number} (PULSE_INSTANCE; each web instance needs its own)`,
   );
   const service = new HttpIngest(clients, options, partition);
   ingest = service;
@@ -412,7 +418,7 @@ export class HttpIngest {
         return;
       }
       if (result === 'fenced') {
-        this.fence('another process claimed source http/0');
+        this.fence(`another process claimed source http/${this.partition.partition}`);
         return;
       }
       if (result === 'failed') {
@@ -450,8 +456,8 @@ export class HttpIngest {
     if (this.fenced) return;
     this.fenced = true;
     this.clients.log.error(
-      { source: HTTP_SOURCE, partition: PARTITION, why },
-      'HTTP ingest stopped: this web process no longer owns source http/0 (only one web instance may serve /api/ingest); its unwritten requests get 503',
+      { source: HTTP_SOURCE, partition: this.partition.partition, why },
+      `HTTP ingest stopped: another process claimed source http/${this.partition.partition} (give each web instance its own PULSE_INSTANCE); this one's unwritten requests get 503`,
     );
     this.failAll(new Unavailable('HTTP ingest moved to another Pulse web instance.', null));
   }

@@ -122,6 +122,7 @@ const schema = z
     PULSE_IDLE_TIMEOUT: duration('30s', 1000),
     PULSE_INGEST_MAX_BYTES: int(1_048_576, 1024, 104_857_600),
     PULSE_INGEST_MAX_PENDING: int(100_000, 100, 10_000_000),
+    PULSE_INSTANCE: int(0, 0, 1023),
     PULSE_RETAIN_ROLLUPS: retention('90d', 'rollupsMs'),
     PULSE_RETAIN_LEAF_CUBE: retention('7d', 'leafCubeMs'),
     PULSE_RETAIN_POINTS: retention('90d', 'pointsMs'),
@@ -242,6 +243,12 @@ const schema = z
     ingest: {
       maxBodyBytes: env.PULSE_INGEST_MAX_BYTES,
       maxPendingEvents: env.PULSE_INGEST_MAX_PENDING,
+      /**
+       * This web instance's number: it ingests through source partition http/<instance>, so
+       * instances with different numbers ingest side by side (two with the same one fence
+       * each other: the newer serves /api/ingest, the older answers 503).
+       */
+      instance: env.PULSE_INSTANCE,
     },
     /**
      * How long history is kept (lib/retention/policy.ts): day partitions are dropped once past

@@ -14,7 +14,12 @@ import { IncidentActions } from './_components/incident-actions';
 import { IncidentMarks, useIncidentSnoozed } from './_components/incident-marks';
 import { useShortcuts } from './_components/shortcuts';
 import { LifecycleMarks, SNOOZED_CLASS, useSnoozed } from './_components/lifecycle-badges';
-import { LifecycleBadge, RevisedBadge, SeverityBadge } from './_components/status-badge';
+import {
+  InterimBadge,
+  LifecycleBadge,
+  RevisedBadge,
+  SeverityBadge,
+} from './_components/status-badge';
 import { TimeAgo } from './_components/time-ago';
 import type { FeedItem } from './_lib/incident-feed';
 import { leadAnomaly } from './_lib/incident-feed';
@@ -239,6 +244,7 @@ export function AlertItem({
         <EventText className="alert-metric" value={anomaly.metricName} />
         <LifecycleBadge status={anomaly.status} />
         <RevisedBadge revisions={anomaly.revisions} />
+        <InterimBadge interim={anomaly.interim} />
       </span>
       <EventText className="alert-sentence" value={anomaly.sentence} ltr />
       <LifecycleMarks anomaly={anomaly} />

@@ -49,6 +49,11 @@ export interface AnomalySummary {
   updatedAt: number;
   /** Times late events re-scored its windows and changed it (0: never). */
   revisions: number;
+  /**
+   * True while it was opened early from a window that had not closed (interim results) and the
+   * window's final score has not confirmed it yet; stays true on one that score withdrew.
+   */
+  interim?: boolean;
   /** Who acknowledged it and when; null when nobody has (or it was unacknowledged). */
   acknowledged: PersonStamp | null;
   /** Until when (epoch ms) it is snoozed; may lie in the past (then it no longer applies). */

@@ -62,6 +62,8 @@ async function main(): Promise<void> {
         windowMs: cfg.windowMs,
         idleTimeoutMs: cfg.idleTimeoutMs,
         incidents: incidentSettings,
+        // Interim results: the open window is scored every 5 s from the rollups flushed so far.
+        interim: { outOfOrderMs: cfg.outOfOrderMs },
       })
     : null;
   // Notifications: every worker runs the dispatcher; one at a time (a leader lock) delivers.

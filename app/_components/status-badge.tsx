@@ -23,6 +23,20 @@ export function LifecycleBadge({ status }: { status: keyof typeof LIFECYCLE_LABE
   );
 }
 
+/** Shown on an anomaly opened before its window closed, until the window's final score confirms it. */
+export function InterimBadge({ interim }: { interim: boolean | undefined }) {
+  if (!interim) return null;
+  return (
+    <span
+      className="revised"
+      data-testid="interim"
+      title="Opened before its window closed, from the data so far; the window's final score confirms or withdraws it."
+    >
+      Interim
+    </span>
+  );
+}
+
 /** Shown when late events re-scored an anomaly's windows after it was first detected. */
 export function RevisedBadge({ revisions }: { revisions: number }) {
   if (revisions <= 0) return null;

@@ -131,7 +131,14 @@ export async function incidentState(
   const [open] = await db
     .select()
     .from(anomalies)
-    .where(and(eq(anomalies.metricId, metricId), eq(anomalies.status, 'open')))
+    // An interim anomaly (db/queries/interim.ts) is settled by its window's final score.
+    .where(
+      and(
+        eq(anomalies.metricId, metricId),
+        eq(anomalies.status, 'open'),
+        eq(anomalies.interim, false),
+      ),
+    )
     .orderBy(desc(anomalies.lastWindow))
     .limit(1);
   if (open) {

@@ -5,9 +5,16 @@
  * table groups the engine reads and writes (points, anomalies, rollups).
  */
 import { and, eq } from 'drizzle-orm';
-import type { EngineStore, MetricOutcome } from '@/lib/detection/engine';
+import type { MetricOutcome } from '@/lib/detection/engine';
+import type { InterimStore } from '@/lib/detection/interim-engine';
 import { anomalies } from '../schema';
 import { incidentState, peakColumns } from './anomalies';
+import {
+  openInterimAnomalies,
+  openInterimAnomaly,
+  settleInterim,
+  type OpenInterim,
+} from './interim';
 import type { Executor } from './executor';
 import {
   attachPointsToAnomaly,
@@ -19,7 +26,9 @@ import {
 import { readLeaves, readRollups } from './stream';
 
 /** The engine's store over `db`: the database, or a transaction the detector holds. */
-export function pgEngineStore(db: Executor): EngineStore {
+export function pgEngineStore(db: Executor): InterimStore {
+  // Read once per store (one window's transaction, or one look), not once per metric.
+  let interims: Promise<OpenInterim[]> | null = null;
   return {
     cells: (windows, types) => readRollups(db, windows, types),
     leaves: (windows, types) => readLeaves(db, windows, types),
@@ -32,12 +41,26 @@ export function pgEngineStore(db: Executor): EngineStore {
     recentPoints: (metricId, before, limit, windowMs) =>
       recentDriftPoints(db, metricId, before, limit, windowMs),
     record: (outcome) => recordOutcome(db, outcome),
+    // Interim results (db/queries/interim.ts).
+    interimAnomaly: async (metricId, windowStart) => {
+      interims ??= openInterimAnomalies(db);
+      const found = (await interims).find(
+        (a) => a.metricId === metricId && a.windowStart === windowStart,
+      );
+      return found ? { id: found.id, direction: found.direction } : null;
+    },
+    openInterim: async (opening) => {
+      interims = null;
+      return openInterimAnomaly(db, opening);
+    },
   };
 }
 
 /** Writes a verdict: the point, and the anomaly its lifecycle step opens or changes. */
 export async function recordOutcome(db: Executor, outcome: MetricOutcome): Promise<number | null> {
-  const { metric, windowStart, score, volume, step, openId, peak } = outcome;
+  const { metric, windowStart, score, volume, step, openId, peak, interimId } = outcome;
+  // The window's interim anomaly, if any, is confirmed or withdrawn by this outcome.
+  if (interimId) return settleInterim(db, { ...outcome, interimId }, recordOutcome);
   const now = new Date();
   switch (step.kind) {
     case 'none':

@@ -54,6 +54,7 @@ export function toSummary(row: AnomalyRow, metric: MetricRow, names: SummaryName
     sentence: row.sentence,
     updatedAt: row.updatedAt.getTime(),
     revisions: row.revisions,
+    interim: row.interim,
     acknowledged: stamp(names.acknowledgedBy, row.acknowledgedAt),
     snoozedUntil: row.snoozedUntil?.getTime() ?? null,
     verdict: row.verdict

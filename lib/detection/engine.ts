@@ -17,6 +17,7 @@
 import { scoreWindow } from './score-window';
 import { explainAnomaly, withDrift } from './explain-anomaly';
 import { stepIncident, type IncidentState, type IncidentStep, type Side } from './hysteresis';
+import { confirmingStep, type InterimRef } from './interim';
 import { driftBefore, driftParams, stepDrift, DRIFT_MEMORY, type DriftPoint } from './drift';
 import { baseWindowsOf, isMetricWindowEnd, mergeWindows } from '@/lib/metrics/metric-windows';
 import { cellsFromLeaves, definitionEventTypes, needsLeaves } from '@/lib/metrics/cells';
@@ -78,6 +79,11 @@ export interface EngineStore {
     limit: number,
     windowMs: number,
   ): Promise<DriftPoint[]>;
+  /**
+   * The id of the metric's interim anomaly opened early for its window starting at
+   * `windowStart` (./interim-engine.ts), or null. A store without it has none.
+   */
+  interimAnomaly?(metricId: number, windowStart: number): Promise<InterimRef | null>;
   /** Stores the outcome; returns the id of the anomaly it opened or changed, if any. */
   record(outcome: MetricOutcome): Promise<number | null>;
 }
@@ -99,6 +105,11 @@ export interface MetricOutcome {
    * explanation (an anomaly that opens after several windows in a row may peak before this one).
    */
   peak: Peak | null;
+  /**
+   * The interim anomaly opened early for this window (./interim-engine.ts): the store confirms
+   * it in place when the step opens, and withdraws it otherwise.
+   */
+  interimId?: number | null;
 }
 
 export interface Peak {
@@ -150,6 +161,7 @@ export async function scoreBaseWindow(
     const windowMs = baseWindowMs * k;
     const windowStart = baseWindowStart + baseWindowMs - windowMs;
     const outcome = await assessMetric(store, metric, rule, windowStart, baseWindowMs);
+    const interim = (await store.interimAnomaly?.(metric.id, windowStart)) ?? null;
     const state = await store.incident(metric.id, windowStart, windowMs, rule.consecutiveWindows);
     const recent = store.recentPoints
       ? await store.recentPoints(metric.id, windowStart, DRIFT_MEMORY, windowMs)
@@ -175,7 +187,7 @@ export async function scoreBaseWindow(
     if (open && openedByDrift && drift && drift.state[open.direction].sum > 0) {
       building.push(open.direction);
     }
-    const { step } = stepIncident(
+    const { step: next } = stepIncident(
       state,
       {
         windowStart,
@@ -192,6 +204,8 @@ export async function scoreBaseWindow(
       },
       rule,
     );
+    // An interim anomaly of this window (./interim.ts): an anomalous window confirms it.
+    const step = interim ? confirmingStep(next, interim.direction) : next;
     const drifting =
       open && openedByDrift
         ? {
@@ -227,6 +241,7 @@ export async function scoreBaseWindow(
       step,
       openId: state.openId,
       peak,
+      ...(interim ? { interimId: interim.id } : {}),
     };
     outcomes.push({ ...full, anomalyId: await store.record(full) });
   }

@@ -15,10 +15,15 @@
  *   status), oldest first, for the drift test's replay;
  * - record: the point (non-finite numbers stored as null) and the anomaly change its lifecycle
  *   step asks for, as db/queries/engine-store `recordOutcome` writes them; explanations are
- *   stored as JSON, as jsonb keeps them.
+ *   stored as JSON, as jsonb keeps them;
+ * - interim anomalies (./interim-engine.ts): `openInterim` opens one marked interim, left out of
+ *   the incident state; the window's final outcome confirms it in place or withdraws it, as
+ *   db/queries/interim.ts does.
  * Pure: no I/O, only memory.
  */
-import type { EngineStore, MetricOutcome } from './engine';
+import type { MetricOutcome } from './engine';
+import { withdrawnSentence, type InterimOpening, type InterimStore } from './interim-engine';
+import type { InterimRef } from './interim';
 import { SEASON_MS, type HistoryPoint } from './zscore';
 import { pendingRun, type IncidentState, type Side } from './hysteresis';
 import type { DriftPoint } from './drift';
@@ -36,7 +41,7 @@ import type {
 export interface MemoryAnomaly {
   id: number;
   metricId: number;
-  status: 'open' | 'resolved';
+  status: 'open' | 'resolved' | 'withdrawn';
   severity: Severity;
   direction: Side;
   firstWindow: number;
@@ -49,6 +54,12 @@ export interface MemoryAnomaly {
   explanation: Explanation;
   sentence: string;
   normalWindows: number;
+  /** Opened early from a partial window and not confirmed (yet, or ever: withdrawn). */
+  interim: boolean;
+  /** Event time of the interim look that opened it; null when a final score opened it. */
+  interimAt: number | null;
+  /** True once the window's final score confirmed an interim opening. */
+  confirmed: boolean;
 }
 
 /** PostgreSQL's least() on float8: NaN sorts above every number. */
@@ -98,7 +109,7 @@ function read<T extends object>(
   return out;
 }
 
-export class MemoryEngineStore implements EngineStore {
+export class MemoryEngineStore implements InterimStore {
   readonly #rollups = new Map<number, ByType<RollupDelta>>();
   readonly #leaves = new Map<number, ByType<LeafDelta>>();
   /** Per metric, its points sorted by window start. */
@@ -214,7 +225,7 @@ export class MemoryEngineStore implements EngineStore {
   ): Promise<IncidentState & { openId: number | null }> {
     let open: MemoryAnomaly | undefined;
     for (const a of this.#anomalies) {
-      if (a.metricId !== metricId || a.status !== 'open') continue;
+      if (a.metricId !== metricId || a.status !== 'open' || a.interim) continue;
       if (!open || a.lastWindow > open.lastWindow) open = a;
     }
     if (open) {
@@ -250,8 +261,52 @@ export class MemoryEngineStore implements EngineStore {
       .map((p) => ({ windowStart: p.windowStart, z: p.z, status: p.status }));
   }
 
+  async interimAnomaly(metricId: number, windowStart: number): Promise<InterimRef | null> {
+    const found = this.#anomalies.find(
+      (a) =>
+        a.metricId === metricId && a.interim && a.status === 'open' && a.lastWindow === windowStart,
+    );
+    return found ? { id: found.id, direction: found.direction } : null;
+  }
+
+  async openInterim(opening: InterimOpening): Promise<number> {
+    const { metric, anomaly, peak } = opening;
+    const id = this.#anomalies.length + 1;
+    this.#anomalies.push({
+      id,
+      metricId: metric.id,
+      status: 'open',
+      severity: anomaly.severity,
+      direction: anomaly.direction,
+      firstWindow: anomaly.firstWindow,
+      lastWindow: anomaly.lastWindow,
+      peakWindow: peak.windowStart,
+      value: peak.score.value,
+      expected: peak.score.expected,
+      sigma: peak.score.sigma,
+      z: peak.score.z,
+      explanation: asJson(peak.explanation),
+      sentence: peak.explanation.sentence,
+      normalWindows: 0,
+      interim: true,
+      interimAt: opening.at,
+      confirmed: false,
+    });
+    return id;
+  }
+
   async record(outcome: MetricOutcome): Promise<number | null> {
     const { metric, windowStart, score, volume, step, openId, peak } = outcome;
+    const interim = outcome.interimId ? this.#anomalies[outcome.interimId - 1] : undefined;
+    if (interim && step.kind !== 'open') {
+      // The final score does not open it: withdraw the interim alert, then record as usual.
+      const sentence = withdrawnSentence(score);
+      Object.assign(interim, {
+        status: 'withdrawn' as const,
+        sentence,
+        explanation: { ...interim.explanation, sentence },
+      });
+    }
     const peakFields = peak
       ? {
           peakWindow: peak.windowStart,
@@ -270,8 +325,9 @@ export class MemoryEngineStore implements EngineStore {
         return null;
       case 'open': {
         if (!peak) throw new Error('an anomaly opens with its peak explained');
-        const id = this.#anomalies.length + 1;
-        this.#anomalies.push({
+        const confirmed = interim?.status === 'open' ? interim : undefined;
+        const id = confirmed?.id ?? this.#anomalies.length + 1;
+        const row: MemoryAnomaly = {
           id,
           metricId: metric.id,
           status: 'open',
@@ -287,7 +343,12 @@ export class MemoryEngineStore implements EngineStore {
           explanation: asJson(peak.explanation),
           sentence: peak.explanation.sentence,
           normalWindows: 0,
-        });
+          interim: false,
+          interimAt: confirmed?.interimAt ?? null,
+          confirmed: confirmed !== undefined,
+        };
+        if (confirmed) Object.assign(confirmed, row);
+        else this.#anomalies.push(row);
         this.#upsertPoint(metric.id, windowStart, score, volume, id);
         // The earlier windows of the run belong to it too.
         if (step.anomaly.firstWindow < windowStart) {

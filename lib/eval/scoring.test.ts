@@ -111,6 +111,30 @@ describe('matchIncidents and summarize', () => {
     });
   });
 
+  it('times detection in seconds from when the anomaly opened; a withdrawn interim alert is false', () => {
+    const incidents = [incident('a')];
+    // An interim alert withdrawn by its window's final score, then one confirmed 15 s into the
+    // next window, then the time of a final opening (end of its window) when none is given.
+    const withdrawn = anomaly(10, 10, {
+      interim: true,
+      withdrawn: true,
+      detectedAt: at(10) + 5_000,
+    });
+    const early = anomaly(11, 13, { interim: true, detectedAt: at(11) + 15_000 });
+    const m = matchIncidents(incidents, [withdrawn, early], W);
+    expect(m.incidents[0]).toMatchObject({ ttdWindows: 2, ttdSeconds: 75 });
+    expect(m.incidents[0]!.detectedBy?.id).toBe(early.id);
+    expect(m.anomalies.map((a) => a.truePositive)).toEqual([false, true]);
+    expect(summarize(m, incidents)).toMatchObject({
+      truePositives: 1,
+      falsePositives: 1,
+      withdrawn: 1,
+      medianTtdSeconds: 75,
+    });
+    const final = matchIncidents(incidents, [anomaly(10, 12)], W);
+    expect(final.incidents[0]).toMatchObject({ ttdWindows: 1, ttdSeconds: 60 });
+  });
+
   it('counts an undetected incident against recall and an alert outside it as a false positive', () => {
     const incidents = [
       incident('a'),

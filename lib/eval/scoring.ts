@@ -9,7 +9,12 @@
  * - An incident is detected when an anomaly on its metric overlaps it; the one that opened
  *   first (preferring one opened during the incident) detects it. Time to detect: windows from
  *   the incident's start to the window whose verdict opened that anomaly, the first window of
- *   the incident counting as 1 (an anomaly open before the incident started counts as 1).
+ *   the incident counting as 1 (an anomaly open before the incident started counts as 1). In
+ *   seconds: from the incident's start to the event time the anomaly opened (`detectedAt`: the
+ *   interim look that opened it early, else the end of the window whose final verdict did),
+ *   0 for an anomaly open before the incident started.
+ * - A withdrawn anomaly (an interim alert the window's final score did not confirm) detects
+ *   nothing and is never a true alert: it counts as a false alert.
  * - An anomaly is a true alert when it overlaps an incident whose effect moves its metric (the
  *   incident's metric, or one it moves too: dropping purchases also moves conversion and
  *   revenue); otherwise it is a false alert. Alerts are attributed to the incident slot they fall
@@ -53,6 +58,12 @@ export interface EvalAnomaly {
   lastWindow: number;
   /** The window whose verdict opened it. */
   openedAt: number;
+  /** Event time it opened (interim look, or end of the window that opened it); openedAt + window if absent. */
+  detectedAt?: number;
+  /** Opened early from a partial window (interim results). */
+  interim?: boolean;
+  /** An interim alert the window's final score withdrew: a false alert. */
+  withdrawn?: boolean;
   rootCause: {
     set: readonly Conjunction[];
     candidates: readonly Conjunction[];
@@ -65,6 +76,7 @@ export interface IncidentOutcome {
   incident: EvalIncident;
   detectedBy: EvalAnomaly | null;
   ttdWindows: number | null;
+  ttdSeconds: number | null;
   rcaTop1: boolean | null;
   rcaTop3: boolean | null;
 }
@@ -111,6 +123,7 @@ export function matchIncidents(
         (a) =>
           a.stream === incident.stream &&
           a.metric === incident.metric &&
+          !a.withdrawn &&
           overlaps(a, incident, windowMs),
       )
       .sort(
@@ -120,17 +133,27 @@ export function matchIncidents(
       );
     const detectedBy = candidates[0] ?? null;
     if (!detectedBy) {
-      return { incident, detectedBy: null, ttdWindows: null, rcaTop1: null, rcaTop3: null };
+      return {
+        incident,
+        detectedBy: null,
+        ttdWindows: null,
+        ttdSeconds: null,
+        rcaTop1: null,
+        rcaTop3: null,
+      };
     }
     const ttdWindows = Math.max(
       1,
       Math.floor((detectedBy.openedAt - incident.startsAt) / windowMs) + 1,
     );
+    const detectedAt = detectedBy.detectedAt ?? detectedBy.openedAt + windowMs;
+    const ttdSeconds = Math.max(0, (detectedAt - incident.startsAt) / 1000);
     const { set, candidates: ranked } = detectedBy.rootCause;
     return {
       incident,
       detectedBy,
       ttdWindows,
+      ttdSeconds,
       rcaTop1: set.length === 1 && sameConjunction(set[0]!, incident.cause),
       rcaTop3: ranked.slice(0, 3).some((c) => sameConjunction(c, incident.cause)),
     };
@@ -138,9 +161,11 @@ export function matchIncidents(
 
   const anomalyOutcomes = anomalies.map((anomaly): AnomalyOutcome => {
     const sameStream = incidents.filter((i) => i.stream === anomaly.stream);
-    const matched = sameStream.find(
-      (i) => i.feasible && moves(i, anomaly.metric) && overlaps(anomaly, i, windowMs),
-    );
+    const matched = anomaly.withdrawn
+      ? undefined
+      : sameStream.find(
+          (i) => i.feasible && moves(i, anomaly.metric) && overlaps(anomaly, i, windowMs),
+        );
     const slot =
       matched ??
       sameStream.find((i) => anomaly.firstWindow >= i.slotStart && anomaly.firstWindow < i.slotEnd);
@@ -191,6 +216,10 @@ export interface Summary {
   recall: number | null;
   f1: number | null;
   medianTtdWindows: number | null;
+  /** Median time to detect in seconds of event time (see the module comment). */
+  medianTtdSeconds: number | null;
+  /** Alerts in the chosen slots that were interim alerts withdrawn by the final score. */
+  withdrawn: number;
   /** Detected incidents whose root cause could be checked, and the accuracies over them. */
   rcaEvaluated: number;
   rcaTop1: number | null;
@@ -228,6 +257,8 @@ export function summarize(
     recall,
     f1: f1(precision, recall),
     medianTtdWindows: median(detected.map((o) => o.ttdWindows!)),
+    medianTtdSeconds: median(detected.map((o) => o.ttdSeconds!)),
+    withdrawn: alerts.filter((a) => a.anomaly.withdrawn).length,
     rcaEvaluated: detected.length,
     rcaTop1: ratio(top1, detected.length),
     rcaTop3: ratio(top3, detected.length),

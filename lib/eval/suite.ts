@@ -11,8 +11,17 @@
  * baseline at the last scored window, and its cause is drawn among the candidates of its
  * dimension count whose slice is large enough for that change. Quiet streams carry no incident
  * and measure false alerts.
+ *
+ * Interim results (lib/detection/interim-engine.ts): with `interimCadenceMs` set, each window's
+ * events are fed in slices of that length, as flushes would land them, and after each slice
+ * the open window is looked at with the data so far, as the live detector does; an interim
+ * verdict opens the anomaly early, the window's final score confirms or withdraws it. Only the
+ * default rule (the first variant) runs interim looks: the other variants are what-if rules of
+ * the final score. Times to detect are then reported in seconds too.
  */
 import { Backtest, defaultEngineMetrics, rootCauseOf } from '@/lib/detection/backtest';
+import { scoreInterimWindow } from '@/lib/detection/interim-engine';
+import { looksPerWindow } from '@/lib/detection/interim';
 import type { EvalAnomaly, EvalIncident } from './scoring';
 import {
   EVAL_CAUSES,
@@ -59,6 +68,8 @@ export interface SuitePlan {
   quietWindows: number;
   /** Slots of the concurrent stream: two unrelated incidents at once in each (grouping). */
   concurrentSlots: number;
+  /** Interim looks at the open window this often (event time); 0: final scores only. */
+  interimCadenceMs: number;
 }
 
 export const NOISE_LEVELS: readonly NoiseLevel[] = [
@@ -93,6 +104,7 @@ export function suitePlan(quick: boolean): SuitePlan {
     stepWindows: 5,
     rampWindows: 12,
     recoveryWindows: 12,
+    interimCadenceMs: 5_000,
   };
   return quick
     ? {
@@ -166,6 +178,11 @@ export interface SuiteOptions {
   seed: number;
   /** Called after each stream with a line of progress. */
   onProgress?: (message: string) => void;
+  /**
+   * Changes to the plan, for experiments (e.g. `{ variants: RULE_VARIANTS.slice(0, 1) }`: the
+   * default rule's figures of the full suite, without the what-if rules' cost).
+   */
+  plan?: Partial<SuitePlan>;
 }
 
 interface SlotSpec {
@@ -319,6 +336,8 @@ async function runStream(
 
   const tallies = plan.variants.map(() => ({
     openedAt: new Map<number, number>(),
+    /** Event time each anomaly opened: the interim look, or the end of the window. */
+    detectedAt: new Map<number, number>(),
     alertsByMetric: {} as Record<string, number>,
     metricWindows: 0,
   }));
@@ -332,8 +351,11 @@ async function runStream(
         for (const outcome of outcomes) {
           if (outcome.score.status !== 'learning') tally.metricWindows++;
           if (outcome.step.kind === 'open' && outcome.anomalyId !== null) {
+            // A confirmed interim alert was counted when it opened.
+            if (outcome.interimId === outcome.anomalyId) continue;
             const key = outcome.metric.key;
             tally.openedAt.set(outcome.anomalyId, outcome.windowStart);
+            tally.detectedAt.set(outcome.anomalyId, outcome.windowStart + outcome.windowMs);
             tally.alertsByMetric[key] = (tally.alertsByMetric[key] ?? 0) + 1;
           }
         }
@@ -380,13 +402,39 @@ async function runStream(
     }
     const batch = sim.generate(w, w + W, active);
     events += batch.length;
-    for (const event of batch) backtest.ingestLine(JSON.stringify(event), event.ts + W);
-    record(await backtest.advance());
+    const cadence = plan.interimCadenceMs > 0 ? plan.interimCadenceMs : W;
+    let next = 0;
+    for (let t = Math.min(w + cadence, w + W); ; t = Math.min(t + cadence, w + W)) {
+      // One flush: the events before t (the batch is in time order).
+      for (; next < batch.length && batch[next]!.ts < t; next++) {
+        backtest.ingestLine(JSON.stringify(batch[next]), batch[next]!.ts + W);
+      }
+      record(await backtest.advance());
+      if (t >= w + W) break;
+      const looks = looksPerWindow(W, cadence);
+      const interim = await scoreInterimWindow(
+        backtest.store,
+        metrics,
+        w,
+        W,
+        { low: t, high: t },
+        {
+          looks,
+        },
+      );
+      const tally = tallies[0]!;
+      for (const o of interim) {
+        if (o.anomalyId === null) continue;
+        tally.openedAt.set(o.anomalyId, o.windowStart);
+        tally.detectedAt.set(o.anomalyId, t);
+        tally.alertsByMetric[o.metric.key] = (tally.alertsByMetric[o.metric.key] ?? 0) + 1;
+      }
+    }
   }
   record(await backtest.finish());
 
   const variants = [backtest.store, ...backtest.variantStores].map((store, v): VariantRun => {
-    const { openedAt, alertsByMetric, metricWindows } = tallies[v]!;
+    const { openedAt, detectedAt, alertsByMetric, metricWindows } = tallies[v]!;
     const anomalies = store.anomalies().map((a): EvalAnomaly => {
       const cause = rootCauseOf(a.explanation);
       return {
@@ -396,6 +444,9 @@ async function runStream(
         firstWindow: a.firstWindow,
         lastWindow: a.lastWindow,
         openedAt: openedAt.get(a.id) ?? a.firstWindow,
+        ...(detectedAt.has(a.id) ? { detectedAt: detectedAt.get(a.id)! } : {}),
+        ...(a.interimAt !== null ? { interim: true } : {}),
+        ...(a.status === 'withdrawn' ? { withdrawn: true } : {}),
         rootCause: {
           set: cause.set,
           candidates: cause.candidates.map((c) => c.elements),
@@ -410,7 +461,7 @@ async function runStream(
 
 /** Runs the whole suite (or the quick one) for a seed. */
 export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
-  const plan = suitePlan(options.quick);
+  const plan = { ...suitePlan(options.quick), ...options.plan };
   const result: SuiteResult = {
     plan,
     seed: options.seed,

@@ -44,6 +44,8 @@ import {
   type PointRow,
 } from '@/db/queries/points';
 import { firstRollupWindow, globalWatermark } from '@/db/queries/stream';
+import { withdrawUnsettledInterim } from '@/db/queries/interim';
+import { createInterimLooker, type InterimOptions } from './interim-detector';
 
 /** Thrown inside a re-score's transaction when the detector stops: rolls it back. */
 class Stopped extends Error {}
@@ -66,6 +68,8 @@ export interface DetectorOptions {
    * `windowMs`.
    */
   incidents: Omit<IncidentSettings, 'baseWindowMs'>;
+  /** Interim results: score the open window every few seconds (./interim-detector.ts). Off when absent. */
+  interim?: InterimOptions;
 }
 
 export interface Detector {
@@ -100,6 +104,16 @@ export function createDetector(options: DetectorOptions): Detector {
     log.info('this worker is now the detector leader'),
   );
   let stopped = false;
+  const interim = options.interim
+    ? createInterimLooker({
+        handle,
+        log,
+        windowMs,
+        idleTimeoutMs,
+        interim: options.interim,
+        place: placeNoticed,
+      })
+    : null;
 
   /** Scoring reads and writes through `x`: the transaction of one window (or re-score). */
   function scorer(x: Executor) {
@@ -133,6 +147,10 @@ export function createDetector(options: DetectorOptions): Detector {
         if (outcome.windowStart !== windowStart) {
           notices.push({ kind: 'window', windowStart: outcome.windowStart });
         }
+        // An interim anomaly this score withdrew (a confirmed one is the outcome's own).
+        if (outcome.interimId && outcome.interimId !== outcome.anomalyId) {
+          notices.push({ kind: 'anomaly', id: outcome.interimId });
+        }
         if (outcome.anomalyId === null) continue;
         notices.push({ kind: 'anomaly', id: outcome.anomalyId });
         if (outcome.step.kind === 'open' || outcome.step.kind === 'resolve') {
@@ -148,6 +166,9 @@ export function createDetector(options: DetectorOptions): Detector {
               : 'anomaly resolved after normal windows',
           );
         }
+      }
+      for (const id of await withdrawUnsettledInterim(x, windowStart, windowMs)) {
+        notices.push({ kind: 'anomaly', id });
       }
       return notices;
     }
@@ -369,6 +390,7 @@ export function createDetector(options: DetectorOptions): Detector {
       });
       scored++;
     }
+    if (interim && !stopped) await interim.maybeLook(Date.now());
     return scored;
   }
 

@@ -21,7 +21,12 @@ import { EventText } from '../../_components/event-text';
 import { RangePicker, useRangeShortcuts } from '../../_components/range-picker';
 import { TimeChart } from '../../_components/time-chart';
 import { LifecycleMarks } from '../../_components/lifecycle-badges';
-import { LifecycleBadge, RevisedBadge, SeverityBadge } from '../../_components/status-badge';
+import {
+  InterimBadge,
+  LifecycleBadge,
+  RevisedBadge,
+  SeverityBadge,
+} from '../../_components/status-badge';
 import { TimeAgo } from '../../_components/time-ago';
 import { apiFetch, loginHref } from '../../_lib/api';
 import { mergePoints } from '../../_lib/board-state';
@@ -212,6 +217,7 @@ export function AnomalyView({
             <SeverityBadge severity={detail.severity} />
             <LifecycleBadge status={detail.status} />
             <RevisedBadge revisions={detail.revisions} />
+            <InterimBadge interim={detail.interim} />
             <LifecycleMarks anomaly={detail} />
             <span className={`direction direction-${detail.direction}`}>
               <span aria-hidden="true">{detail.direction === 'up' ? '▲' : '▼'}</span>{' '}

@@ -172,6 +172,16 @@ describe('live push', () => {
     const view = await received;
     expect(view).toMatchObject({ id: metricId, key: 'purchases', enabled: true, points: [] });
   });
+
+  it('keeps no HTTP request once a transport is open, on either transport: the session was read before', async () => {
+    for (const transport of ['polling', 'websocket'] as const) {
+      const client = await open(cookie(token), { transport });
+      const socket = onNotice.live.io.of('/').sockets.get(client.id!)!;
+      expect(socket.request).toBeNull();
+      expect(socket.data.user.username).toBe('vera');
+      expect(await subscribe(client, 'board')).toEqual({ ok: true });
+    }
+  });
 });
 
 describe('incidents, live', () => {

@@ -12,6 +12,10 @@
  * the user's role changed. A 'session' notice re-checks that user's sockets at once; a periodic
  * re-check of every socket (one query) catches expiry and whatever a notice missed while LISTEN
  * was down.
+ *
+ * Every web instance LISTENs itself and emits only to its own sockets (nothing here reaches a
+ * socket of another instance), so several instances need no socket.io adapter: each hears every
+ * notice and relays it to the browsers connected to it.
  */
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server, type Socket } from 'socket.io';
@@ -204,6 +208,25 @@ export async function startLive(
     connectTimeout: CONNECT_TIMEOUT_MS,
     // Cross-site WebSocket hijacking guard: a browser's handshake must come from our origin.
     allowRequest: (req, callback) => callback(null, sameOrigin(req, options.origin)),
+    // socket.io's default, said here because it matters at scale: with compression every
+    // broadcast is deflated once per socket (and ws keeps a zlib context per connection), where
+    // without it the packet is framed once and the same frame written to every socket.
+    perMessageDeflate: false,
+  });
+
+  /**
+   * The Cookie header of the HTTP request that opened each transport, until its handshake reads
+   * the session from it. socket.io would keep that request for the life of the connection;
+   * nothing here needs it after the handshake, so it is dropped as soon as the transport is open
+   * (socket.io's memory-usage guidance): about 4 KB per browser connection, which opens on
+   * long-polling (docs/benchmarks.md, "Live sockets"). engine.io itself keeps the upgrade
+   * request of a WebSocket for the connection's life. The origin was checked on the request
+   * itself (`allowRequest`, before this).
+   */
+  const handshakeCookies = new WeakMap<object, string | undefined>();
+  io.engine.on('connection', (raw: { request: IncomingMessage | null }) => {
+    handshakeCookies.set(raw, raw.request?.headers.cookie);
+    raw.request = null;
   });
 
   /** 'session' notices so far: a handshake that read its session before one re-checks after. */
@@ -228,7 +251,10 @@ export async function startLive(
     try {
       if (handshaken.has(socket.conn)) return refuse(socket, next, 'refused');
       handshaken.add(socket.conn);
-      const token = readCookie(socket.request.headers.cookie, SESSION_COOKIE);
+      // Read from what the transport's request carried (the request itself is gone: above).
+      const cookie = handshakeCookies.get(socket.conn);
+      handshakeCookies.delete(socket.conn);
+      const token = readCookie(cookie, SESSION_COOKIE);
       if (!token) return refuse(socket, next, 'unauthorized');
       const tokenHash = hashToken(token);
       const noticesBefore = sessionNotices;

@@ -21,7 +21,6 @@
  * is left out), the machine's load at start, and writes the "Board update latency" section of
  * docs/benchmarks.md. Requires a production build (`npx next build`) unless `--build`.
  */
-import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { devices, type Browser, type Page } from '@playwright/test';
@@ -35,7 +34,12 @@ import {
 } from '@/lib/observability/board-latency';
 import type { DbHandle } from '@/db/client';
 import { CHANNEL, parseNotice } from '@/db/queries/notify';
-import { CHROMIUM, withBenchProduct, writeSection } from '@/workers/bench/browser-bench';
+import {
+  assertPortFree,
+  CHROMIUM,
+  withBenchProduct,
+  writeSection,
+} from '@/workers/bench/browser-bench';
 import { SoakSetupError, type Product } from '@/workers/bench/soak-product';
 
 const HEADING = '## Board update latency';
@@ -104,20 +108,6 @@ const OBSERVE_BOARD = `(() => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ms = (x: number) => (Number.isFinite(x) ? `${Math.round(x)} ms` : '—');
-
-/** Refuses to start on a port something already listens on: its /api/health would answer. */
-async function assertPortFree(port: number, what: string): Promise<void> {
-  const free = await new Promise<boolean>((done) => {
-    const server = createServer()
-      .once('error', () => done(false))
-      .listen(port, '127.0.0.1', () => server.close(() => done(true)));
-  });
-  if (!free) {
-    throw new SoakSetupError(
-      `port ${port} (${what}) is in use: is another bench:board run, or a product, still running?`,
-    );
-  }
-}
 
 async function pageState(page: Page): Promise<{ messages: WindowStamp[]; updates: BoardUpdate[] }> {
   return page.evaluate(

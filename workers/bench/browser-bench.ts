@@ -1,10 +1,12 @@
 /**
- * The harness of the benchmarks that measure the product in a browser (`bench:board`,
- * `bench:explore`): the product as `npm start` runs it on a fresh embedded database, a pool to
- * that database, Debian's Chromium; everything stopped and the data removed afterwards, whatever
- * happened; and the benchmark's section written into docs/benchmarks.md.
+ * The harness of the benchmarks that measure the product as a user runs it (`bench:board`,
+ * `bench:explore` in a browser, `bench:sockets` with its own clients): the product as `npm start`
+ * runs it on a fresh embedded database, a pool to that database, Debian's Chromium when asked;
+ * everything stopped and the data removed afterwards, whatever happened; and the benchmark's
+ * section written into docs/benchmarks.md.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser } from '@playwright/test';
 import { format, resolveConfig } from 'prettier';
@@ -46,17 +48,21 @@ export interface BenchProduct {
   build: boolean;
 }
 
-export interface BenchContext {
+/** The product under a benchmark: its address, a pool to its database, its processes. */
+export interface ProductContext {
   base: string;
   db: DbHandle;
-  browser: Browser;
   product: Product;
   interrupted: () => boolean;
 }
 
+export interface BenchContext extends ProductContext {
+  browser: Browser;
+}
+
 /**
- * Runs `body` against the product started afresh, then stops everything and removes the data.
- * Returns the body's result and what the stop said.
+ * Runs `body` against the product started afresh and a Chromium, then stops everything and
+ * removes the data. Returns the body's result and what the stop said.
  */
 export async function withBenchProduct<T>(
   spec: BenchProduct,
@@ -65,6 +71,25 @@ export async function withBenchProduct<T>(
   if (!existsSync(CHROMIUM)) {
     throw new SoakSetupError(`no Chromium at ${CHROMIUM}: install Debian's chromium package`);
   }
+  return withProduct(spec, async (context) => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      return await body({ ...context, browser });
+    } finally {
+      await browser.close().catch(() => undefined);
+    }
+  });
+}
+
+/**
+ * Runs `body` against the product started afresh (no browser: `bench:sockets` brings its own
+ * clients), then stops everything and removes the data. Returns the body's result and what the
+ * stop said.
+ */
+export async function withProduct<T>(
+  spec: BenchProduct,
+  body: (context: ProductContext) => Promise<T>,
+): Promise<{ result: T; stop: string }> {
   await ensureBuild(spec.build);
   const dataDir = join(ROOT, '.data', spec.name);
   rmSync(dataDir, { recursive: true, force: true });
@@ -84,15 +109,13 @@ export async function withBenchProduct<T>(
   const product = startProduct(env, join(ROOT, '.data', `${spec.name}.log`));
   let interrupted = false;
   process.once('SIGINT', () => (interrupted = true));
-  let browser: Browser | undefined;
   let db: DbHandle | undefined;
   try {
     await waitHealthy(base, product, () => interrupted);
     const url = await embeddedUrl({ dir: dataDir, port: spec.pgPort });
     if (!url) throw new Error(`the product has no embedded PostgreSQL under ${dataDir}`);
     db = createDb(url, { max: 2, appName: `pulse-${spec.name}` });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    const result = await body({ base, db, browser, product, interrupted: () => interrupted });
+    const result = await body({ base, db, product, interrupted: () => interrupted });
     return { result, stop: await finish() };
   } catch (error) {
     await finish();
@@ -100,9 +123,7 @@ export async function withBenchProduct<T>(
   }
 
   async function finish(): Promise<string> {
-    await browser?.close().catch(() => undefined);
     await db?.close().catch(() => undefined);
-    browser = undefined;
     db = undefined;
     const cluster = embeddedClusterDir(dataDir);
     const stop = await stopProduct(product);
@@ -111,6 +132,20 @@ export async function withBenchProduct<T>(
     if (!resolve(cluster).startsWith(resolve(dataDir)))
       rmSync(resolve(cluster, '..'), { recursive: true, force: true });
     return stop;
+  }
+}
+
+/** Refuses to start on a port something already listens on: its /api/health would answer. */
+export async function assertPortFree(port: number, what: string): Promise<void> {
+  const free = await new Promise<boolean>((done) => {
+    const server = createServer()
+      .once('error', () => done(false))
+      .listen(port, '127.0.0.1', () => server.close(() => done(true)));
+  });
+  if (!free) {
+    throw new SoakSetupError(
+      `port ${port} (${what}) is in use: is another run of this benchmark, or a product, still running?`,
+    );
   }
 }
 

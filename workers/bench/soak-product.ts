@@ -137,7 +137,7 @@ export async function waitHealthy(base: string, product: Product, interrupted: (
  * The product's processes: the group `pgid` (field 5 of /proc/<pid>/stat) and every
  * descendant, since PostgreSQL's backends start sessions of their own (setsid).
  */
-function productPids(pgid: number): number[] {
+export function productPids(pgid: number): number[] {
   const parent = new Map<number, number>();
   const members = new Set<number>();
   for (const entry of readdirSync('/proc')) {

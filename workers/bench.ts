@@ -9,7 +9,8 @@
  *    cardinality, not rate; and per shape of the dimensions (5 × 10, 8 × 50, 10 × 200 values),
  *    with the leaf-row cap (workers/bench/cardinality.ts).
  * 3. Unless `--no-kafka`: one worker process from Kafka (librdkafka's mock cluster) to an
- *    embedded PostgreSQL with exactly-once flushes (workers/bench/kafka-e2e.ts).
+ *    embedded PostgreSQL with exactly-once flushes, pipelined against the flush-then-fetch
+ *    schedule as the baseline in the same run (workers/bench/kafka-e2e.ts).
  *
  * `--history` runs only the history benchmark instead (workers/bench/history.ts: read paths on
  * 1 and 14 days of history, `--days`, `--template-windows`, `--detector-windows`, `--keep`) and
@@ -29,13 +30,18 @@ import {
 } from '@/workers/bench/hot-path';
 import { benchCardinality, cardinalitySection } from '@/workers/bench/cardinality';
 import { benchHistory, historyOptions } from '@/workers/bench/history';
-import {
-  historySection,
-  historySectionOf,
-  withHistorySection,
-} from '@/workers/bench/history-section';
+import { historySection, withHistorySection } from '@/workers/bench/history-section';
+import { otherSections } from '@/workers/bench/doc-sections';
 import { benchKafka, type KafkaBenchResult } from '@/workers/bench/kafka-e2e';
 import { kafkaSection, kafkaSkipped } from '@/workers/bench/kafka-section';
+
+/** The sections this run writes (by the start of their heading); it keeps every other one. */
+const OWN_SECTIONS = [
+  'Hot path',
+  'Rollup rows per flush',
+  'Cardinality',
+  'One worker from Kafka',
+] as const;
 
 async function main(): Promise<void> {
   const load = loadavg();
@@ -45,7 +51,7 @@ async function main(): Promise<void> {
       runs: { type: 'string' },
       out: { type: 'string', default: 'docs/benchmarks.md' },
       'no-kafka': { type: 'boolean', default: false },
-      'kafka-events': { type: 'string', default: '400000' },
+      'kafka-events': { type: 'string', default: '1200000' },
       'kafka-live-seconds': { type: 'string', default: '10' },
       // `--history` runs only the history benchmark (workers/bench/history.ts) and rewrites only
       // the History section of --out; the other runs keep that section as it is.
@@ -119,17 +125,17 @@ async function main(): Promise<void> {
 
   let kafka: KafkaBenchResult | null = null;
   if (!values['no-kafka']) {
-    const seconds = Number(values['kafka-live-seconds']);
     kafka = await benchKafka({
       events: Number(values['kafka-events']),
-      lagSeconds: seconds,
-      rowSeconds: seconds,
+      liveSeconds: Number(values['kafka-live-seconds']),
     });
   }
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  // The History section comes from its own run (`--history`): kept as it is.
-  const kept = existsSync(values.out!) ? historySectionOf(readFileSync(values.out!, 'utf8')) : null;
+  // Sections other benchmarks wrote (history, notifications, board, explore, sockets): kept.
+  const kept = existsSync(values.out!)
+    ? otherSections(readFileSync(values.out!, 'utf8'), OWN_SECTIONS).join('\n\n')
+    : '';
   const report = `# Benchmarks
 
 Measured by \`npm run bench\` (workers/bench.ts) on ${new Date(now).toISOString().slice(0, 10)}:
@@ -179,6 +185,10 @@ ${cardinalitySection(cardinality)}
 
 ${kafka ? kafkaSection(kafka) : kafkaSkipped}
 ${kept ? `\n${kept}\n` : ''}`;
+  for (const heading of OWN_SECTIONS) {
+    if (!report.includes(`## ${heading}`))
+      throw new Error(`the report lost its section "${heading}"`);
+  }
   // Formatted as `npm run lint` (prettier --check .) expects.
   const prettierOptions = (await resolveConfig(values.out!)) ?? {};
   writeFileSync(values.out!, await format(report, { ...prettierOptions, parser: 'markdown' }));

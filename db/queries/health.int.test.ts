@@ -30,6 +30,7 @@ describe('loadHealth', () => {
       received: 0,
       folded: 0,
       quarantined: 0,
+      leafEventsFolded: 0,
       balanced: true,
       idle: 0,
     });
@@ -107,6 +108,7 @@ describe('loadHealth', () => {
       received: 19,
       folded: 14,
       quarantined: 4,
+      leafEventsFolded: 0,
       balanced: false,
       idle: 0,
     });

@@ -9,8 +9,7 @@
  *    cardinality, not rate; and per shape of the dimensions (5 × 10, 8 × 50, 10 × 200 values),
  *    with the leaf-row cap (workers/bench/cardinality.ts).
  * 3. Unless `--no-kafka`: one worker process from Kafka (librdkafka's mock cluster) to an
- *    embedded PostgreSQL with exactly-once flushes, pipelined against the flush-then-fetch
- *    schedule as the baseline in the same run (workers/bench/kafka-e2e.ts).
+ *    embedded PostgreSQL with exactly-once flushes (workers/bench/kafka-e2e.ts).
  *
  * `--history` runs only the history benchmark instead (workers/bench/history.ts: read paths on
  * 1 and 14 days of history, `--days`, `--template-windows`, `--detector-windows`, `--keep`) and
@@ -51,7 +50,7 @@ async function main(): Promise<void> {
       runs: { type: 'string' },
       out: { type: 'string', default: 'docs/benchmarks.md' },
       'no-kafka': { type: 'boolean', default: false },
-      'kafka-events': { type: 'string', default: '1200000' },
+      'kafka-events': { type: 'string', default: '400000' },
       'kafka-live-seconds': { type: 'string', default: '10' },
       // `--history` runs only the history benchmark (workers/bench/history.ts) and rewrites only
       // the History section of --out; the other runs keep that section as it is.
@@ -125,9 +124,11 @@ async function main(): Promise<void> {
 
   let kafka: KafkaBenchResult | null = null;
   if (!values['no-kafka']) {
+    const seconds = Number(values['kafka-live-seconds']);
     kafka = await benchKafka({
       events: Number(values['kafka-events']),
-      liveSeconds: Number(values['kafka-live-seconds']),
+      lagSeconds: seconds,
+      rowSeconds: seconds,
     });
   }
 

@@ -25,13 +25,42 @@ import {
 } from './points';
 import { readLeaves, readRollups } from './stream';
 
+/**
+ * Rows of a base window read once per store, every event type at once, and handed to each
+ * metric filtered to its types: a window's transaction scores every metric over the same
+ * windows, so without this each metric would read the window's rollups and leaf cube again
+ * (the leaf cube is thousands of rows a window; at thousands of metrics that was most of the
+ * detector's time: docs/scaling.md). Rollups are written by other transactions only, so a
+ * store's view of a window does not change while it scores.
+ */
+function perWindow<T extends { windowStart: number; eventType: string }>(
+  read: (windows: number[]) => Promise<T[]>,
+): (windows: number[], types: string[]) => Promise<T[]> {
+  const cache = new Map<number, Promise<T[]>>();
+  return async (windows, types) => {
+    const missing = windows.filter((w) => !cache.has(w));
+    if (missing.length > 0) {
+      const rows = read(missing);
+      for (const w of missing) {
+        cache.set(
+          w,
+          rows.then((all) => all.filter((r) => r.windowStart === w)),
+        );
+      }
+    }
+    const wanted = new Set(types);
+    const rows = await Promise.all(windows.map((w) => cache.get(w)!));
+    return rows.flat().filter((r) => wanted.has(r.eventType));
+  };
+}
+
 /** The engine's store over `db`: the database, or a transaction the detector holds. */
 export function pgEngineStore(db: Executor): InterimStore {
   // Read once per store (one window's transaction, or one look), not once per metric.
   let interims: Promise<OpenInterim[]> | null = null;
   return {
-    cells: (windows, types) => readRollups(db, windows, types),
-    leaves: (windows, types) => readLeaves(db, windows, types),
+    cells: perWindow((windows) => readRollups(db, windows, null)),
+    leaves: perWindow((windows) => readLeaves(db, windows, null)),
     history: (metricId, before, limit, spanMs) =>
       baselineHistory(db, metricId, before, limit, spanMs),
     seasonal: (metricId, windowStart, season, k) =>

@@ -364,9 +364,10 @@ function wellFormed(text: string): string {
 export async function readLeaves(
   db: Executor,
   windowStarts: number[],
-  eventTypes: string[],
+  /** null: every event type. */
+  eventTypes: string[] | null,
 ): Promise<LeafDelta[]> {
-  if (windowStarts.length === 0 || eventTypes.length === 0) return [];
+  if (windowStarts.length === 0 || eventTypes?.length === 0) return [];
   const rows = await db
     .select()
     .from(leafRollups)
@@ -376,7 +377,7 @@ export async function readLeaves(
           leafRollups.windowStart,
           windowStarts.map((w) => new Date(w)),
         ),
-        inArray(leafRollups.eventType, eventTypes),
+        eventTypes ? inArray(leafRollups.eventType, eventTypes) : undefined,
       ),
     );
   return rows.map((r) => ({ ...r, windowStart: r.windowStart.getTime() }));
@@ -386,9 +387,10 @@ export async function readLeaves(
 export async function readRollups(
   db: Executor,
   windowStarts: number[],
-  eventTypes: string[],
+  /** null: every event type. */
+  eventTypes: string[] | null,
 ): Promise<RollupDelta[]> {
-  if (windowStarts.length === 0 || eventTypes.length === 0) return [];
+  if (windowStarts.length === 0 || eventTypes?.length === 0) return [];
   const rows = await db
     .select()
     .from(rollups)
@@ -398,7 +400,7 @@ export async function readRollups(
           rollups.windowStart,
           windowStarts.map((w) => new Date(w)),
         ),
-        inArray(rollups.eventType, eventTypes),
+        eventTypes ? inArray(rollups.eventType, eventTypes) : undefined,
       ),
     );
   return rows.map((r) => ({ ...r, windowStart: r.windowStart.getTime() }));

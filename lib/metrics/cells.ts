@@ -61,6 +61,24 @@ export function parseLeaf(leaf: string): Record<string, string> {
 }
 
 /**
+ * Parsed leaves shared by every call: the detector evaluates each filtered metric over the same
+ * window's leaves, so a leaf is parsed once, not once per metric. Bounded: emptied when full.
+ * The objects are shared — callers must not change them.
+ */
+const SHARED_LEAVES = new Map<string, Readonly<Record<string, string>>>();
+const SHARED_LEAVES_MAX = 200_000;
+
+function parseLeafShared(leaf: string): Readonly<Record<string, string>> {
+  let dims = SHARED_LEAVES.get(leaf);
+  if (dims === undefined) {
+    dims = parseLeaf(leaf);
+    if (SHARED_LEAVES.size >= SHARED_LEAVES_MAX) SHARED_LEAVES.clear();
+    SHARED_LEAVES.set(leaf, dims);
+  }
+  return dims;
+}
+
+/**
  * Whether dimension values pass the filters: for every filtered dimension the event has it
  * and its value is one of the allowed ones (AND across dimensions, OR within one). No filters
  * pass everything.
@@ -158,7 +176,7 @@ export function cellsFromLeaves(
     if (!types.has(leaf.eventType)) continue;
     let dims = parsed.get(leaf.leaf);
     if (dims === undefined) {
-      const values = parseLeaf(leaf.leaf);
+      const values = parseLeafShared(leaf.leaf);
       dims = matchesDefinition(metric, values) ? values : null;
       parsed.set(leaf.leaf, dims);
     }

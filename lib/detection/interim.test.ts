@@ -6,7 +6,6 @@ import {
   judgeInterim,
   looksPerWindow,
   MIN_FRACTION,
-  normalTail,
   partialSigma,
   upperQuantile,
   type InterimInput,
@@ -14,6 +13,7 @@ import {
 } from './interim';
 import { stepIncident, NO_INCIDENT } from './hysteresis';
 import { DEFAULT_RULE, type MetricKind } from '@/lib/types';
+import { normalTail } from './normal';
 
 const rule = { criticalZ: 5, direction: 'both' } as const;
 

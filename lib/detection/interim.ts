@@ -38,6 +38,7 @@
  */
 import type { IncidentStep, Side } from './hysteresis';
 import type { AlertRule, MetricKind, Severity } from '@/lib/types';
+import { normalTail } from './normal';
 
 /** Nothing is decided before this fraction of the window has elapsed (6 s of a minute). */
 export const MIN_FRACTION = 0.1;
@@ -98,36 +99,6 @@ export interface InterimVerdict {
   sigma: number;
   /** The fraction the verdict used (the low one for a drop, the high one for a rise). */
   fraction: number;
-}
-
-/**
- * Q(x) = P(Z > x) for a standard normal, to about 1e-7 relative error (the Chebyshev fit of
- * erfc from Numerical Recipes, erfcc).
- */
-export function normalTail(x: number): number {
-  const z = Math.abs(x) / Math.SQRT2;
-  const t = 1 / (1 + 0.5 * z);
-  const erfc =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t *
-          (1.00002368 +
-            t *
-              (0.37409196 +
-                t *
-                  (0.09678418 +
-                    t *
-                      (-0.18628806 +
-                        t *
-                          (0.27886807 +
-                            t *
-                              (-1.13520398 +
-                                t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  const upper = erfc / 2;
-  return x >= 0 ? upper : 1 - upper;
 }
 
 /** The x with Q(x) = p, for 0 < p < 0.5 (by bisection). */

@@ -21,6 +21,7 @@
  * p = min(1, 4 × the smallest of the four): a Bonferroni bound, so asking four questions does
  * not quadruple the false alerts.
  */
+import { erfc } from './normal';
 
 /** Surprise (−log10 p) that scores 1; half of it scores 0.5. */
 export const SURPRISE_AT_ONE = 10;
@@ -32,28 +33,6 @@ export const MEAN_WINDOWS = [4, 16] as const;
 export const TESTS = 2 + MEAN_WINDOWS.length;
 /** Window of the spread test: the mean of the last this many z². */
 export const SPREAD_WINDOW = 16;
-
-/** erfc(x) for x ≥ 0 (Numerical Recipes' erfcc, relative error < 1.2e-7). */
-function erfc(x: number): number {
-  const t = 1 / (1 + 0.5 * x);
-  const poly =
-    -x * x -
-    1.26551223 +
-    t *
-      (1.00002368 +
-        t *
-          (0.37409196 +
-            t *
-              (0.09678418 +
-                t *
-                  (-0.18628806 +
-                    t *
-                      (0.27886807 +
-                        t *
-                          (-1.13520398 +
-                            t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
-  return t * Math.exp(poly);
-}
 
 /**
  * One-sided or two-sided normal tail probability of `z`: 'both' → P(|Z| ≥ |z|); 'up' →

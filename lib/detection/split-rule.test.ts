@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { correctedZ, normalQuantile, normalTail, splitSeriesRule } from './split-rule';
+import { correctedZ, splitSeriesRule } from './split-rule';
+import { normalQuantile, normalTail } from './normal';
 import { DEFAULT_RULE } from '@/lib/types';
 
 describe('normal tail and quantile', () => {

@@ -53,6 +53,12 @@ describe('parseCubeCsv', () => {
       columns,
       /^line 3: column "actual": expected a number, got "x"$/,
     ],
+    // Empty lines are skipped but still counted: the line is the file's, not the row's.
+    [
+      'region,actual,expected\n\neu,1,2\n\n"u\ns",x,3\n',
+      columns,
+      /^line 6: column "actual": expected a number, got "x"$/,
+    ],
     [
       'region,actual,expected\neu,1,\n',
       columns,

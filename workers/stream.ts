@@ -61,6 +61,7 @@ async function main(): Promise<void> {
         log,
         windowMs: cfg.windowMs,
         idleTimeoutMs: cfg.idleTimeoutMs,
+        shards: cfg.detectorShards,
         incidents: incidentSettings,
         // Interim results: the open window is scored every 5 s from the rollups flushed so far.
         interim: { outOfOrderMs: cfg.outOfOrderMs },

@@ -1,8 +1,9 @@
 /**
  * The detector's own state: `detector_progress` (how far windows are closed, at which window
- * length) and `scoring_queue` (closed windows waiting to be scored, first time or revision).
+ * length, for how many shards) and `scoring_queue` (closed windows waiting to be scored, first
+ * time or revision, one entry per window and shard).
  */
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql as dsql } from 'drizzle-orm';
 import { detectorProgress, scoringQueue } from '../schema';
 import type { Executor } from './executor';
 
@@ -23,49 +24,118 @@ export async function ensureDetectorProgress(db: Executor, windowMs: number): Pr
 
 /**
  * Closes windows: advances the detector's progress through the last of `windowStarts` and
- * queues them for scoring, in one transaction (so a crash neither skips nor loses one).
+ * queues each of them once per shard, in one transaction (so a crash neither skips nor loses
+ * one).
  */
-export async function closeWindows(db: Executor, windowStarts: number[], windowMs: number) {
+export async function closeWindows(
+  db: Executor,
+  windowStarts: number[],
+  windowMs: number,
+  shards = 1,
+) {
   const last = windowStarts.at(-1);
   if (last === undefined) return;
   await db.transaction(async (tx) => {
     await tx
       .insert(detectorProgress)
-      .values({ id: 1, scoredThrough: new Date(last), windowMs })
+      .values({ id: 1, scoredThrough: new Date(last), windowMs, shards })
       .onConflictDoUpdate({
         target: detectorProgress.id,
-        set: { scoredThrough: new Date(last), windowMs },
+        set: { scoredThrough: new Date(last), windowMs, shards },
       });
     await tx
       .insert(scoringQueue)
-      .values(windowStarts.map((w) => ({ windowStart: new Date(w), revision: false })))
+      .values(
+        windowStarts.flatMap((w) =>
+          Array.from({ length: shards }, (_, shard) => ({
+            windowStart: new Date(w),
+            shard,
+            revision: false,
+          })),
+        ),
+      )
       .onConflictDoNothing();
+  });
+}
+
+/**
+ * Makes the stored shard count `shards` (PULSE_DETECTOR_SHARDS changed): every queued window is
+ * queued for each of the new shards, and entries of shards that no longer exist are dropped.
+ * A metric that moved shard and was already scored in a re-queued window goes through the
+ * detector's revision path, which changes nothing when nothing changed. Under the progress
+ * row's lock, which flushes queueing revisions share (db/queries/stream.ts).
+ */
+export async function setShardCount(db: Executor, shards: number): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [row] = await tx
+      .select({ shards: detectorProgress.shards })
+      .from(detectorProgress)
+      .where(eq(detectorProgress.id, 1))
+      .for('update');
+    if (!row || row.shards === shards) return;
+    await tx.update(detectorProgress).set({ shards }).where(eq(detectorProgress.id, 1));
+    await tx.execute(dsql`
+      insert into scoring_queue (window_start, shard, revision)
+      select distinct q.window_start, s, true
+      from scoring_queue q, generate_series(0, ${shards}::int - 1) as s
+      on conflict do nothing`);
+    await tx.execute(dsql`delete from scoring_queue where shard >= ${shards}::int`);
   });
 }
 
 export interface QueuedWindow {
   windowStart: number;
+  /** The shard whose metrics this entry is for. */
+  shard: number;
   version: number;
   /** True when late data (or a re-ingest) changed the window after it was closed. */
   revision: boolean;
 }
 
-/** Windows waiting to be scored, oldest first. */
-export async function queuedWindows(db: Executor, limit: number): Promise<QueuedWindow[]> {
+/** Windows waiting to be scored for any of `shards`, oldest first. */
+export async function queuedWindows(
+  db: Executor,
+  limit: number,
+  shards: readonly number[] = [0],
+): Promise<QueuedWindow[]> {
+  if (shards.length === 0) return [];
   const rows = await db
     .select()
     .from(scoringQueue)
-    .orderBy(asc(scoringQueue.windowStart))
+    .where(inArray(scoringQueue.shard, [...shards]))
+    .orderBy(asc(scoringQueue.windowStart), asc(scoringQueue.shard))
     .limit(limit);
   return rows.map((r) => ({
     windowStart: r.windowStart.getTime(),
+    shard: r.shard,
     version: r.version,
     revision: r.revision,
   }));
 }
 
 /**
- * Removes a scored window from the queue, only at the version that was scored: if more late
+ * Locks a queued entry for the transaction that scores it: false when it is gone (scored at
+ * this version) or another transaction holds it, e.g. a worker that lost the shard's lock
+ * while still scoring. Together with dequeueing at the scored version, no entry is scored by
+ * two transactions at once, nor again after it was scored.
+ */
+export async function claimQueued(tx: Executor, entry: QueuedWindow): Promise<boolean> {
+  const rows = await tx
+    .select({ version: scoringQueue.version })
+    .from(scoringQueue)
+    .where(
+      and(
+        eq(scoringQueue.windowStart, new Date(entry.windowStart)),
+        eq(scoringQueue.shard, entry.shard),
+        eq(scoringQueue.version, entry.version),
+      ),
+    )
+    .for('update', { skipLocked: true });
+  return rows.length > 0;
+}
+
+/**
+ * Removes a scored entry from the queue, only at the version that was scored: if more late
  * data arrived meanwhile, the entry stays and the window is scored again.
  */
 export async function dequeueWindow(db: Executor, entry: QueuedWindow): Promise<void> {
@@ -74,6 +144,7 @@ export async function dequeueWindow(db: Executor, entry: QueuedWindow): Promise<
     .where(
       and(
         eq(scoringQueue.windowStart, new Date(entry.windowStart)),
+        eq(scoringQueue.shard, entry.shard),
         eq(scoringQueue.version, entry.version),
       ),
     );

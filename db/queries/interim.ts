@@ -110,12 +110,14 @@ async function withdrawInterim(db: Executor, id: number, sentence: string, now: 
 /**
  * Withdraws interim anomalies whose metric window ended by the end of base window `windowStart`
  * (of `baseWindowMs`) and that no final score settled (their metric was disabled, or re-scored,
- * before the window closed). Returns their ids.
+ * before the window closed), among the metrics of one detector shard (lib/detection/shards.ts
+ * `shardOf`: the parent's id for a series). Returns their ids.
  */
 export async function withdrawUnsettledInterim(
   db: Executor,
   windowStart: number,
   baseWindowMs: number,
+  shard: { index: number; count: number } = { index: 0, count: 1 },
 ): Promise<number[]> {
   const end = new Date(windowStart + baseWindowMs).toISOString();
   const sentence = 'Withdrawn: the window closed without a final score for this metric.';
@@ -133,6 +135,7 @@ export async function withdrawUnsettledInterim(
         eq(anomalies.status, 'open'),
         lte(anomalies.lastWindow, new Date(windowStart)),
         dsql`exists (select 1 from ${metrics} where ${metrics.id} = ${anomalies.metricId}
+          and coalesce(${metrics.parentId}, ${metrics.id}) % ${shard.count}::int = ${shard.index}::int
           and ${anomalies.lastWindow} + ${metrics.windowMultiple} * ${baseWindowMs}::float8 * interval '1 millisecond' <= ${end}::timestamptz)`,
       ),
     )

@@ -100,18 +100,24 @@ function holds(row: MetricRow, columns: Record<string, unknown>): boolean {
  * windows until the top N are named, keeps one "other" series, and copies the parent's
  * definition and its rule, with thresholds corrected for the number of series
  * (lib/detection/split-rule), to each series whose copy differs. Returns the ids of the
- * series it created, changed or deleted.
+ * series it created, changed or deleted. `ownsParent` limits it to the split metrics of one
+ * detector shard (the series go with their parent: lib/detection/shards.ts).
  */
 export async function syncSplitSeries(
   x: Executor,
   windowStart: number,
   baseWindowMs: number,
+  ownsParent: (parentId: number) => boolean = () => true,
 ): Promise<number[]> {
-  const children = await x.select().from(metrics).where(isNotNull(metrics.parentId));
-  const parents = await x
-    .select()
-    .from(metrics)
-    .where(and(isNull(metrics.parentId), isNotNull(metrics.splitBy)));
+  const children = (await x.select().from(metrics).where(isNotNull(metrics.parentId))).filter((c) =>
+    ownsParent(c.parentId!),
+  );
+  const parents = (
+    await x
+      .select()
+      .from(metrics)
+      .where(and(isNull(metrics.parentId), isNotNull(metrics.splitBy)))
+  ).filter((p) => ownsParent(p.id));
   const splitOf = new Map(parents.map((p) => [p.id, p]));
   const changed: number[] = [];
 

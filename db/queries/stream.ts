@@ -82,23 +82,25 @@ export async function writeFlushIn(tx: postgres.TransactionSql, flush: Flush): P
 }
 
 /**
- * Queues for re-scoring the windows among `windowStarts` that the detector has already closed:
- * late events (within the allowed lateness) or a re-ingest changed them. The share lock on the
- * detector's progress row orders this against the detector closing a window: either the
- * detector closes the window after this flush committed (and its scoring reads this data), or
- * this statement sees the window closed and queues it — a late event is never missed.
+ * Queues for re-scoring, once per detector shard, the windows among `windowStarts` that the
+ * detector has already closed: late events (within the allowed lateness) or a re-ingest changed
+ * them. The share lock on the detector's progress row orders this against the detector closing
+ * a window (or changing the shard count): either the detector closes the window after this
+ * flush committed (and its scoring reads this data), or this statement sees the window closed
+ * and queues it — a late event is never missed.
  */
 async function enqueueRevisions(tx: postgres.TransactionSql, windowStarts: number[]) {
   await tx`
     with closed as (
-      select scored_through from detector_progress where id = 1 and scored_through is not null
+      select scored_through, shards from detector_progress
+      where id = 1 and scored_through is not null
       for share)
-    insert into scoring_queue (window_start, revision)
-    select w, true
+    insert into scoring_queue (window_start, shard, revision)
+    select w, s, true
     from unnest(${tx.array(windowStarts.map((w) => new Date(w).toISOString()))}::timestamptz[]) as w,
-         closed
+         closed, generate_series(0, closed.shards - 1) as s
     where w <= closed.scored_through
-    on conflict (window_start) do update set
+    on conflict (window_start, shard) do update set
       version = scoring_queue.version + 1, revision = true, enqueued_at = now()`;
 }
 

@@ -134,12 +134,23 @@ export const quarantine = pgTable(
  * (revision = true, version bumped), so late events re-score their window. Entries are deleted
  * only at the version that was scored, so a revision arriving during scoring is not lost.
  */
-export const scoringQueue = pgTable('scoring_queue', {
-  windowStart: timestamp('window_start', { withTimezone: true, mode: 'date' }).primaryKey(),
-  revision: boolean('revision').notNull(),
-  version: integer('version').notNull().default(1),
-  enqueuedAt: timestamp('enqueued_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-});
+export const scoringQueue = pgTable(
+  'scoring_queue',
+  {
+    windowStart: timestamp('window_start', { withTimezone: true, mode: 'date' }).notNull(),
+    /**
+     * The detector shard that scores this entry's metrics (lib/detection/shards.ts): a window
+     * is queued once per shard, and each shard's holder dequeues its own.
+     */
+    shard: integer('shard').notNull().default(0),
+    revision: boolean('revision').notNull(),
+    version: integer('version').notNull().default(1),
+    enqueuedAt: timestamp('enqueued_at', { withTimezone: true, mode: 'date' })
+      .notNull()
+      .defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.windowStart, t.shard] })],
+);
 
 /**
  * The latest snapshot of each worker process's Prometheus metrics (prom-client JSON), which
@@ -157,4 +168,6 @@ export const detectorProgress = pgTable('detector_progress', {
   id: integer('id').primaryKey().default(1),
   scoredThrough: timestamp('scored_through', { withTimezone: true, mode: 'date' }),
   windowMs: integer('window_ms').notNull(),
+  /** The number of detector shards windows are queued for (PULSE_DETECTOR_SHARDS). */
+  shards: integer('shards').notNull().default(1),
 });

@@ -62,6 +62,10 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ PULSE_DETECTOR: 'no' })).toThrow(
       /PULSE_DETECTOR: expected on or off/,
     );
+    expect(parseConfig({}).detectorShards).toBe(1);
+    expect(parseConfig({ PULSE_DETECTOR_SHARDS: '4' }).detectorShards).toBe(4);
+    expect(() => parseConfig({ PULSE_DETECTOR_SHARDS: '0' })).toThrow(/PULSE_DETECTOR_SHARDS/);
+    expect(() => parseConfig({ PULSE_DETECTOR_SHARDS: '65' })).toThrow(/PULSE_DETECTOR_SHARDS/);
     expect(parseConfig({ KAFKA_BROKERS: 'k:9092' }).kafka?.sessionTimeoutMs).toBe(30_000);
     expect(
       parseConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_SESSION_TIMEOUT: '6s' }).kafka?.sessionTimeoutMs,

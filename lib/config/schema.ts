@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { MIN_RETENTION, formatDuration, type RetentionPolicy } from '@/lib/retention/policy';
+import { MAX_SHARDS } from '@/lib/detection/shards';
 
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -151,6 +152,7 @@ const schema = z
       .enum(['on', 'off'], { error: 'expected on or off' })
       .default('on')
       .transform((v) => v === 'on'),
+    PULSE_DETECTOR_SHARDS: int(1, 1, MAX_SHARDS),
     PULSE_SIM_RATE: int(1000, 1, 1_000_000),
     PULSE_SIM_SEED: int(42, 0, 2 ** 31 - 1),
     PULSE_SIM_BACKFILL: duration('30m', 0),
@@ -263,6 +265,11 @@ const schema = z
     } satisfies RetentionPolicy,
     /** Whether stream workers run the detector (off: ingest only, e.g. in ingest tests). */
     detector: env.PULSE_DETECTOR,
+    /**
+     * Metrics are split into this many shards, each scored by one worker at a time; workers
+     * share the shards evenly (workers/services/detector.ts). Every worker must agree.
+     */
+    detectorShards: env.PULSE_DETECTOR_SHARDS,
     /** Set when KAFKA_BROKERS is: the stream workers consume Kafka instead of the simulator. */
     kafka: env.KAFKA_BROKERS
       ? {

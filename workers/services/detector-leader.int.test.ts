@@ -1,9 +1,10 @@
 /**
  * Scale-out of the detector: with several workers only the holder of the advisory lock scores,
  * and when the leader dies (its session ends) another one takes over at its next poll, resuming
- * from the stored progress — no window skipped, none scored twice.
+ * from the stored progress — no window skipped, none scored twice. With shards, the workers
+ * share them evenly, score at the same time, and the survivor takes a dead worker's shards.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createLogger } from '@/lib/observability/log';
 import { Simulator } from '@/lib/simulator/generator';
 import { createDb, type DbHandle } from '@/db/client';
@@ -17,49 +18,67 @@ const MINUTE = 60_000;
 const log = createLogger('test', 'silent');
 
 let t: TestDatabase;
-const handles: DbHandle[] = [];
-beforeAll(async () => {
+let handles: DbHandle[] = [];
+// A database per test: each starts with no detector progress.
+beforeEach(async () => {
   t = await createTestDatabase();
   await ensureDefaultMetrics(t.db);
 });
-afterAll(async () => {
+afterEach(async () => {
   for (const h of handles) await h.close().catch(() => undefined);
+  handles = [];
   await t.drop();
 });
 
-it('hands the detector over when the leader dies', async () => {
-  const start = Math.floor((Date.now() - 2 * 60 * MINUTE) / MINUTE) * MINUTE;
+const worker = (name: string, shards = 1) => {
+  const handle = createDb(t.url, { max: 2, appName: name });
+  handles.push(handle);
+  return {
+    handle,
+    detector: createDetector({
+      handle,
+      log,
+      windowMs: MINUTE,
+      shards,
+      incidents: { publicUrl: 'http://pulse.test' },
+    }),
+  };
+};
+
+/** Ticks until it scores something (a lock freed by a terminated backend goes a moment later). */
+async function tickUntilScored(detector: { tick(): Promise<number> }): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const scored = await detector.tick();
+    if (scored > 0) return scored;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return 0;
+}
+
+async function feeder(source: string, seed: number) {
   const partition = await SourcePartition.claim(
     { sql: t.sql, log },
     {
-      source: 'l',
+      source,
       partition: 0,
       windowMs: MINUTE,
       outOfOrderMs: 1000,
       allowedLatenessMs: 0,
       maxValuesPerDim: 200,
-      owner: 'l',
+      owner: source,
     },
   );
   const pipeline = partition.pipeline;
-  const sim = new Simulator({ seed: 5, ratePerSec: 20, injections: [] });
-  const feed = async (from: number, to: number) => {
+  const sim = new Simulator({ seed, ratePerSec: 20, injections: [] });
+  return async (from: number, to: number) => {
     for (const e of sim.generate(from, to)) pipeline.ingestLine(JSON.stringify(e), Date.now());
     expect(await partition.flush()).toBe('ok');
   };
-  const worker = (name: string) => {
-    const handle = createDb(t.url, { max: 2, appName: name });
-    handles.push(handle);
-    return {
-      handle,
-      detector: createDetector({
-        handle,
-        log,
-        windowMs: MINUTE,
-        incidents: { publicUrl: 'http://pulse.test' },
-      }),
-    };
-  };
+}
+
+it('hands the detector over when the leader dies', async () => {
+  const start = Math.floor((Date.now() - 2 * 60 * MINUTE) / MINUTE) * MINUTE;
+  const feed = await feeder('l', 5);
 
   const a = worker('detector-a');
   const b = worker('detector-b');
@@ -73,11 +92,7 @@ it('hands the detector over when the leader dies', async () => {
               where application_name = 'detector-a'`;
   // The lock goes when the backend has exited, a moment after pg_terminate_backend returns:
   // b takes over at one of its next polls.
-  let takenOver = 0;
-  for (let i = 0; i < 50 && takenOver === 0; i++) {
-    takenOver = await b.detector.tick();
-    if (takenOver === 0) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const takenOver = await tickUntilScored(b.detector);
   expect(takenOver).toBe(3);
   await b.detector.stop();
 
@@ -86,4 +101,56 @@ it('hands the detector over when the leader dies', async () => {
     p.windowStart.getTime(),
   );
   expect(scored).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => start + i * MINUTE));
+});
+
+it('shares two shards between two workers, and the survivor takes both when one dies', async () => {
+  const start = Math.floor((Date.now() - 2 * 60 * MINUTE) / MINUTE) * MINUTE;
+  const feed = await feeder('s', 6);
+  const a = worker('shard-a', 2);
+  const b = worker('shard-b', 2);
+  const queued = async () =>
+    (
+      await t.sql<{ shard: number; n: number }[]>`
+      select shard, count(*)::int as n from scoring_queue group by shard order by shard`
+    ).map((r) => [r.shard, r.n]);
+
+  // Alone, a takes both shards: 4 final windows, queued and scored once per shard.
+  await feed(start, start + 5 * MINUTE);
+  expect(await a.detector.tick()).toBe(8);
+  expect(await queued()).toEqual([]);
+
+  // b joins: a holds both, so b gets none at first; a gives shard 1 back at its next poll and
+  // scores only shard 0 (it closes the windows, as shard 0's holder); b then takes shard 1.
+  await feed(start + 5 * MINUTE, start + 8 * MINUTE);
+  expect(await b.detector.tick()).toBe(0);
+  expect(await a.detector.tick()).toBe(3);
+  expect(await queued()).toEqual([[1, 3]]);
+  expect(await b.detector.tick()).toBe(3);
+
+  // Both score at the same time, each its own shard.
+  await feed(start + 8 * MINUTE, start + 10 * MINUTE);
+  expect(await a.detector.tick()).toBe(2); // closes windows 8 and 9 for both shards
+  const [fromA, fromB] = await Promise.all([a.detector.tick(), b.detector.tick()]);
+  expect([fromA, fromB]).toEqual([0, 2]);
+
+  // a dies: b takes shard 0 too, closes the next windows and scores them for both shards.
+  await t.sql`select pg_terminate_backend(pid) from pg_stat_activity
+              where application_name = 'shard-a'`;
+  await feed(start + 10 * MINUTE, start + 12 * MINUTE);
+  expect(await tickUntilScored(b.detector)).toBe(4);
+  expect(await queued()).toEqual([]);
+  await b.detector.stop();
+
+  // Every metric of either shard has every window, scored once (the point of a window is
+  // unique; no window was left in the queue or skipped).
+  const windows = Array.from({ length: 11 }, (_, i) => start + i * MINUTE);
+  const metrics = await t.sql<{ id: number }[]>`select id from metrics order by id`;
+  expect(new Set(metrics.map((m) => m.id % 2))).toEqual(new Set([0, 1]));
+  for (const { id } of metrics) {
+    const scored = (await pointsSince(t.db, [id], start)).map((p) => p.windowStart.getTime());
+    expect(scored).toEqual(windows);
+  }
+  const [{ n } = { n: -1 }] = await t.sql<{ n: number }[]>`
+    select count(*)::int as n from anomalies`;
+  expect(n).toBe(0);
 });

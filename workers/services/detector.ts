@@ -1,7 +1,14 @@
 /**
  * The detector: once the global watermark has passed a window, score every enabled metric in
  * it, explain anomalies by dimension, persist points and anomalies, and NOTIFY the web tier.
- * Several workers may run it; only the holder of a PostgreSQL advisory lock scores.
+ *
+ * Several workers may run it. Metrics are split into shards (PULSE_DETECTOR_SHARDS, default 1;
+ * lib/detection/shards.ts), each scored by the worker holding its PostgreSQL advisory lock
+ * (db/shard-locks.ts); the workers alive share the shards evenly and take over a dead one's at
+ * their next poll. A window is queued once per shard, and each shard's entries are scored in
+ * their own transactions. The holder of shard 0 also coordinates: it closes windows, places
+ * stray anomalies and takes the interim looks. Anomalies are placed into incidents under a
+ * transaction lock, so two shards never group the same incident at once.
  *
  * Scoring one base window (points, anomalies, the window leaving the scoring queue) is one
  * transaction that also queues its NOTIFYs, and so is re-scoring one metric's history:
@@ -17,7 +24,8 @@ import { isWindowFinal } from '@/lib/stream/windows';
 import type { AlertRule, MetricDefinition, Severity } from '@/lib/types';
 import type { DbHandle } from '@/db/client';
 import type { Executor } from '@/db/queries/executor';
-import { leaderLock } from '@/db/leader-lock';
+import { shardLocks } from '@/db/shard-locks';
+import { shardOf } from '@/lib/detection/shards';
 import {
   anomaliesNear,
   createRevisedAnomaly,
@@ -25,17 +33,20 @@ import {
   reviseAnomaly,
 } from '@/db/queries/anomalies';
 import {
+  claimQueued,
   closeWindows,
   dequeueWindow,
   ensureDetectorProgress,
   getScoredThrough,
   queuedWindows,
+  setShardCount,
 } from '@/db/queries/detector';
 import { pgEngineStore } from '@/db/queries/engine-store';
 import { finishRescore, listMetrics, toDefinition, toRule } from '@/db/queries/metrics';
 import { syncSplitSeries } from '@/db/queries/split';
 import { placeAndRefresh, unplacedAnomalies, type IncidentSettings } from '@/db/queries/incidents';
 import { notifyInTransaction, type PulseNotice } from '@/db/queries/notify';
+import { sql as dsql } from 'drizzle-orm';
 import {
   anomalyPoints,
   hasLaterPoint,
@@ -50,8 +61,10 @@ import { createInterimLooker, type InterimOptions } from './interim-detector';
 /** Thrown inside a re-score's transaction when the detector stops: rolls it back. */
 class Stopped extends Error {}
 
-/** Arbitrary constant naming the detector's advisory lock. */
-const LEADER_LOCK = 0x70756c73; // "puls"
+/** Arbitrary constant naming the detector's advisory locks: (LOCKS, shard) per shard. */
+const LOCKS = 0x70756c73; // "puls"
+/** The transaction lock (LOCKS, PLACING) under which a shard places anomalies into incidents. */
+const PLACING = -2;
 const MAX_HISTORY_MS = 86_400_000;
 const MAX_WINDOWS_PER_TICK = 500;
 
@@ -62,6 +75,8 @@ export interface DetectorOptions {
   pollMs?: number;
   /** A partition silent for this long no longer holds the global watermark back. */
   idleTimeoutMs?: number;
+  /** Shards the metrics are split into (PULSE_DETECTOR_SHARDS); every worker must agree. Default 1. */
+  shards?: number;
   /**
    * Grouping anomalies into incidents and writing their notifications, in the transaction of
    * the window that changed them (db/queries/incidents.ts). `baseWindowMs` defaults to
@@ -91,17 +106,21 @@ export function createDetector(options: DetectorOptions): Detector {
   const { handle, log, windowMs } = options;
   const { db, sql } = handle;
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  const shardCount = options.shards ?? 1;
   const incidentSettings: IncidentSettings = { ...options.incidents, baseWindowMs: windowMs };
   /** Places the anomalies among `notices` into incidents and writes what they are owed. */
-  const placeNoticed = (tx: Executor, notices: readonly PulseNotice[]) =>
-    placeAndRefresh(
-      tx,
-      notices.flatMap((n) => (n.kind === 'anomaly' ? [n.id] : [])),
-      incidentSettings,
-      new Date(),
-    );
-  const leader = leaderLock(sql, LEADER_LOCK, () =>
-    log.info('this worker is now the detector leader'),
+  const placeNoticed = async (tx: Executor, notices: readonly PulseNotice[]) => {
+    const ids = notices.flatMap((n) => (n.kind === 'anomaly' ? [n.id] : []));
+    if (ids.length === 0) return;
+    // Another shard's transaction may be grouping anomalies of the same incident: one at a time.
+    if (shardCount > 1) await tx.execute(dsql`select pg_advisory_xact_lock(${LOCKS}, ${PLACING})`);
+    await placeAndRefresh(tx, ids, incidentSettings, new Date());
+  };
+  const locks = shardLocks(sql, LOCKS, ({ taken, released, held }) =>
+    log.info(
+      { taken, released, held, shards: shardCount },
+      shardCount === 1 ? 'this worker is now the detector leader' : 'detector shards changed hands',
+    ),
   );
   let stopped = false;
   const interim = options.interim
@@ -119,18 +138,19 @@ export function createDetector(options: DetectorOptions): Detector {
   function scorer(x: Executor) {
     const store = pgEngineStore(x);
     /**
-     * Scores base window `windowStart` for every enabled metric: first scoring through the
-     * engine for metrics whose window ends here, or a revision (late data) for metrics whose
-     * window containing it was already scored.
+     * Scores base window `windowStart` for every enabled metric of `shard`: first scoring
+     * through the engine for metrics whose window ends here, or a revision (late data) for
+     * metrics whose window containing it was already scored.
      */
-    async function scoreWindowStart(windowStart: number): Promise<PulseNotice[]> {
+    async function scoreWindowStart(windowStart: number, shard = 0): Promise<PulseNotice[]> {
       const notices: PulseNotice[] = [{ kind: 'window', windowStart }];
-      for (const metricId of await syncSplitSeries(x, windowStart, windowMs)) {
+      const owns = (id: number) => shardOf({ id }, shardCount) === shard;
+      for (const metricId of await syncSplitSeries(x, windowStart, windowMs, owns)) {
         notices.push({ kind: 'metric', metricId });
       }
       const metrics = (await listMetrics(x))
-        .filter((m) => m.enabled)
-        .map((row) => ({ definition: toDefinition(row), rule: toRule(row) }));
+        .map((row) => ({ definition: toDefinition(row), rule: toRule(row) }))
+        .filter((m) => m.definition.enabled && shardOf(m.definition, shardCount) === shard);
       const fresh: EngineMetric[] = [];
       for (const m of metrics) {
         const start = metricWindowStart(windowStart, windowMs, m.definition.windowMultiple);
@@ -167,7 +187,10 @@ export function createDetector(options: DetectorOptions): Detector {
           );
         }
       }
-      for (const id of await withdrawUnsettledInterim(x, windowStart, windowMs)) {
+      for (const id of await withdrawUnsettledInterim(x, windowStart, windowMs, {
+        index: shard,
+        count: shardCount,
+      })) {
         notices.push({ kind: 'anomaly', id });
       }
       return notices;
@@ -211,8 +234,9 @@ export function createDetector(options: DetectorOptions): Detector {
           joined = target.id;
         } else {
           const explanation = await explain();
+          // In the window's transaction: a rollback must not leave an anomaly without its point.
           joined = await createRevisedAnomaly(
-            db,
+            x,
             metric.id,
             { windowStart: start, score, explanation },
             (await hasLaterPoint(x, metric.id, start)) ? 'resolved' : 'open',
@@ -284,6 +308,7 @@ export function createDetector(options: DetectorOptions): Detector {
     const watermark = await globalWatermark(sql, idleTimeoutMs);
     if (watermark === null) return;
     await ensureDetectorProgress(db, windowMs);
+    await setShardCount(db, shardCount);
     const scoredThrough = await getScoredThrough(db, windowMs);
     let next =
       scoredThrough !== null
@@ -295,21 +320,23 @@ export function createDetector(options: DetectorOptions): Detector {
       closing.push(next);
       next += windowMs;
     }
-    await closeWindows(db, closing, windowMs);
+    await closeWindows(db, closing, windowMs, shardCount);
   }
 
   /**
    * Honours re-score requests (a metric's definition or rule changed and its history should
    * follow): withdraws the metric's anomalies from the requested window on, deletes its points
    * there and scores those windows again, oldest first, up to the last closed window. Done in
-   * one go per metric, so a crash half-way simply starts it over. Returns windows scored.
+   * one go per metric, so a crash half-way simply starts it over. Only the metrics of `mine`,
+   * the shards this worker holds. Returns windows scored.
    */
-  async function rescoreRequested(): Promise<number> {
+  async function rescoreRequested(mine: ReadonlySet<number>): Promise<number> {
     const closedThrough = await getScoredThrough(db, windowMs);
     if (closedThrough === null) return 0;
     let scored = 0;
     for (const row of await listMetrics(db)) {
       if (!row.rescoreFrom || stopped) continue;
+      if (!mine.has(shardOf(toDefinition(row), shardCount))) continue;
       const requested = row.rescoreFrom;
       if (!row.enabled) {
         await finishRescore(db, row.id, requested);
@@ -374,23 +401,32 @@ export function createDetector(options: DetectorOptions): Detector {
     });
   }
 
+  /**
+   * One poll: takes or gives back shards, coordinates when holding shard 0, and scores the
+   * queued entries of the shards held. Returns the entries scored (windows × shards).
+   */
   async function tick(): Promise<number> {
-    if (!(await leader.ensure())) return 0;
-    await closeFinalWindows();
-    await rescoreRequested();
-    await placeStragglers();
+    const mine = await locks.ensure(shardCount);
+    if (mine.size === 0) return 0;
+    const coordinator = mine.has(0);
+    if (coordinator) await closeFinalWindows();
+    await rescoreRequested(mine);
+    if (coordinator) await placeStragglers();
     let scored = 0;
-    for (const entry of await queuedWindows(db, MAX_WINDOWS_PER_TICK)) {
-      if (stopped) break;
-      await db.transaction(async (tx) => {
-        const notices = await scorer(tx).scoreWindowStart(entry.windowStart);
+    for (const entry of await queuedWindows(db, MAX_WINDOWS_PER_TICK, [...mine])) {
+      if (stopped || !locks.held().has(entry.shard)) break;
+      const done = await db.transaction(async (tx) => {
+        // Gone (scored meanwhile) or held by another transaction: leave it.
+        if (!(await claimQueued(tx, entry))) return false;
+        const notices = await scorer(tx).scoreWindowStart(entry.windowStart, entry.shard);
         await placeNoticed(tx, notices);
         await dequeueWindow(tx, entry);
         for (const notice of notices) await notifyInTransaction(tx, notice);
+        return true;
       });
-      scored++;
+      if (done) scored++;
     }
-    if (interim && !stopped) await interim.maybeLook(Date.now());
+    if (interim && coordinator && !stopped) await interim.maybeLook(Date.now());
     return scored;
   }
 
@@ -418,7 +454,7 @@ export function createDetector(options: DetectorOptions): Detector {
       stopped = true;
       wake?.();
       await loop;
-      await leader.release();
+      await locks.release();
     },
   };
 }

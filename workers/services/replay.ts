@@ -363,6 +363,7 @@ async function waitForDetector(
     log,
     windowMs: cfg.windowMs,
     idleTimeoutMs: cfg.idleTimeoutMs,
+    shards: cfg.detectorShards,
     pollMs: WAIT_POLL_MS,
     incidents: { publicUrl: cfg.notify.publicUrl, schedule: cfg.notify.schedule },
   });

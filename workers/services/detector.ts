@@ -6,9 +6,9 @@
  * lib/detection/shards.ts), each scored by the worker holding its PostgreSQL advisory lock
  * (db/shard-locks.ts); the workers alive share the shards evenly and take over a dead one's at
  * their next poll. A window is queued once per shard, and each shard's entries are scored in
- * their own transactions. The holder of shard 0 also coordinates: it closes windows, places
- * stray anomalies and takes the interim looks. Anomalies are placed into incidents under a
- * transaction lock, so two shards never group the same incident at once.
+ * their own transactions, as are the interim looks at their metrics. The holder of shard 0 also
+ * coordinates: it closes windows and places stray anomalies. Anomalies are placed into
+ * incidents under a transaction lock, so two shards never group the same incident at once.
  *
  * Scoring one base window (points, anomalies, the window leaving the scoring queue) is one
  * transaction that also queues its NOTIFYs, and so is re-scoring one metric's history:
@@ -426,7 +426,9 @@ export function createDetector(options: DetectorOptions): Detector {
       });
       if (done) scored++;
     }
-    if (interim && coordinator && !stopped) await interim.maybeLook(Date.now());
+    if (interim && !stopped) {
+      await interim.maybeLook(Date.now(), { held: [...locks.held()], count: shardCount });
+    }
     return scored;
   }
 

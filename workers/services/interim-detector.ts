@@ -9,7 +9,8 @@
  *
  * It runs in the detector's loop, after the final scoring of a tick, so the two never race: a
  * look happens only when no closed window waits to be scored, and its window is the next one the
- * detector will score.
+ * detector will score. With detector shards, each worker looks at the metrics of the shards it
+ * holds, after scoring their queue.
  */
 import { scoreInterimWindow } from '@/lib/detection/interim-engine';
 import { looksPerWindow } from '@/lib/detection/interim';
@@ -20,6 +21,7 @@ import { getScoredThrough, queuedWindows } from '@/db/queries/detector';
 import { pgEngineStore } from '@/db/queries/engine-store';
 import { dataReach } from '@/db/queries/interim';
 import { listMetrics, toDefinition, toRule } from '@/db/queries/metrics';
+import { shardOf } from '@/lib/detection/shards';
 import { notifyInTransaction, type PulseNotice } from '@/db/queries/notify';
 
 export interface InterimOptions {
@@ -29,11 +31,17 @@ export interface InterimOptions {
   cadenceMs?: number;
 }
 
+/** The detector shards a look covers: their metrics, and their scoring queue. */
+export interface LookShards {
+  held: readonly number[];
+  count: number;
+}
+
 export interface InterimLooker {
   /** Looks at the open window if the cadence says so; returns the interim anomalies opened. */
-  maybeLook(now: number): Promise<number[]>;
-  /** Looks now. */
-  look(): Promise<number[]>;
+  maybeLook(now: number, shards?: LookShards): Promise<number[]>;
+  /** Looks now, at the metrics of `shards` (default: the one shard of an unsharded detector). */
+  look(shards?: LookShards): Promise<number[]>;
 }
 
 export function createInterimLooker(options: {
@@ -51,8 +59,8 @@ export function createInterimLooker(options: {
   const looks = looksPerWindow(windowMs, cadenceMs);
   let last = -Infinity;
 
-  async function look(): Promise<number[]> {
-    if ((await queuedWindows(db, 1)).length > 0) return [];
+  async function look(shards: LookShards = { held: [0], count: 1 }): Promise<number[]> {
+    if ((await queuedWindows(db, 1, shards.held)).length > 0) return [];
     const closedThrough = await getScoredThrough(db, windowMs);
     if (closedThrough === null) return [];
     const open = closedThrough + windowMs;
@@ -63,8 +71,10 @@ export function createInterimLooker(options: {
     if (!reach || reach.low <= open || reach.low >= open + windowMs) return [];
     return db.transaction(async (tx) => {
       const metrics = (await listMetrics(tx))
-        .filter((m) => m.enabled)
-        .map((row) => ({ definition: toDefinition(row), rule: toRule(row) }));
+        .map((row) => ({ definition: toDefinition(row), rule: toRule(row) }))
+        .filter(
+          (m) => m.definition.enabled && shards.held.includes(shardOf(m.definition, shards.count)),
+        );
       const outcomes = await scoreInterimWindow(pgEngineStore(tx), metrics, open, windowMs, reach, {
         looks,
       });
@@ -90,10 +100,10 @@ export function createInterimLooker(options: {
 
   return {
     look,
-    async maybeLook(now) {
+    async maybeLook(now, shards) {
       if (now - last < cadenceMs) return [];
       last = now;
-      return look();
+      return look(shards);
     },
   };
 }

@@ -121,6 +121,7 @@ export function LiveBoard({
       void refetchBoard();
     },
     metric: (metric) => dispatch({ type: 'metric', metric }),
+    'metric-removed': ({ metricId }) => dispatch({ type: 'metric-removed', metricId }),
     onConnect: () => void catchUp(),
   });
 

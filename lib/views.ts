@@ -221,6 +221,8 @@ export interface ServerToClientEvents {
    * same recent points as GET /api/board.
    */
   metric: (metric: BoardMetric) => void;
+  /** A metric is gone (a series its split no longer has): off the board. */
+  'metric-removed': (update: { metricId: number }) => void;
   /**
    * Sent just before the server disconnects a socket whose session no longer holds: signed out,
    * expired, revoked, its password changed, its user disabled or deleted (`signed-out`: sign in

@@ -191,6 +191,13 @@ describe('boardReducer: metric', () => {
     const next = boardReducer(state, { type: 'metric', metric: metric(2) });
     expect(next.metrics.map((m) => m.id)).toEqual([1, 2, 3]);
   });
+
+  it('drops a removed metric (a series its split no longer has), and ignores an unknown one', () => {
+    const state = initBoardState(board({ metrics: [metric(1), metric(2), metric(3)] }));
+    const next = boardReducer(state, { type: 'metric-removed', metricId: 2 });
+    expect(next.metrics.map((m) => m.id)).toEqual([1, 3]);
+    expect(boardReducer(next, { type: 'metric-removed', metricId: 9 }).metrics).toHaveLength(2);
+  });
 });
 
 describe('boardReducer: a board showing a range', () => {

@@ -53,7 +53,9 @@ export type BoardAction =
   | { type: 'incidents'; incidents: IncidentSummary[] }
   | { type: 'rule'; metricId: number; rule: AlertRule }
   /** A metric was created, or its definition or enabled flag changed: its board view. */
-  | { type: 'metric'; metric: BoardMetric };
+  | { type: 'metric'; metric: BoardMetric }
+  /** A metric is gone (a series its split no longer has). */
+  | { type: 'metric-removed'; metricId: number };
 
 export function initBoardState(
   board: Board,
@@ -221,6 +223,8 @@ export function boardReducer(state: BoardState, action: BoardAction): BoardState
         : [...state.metrics, next].sort((a, b) => a.id - b.id);
       return { ...state, metrics };
     }
+    case 'metric-removed':
+      return { ...state, metrics: state.metrics.filter((m) => m.id !== action.metricId) };
   }
 }
 

@@ -45,6 +45,10 @@ export function usePulseSocket(room: string, handlers: PulseSocketHandlers): Con
   const onMetric = useEffectEvent((...args: Parameters<ServerToClientEvents['metric']>) =>
     handlers.metric?.(...args),
   );
+  const onMetricRemoved = useEffectEvent(
+    (...args: Parameters<ServerToClientEvents['metric-removed']>) =>
+      handlers['metric-removed']?.(...args),
+  );
   const onConnect = useEffectEvent((first: boolean) => handlers.onConnect?.(first));
   /** The session ended (signed out, expired, revoked): sign in again, then come back here. */
   const onSignedOut = useEffectEvent(() => {
@@ -132,6 +136,7 @@ export function usePulseSocket(room: string, handlers: PulseSocketHandlers): Con
     socket.on('incident', (incident) => onIncident(incident));
     socket.on('rule', (update) => onRule(update));
     socket.on('metric', (metric) => onMetric(metric));
+    socket.on('metric-removed', (update) => onMetricRemoved(update));
 
     const online = () => {
       if (signedOut) return;

@@ -173,6 +173,16 @@ describe('live push', () => {
     expect(view).toMatchObject({ id: metricId, key: 'purchases', enabled: true, points: [] });
   });
 
+  it("relays the 'metric' notice of a metric that no longer exists as its removal", async () => {
+    const client = await open(cookie(token));
+    expect(await subscribe(client, 'board')).toEqual({ ok: true });
+    const removed = new Promise<{ metricId: number }>((resolve) =>
+      client.once('metric-removed', resolve),
+    );
+    await t.db.transaction((tx) => notifyInTransaction(tx, { kind: 'metric', metricId: 987_654 }));
+    expect(await removed).toEqual({ metricId: 987_654 });
+  });
+
   it('keeps no HTTP request once a transport is open, on either transport: the session was read before', async () => {
     for (const transport of ['polling', 'websocket'] as const) {
       const client = await open(cookie(token), { transport });

@@ -59,7 +59,7 @@ const ROLES: readonly Role[] = ['viewer', 'editor', 'admin'];
 /** The room every socket of a role is in (server-side only: no client may ask for it). */
 const roleRoom = (role: Role) => `role:${role}`;
 
-type RelayedEvent = 'points' | 'anomaly' | 'incident' | 'rule' | 'metric';
+type RelayedEvent = 'points' | 'anomaly' | 'incident' | 'rule' | 'metric' | 'metric-removed';
 
 /**
  * The least role that receives each relayed event. Everything live is viewer-level today: a
@@ -73,6 +73,7 @@ const EVENT_ROLE: Record<RelayedEvent, Role> = {
   incident: 'viewer',
   rule: 'viewer',
   metric: 'viewer',
+  'metric-removed': 'viewer',
 };
 
 /** The sockets in `rooms` of role `least` or above (what {@link relayNotice} emits to). */
@@ -128,6 +129,12 @@ export async function relayNotice(
   } else if (notice.kind === 'metric') {
     const metric = await loadBoardMetric(db, notice.metricId, { windowMs: reads.windowMs });
     if (metric) audience(io, ['board'], EVENT_ROLE.metric).emit('metric', metric);
+    // The notice of a metric that no longer exists is its removal (a split's series deleted).
+    else {
+      audience(io, ['board'], EVENT_ROLE['metric-removed']).emit('metric-removed', {
+        metricId: notice.metricId,
+      });
+    }
   }
 }
 

@@ -46,6 +46,7 @@ import {
 import { firstRollupWindow, globalWatermark } from '@/db/queries/stream';
 import { withdrawUnsettledInterim } from '@/db/queries/interim';
 import { createInterimLooker, type InterimOptions } from './interim-detector';
+import { checkSeasons } from './season-check';
 
 /** Thrown inside a re-score's transaction when the detector stops: rolls it back. */
 class Stopped extends Error {}
@@ -379,6 +380,7 @@ export function createDetector(options: DetectorOptions): Detector {
     await closeFinalWindows();
     await rescoreRequested();
     await placeStragglers();
+    await checkSeasons(db, { windowMs, log });
     let scored = 0;
     for (const entry of await queuedWindows(db, MAX_WINDOWS_PER_TICK)) {
       if (stopped) break;

@@ -10,7 +10,13 @@ import { dailyShape, EVENT_MIX, rateNoise } from '@/lib/simulator/model';
 import { Random } from '@/lib/simulator/random';
 import { defaultMetrics } from '@/lib/metrics/defaults';
 import { COUNT_MEASURE } from '@/lib/stream/rollup';
-import { DEFAULT_RULE, NEW_METRIC_RULE, TOTAL, type MetricDefinition } from '@/lib/types';
+import {
+  DEFAULT_RULE,
+  NEW_METRIC_RULE,
+  TOTAL,
+  type MetricDefinition,
+  type Season,
+} from '@/lib/types';
 import {
   detectMetricSeason,
   effectiveRule,
@@ -62,7 +68,8 @@ describe("the simulator's daily curve", () => {
           .points(auto.id)
           .filter((p) => p.windowStart >= w - SEASON_CHECK_SPAN_MS && p.value !== null)
           .map((p) => ({ windowStart: p.windowStart, value: p.value! }));
-        const season = detectMetricSeason(samples, seasonStep(MIN), decision?.season).season;
+        const current: Season | null = decision === null ? null : decision.season;
+        const season: Season | null = detectMetricSeason(samples, seasonStep(MIN), current).season;
         decision = { season, checkedAt: w };
       }
       const outcomes = await scoreBaseWindow(

@@ -6,28 +6,28 @@ import { NumberField, SelectField, type RulePanelProps } from './fields';
 
 const BASELINE_OPTIONS = [
   { value: 'auto', label: 'Automatic (detect a daily or weekly season)' },
-  { value: 'rolling', label: 'rolling' },
-  { value: 'robust', label: 'robust' },
-  { value: 'seasonal', label: 'seasonal' },
+  { value: 'rolling', label: 'Rolling' },
+  { value: 'robust', label: 'Robust' },
+  { value: 'seasonal', label: 'Seasonal' },
 ];
-
-const SEASON_WORDS = { day: 'A daily season', week: 'A weekly season' } as const;
 
 /** What the detector last found in the metric's history, and when. */
 function DetectedSeason({ detected }: { detected: SeasonDecision }) {
   if (detected.checkedAt === null) {
     return (
       <p className="hint" data-testid="detected-season">
-        Not checked yet: the detector looks at the metric&rsquo;s last 4 weeks within a minute of
-        saving, and again every 6 hours. Until then the baseline is robust.
+        Not checked yet: the detector looks at the metric&rsquo;s last 4 weeks shortly after saving,
+        and again every 6 hours. Until then the baseline is robust.
       </p>
     );
   }
   return (
     <p className="hint" data-testid="detected-season">
-      {detected.season
-        ? `${SEASON_WORDS[detected.season]} was detected in the last 4 weeks: scored against the same time ${detected.season === 'day' ? 'on earlier days' : 'in earlier weeks'}.`
-        : 'No daily or weekly season was detected in the last 4 weeks: scored with the robust baseline.'}{' '}
+      {detected.season === 'day'
+        ? 'Detected: a daily season in the metric’s last 4 weeks. Each window is compared with the same time on earlier days.'
+        : detected.season === 'week'
+          ? 'Detected: a weekly season in the metric’s last 4 weeks. Each window is compared with the same time in earlier weeks.'
+          : 'No daily or weekly season detected in the metric’s stored history (up to 4 weeks; a daily season needs 2 days of it, a weekly one 2 weeks). Scored with the robust baseline.'}{' '}
       Checked at <ZonedTime ms={detected.checkedAt} />.
     </p>
   );

@@ -196,8 +196,8 @@ function definitionColumns(def: DefinitionInput) {
 }
 
 /**
- * Creates an enabled metric with the rule of new metrics (NEW_METRIC_RULE). The detector picks it up from the
- * next window; it shows as learning until it has a baseline.
+ * Creates an enabled metric with the rule of new metrics (NEW_METRIC_RULE). The detector picks
+ * it up from the next window; it shows as learning until it has a baseline.
  * @throws MetricKeyTakenError when the key is in use.
  */
 export async function createMetric(

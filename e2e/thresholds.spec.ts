@@ -39,6 +39,15 @@ test('an editor previews a rolling baseline with 2 consecutive windows, then sav
   await page.reload();
   await previewSettled(page);
   await expect(summary).toContainText('With the current settings');
+  // A new metric's baseline is automatic: the page says what the detector found in the few
+  // minutes of history there are (no season), and the preview which baseline that meant.
+  await expect(thresholds.field('Baseline')).toHaveValue('auto');
+  await expect(page.getByTestId('detected-season')).toContainText(
+    'No daily or weekly season detected',
+  );
+  await expect(page.getByTestId('preview-baseline')).toHaveText(
+    'Latest window: robust (no daily or weekly season detected).',
+  );
 
   // A much lower threshold alerts on many more windows than the saved settings (same answer).
   await thresholds.field('Warn z').fill('0.3');
@@ -50,7 +59,7 @@ test('an editor previews a rolling baseline with 2 consecutive windows, then sav
   const savedCount = Number(/: (\d+) window/.exec((await current.textContent()) ?? '')?.[1]);
   expect(await countOf(page, 'preview-alerts')).toBeGreaterThan(savedCount);
 
-  // The default baseline is robust; try the rolling mean, with one window opening an anomaly.
+  // Try the rolling mean instead, with one window opening an anomaly.
   await thresholds.field('Baseline').selectOption('rolling');
   await thresholds.field('Consecutive windows').fill('1');
   await previewSettled(page);

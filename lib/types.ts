@@ -160,9 +160,12 @@ export interface SeriesOf {
  * - rolling: mean and σ of the earlier windows;
  * - robust: median and MAD × 1.4826 of the earlier windows (one outlier barely moves them);
  * - seasonal: mean and σ of the same slot on earlier days or weeks, falling back to rolling
- *   (and saying so) while that history is short.
+ *   (and saying so) while that history is short;
+ * - auto: seasonal with the season the metric's own history shows (a daily or weekly shape,
+ *   lib/detection/auto-season.ts), robust when it shows none. The detector stores the decision
+ *   on the metric and the engine only ever sees the resolved rule (`effectiveRule`).
  */
-export const BASELINE_KINDS = ['rolling', 'robust', 'seasonal'] as const;
+export const BASELINE_KINDS = ['rolling', 'robust', 'seasonal', 'auto'] as const;
 export type BaselineKind = (typeof BASELINE_KINDS)[number];
 export const SEASONS = ['day', 'week'] as const;
 export type Season = (typeof SEASONS)[number];
@@ -176,7 +179,7 @@ export interface AlertRule {
   /** Number of earlier windows the baseline uses. */
   baselineWindows: number;
   baseline: BaselineKind;
-  /** Period of the seasonal baseline (used when baseline = 'seasonal'). */
+  /** Period of the seasonal baseline (used when baseline = 'seasonal'; 'auto' detects its own). */
   season: Season;
   /** Floor on σ in the metric's unit, on top of the window's own sampling noise. 0: none. */
   sigmaFloor: number;
@@ -190,9 +193,10 @@ export interface AlertRule {
 }
 
 /**
- * The rule new metrics get (db/queries seeds it explicitly; the columns' own defaults in
- * db/schema are older). Warn needs 2 windows in a row, critical opens at once: with a σ from
- * 20 windows, single warn windows of quiet traffic came several times a day per metric. The
+ * The engine's default rule: what backtests, evaluations and rule checks score with when no
+ * metric row says otherwise. A metric created now gets {@link NEW_METRIC_RULE} (the same, with
+ * the automatic baseline). Warn needs 2 windows in a row, critical opens at once: with a
+ * σ from 20 windows, single warn windows of quiet traffic came several times a day per metric. The
  * baseline is robust (median, MAD) over 30 windows: a slow drift inflates a rolling σ as it
  * grows and drags a short mean along, hiding itself. `npm run eval` measured F1 ≥ 4σ 0.95
  * (4σ drifts 8 of 12 found) against 0.90 (4 of 12) for the rolling mean of 20 windows, at 0.6
@@ -210,6 +214,26 @@ export const DEFAULT_RULE: AlertRule = {
   consecutiveWindows: 2,
   resolveAfter: 2,
 };
+
+/**
+ * The rule a metric created now gets (db/queries/metrics.ts seeds it explicitly, and it is the
+ * columns' default): DEFAULT_RULE with the automatic baseline, which is DEFAULT_RULE's robust
+ * baseline until the metric's own history shows a daily or weekly season (issue 16: a metric
+ * with a strong daily shape must not alert every morning). Existing metrics keep theirs.
+ */
+export const NEW_METRIC_RULE: AlertRule = { ...DEFAULT_RULE, baseline: 'auto' };
+
+/**
+ * What the engine is told about an 'auto' rule it receives resolved (lib/detection/auto-season.ts
+ * `effectiveRule`): the season detected ('none': none was), or 'unchecked' while the detector
+ * has not looked yet. Only the baseline's words use it; scoring reads `baseline` and `season`.
+ */
+export type AutoSeason = Season | 'none' | 'unchecked';
+
+/** A rule as the engine scores it: an 'auto' baseline already resolved, and how. */
+export interface ScoringRule extends AlertRule {
+  autoSeason?: AutoSeason;
+}
 
 /**
  * A metric's value in one window or one slice, as numerator / denominator so that

@@ -30,7 +30,7 @@ import type {
 import type { Db, Sql } from '@/db/client';
 import { hashToken, liveSessions, type Role, type SessionUser } from '@/db/queries/auth';
 import { incidentSummary } from '@/db/queries/incident-views';
-import { getMetric, toRule } from '@/db/queries/metrics';
+import { getMetric, savedRule } from '@/db/queries/metrics';
 import { CHANNEL, parseNotice, type PulseNotice } from '@/db/queries/notify';
 import { pointsOfWindow } from '@/db/queries/points';
 import { anomalySummary, loadBoardMetric, toBoardPoint } from '@/db/queries/views';
@@ -123,7 +123,7 @@ export async function relayNotice(
     if (metric) {
       audience(io, ['board'], EVENT_ROLE.rule).emit('rule', {
         metricId: metric.id,
-        rule: toRule(metric),
+        rule: savedRule(metric),
       });
     }
   } else if (notice.kind === 'metric') {

@@ -4,10 +4,17 @@
  * the metrics list, whose rows carry each metric's last scored point (one lateral read of
  * `metric_points` through its primary key).
  */
-import { and, asc, desc, eq, sql as dsql } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, lte, or, sql as dsql } from 'drizzle-orm';
 import { defaultMetrics } from '@/lib/metrics/defaults';
 import { type DefinitionInput } from '@/lib/metrics/definition';
-import { DEFAULT_RULE, type AlertRule, type MetricDefinition } from '@/lib/types';
+import { effectiveRule, type SeasonDecision } from '@/lib/detection/auto-season';
+import {
+  NEW_METRIC_RULE,
+  type AlertRule,
+  type MetricDefinition,
+  type Season,
+  type ScoringRule,
+} from '@/lib/types';
 import type { LastPoint, MetricListItem } from '@/lib/views';
 import { metricPoints, metrics } from '../schema';
 import type { Executor } from './executor';
@@ -39,8 +46,36 @@ export function toDefinition(row: MetricRow): MetricDefinition {
   };
 }
 
-/** The rule's own fields of a row, or of any object that carries more (extra keys dropped). */
-export function toRule(row: AlertRule): AlertRule {
+/** The season decision stored on a metric row (lib/detection/auto-season.ts). */
+export function seasonDecisionOf(row: Pick<MetricRow, 'detectedSeason' | 'seasonCheckedAt'>) {
+  return {
+    season: row.detectedSeason ?? null,
+    checkedAt: row.seasonCheckedAt ? row.seasonCheckedAt.getTime() : null,
+  } satisfies SeasonDecision;
+}
+
+/**
+ * The rule the engine scores a row with: its own fields (extra keys dropped), an 'auto' baseline
+ * resolved with the season decision the row carries (`effectiveRule`: seasonal with the detected
+ * season, robust without one; an object without the decision's columns counts as never
+ * checked). What a person edits and saves is {@link savedRule}.
+ */
+export function toRule(
+  row: AlertRule & Partial<Pick<MetricRow, 'detectedSeason' | 'seasonCheckedAt'>>,
+): ScoringRule {
+  return effectiveRule(
+    ruleColumns(row),
+    row.detectedSeason !== undefined && row.seasonCheckedAt !== undefined
+      ? seasonDecisionOf({
+          detectedSeason: row.detectedSeason,
+          seasonCheckedAt: row.seasonCheckedAt,
+        })
+      : null,
+  );
+}
+
+/** The rule as saved (an 'auto' baseline stays 'auto'): for forms, saving, a split's series. */
+export function savedRule(row: AlertRule): AlertRule {
   return ruleColumns(row);
 }
 
@@ -62,16 +97,16 @@ function ruleColumns(row: AlertRule): AlertRule {
 }
 
 /**
- * The default alert rule as row columns. The columns' defaults are DEFAULT_RULE too
- * (db/schema/detection.ts); inserts still name every rule column so that what a new metric gets
- * is read here, not inferred from the last migration.
+ * The rule of a new metric as row columns: NEW_METRIC_RULE, the automatic baseline. The columns'
+ * defaults say the same (db/schema/detection.ts); inserts still name every rule column so that
+ * what a new metric gets is read here, not inferred from the last migration.
  */
 export function defaultRuleColumns(): AlertRule {
-  return ruleColumns(DEFAULT_RULE);
+  return ruleColumns(NEW_METRIC_RULE);
 }
 
 /**
- * Creates the default metrics that do not exist yet (by key), with DEFAULT_RULE; leaves
+ * Creates the default metrics that do not exist yet (by key), with NEW_METRIC_RULE; leaves
  * existing ones, and their rules, alone.
  */
 export async function ensureDefaultMetrics(db: Executor): Promise<void> {
@@ -161,8 +196,8 @@ function definitionColumns(def: DefinitionInput) {
 }
 
 /**
- * Creates an enabled metric with the default alert rule. The detector picks it up from the
- * next window; it shows as learning until it has a baseline.
+ * Creates an enabled metric with the rule of new metrics (NEW_METRIC_RULE). The detector picks
+ * it up from the next window; it shows as learning until it has a baseline.
  * @throws MetricKeyTakenError when the key is in use.
  */
 export async function createMetric(
@@ -313,4 +348,62 @@ export async function finishRescore(
     .update(metrics)
     .set({ rescoreFrom: null })
     .where(and(eq(metrics.id, metricId), eq(metrics.rescoreFrom, requested)));
+}
+
+/** An enabled 'auto' metric whose season decision is due (see {@link seasonChecksDue}). */
+export interface SeasonCheckDue {
+  id: number;
+  key: string;
+  windowMultiple: number;
+  detectedSeason: Season | null;
+}
+
+/**
+ * Up to `limit` enabled metrics with an 'auto' baseline whose season decision was never made or
+ * is at least `maxAgeMs` old at `now`, never checked first, then the oldest decision.
+ */
+export async function seasonChecksDue(
+  db: Executor,
+  now: Date,
+  maxAgeMs: number,
+  limit: number,
+  shards: { held: readonly number[]; count: number } = { held: [0], count: 1 },
+): Promise<SeasonCheckDue[]> {
+  const staleBefore = new Date(now.getTime() - maxAgeMs);
+  // The detector shards asking (lib/detection/shards.ts `shardOf`: a series goes with its parent).
+  const held = dsql`array[${dsql.join(
+    shards.held.map((s) => dsql`${s}::int`),
+    dsql`, `,
+  )}]::int[]`;
+  return db
+    .select({
+      id: metrics.id,
+      key: metrics.key,
+      windowMultiple: metrics.windowMultiple,
+      detectedSeason: metrics.detectedSeason,
+    })
+    .from(metrics)
+    .where(
+      and(
+        eq(metrics.enabled, true),
+        eq(metrics.baseline, 'auto'),
+        or(isNull(metrics.seasonCheckedAt), lte(metrics.seasonCheckedAt, staleBefore)),
+        dsql`coalesce(${metrics.parentId}, ${metrics.id}) % ${shards.count}::int = any(${held})`,
+      ),
+    )
+    .orderBy(dsql`${metrics.seasonCheckedAt} asc nulls first`, asc(metrics.id))
+    .limit(limit);
+}
+
+/** Stores a metric's season decision made at `checkedAt`. */
+export async function recordSeasonCheck(
+  db: Executor,
+  metricId: number,
+  season: Season | null,
+  checkedAt: Date,
+): Promise<void> {
+  await db
+    .update(metrics)
+    .set({ detectedSeason: season, seasonCheckedAt: checkedAt })
+    .where(eq(metrics.id, metricId));
 }

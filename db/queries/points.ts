@@ -3,7 +3,7 @@
  * them back for baselines (rolling and seasonal); the board, the drill-down and the thresholds
  * preview read them.
  */
-import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, isNotNull, lt, lte, or, sql } from 'drizzle-orm';
 import { SEASON_MS } from '@/lib/detection/zscore';
 import type { PreviewReads, WindowRange } from '@/lib/detection/rule-preview';
 import type { DriftPoint } from '@/lib/detection/drift';
@@ -110,6 +110,49 @@ export async function seasonalHistory(
   return rows
     .filter((r) => r.value !== null && (r.status === 'ok' || r.status === 'learning'))
     .map((r) => ({ windowStart: r.windowStart.getTime(), value: r.value as number }));
+}
+
+/**
+ * The metric's stored values over [from, to) averaged per `stepMs` (slots aligned on multiples
+ * of it), oldest first, for the season decision (lib/detection/auto-season.ts). Every point with
+ * a value counts, alerted ones too. PostgreSQL averages, so weeks of minute windows come back
+ * as some hundreds of rows, from the day partitions of the range only.
+ */
+export async function seasonSamples(
+  db: Executor,
+  metricId: number,
+  range: { from: number; to: number },
+  stepMs: number,
+): Promise<{ windowStart: number; value: number }[]> {
+  // The step inline (a whole number of ms): GROUP BY must repeat the select's expression, and
+  // two placeholders for it would be two expressions to PostgreSQL.
+  const step = sql.raw(String(Math.max(1, Math.trunc(stepMs))));
+  const slot = sql<string>`floor(extract(epoch from ${metricPoints.windowStart}) * 1000 / ${step})::bigint`;
+  const rows = await db
+    .select({ slot, value: sql<number>`avg(${metricPoints.value})` })
+    .from(metricPoints)
+    .where(
+      and(
+        eq(metricPoints.metricId, metricId),
+        gte(metricPoints.windowStart, new Date(range.from)),
+        lt(metricPoints.windowStart, new Date(range.to)),
+        isNotNull(metricPoints.value),
+      ),
+    )
+    .groupBy(slot)
+    .orderBy(slot);
+  return rows.map((r) => ({ windowStart: Number(r.slot) * stepMs, value: Number(r.value) }));
+}
+
+/** The start of the metric's latest stored window, or null when it has none. */
+export async function latestPointStart(db: Executor, metricId: number): Promise<number | null> {
+  const [row] = await db
+    .select({ windowStart: metricPoints.windowStart })
+    .from(metricPoints)
+    .where(eq(metricPoints.metricId, metricId))
+    .orderBy(desc(metricPoints.windowStart))
+    .limit(1);
+  return row ? row.windowStart.getTime() : null;
 }
 
 export async function upsertPoint(

@@ -24,6 +24,7 @@ import {
   ensureDefaultMetrics,
   getMetricByKey,
   listMetrics,
+  savedRule,
   toDefinition,
   toRule,
   updateRule,
@@ -145,8 +146,12 @@ describe('previewRule', () => {
     ]);
     expect(p.candidate.anomalies.every((a) => a.resolved)).toBe(true);
     expect(p.windows[102]).toMatchObject({ anomalyId: 1, status: 'critical' });
-    // The saved rule is the default one: the same outcome.
-    expect(p.current).toEqual(p.candidate);
+    // The saved rule is a new metric's, the automatic baseline: with no season in two hours of
+    // history, the same outcome as the robust default, and the words say why.
+    expect(p.current).toEqual({
+      ...p.candidate,
+      baselineUsed: 'robust (no daily or weekly season detected)',
+    });
   });
 
   it('with 2 consecutive windows a one-window warn spike is flagged but opens nothing', async () => {
@@ -317,7 +322,7 @@ describe('updateRule', () => {
     const row = (await getMetricByKey(t.db, 'purchases'))!;
     expect(row.rescoreFrom).toBeNull();
     const rule: AlertRule = {
-      ...toRule(row),
+      ...savedRule(row),
       baseline: 'robust',
       consecutiveWindows: 2,
       resolveAfter: 4,
@@ -325,6 +330,7 @@ describe('updateRule', () => {
       season: 'week',
     };
     const saved = await updateRule(t.db, row.id, rule, userId, { rescoreFrom: at(50) });
+    expect(savedRule(saved!)).toEqual(rule);
     expect(toRule(saved!)).toEqual(rule);
     expect(saved!.rescoreFrom?.getTime()).toBe(at(50));
     const later = await updateRule(t.db, row.id, rule, userId, { rescoreFrom: at(80) });
@@ -443,7 +449,7 @@ describe('previewRule with the saved rule', () => {
    */
   async function expectStored(key: string, hours: number) {
     const row = (await getMetricByKey(d.db, key))!;
-    const p = await previewRule(d.db, row, toRule(row), {
+    const p = await previewRule(d.db, row, savedRule(row), {
       baseWindowMs: MINUTE,
       now: end,
       hours,

@@ -3,7 +3,7 @@
  * history, scored by the detector's engine in memory (lib/detection/rule-preview
  * `previewMetric`). Three reads, shared by both rules: the range's points, the points before it
  * the baselines read, and the total cells of the range's base windows (rollups or the leaf
- * cube). It joins table groups for one screen; nothing is written.
+ * cube); for an automatic baseline, a fourth: the hourly values the season is detected from. It joins table groups for one screen; nothing is written.
  */
 import { and, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import {
@@ -12,9 +12,11 @@ import {
   needsLeaves,
   parseLeaf,
 } from '@/lib/metrics/cells';
+import { detectMetricSeason, type SeasonDecision } from '@/lib/detection/auto-season';
 import {
   previewMetric,
   previewReads,
+  previewSeasonRange,
   type RulePreview,
   type WindowRange,
 } from '@/lib/detection/rule-preview';
@@ -22,8 +24,8 @@ import { TOTAL, type AlertRule, type MetricDefinition, type RollupDelta } from '
 import { leafRollups, rollups } from '../schema';
 import { leafTotals } from './definition-preview';
 import type { Executor } from './executor';
-import { toDefinition, toRule, type MetricRow } from './metrics';
-import { previewPoints } from './points';
+import { savedRule, toDefinition, type MetricRow } from './metrics';
+import { previewPoints, seasonSamples } from './points';
 
 export type { RulePreview };
 
@@ -101,15 +103,24 @@ export async function previewRule(
   options: { baseWindowMs: number; now: number; hours?: number },
 ): Promise<RulePreview> {
   const metric = toDefinition(row);
-  const saved = toRule(row);
+  const saved = savedRule(row);
   const windowMs = options.baseWindowMs * Math.max(1, metric.windowMultiple);
   const range: WindowRange = previewRange(options.now, windowMs, options.hours);
-  const reads = previewReads([candidate, saved], range, windowMs);
+  // An automatic baseline: the season as the detector would decide it now, from the stored
+  // points (both rules are compared with the same decision).
+  let season: SeasonDecision | null = null;
+  if (candidate.baseline === 'auto' || saved.baseline === 'auto') {
+    const { stepMs, ...span } = previewSeasonRange(range, windowMs);
+    const samples = await seasonSamples(db, metric.id, span, stepMs);
+    const found = detectMetricSeason(samples, stepMs, row.detectedSeason).season;
+    season = { season: found, checkedAt: options.now };
+  }
+  const reads = previewReads([candidate, saved], range, windowMs, season);
   const [points, cells] = await Promise.all([
     previewPoints(db, metric.id, range, reads, windowMs),
     previewCells(db, metric, reads.cellsFrom, reads.cellsTo),
   ]);
-  const input = { metric, baseWindowMs: options.baseWindowMs, range, cells, points };
+  const input = { metric, baseWindowMs: options.baseWindowMs, range, cells, points, season };
   const next = await previewMetric({ ...input, rule: candidate });
   const current = await previewMetric({ ...input, rule: saved });
   return {

@@ -18,7 +18,7 @@ import { COUNT_MEASURE } from '@/lib/stream/rollup';
 import type { AlertRule, SplitSpec } from '@/lib/types';
 import { metrics, rollups } from '../schema';
 import type { Executor } from './executor';
-import { toDefinition, toRule, type MetricRow } from './metrics';
+import { savedRule, toDefinition, type MetricRow } from './metrics';
 
 /** Volume (event count) per value of `dim` for `eventType` over base windows in [from, to). */
 async function volumesOf(
@@ -183,7 +183,7 @@ export async function syncSplitSeries(
     }
 
     const namedValues = rows.flatMap((c) => (c.seriesValue === null ? [] : [c.seriesValue]));
-    const rule = splitSeriesRule(toRule(parent), seriesCountOf(split));
+    const rule = splitSeriesRule(savedRule(parent), seriesCountOf(split));
     for (const child of rows) {
       const columns = seriesColumns(parent, child, namedValues, rule);
       if (holds(child, columns)) continue;

@@ -11,7 +11,7 @@ import type { AnomalyRow } from './anomalies';
 import type { Executor } from './executor';
 import { metricSeries, metricsSeries } from './explore';
 import { listInjections } from './injections';
-import { getMetric, listMetrics, toDefinition, toRule, type MetricRow } from './metrics';
+import { getMetric, listMetrics, savedRule, toDefinition, type MetricRow } from './metrics';
 import { pointsBetween, pointsSince, type PointRow } from './points';
 
 export function toBoardPoint(row: PointRow): BoardPoint {
@@ -99,7 +99,7 @@ export function toBoardMetric(metric: MetricRow, points: BoardPoint[]): BoardMet
     kind: metric.kind,
     unit: metric.unit,
     enabled: metric.enabled,
-    rule: toRule(metric),
+    rule: savedRule(metric),
     points,
     series: toDefinition(metric).series ?? null,
   };

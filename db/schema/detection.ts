@@ -14,7 +14,7 @@ import {
   type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
-import { DEFAULT_RULE, type Explanation } from '@/lib/types';
+import { BASELINE_KINDS, DEFAULT_RULE, NEW_METRIC_RULE, type Explanation } from '@/lib/types';
 import { users } from './auth';
 import { incidents } from './notify';
 
@@ -67,10 +67,14 @@ export const metrics = pgTable(
       .default(DEFAULT_RULE.direction),
     minVolume: integer('min_volume').notNull().default(DEFAULT_RULE.minVolume),
     baselineWindows: integer('baseline_windows').notNull().default(DEFAULT_RULE.baselineWindows),
-    /** rolling: mean and σ; robust: median and MAD × 1.4826; seasonal: same slot a season ago. */
-    baseline: text('baseline', { enum: ['rolling', 'robust', 'seasonal'] })
+    /**
+     * rolling: mean and σ; robust: median and MAD × 1.4826; seasonal: same slot a season ago;
+     * auto: seasonal with detected_season, robust while there is none. New metrics get auto
+     * (NEW_METRIC_RULE, DEFAULT_RULE otherwise).
+     */
+    baseline: text('baseline', { enum: BASELINE_KINDS })
       .notNull()
-      .default(DEFAULT_RULE.baseline),
+      .default(NEW_METRIC_RULE.baseline),
     season: text('season', { enum: ['day', 'week'] })
       .notNull()
       .default(DEFAULT_RULE.season),
@@ -86,6 +90,13 @@ export const metrics = pgTable(
     ruleUpdatedBy: integer('rule_updated_by').references(() => users.id, { onDelete: 'set null' }),
     /** Set when a change asks for stored history to be re-scored from this window on. */
     rescoreFrom: timestamp('rescore_from', { withTimezone: true, mode: 'date' }),
+    /**
+     * The season the metric's own stored history shows (null: none), what an 'auto' baseline
+     * scores with (lib/detection/auto-season.ts); decided by the detector
+     * (workers/services/season-check.ts), when season_checked_at (null: never) is hours old.
+     */
+    detectedSeason: text('detected_season', { enum: ['day', 'week'] }),
+    seasonCheckedAt: timestamp('season_checked_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [
     // One row per series: per named value, and one "other" per parent and dimension.

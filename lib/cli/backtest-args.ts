@@ -57,7 +57,7 @@ Alert rule (every metric; default: the rule a new metric gets):
   --rule-direction D         up, down or both (default ${DEFAULT_RULE.direction})
   --rule-min-volume N        fewer events than N never alert (default ${DEFAULT_RULE.minVolume})
   --rule-baseline-windows N  earlier windows in the baseline (default ${DEFAULT_RULE.baselineWindows})
-  --rule-baseline B          rolling, robust or seasonal (default ${DEFAULT_RULE.baseline})
+  --rule-baseline B          rolling, robust, seasonal or auto (robust for events) (default ${DEFAULT_RULE.baseline})
   --rule-season S            day or week, for a seasonal baseline (default ${DEFAULT_RULE.season})
   --rule-sigma-floor N       floor on σ in the metric's unit (default ${DEFAULT_RULE.sigmaFloor})
   --rule-consecutive N       anomalous windows in a row before an anomaly opens (default ${DEFAULT_RULE.consecutiveWindows})

@@ -9,12 +9,14 @@ import {
   previewCounts,
   previewMetric,
   previewReads,
+  previewSeasonRange,
   previewWindow,
   type PreviewWindow,
 } from './rule-preview';
 import { COUNT_MEASURE } from '@/lib/stream/rollup';
 import {
   DEFAULT_RULE,
+  NEW_METRIC_RULE,
   TOTAL,
   type AlertRule,
   type ScoredPoint,
@@ -127,6 +129,28 @@ describe('previewReads', () => {
     const shifts = reads.seasonal.map((r) => (at(0) - r.from) / DAY);
     expect(shifts).toEqual([1, 2, 3, 4, 5, 6, 7, 14, 21, 28]);
     expect(reads.seasonal[0]).toEqual({ from: at(0) - DAY, to: at(9) - DAY });
+  });
+
+  it('reads what an automatic rule resolves to: the detected season, or nothing more', () => {
+    const auto: AlertRule = { ...NEW_METRIC_RULE, season: 'day' };
+    const shifts = (season: 'day' | 'week' | null) =>
+      previewReads([auto], range(0, 9), W, { season, checkedAt: at(0) }).seasonal.map(
+        (r) => (at(0) - r.from) / DAY,
+      );
+    expect(shifts('week')).toEqual([7, 14, 21, 28]);
+    expect(shifts('day')).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(shifts(null)).toEqual([]);
+    expect(previewReads([auto], range(0, 9), W).seasonal).toEqual([]);
+  });
+});
+
+describe('previewSeasonRange', () => {
+  it('is the 4 weeks up to the end of the range, hourly', () => {
+    expect(previewSeasonRange(range(0, 9), W)).toEqual({
+      from: at(9) + W - 28 * DAY,
+      to: at(9) + W,
+      stepMs: Math.max(W, 3_600_000),
+    });
   });
 });
 
@@ -459,6 +483,29 @@ describe('previewMetric', () => {
     });
     expect(outcome.baselineUsed).toBe('seasonal');
     expect(windows[0]).toMatchObject({ expected: 300, status: 'ok' });
+  });
+
+  it('resolves an automatic rule with the season it is given, and says so', async () => {
+    const sameSlot = [1, 2, 3].map((k) => ({
+      ...recorded(30),
+      windowStart: at(30) - k * DAY,
+      value: 300,
+    }));
+    const rolling = Array.from({ length: 30 }, (_, i) => ({ ...recorded(i), value: 1000 }));
+    const input = {
+      metric: purchases,
+      rule: NEW_METRIC_RULE,
+      baseWindowMs: W,
+      range: range(30, 30),
+      cells: [cell(at(30), { count: 300 })],
+      points: [...sameSlot, ...rolling, recorded(30)],
+    };
+    const daily = await previewMetric({ ...input, season: { season: 'day', checkedAt: at(30) } });
+    expect(daily.outcome.baselineUsed).toBe('seasonal (daily, detected)');
+    expect(daily.windows[0]).toMatchObject({ expected: 300, status: 'ok' });
+    const none = await previewMetric({ ...input, season: { season: null, checkedAt: at(30) } });
+    expect(none.outcome.baselineUsed).toBe('robust (no daily or weekly season detected)');
+    expect(none.windows[0]).toMatchObject({ expected: 1000, status: 'critical' });
   });
 
   it('scores a metric window of several base windows from all of them, disabled or not', async () => {

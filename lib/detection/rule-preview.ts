@@ -12,12 +12,21 @@
  *   as the detector reads them; in the range, the preview's own verdicts, so the windows the
  *   rule flags stay out of later baselines;
  * - no anomaly is open when the range starts (an incident the detector had open then is seen
- *   afresh from its first flagged window in the range), and none is explained.
+ *   afresh from its first flagged window in the range), and none is explained;
+ * - an 'auto' baseline is resolved with the season detected from the stored points of the 4
+ *   weeks up to the range's end (./auto-season.ts, {@link previewSeasonRange}), as the detector
+ *   decides it, but made afresh: a rule just switched to 'auto' previews what it will do.
  * The candidate rule and the saved one are compared on the same data before saving.
  */
 import { scoreBaseWindow, type MetricOutcome } from './engine';
 import { MemoryEngineStore } from './memory-store';
 import { SEASON_MS, SEASONAL_PERIODS } from './zscore';
+import {
+  effectiveRule,
+  SEASON_CHECK_SPAN_MS,
+  seasonStep,
+  type SeasonDecision,
+} from './auto-season';
 import type { ReplayedAnomaly } from './hysteresis';
 import type { AlertRule, MetricDefinition, RollupDelta, WindowPoint } from '@/lib/types';
 
@@ -67,16 +76,18 @@ export interface PreviewReads {
  * What previewing `rules` over the metric windows `range` (of `windowMs` each) needs from
  * storage. Before the range, the detector's store reads the latest 2·baselineWindows points
  * (baselineHistory) and the points of the last consecutiveWindows windows (the pending run);
- * a seasonal rule reads the same slot on the earlier days or weeks.
+ * a seasonal rule reads the same slot on the earlier days or weeks, and so does an 'auto' rule
+ * with the season detected (`season`, see {@link previewSeasonRange}).
  */
 export function previewReads(
   rules: readonly AlertRule[],
   range: WindowRange,
   windowMs: number,
+  season: SeasonDecision | null = null,
 ): PreviewReads {
   let before = 0;
   const seasonal = new Map<number, WindowRange>();
-  for (const rule of rules) {
+  for (const rule of rules.map((r) => effectiveRule(r, season))) {
     before = Math.max(before, 2 * rule.baselineWindows, rule.consecutiveWindows);
     if (rule.baseline !== 'seasonal') continue;
     for (let k = 1; k <= SEASONAL_PERIODS[rule.season]; k++) {
@@ -92,9 +103,27 @@ export function previewReads(
   };
 }
 
+/**
+ * The stored points an 'auto' rule's preview detects the season from: the metric's values over
+ * the 4 weeks up to the end of `range` (of `windowMs` windows), averaged per `stepMs`.
+ */
+export function previewSeasonRange(
+  range: WindowRange,
+  windowMs: number,
+): WindowRange & { stepMs: number } {
+  const to = range.to + windowMs;
+  return { from: to - SEASON_CHECK_SPAN_MS, to, stepMs: seasonStep(windowMs) };
+}
+
 export interface PreviewInput {
   metric: MetricDefinition;
+  /** The rule to preview; an 'auto' baseline is resolved with `season`. */
   rule: AlertRule;
+  /**
+   * The season detected from the stored points of {@link previewSeasonRange}, made at
+   * `checkedAt`; null or absent: none looked for (an 'auto' rule is then robust).
+   */
+  season?: SeasonDecision | null;
   /** The detector's base window (PULSE_WINDOW); the metric's window is a multiple of it. */
   baseWindowMs: number;
   /** Metric windows [from, to] (window starts) to re-score. */
@@ -191,7 +220,8 @@ export async function previewMetric(input: PreviewInput): Promise<{
   windows: PreviewWindow[];
   outcome: PreviewOutcome;
 }> {
-  const { rule, baseWindowMs, range } = input;
+  const { baseWindowMs, range } = input;
+  const rule = effectiveRule(input.rule, input.season ?? null);
   // Scored whether enabled or not (the detector skips disabled metrics); the cells are already
   // filtered, so the engine reads them as they are.
   const metric: MetricDefinition = { ...input.metric, enabled: true, filters: {} };

@@ -82,7 +82,7 @@ describe('validateRule', () => {
     [
       'baseline unknown',
       { baseline: 'ewma' },
-      { baseline: 'Baseline must be rolling, robust or seasonal.' },
+      { baseline: 'Baseline must be auto, rolling, robust or seasonal.' },
     ],
     ['season unknown', { season: 'month' }, { season: 'Season must be day or week.' }],
     ['sigmaFloor negative', { sigmaFloor: -0.1 }, { sigmaFloor: 'σ floor must be 0 or more.' }],

@@ -45,7 +45,9 @@ export const alertRuleShape = {
     .int({ error: 'Baseline windows must be a whole number.' })
     .min(3, { error: 'Baseline windows must be between 3 and 1000.' })
     .max(1000, { error: 'Baseline windows must be between 3 and 1000.' }),
-  baseline: z.enum(BASELINE_KINDS, { error: 'Baseline must be rolling, robust or seasonal.' }),
+  baseline: z.enum(BASELINE_KINDS, {
+    error: 'Baseline must be auto, rolling, robust or seasonal.',
+  }),
   season: z.enum(SEASONS, { error: 'Season must be day or week.' }),
   sigmaFloor: z
     .number({ error: 'σ floor must be a number.' })

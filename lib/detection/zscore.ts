@@ -8,6 +8,7 @@ import {
   type BaselineKind,
   type Score,
   type Season,
+  type ScoringRule,
   type Severity,
 } from '@/lib/types';
 
@@ -91,6 +92,24 @@ export const SEASONAL_MIN_PERIODS = 3;
 
 /** Plural: SEASONAL_MIN_PERIODS is more than one. */
 const SEASON_WORDS: Record<Season, string> = { day: 'days', week: 'weeks' };
+const SEASON_ADJECTIVES: Record<Season, string> = { day: 'daily', week: 'weekly' };
+
+/**
+ * What an automatic baseline adds to the words of the baseline it resolved to, or '' for a
+ * rule that was not 'auto' (see {@link ScoringRule}).
+ */
+function autoWords(rule: ScoringRule): string {
+  switch (rule.autoSeason) {
+    case undefined:
+      return '';
+    case 'none':
+      return 'no daily or weekly season detected';
+    case 'unchecked':
+      return 'season not checked yet';
+    default:
+      return `${SEASON_ADJECTIVES[rule.autoSeason]} season detected`;
+  }
+}
 
 /** A floor on σ in the metric's unit, or one that depends on the expected value. */
 export type SigmaFloor = number | ((expected: number) => number);
@@ -129,14 +148,16 @@ function finite(points: readonly HistoryPoint[]): HistoryPoint[] {
  *
  * Seasonal: with at least SEASONAL_MIN_PERIODS same-slot values, their mean; σ is the larger of
  * their spread and the recent windows' spread (3 to 7 values alone would understate it too
- * often). With fewer, the rolling baseline, and `used` says why.
+ * often). With fewer, the rolling baseline, and `used` says why. A rule resolved from 'auto'
+ * says so in `used`: 'seasonal (daily, detected)', 'robust (no daily or weekly season detected)'.
  */
 export function chooseBaseline(
   history: readonly HistoryPoint[],
   seasonalHistory: readonly HistoryPoint[],
-  rule: AlertRule,
+  rule: ScoringRule,
   opts?: BaselineOptions,
 ): ChosenBaseline {
+  const auto = autoWords(rule);
   const recent = finite(history).slice(-rule.baselineWindows);
   const minHistory = Math.min(opts?.minHistory ?? DEFAULT_MIN_HISTORY, rule.baselineWindows);
   const floorAt = (expected: number) => {
@@ -156,7 +177,7 @@ export function chooseBaseline(
         sigma,
         n: same.length,
         kind: 'seasonal',
-        used: 'seasonal',
+        used: auto ? `seasonal (${SEASON_ADJECTIVES[rule.season]}, detected)` : 'seasonal',
         windows: same.map((p) => p.windowStart),
         ready: true,
       };
@@ -166,18 +187,21 @@ export function chooseBaseline(
     return {
       ...baseline(values, { sigmaFloor: floorAt(rolling.mean) }),
       kind: 'rolling',
-      used: `rolling (not enough seasonal history: ${same.length} of ${SEASONAL_MIN_PERIODS} ${unit})`,
+      used: `rolling (not enough seasonal history: ${same.length} of ${SEASONAL_MIN_PERIODS} ${unit}${auto ? `; ${auto}` : ''})`,
       windows: recent.map((p) => p.windowStart),
       ready: recent.length >= minHistory,
     };
   }
 
-  const compute = rule.baseline === 'robust' ? robustBaseline : baseline;
+  // An 'auto' rule arrives resolved (effectiveRule); one that did not is robust, its meaning
+  // while no season is known.
+  const kind = rule.baseline === 'rolling' ? 'rolling' : 'robust';
+  const compute = kind === 'robust' ? robustBaseline : baseline;
   const center = compute(values).mean;
   return {
     ...compute(values, { sigmaFloor: floorAt(center) }),
-    kind: rule.baseline,
-    used: rule.baseline,
+    kind,
+    used: auto ? `${kind} (${auto})` : kind,
     windows: recent.map((p) => p.windowStart),
     ready: recent.length >= minHistory,
   };

@@ -32,7 +32,7 @@ import { parseConfig } from '@/lib/config/schema';
 import { closeWindows } from '@/db/queries/detector';
 import { previewDefinition } from '@/db/queries/definition-preview';
 
-import { getMetricByKey, toRule } from '@/db/queries/metrics';
+import { getMetricByKey, savedRule, toRule } from '@/db/queries/metrics';
 import { applyRetention } from '@/db/queries/retention';
 import { previewRule } from '@/db/queries/rule-preview';
 
@@ -259,7 +259,7 @@ async function readPaths(clusters: Cluster[], runs: number, detectorFrom: number
   const now = clusters[0]!.layout.end;
   const metric = await getMetricByKey(clusters[0]!.handle.db, 'api_latency');
   if (!metric) throw new Error('no api_latency metric');
-  const candidate = { ...toRule(metric), warnZ: 2.5, criticalZ: 4 };
+  const candidate = { ...savedRule(metric), warnZ: 2.5, criticalZ: 4 };
   const draft = {
     kind: 'avg' as const,
     eventType: 'api_request',

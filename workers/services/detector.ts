@@ -57,6 +57,7 @@ import {
 import { firstRollupWindow, globalWatermark } from '@/db/queries/stream';
 import { withdrawUnsettledInterim } from '@/db/queries/interim';
 import { createInterimLooker, type InterimOptions } from './interim-detector';
+import { checkSeasons } from './season-check';
 
 /** Thrown inside a re-score's transaction when the detector stops: rolls it back. */
 class Stopped extends Error {}
@@ -412,6 +413,7 @@ export function createDetector(options: DetectorOptions): Detector {
     if (coordinator) await closeFinalWindows();
     await rescoreRequested(mine);
     if (coordinator) await placeStragglers();
+    await checkSeasons(db, { windowMs, log, shards: { held: [...mine], count: shardCount } });
     let scored = 0;
     for (const entry of await queuedWindows(db, MAX_WINDOWS_PER_TICK, [...mine])) {
       if (stopped || !locks.held().has(entry.shard)) break;

@@ -13,8 +13,8 @@ import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
 import {
   ensureDefaultMetrics,
   getMetricByKey,
+  savedRule,
   toDefinition,
-  toRule,
   updateDefinition,
 } from '@/db/queries/metrics';
 import { metrics } from '@/db/schema';
@@ -102,7 +102,7 @@ describe('a metric split by region', () => {
       expect(row.parentId).toBe(purchases.id);
       expect(row.warnZ).toBeGreaterThan(purchases.warnZ);
       expect(row.criticalZ).toBeGreaterThan(purchases.criticalZ);
-      expect(toRule(row).baseline).toBe(purchases.baseline);
+      expect(savedRule(row).baseline).toBe(purchases.baseline);
     }
 
     // Additive: the series' values add up to the parent's in every scored window.

@@ -15,7 +15,7 @@ import type { Logger } from '@/lib/observability/log';
 import type { AlertRule } from '@/lib/types';
 import type { Db } from '@/db/client';
 import type { SessionUser } from '@/db/queries/auth';
-import { lockMetricByKey, toRule, updateRule } from '@/db/queries/metrics';
+import { lockMetricByKey, savedRule, updateRule } from '@/db/queries/metrics';
 import { notifyInTransaction } from '@/db/queries/notify';
 import { previewRange } from '@/db/queries/rule-preview';
 
@@ -57,7 +57,7 @@ export async function saveRule(
     'alert rule saved',
   );
   return {
-    rule: toRule(saved),
+    rule: savedRule(saved),
     rescoreFrom: saved.rescoreFrom ? saved.rescoreFrom.getTime() : null,
   };
 }

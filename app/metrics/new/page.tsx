@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { DEFAULT_RULE } from '@/lib/types';
+import { NEW_METRIC_RULE } from '@/lib/types';
 import { webContext } from '@/app/_server/context';
 import { hasRole, requirePageUser } from '@/app/_server/session';
 import { AppHeader } from '../../_components/app-header';
@@ -39,7 +39,7 @@ export default async function NewMetricPage() {
       user={header}
       canEdit
       catalog={await loadCatalog()}
-      rule={DEFAULT_RULE}
+      rule={NEW_METRIC_RULE}
       windowMs={webContext().config.windowMs}
       metric={null}
     />

@@ -4,7 +4,7 @@ import {
   getMetric as getMetricById,
   getMetricByKey,
   getMetricItem,
-  toRule,
+  savedRule,
 } from '@/db/queries/metrics';
 import { webContext } from '@/app/_server/context';
 import { hasRole, requirePageUser } from '@/app/_server/session';
@@ -35,7 +35,7 @@ export default async function EditMetricPage({ params }: { params: Promise<{ key
       catalog={await loadCatalog()}
       windowMs={webContext().config.windowMs}
       metric={metric}
-      rule={toRule(row)}
+      rule={savedRule(row)}
       parent={parent ? { key: parent.key, name: parent.name } : null}
     />
   );

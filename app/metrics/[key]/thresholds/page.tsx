@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
-import { getMetricByKey, toDefinition, toRule } from '@/db/queries/metrics';
+import { getMetricByKey, savedRule, seasonDecisionOf, toDefinition } from '@/db/queries/metrics';
 import { pointsSince } from '@/db/queries/points';
 import { toBoardPoint } from '@/db/queries/views';
 import { webContext } from '@/app/_server/context';
@@ -22,7 +22,8 @@ async function loadRulePage(key: string): Promise<RulePageData | null> {
   const points = await pointsSince(db, [row.id], Date.now() - HISTORY_WINDOWS * windowMs);
   return {
     metric: toDefinition(row),
-    rule: toRule(row),
+    rule: savedRule(row),
+    season: seasonDecisionOf(row),
     ruleUpdatedAt: row.ruleUpdatedAt ? row.ruleUpdatedAt.getTime() : null,
     points: points.map(toBoardPoint),
     windowMs,

@@ -7,6 +7,7 @@
 import Link from 'next/link';
 import { parentKeyOf } from '@/lib/metrics/split';
 import { useState } from 'react';
+import type { SeasonDecision } from '@/lib/detection/auto-season';
 import type { SavedRule } from '@/lib/detection/rule-preview';
 import type { AlertRule, MetricDefinition } from '@/lib/types';
 import type { BoardPoint } from '@/lib/views';
@@ -34,6 +35,8 @@ import {
 export interface RulePageData {
   metric: MetricDefinition;
   rule: AlertRule;
+  /** The season the detector last found in the metric's history, for the automatic baseline. */
+  season: SeasonDecision;
   ruleUpdatedAt: number | null;
   points: BoardPoint[];
   windowMs: number;
@@ -174,7 +177,7 @@ export function RuleEditor({
                 Thresholds for <EventText value={metric.name} />
               </legend>
               <ThresholdsPanel {...panel} />
-              <BaselinePanel {...panel} unit={metric.unit} />
+              <BaselinePanel {...panel} unit={metric.unit} detected={data.season} />
               <HysteresisPanel {...panel} />
               <SaveActions
                 canEdit={canEdit}
@@ -197,6 +200,7 @@ export function RuleEditor({
           savedRule={savedRule}
           dirty={dirty}
           seasonal={form.values.baseline === 'seasonal'}
+          auto={form.values.baseline === 'auto'}
           canEdit={canEdit}
         />
       </div>

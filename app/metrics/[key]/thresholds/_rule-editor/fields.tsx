@@ -49,19 +49,28 @@ export function SelectField({
   label,
   hint,
   options,
-}: FieldProps & { options: readonly string[] }) {
+  after,
+}: FieldProps & {
+  /** A value shown as it is, or a value with the words shown for it. */
+  options: readonly (string | { value: string; label: string })[];
+  after?: ReactNode;
+}) {
   return (
-    <Field id={name} label={label} hint={hint} error={form.errorFor(name)}>
+    <Field id={name} label={label} hint={hint} error={form.errorFor(name)} after={after}>
       <select
         {...form.fieldProps(name)}
         value={form.values[name]}
         onChange={(e) => change(name, e.target.value)}
       >
-        {options.map((option) => (
-          <option key={option} value={option}>
-            {option}
-          </option>
-        ))}
+        {options.map((option) => {
+          const { value, label: words } =
+            typeof option === 'string' ? { value: option, label: option } : option;
+          return (
+            <option key={value} value={value}>
+              {words}
+            </option>
+          );
+        })}
       </select>
     </Field>
   );

@@ -34,6 +34,7 @@ export function RulePreviewPanel({
   savedRule,
   dirty,
   seasonal,
+  auto,
   canEdit,
 }: {
   metric: MetricDefinition;
@@ -47,6 +48,8 @@ export function RulePreviewPanel({
   dirty: boolean;
   /** The form's baseline is seasonal (even while another field does not check). */
   seasonal: boolean;
+  /** The form's baseline is automatic: the preview detects the season, and says what it found. */
+  auto: boolean;
   canEdit: boolean;
 }) {
   const [attempt, setAttempt] = useState(0);
@@ -128,7 +131,8 @@ export function RulePreviewPanel({
                 history to score).
               </p>
             ) : null}
-            {shown.candidate.baselineUsed?.startsWith('rolling (') && seasonal ? (
+            {shown.candidate.baselineUsed &&
+            (auto || (seasonal && shown.candidate.baselineUsed.startsWith('rolling ('))) ? (
               <p className="muted small" data-testid="preview-baseline">
                 Latest window: {shown.candidate.baselineUsed}.
               </p>

@@ -59,19 +59,16 @@ export function BaselinePanel({
         max={1000}
         step={1}
       />
-      <SelectField
-        {...props}
-        name="season"
-        label="Season"
-        hint={
-          baseline === 'seasonal'
-            ? 'Compare with the same time of day, or of the week.'
-            : baseline === 'auto'
-              ? 'The automatic baseline uses the season it detects.'
-              : 'Used by the seasonal baseline only.'
-        }
-        options={['day', 'week']}
-      />
+      {/* Only the seasonal baseline reads the season; the automatic one finds its own. */}
+      {baseline === 'seasonal' ? (
+        <SelectField
+          {...props}
+          name="season"
+          label="Season"
+          hint="Compare with the same time of day, or of the week."
+          options={['day', 'week']}
+        />
+      ) : null}
       <NumberField
         {...props}
         name="sigmaFloor"

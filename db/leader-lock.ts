@@ -24,19 +24,24 @@ export interface LeaderLock {
 /** The advisory lock `key` (an arbitrary constant per role) over `sql`'s pool. */
 export function leaderLock(sql: Sql, key: number, onAcquired?: () => void): LeaderLock {
   let held: Awaited<ReturnType<Sql['reserve']>> | null = null;
+  /** The session that took the lock: postgres.js may replace a lost connection without a word. */
+  let pid: number | null = null;
   return {
     async ensure() {
       try {
         if (held) {
-          await held`select 1`;
-          return true;
+          const [same] = await held<{ pid: number }[]>`select pg_backend_pid() as pid`;
+          if (same?.pid === pid) return true;
+          // Another session: the lock went with the old one. Try again from scratch.
+          held.release();
+          held = null;
         }
         const conn = await sql.reserve();
-        const [row] = await conn<
-          { locked: boolean }[]
-        >`select pg_try_advisory_lock(${key}) as locked`;
+        const [row] = await conn<{ locked: boolean; pid: number }[]>`
+          select pg_try_advisory_lock(${key}) as locked, pg_backend_pid() as pid`;
         if (row?.locked) {
           held = conn;
+          pid = row.pid;
           onAcquired?.();
           return true;
         }

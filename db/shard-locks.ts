@@ -24,6 +24,12 @@ export interface ShardLocks {
   ensure(shards: number): Promise<ReadonlySet<number>>;
   /** The shards held after the last `ensure`. */
   held(): ReadonlySet<number>;
+  /**
+   * The backend pid of the session holding the locks (null before the first `ensure`): a
+   * scoring transaction checks in pg_locks that this session still holds its shard, since the
+   * holder learns of a lost connection only at its next `ensure`.
+   */
+  pid(): number | null;
   /** Gives every lock up and returns the connection to the pool. */
   release(): Promise<void>;
 }
@@ -38,24 +44,41 @@ export function shardLocks(
   onChange?: (change: { taken: number[]; released: number[]; held: number[] }) => void,
 ): ShardLocks {
   let conn: Awaited<ReturnType<Sql['reserve']>> | null = null;
+  let pid: number | null = null;
   let held = new Set<number>();
   const drop = () => {
     conn?.release();
     conn = null;
+    pid = null;
     held = new Set();
+  };
+  /** This session's pid; postgres.js may have replaced a lost connection without a word. */
+  const sessionPid = async () => {
+    const [row] = await conn!<{ pid: number }[]>`select pg_backend_pid() as pid`;
+    return row!.pid;
   };
   return {
     async ensure(shards) {
       try {
-        if (!conn) {
-          conn = await sql.reserve();
+        if (!conn) conn = await sql.reserve();
+        const now = await sessionPid();
+        if (now !== pid) {
+          // A new session (the first, or one that replaced a lost connection): whatever was
+          // held went with the old one.
+          if (pid !== null && held.size > 0) {
+            onChange?.({ taken: [], released: [...held], held: [] });
+          }
+          held = new Set();
           await conn`select pg_advisory_lock_shared(${key}::int, ${MEMBER}::int)`;
+          pid = now;
         }
-        // Advisory locks with two int4 keys show in pg_locks as classid/objid, objsubid = 2.
+        // Advisory locks with two int4 keys show in pg_locks as classid/objid, objsubid = 2;
+        // only this database's workers count (other databases may share the server).
         const [row] = await conn<{ workers: number }[]>`
           select count(*)::int as workers from pg_locks
           where locktype = 'advisory' and classid = ${key}::oid and objid = ${MEMBER}::int::oid
-            and objsubid = 2 and mode = 'ShareLock' and granted`;
+            and objsubid = 2 and mode = 'ShareLock' and granted
+            and database = (select oid from pg_database where datname = current_database())`;
         const workers = row?.workers ?? 1;
         const plan = planShards(held, shards, workers);
         const taken: number[] = [];
@@ -84,10 +107,12 @@ export function shardLocks(
       }
     },
     held: () => held,
+    pid: () => pid,
     async release() {
       if (!conn) return;
       const c = conn;
       conn = null;
+      pid = null;
       held = new Set();
       // Bounded: on a connection PostgreSQL dropped the unlock may never answer, and the locks
       // went with that session anyway.

@@ -18,8 +18,21 @@ export async function getScoredThrough(db: Executor, windowMs: number): Promise<
  * Makes sure the detector's progress row exists before any window is closed: flushes lock it
  * (db/queries/stream.ts enqueueRevisions) to order late data against closing.
  */
-export async function ensureDetectorProgress(db: Executor, windowMs: number): Promise<void> {
-  await db.insert(detectorProgress).values({ id: 1, windowMs }).onConflictDoNothing();
+export async function ensureDetectorProgress(
+  db: Executor,
+  windowMs: number,
+  shards = 1,
+): Promise<void> {
+  await db.insert(detectorProgress).values({ id: 1, windowMs, shards }).onConflictDoNothing();
+}
+
+/** The shard count the detectors follow (set by shard 0's holder), or null before any. */
+export async function getShardCount(db: Executor): Promise<number | null> {
+  const [row] = await db
+    .select({ shards: detectorProgress.shards })
+    .from(detectorProgress)
+    .where(eq(detectorProgress.id, 1));
+  return row?.shards ?? null;
 }
 
 /**
@@ -66,6 +79,7 @@ export async function closeWindows(
  * row's lock, which flushes queueing revisions share (db/queries/stream.ts).
  */
 export async function setShardCount(db: Executor, shards: number): Promise<void> {
+  if ((await getShardCount(db)) === shards) return;
   await db.transaction(async (tx) => {
     const [row] = await tx
       .select({ shards: detectorProgress.shards })
@@ -113,25 +127,45 @@ export async function queuedWindows(
   }));
 }
 
+/** Why an entry could not be claimed: then its shard waits for the next poll. */
+export type Claim = 'claimed' | 'gone' | 'busy' | 'moved';
+
 /**
- * Locks a queued entry for the transaction that scores it: false when it is gone (scored at
- * this version) or another transaction holds it, e.g. a worker that lost the shard's lock
- * while still scoring. Together with dequeueing at the scored version, no entry is scored by
- * two transactions at once, nor again after it was scored.
+ * Claims a queued entry for the transaction that scores it, with three guards held until the
+ * transaction ends: the stored shard count is still `shards` (a share lock on the progress
+ * row, so a change of count waits for scoring under the old one); no other transaction is
+ * scoring the entry's shard (a transaction-level advisory lock (`scoringKey`, shard): a
+ * worker that lost its shard but is still scoring, and the new holder, take turns); and the
+ * session `pid` still holds the shard's lock (`shardKey`, shard). The entry must still be
+ * queued. Never a row lock on the entry: a flush that re-queues it (late data) must not wait
+ * for scoring, and then the entry stays for another pass (`dequeueWindow` goes by version).
  */
-export async function claimQueued(tx: Executor, entry: QueuedWindow): Promise<boolean> {
-  const rows = await tx
-    .select({ version: scoringQueue.version })
-    .from(scoringQueue)
-    .where(
-      and(
-        eq(scoringQueue.windowStart, new Date(entry.windowStart)),
-        eq(scoringQueue.shard, entry.shard),
-        eq(scoringQueue.version, entry.version),
-      ),
-    )
-    .for('update', { skipLocked: true });
-  return rows.length > 0;
+export async function claimQueued(
+  tx: Executor,
+  entry: QueuedWindow,
+  guard: { shards: number; scoringKey: number; shardKey: number; pid: number | null },
+): Promise<Claim> {
+  const [progress] = await tx
+    .select({ shards: detectorProgress.shards })
+    .from(detectorProgress)
+    .where(eq(detectorProgress.id, 1))
+    .for('share');
+  if (progress?.shards !== guard.shards || guard.pid === null) return 'moved';
+  const rows = await tx.execute<{ locked: boolean; holds: boolean; queued: boolean }>(dsql`
+      select pg_try_advisory_xact_lock(${guard.scoringKey}::int, ${entry.shard}::int) as locked,
+        exists (select 1 from pg_locks
+          where locktype = 'advisory' and classid = ${guard.shardKey}::oid
+            and objid = ${entry.shard}::int::oid and objsubid = 2 and granted
+            and pid = ${guard.pid}::int
+            and database = (select oid from pg_database where datname = current_database())
+        ) as holds,
+        exists (select 1 from scoring_queue
+          where window_start = ${new Date(entry.windowStart).toISOString()}::timestamptz
+            and shard = ${entry.shard}::int) as queued`);
+  const row = rows[0];
+  if (!row?.locked) return 'busy';
+  if (!row.holds) return 'moved';
+  return row.queued ? 'claimed' : 'gone';
 }
 
 /**

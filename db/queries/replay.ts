@@ -34,7 +34,8 @@ export async function scoringProgress(
     .from(detectorProgress)
     .where(eq(detectorProgress.id, 1));
   const [queue] = await db
-    .select({ queued: dsql<number>`count(*)::int` })
+    // Windows, not entries: a window is queued once per detector shard.
+    .select({ queued: dsql<number>`count(distinct ${scoringQueue.windowStart})::int` })
     .from(scoringQueue)
     .where(
       and(

@@ -103,8 +103,39 @@ it('hands the detector over when the leader dies', async () => {
   expect(scored).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => start + i * MINUTE));
 });
 
+/**
+ * Every write of a point (insert or update), in order: a window scored twice, or scored before
+ * an earlier one, shows here even though points are upserted.
+ */
+async function recordPointWrites(): Promise<() => Promise<{ metric: number; window: number }[]>> {
+  await t.sql.unsafe(`
+    create table point_writes (seq serial primary key, metric_id int, window_start timestamptz);
+    create function log_point_write() returns trigger language plpgsql as $$
+      begin insert into point_writes (metric_id, window_start)
+            values (new.metric_id, new.window_start); return new; end $$;
+    create trigger log_point_write after insert or update on metric_points
+      for each row execute function log_point_write();`);
+  return async () =>
+    (
+      await t.sql<{ metric_id: number; ms: number }[]>`
+        select metric_id, (extract(epoch from window_start) * 1000)::float8 as ms
+        from point_writes order by seq`
+    ).map((r) => ({ metric: r.metric_id, window: r.ms }));
+}
+
+/** Each metric's point writes are one per window, in window order. */
+function expectOncePerWindowInOrder(writes: { metric: number; window: number }[]) {
+  const byMetric = new Map<number, number[]>();
+  for (const w of writes) byMetric.set(w.metric, [...(byMetric.get(w.metric) ?? []), w.window]);
+  for (const windows of byMetric.values()) {
+    expect(windows).toEqual([...new Set(windows)].sort((a, b) => a - b));
+  }
+  return byMetric;
+}
+
 it('shares two shards between two workers, and the survivor takes both when one dies', async () => {
   const start = Math.floor((Date.now() - 2 * 60 * MINUTE) / MINUTE) * MINUTE;
+  const writes = await recordPointWrites();
   const feed = await feeder('s', 6);
   const a = worker('shard-a', 2);
   const b = worker('shard-b', 2);
@@ -150,7 +181,62 @@ it('shares two shards between two workers, and the survivor takes both when one 
     const scored = (await pointsSince(t.db, [id], start)).map((p) => p.windowStart.getTime());
     expect(scored).toEqual(windows);
   }
-  const [{ n } = { n: -1 }] = await t.sql<{ n: number }[]>`
-    select count(*)::int as n from anomalies`;
-  expect(n).toBe(0);
+  const byMetric = expectOncePerWindowInOrder(await writes());
+  expect([...byMetric.values()].map((w) => w.length)).toEqual(metrics.map(() => 11));
+});
+
+it('scores a shard in window order: an entry it cannot claim holds the later ones back', async () => {
+  const start = Math.floor((Date.now() - 2 * 60 * MINUTE) / MINUTE) * MINUTE;
+  const writes = await recordPointWrites();
+  const feed = await feeder('o', 7);
+  const a = worker('order-a', 2);
+  await feed(start, start + 4 * MINUTE);
+  // Another transaction is scoring shard 1 (the lock a worker takes per scoring transaction,
+  // e.g. one that lost the shard but has not noticed): a scores shard 0 only.
+  const scoring = t.sql.reserve();
+  const other = await scoring;
+  await other`begin`;
+  await other`select pg_advisory_xact_lock(${0x70756c74}::int, 1)`;
+  expect(await a.detector.tick()).toBe(3);
+  const queued = await t.sql<{ shard: number; ms: number }[]>`
+    select shard, (extract(epoch from window_start) * 1000)::float8 as ms
+    from scoring_queue order by window_start`;
+  expect(queued.map((q) => [q.shard, q.ms])).toEqual([0, 1, 2].map((i) => [1, start + i * MINUTE]));
+  await other`commit`;
+  other.release();
+  expect(await a.detector.tick()).toBe(3);
+  expectOncePerWindowInOrder(await writes());
+  await a.detector.stop();
+});
+
+it('follows the stored shard count; a new count from shard 0’s holder re-queues what is queued', async () => {
+  const start = Math.floor((Date.now() - 2 * 60 * MINUTE) / MINUTE) * MINUTE;
+  const writes = await recordPointWrites();
+  const feed = await feeder('c', 8);
+  const a = worker('count-a', 2);
+  await feed(start, start + 4 * MINUTE);
+  expect(await a.detector.tick()).toBe(6); // 3 windows × 2 shards
+  // b is configured with 1 shard but joins detectors that use 2: it follows 2 and takes one.
+  const b = worker('count-b', 1);
+  await feed(start + 4 * MINUTE, start + 6 * MINUTE);
+  expect(await b.detector.tick()).toBe(0);
+  expect(await a.detector.tick()).toBe(2); // a gave shard 1 back: windows 3 and 4, shard 0
+  expect(await b.detector.tick()).toBe(2); // shard 1, as the stored count says
+  await a.detector.stop();
+  await b.detector.stop();
+  // a restarts configured with 3 shards, with two windows closed for 2 shards but unscored.
+  const w5 = new Date(start + 5 * MINUTE).toISOString();
+  await t.sql`insert into scoring_queue (window_start, shard, revision)
+              values (${w5}::timestamptz, 0, false), (${w5}::timestamptz, 1, false)`;
+  await t.sql`update detector_progress set scored_through = ${w5}::timestamptz`;
+  const c = worker('count-c', 3);
+  expect(await c.detector.tick()).toBe(3); // window 5 for each of the 3 new shards
+  expect((await t.sql<{ shards: number }[]>`select shards from detector_progress`)[0]?.shards).toBe(
+    3,
+  );
+  await c.detector.stop();
+  const byMetric = expectOncePerWindowInOrder(await writes());
+  for (const windows of byMetric.values()) {
+    expect(windows).toEqual(Array.from({ length: 6 }, (_, i) => start + i * MINUTE));
+  }
 });

@@ -38,6 +38,7 @@ import {
   dequeueWindow,
   ensureDetectorProgress,
   getScoredThrough,
+  getShardCount,
   queuedWindows,
   setShardCount,
 } from '@/db/queries/detector';
@@ -66,6 +67,8 @@ class Stopped extends Error {}
 const LOCKS = 0x70756c73; // "puls"
 /** The transaction lock (LOCKS, PLACING) under which a shard places anomalies into incidents. */
 const PLACING = -2;
+/** Transaction locks (SCORING, shard): one transaction at a time scores a shard's entries. */
+const SCORING = 0x70756c74; // pult
 const MAX_HISTORY_MS = 86_400_000;
 const MAX_WINDOWS_PER_TICK = 500;
 
@@ -107,14 +110,21 @@ export function createDetector(options: DetectorOptions): Detector {
   const { handle, log, windowMs } = options;
   const { db, sql } = handle;
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
-  const shardCount = options.shards ?? 1;
+  const configuredShards = options.shards ?? 1;
+  /**
+   * The shard count every detector follows: the stored one (detector_progress.shards), which
+   * shard 0's holder sets from its own configuration. Read at each tick.
+   */
+  let shardCount = configuredShards;
+  let warnedCount: number | null = null;
   const incidentSettings: IncidentSettings = { ...options.incidents, baseWindowMs: windowMs };
   /** Places the anomalies among `notices` into incidents and writes what they are owed. */
   const placeNoticed = async (tx: Executor, notices: readonly PulseNotice[]) => {
     const ids = notices.flatMap((n) => (n.kind === 'anomaly' ? [n.id] : []));
     if (ids.length === 0) return;
-    // Another shard's transaction may be grouping anomalies of the same incident: one at a time.
-    if (shardCount > 1) await tx.execute(dsql`select pg_advisory_xact_lock(${LOCKS}, ${PLACING})`);
+    // Another shard's transaction (or a worker following another count) may be grouping
+    // anomalies of the same incident: one at a time.
+    await tx.execute(dsql`select pg_advisory_xact_lock(${LOCKS}, ${PLACING})`);
     await placeAndRefresh(tx, ids, incidentSettings, new Date());
   };
   const locks = shardLocks(sql, LOCKS, ({ taken, released, held }) =>
@@ -308,8 +318,6 @@ export function createDetector(options: DetectorOptions): Detector {
   async function closeFinalWindows(): Promise<void> {
     const watermark = await globalWatermark(sql, idleTimeoutMs);
     if (watermark === null) return;
-    await ensureDetectorProgress(db, windowMs);
-    await setShardCount(db, shardCount);
     const scoredThrough = await getScoredThrough(db, windowMs);
     let next =
       scoredThrough !== null
@@ -394,12 +402,44 @@ export function createDetector(options: DetectorOptions): Detector {
    */
   async function placeStragglers(): Promise<void> {
     await db.transaction(async (tx) => {
-      const ids = await unplacedAnomalies(tx);
-      if (ids.length > 0) {
-        await placeAndRefresh(tx, ids, incidentSettings, new Date());
-        for (const id of ids) await notifyInTransaction(tx, { kind: 'anomaly', id });
+      const notices = (await unplacedAnomalies(tx)).map((id): PulseNotice => ({
+        kind: 'anomaly',
+        id,
+      }));
+      if (notices.length > 0) {
+        await placeNoticed(tx, notices);
+        for (const notice of notices) await notifyInTransaction(tx, notice);
       }
     });
+  }
+
+  /**
+   * The shard count for this tick: the stored one; shard 0's holder first makes it its own
+   * configured count (re-queueing queued windows for the new shards). A worker configured
+   * otherwise follows the stored count and says so once.
+   */
+  async function followShardCount(coordinator: boolean): Promise<number> {
+    if (coordinator) {
+      await ensureDetectorProgress(db, windowMs, configuredShards);
+      const stored = await getShardCount(db);
+      if (stored !== null && stored !== configuredShards) {
+        log.warn(
+          { from: stored, to: configuredShards },
+          'detector shard count changed (PULSE_DETECTOR_SHARDS): queued windows are queued again for the new shards',
+        );
+        await setShardCount(db, configuredShards);
+      }
+      return configuredShards;
+    }
+    const stored = (await getShardCount(db)) ?? configuredShards;
+    if (stored !== configuredShards && warnedCount !== stored) {
+      warnedCount = stored;
+      log.warn(
+        { configured: configuredShards, following: stored },
+        'PULSE_DETECTOR_SHARDS differs from the count the detectors use (set by the worker holding shard 0); following theirs',
+      );
+    }
+    return stored;
   }
 
   /**
@@ -407,19 +447,32 @@ export function createDetector(options: DetectorOptions): Detector {
    * queued entries of the shards held. Returns the entries scored (windows × shards).
    */
   async function tick(): Promise<number> {
-    const mine = await locks.ensure(shardCount);
+    shardCount = (await getShardCount(db)) ?? configuredShards;
+    let mine = await locks.ensure(shardCount);
     if (mine.size === 0) return 0;
     const coordinator = mine.has(0);
+    const count = await followShardCount(coordinator);
+    if (count !== shardCount) {
+      shardCount = count;
+      mine = await locks.ensure(shardCount);
+    }
     if (coordinator) await closeFinalWindows();
+    // Seasons before re-scores: a metric just switched to the automatic baseline is re-scored
+    // with the season it has, not as robust for want of a check.
+    await checkSeasons(db, { windowMs, log, shards: { held: [...mine], count: shardCount } });
     await rescoreRequested(mine);
     if (coordinator) await placeStragglers();
-    await checkSeasons(db, { windowMs, log, shards: { held: [...mine], count: shardCount } });
     let scored = 0;
+    // Entries in window order; a shard whose entry cannot be claimed waits for the next poll
+    // rather than have a later window scored before an earlier one.
+    const halted = new Set<number>();
+    const guard = { shards: shardCount, scoringKey: SCORING, shardKey: LOCKS };
     for (const entry of await queuedWindows(db, MAX_WINDOWS_PER_TICK, [...mine])) {
-      if (stopped || !locks.held().has(entry.shard)) break;
+      if (stopped) break;
+      if (halted.has(entry.shard)) continue;
       const done = await db.transaction(async (tx) => {
-        // Gone (scored meanwhile) or held by another transaction: leave it.
-        if (!(await claimQueued(tx, entry))) return false;
+        const claim = await claimQueued(tx, entry, { ...guard, pid: locks.pid() });
+        if (claim !== 'claimed') return false;
         const notices = await scorer(tx).scoreWindowStart(entry.windowStart, entry.shard);
         await placeNoticed(tx, notices);
         await dequeueWindow(tx, entry);
@@ -427,6 +480,7 @@ export function createDetector(options: DetectorOptions): Detector {
         return true;
       });
       if (done) scored++;
+      else halted.add(entry.shard);
     }
     if (interim && !stopped) {
       await interim.maybeLook(Date.now(), { held: [...locks.held()], count: shardCount });

@@ -7,8 +7,8 @@
  * returns the stored next offset, so a re-run resumes instead of counting twice), folds the rest
  * through the partition's Pipeline and writes with its fenced compare-and-set flush. At the end of the file the
  * pipeline's watermark moves past the last window plus the allowed lateness, so every window
- * closes; then, unless --no-wait, a detector runs in this process (or another process that holds
- * the leader lock scores) and the replay waits until the replayed windows are scored. Progress
+ * closes; then, unless --no-wait, a detector runs in this process (or the other processes that
+ * hold the detector's shards score) and the replay waits until the replayed windows are scored. Progress
  * goes to stderr (pino), the summary as JSON to stdout.
  *
  * Validation's "now" is the replay clock (lib/ingest/replay.ts), never the wall clock, and flushes are
@@ -419,7 +419,7 @@ async function waitForDetector(
         `(closed through ${state.closedThrough === null ? 'nothing' : iso(state.closedThrough)}, ${state.queued} windows queued). ` +
         (held.length > 0
           ? `Active partitions hold the global watermark back: ${held.join(', ')}.`
-          : 'Another process may hold the detector leader lock without scoring; the events are stored, so it will score them when it runs.'),
+          : 'Another process may hold detector shards without scoring; the events are stored, so they will be scored when it runs.'),
     );
     log.warn(notes[0]);
   }

@@ -68,6 +68,24 @@ function metricRow(i: number) {
   };
 }
 
+/** The simulator's traffic at 1,000 events/s for `windows` windows from `start`, as the stream writes it. */
+async function writeTraffic(
+  sql: ReturnType<typeof createDb>['sql'],
+  start: number,
+  windows: number,
+) {
+  const sim = new Simulator({ seed: 17, ratePerSec: 1000, injections: [] });
+  for (let w = 0; w < windows; w++) {
+    const acc = new RollupAccumulator({ windowMs: WINDOW_MS });
+    const from = start + w * WINDOW_MS;
+    for (const e of sim.generate(from, from + WINDOW_MS)) acc.add(e);
+    const { deltas, leaves } = acc.drain();
+    await upsertRollups(sql, deltas);
+    await upsertLeafRollups(sql, leaves);
+  }
+  console.log(`${windows} windows of traffic written`);
+}
+
 /** Polls until the scoring queue is empty. */
 async function drained(sql: ReturnType<typeof createDb>['sql']): Promise<void> {
   for (;;) {
@@ -103,17 +121,7 @@ async function sharded(counts: number[], shardRuns: number[], timed: number, war
     await runMigrations(db);
     const start = Math.floor((Date.now() - 12 * 3_600_000) / WINDOW_MS) * WINDOW_MS;
     await ensurePartitions(db, start, parseConfig({}).retention, { daysAhead: 2 });
-    const total = counts.length * shardRuns.length * (warmup + timed);
-    const sim = new Simulator({ seed: 17, ratePerSec: 1000, injections: [] });
-    for (let w = 0; w < total; w++) {
-      const acc = new RollupAccumulator({ windowMs: WINDOW_MS });
-      const from = start + w * WINDOW_MS;
-      for (const e of sim.generate(from, from + WINDOW_MS)) acc.add(e);
-      const { deltas, leaves } = acc.drain();
-      await upsertRollups(sql, deltas);
-      await upsertLeafRollups(sql, leaves);
-    }
-    console.log(`${total} windows of traffic written`);
+    await writeTraffic(sql, start, counts.length * shardRuns.length * (warmup + timed));
     const results: { metrics: number; shards: number; msPerWindow: number }[] = [];
     let at = start;
     for (const count of counts) {
@@ -215,17 +223,7 @@ async function main(): Promise<void> {
     const start = Math.floor((Date.now() - 6 * 3_600_000) / WINDOW_MS) * WINDOW_MS;
     await ensurePartitions(db, start, parseConfig({}).retention, { daysAhead: 2 });
     // Traffic for every count's warm-up and timed windows, written once.
-    const total = counts.length * (warmup + timed);
-    const sim = new Simulator({ seed: 17, ratePerSec: 1000, injections: [] });
-    for (let w = 0; w < total; w++) {
-      const acc = new RollupAccumulator({ windowMs: WINDOW_MS });
-      const from = start + w * WINDOW_MS;
-      for (const e of sim.generate(from, from + WINDOW_MS)) acc.add(e);
-      const { deltas, leaves } = acc.drain();
-      await upsertRollups(sql, deltas);
-      await upsertLeafRollups(sql, leaves);
-    }
-    console.log(`${total} windows of traffic written`);
+    await writeTraffic(sql, start, counts.length * (warmup + timed));
 
     const results: { metrics: number; msPerWindow: number }[] = [];
     let at = start;

@@ -6,14 +6,15 @@
  * transaction. `incidentState` and `resetMetricHistory` also read or clear the metric's points:
  * an anomaly's extent is a run of points.
  */
-import { and, desc, eq, gte, lt, lte, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lt, lte, ne, sql } from 'drizzle-orm';
 import type { LifecycleAction, LifecycleRequest, Verdict } from '@/lib/alerts/workflow';
-import { pendingRun, type IncidentState } from '@/lib/detection/hysteresis';
+import { pendingRun, type IncidentState, type StoredPoint } from '@/lib/detection/hysteresis';
 import type { AnomalyExtent } from '@/lib/detection/revise';
 import type { Peak } from '@/lib/detection/engine';
 import type { AnomalyEventView } from '@/lib/views';
 import { anomalies, anomalyEvents, metricPoints, users } from '../schema';
 import type { Executor } from './executor';
+import { arrayLiteral } from './points';
 
 export type AnomalyRow = typeof anomalies.$inferSelect;
 type AnomalyUpdate = Partial<typeof anomalies.$inferInsert>;
@@ -141,21 +142,7 @@ export async function incidentState(
     )
     .orderBy(desc(anomalies.lastWindow))
     .limit(1);
-  if (open) {
-    return {
-      openId: open.id,
-      run: null,
-      open: {
-        firstWindow: open.firstWindow.getTime(),
-        lastWindow: open.lastWindow.getTime(),
-        peakWindow: open.peakWindow.getTime(),
-        peakZ: open.z,
-        severity: open.severity,
-        direction: open.direction,
-        normalWindows: open.normalWindows,
-      },
-    };
-  }
+  if (open) return openIncident(open);
   const recent = await db
     .select({
       windowStart: metricPoints.windowStart,
@@ -171,12 +158,63 @@ export async function incidentState(
         gte(metricPoints.windowStart, new Date(windowStart - consecutiveWindows * windowMs)),
       ),
     );
-  const run = pendingRun(
+  return pendingIncident(
     recent.map((p) => ({ ...p, windowStart: p.windowStart.getTime() })),
     windowStart,
     windowMs,
   );
-  return { openId: null, open: null, run };
+}
+
+/** The hysteresis state of a metric with this open anomaly (see {@link incidentState}). */
+export function openIncident(open: AnomalyRow): IncidentState & { openId: number | null } {
+  return {
+    openId: open.id,
+    run: null,
+    open: {
+      firstWindow: open.firstWindow.getTime(),
+      lastWindow: open.lastWindow.getTime(),
+      peakWindow: open.peakWindow.getTime(),
+      peakZ: open.z,
+      severity: open.severity,
+      direction: open.direction,
+      normalWindows: open.normalWindows,
+    },
+  };
+}
+
+/**
+ * The hysteresis state of a metric without an open anomaly, from its points in
+ * [windowStart − consecutiveWindows·windowMs, windowStart) (see {@link incidentState}).
+ */
+export function pendingIncident(
+  recent: readonly StoredPoint[],
+  windowStart: number,
+  windowMs: number,
+): IncidentState & { openId: number | null } {
+  return { openId: null, open: null, run: pendingRun(recent, windowStart, windowMs) };
+}
+
+/**
+ * The open anomaly `incidentState` finds, of many metrics in one statement: keyed by metric id,
+ * present only for metrics with one (its latest by last window, interim ones left out).
+ */
+export async function openAnomaliesOf(
+  db: Executor,
+  metricIds: readonly number[],
+): Promise<Map<number, AnomalyRow>> {
+  if (metricIds.length === 0) return new Map();
+  const rows = await db
+    .selectDistinctOn([anomalies.metricId])
+    .from(anomalies)
+    .where(
+      and(
+        sql`${anomalies.metricId} = any(${arrayLiteral(metricIds)}::int[])`,
+        eq(anomalies.status, 'open'),
+        eq(anomalies.interim, false),
+      ),
+    )
+    .orderBy(asc(anomalies.metricId), desc(anomalies.lastWindow));
+  return new Map(rows.map((r) => [r.metricId, r]));
 }
 
 /**

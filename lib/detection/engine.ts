@@ -86,6 +86,21 @@ export interface EngineStore {
   interimAnomaly?(metricId: number, windowStart: number): Promise<InterimRef | null>;
   /** Stores the outcome; returns the id of the anomaly it opened or changed, if any. */
   record(outcome: MetricOutcome): Promise<number | null>;
+  /**
+   * Called by {@link scoreBaseWindow} once, before its loop, with the metrics whose window ends
+   * with base window `baseWindowStart`: a store may read what their `history`, `seasonal`,
+   * `incident` and `recentPoints` calls of this window will ask for, for all of them at once,
+   * and answer those calls from it (the same answers as reading one metric at a time). From
+   * here to {@link flush} it may also hold back the writes of `record` that nothing in the loop
+   * reads (db/queries/engine-store.ts).
+   */
+  prepare?(
+    metrics: readonly EngineMetric[],
+    baseWindowStart: number,
+    baseWindowMs: number,
+  ): Promise<void>;
+  /** Called by {@link scoreBaseWindow} after its loop: writes what `record` held back. */
+  flush?(): Promise<void>;
 }
 
 /** One metric's verdict on one of its windows. */
@@ -154,11 +169,13 @@ export async function scoreBaseWindow(
   const explained = async (explain: () => Promise<Explanation>): Promise<Explanation> =>
     options.explain === false ? { dimensions: {}, top: [], sentence: '' } : explain();
   const outcomes = [];
-  for (const { definition: metric, rule } of metrics) {
-    if (!metric.enabled) continue;
-    const k = metric.windowMultiple;
-    if (!isMetricWindowEnd(baseWindowStart, baseWindowMs, k)) continue;
-    const windowMs = baseWindowMs * k;
+  const due = metrics.filter(
+    ({ definition: m }) =>
+      m.enabled && isMetricWindowEnd(baseWindowStart, baseWindowMs, m.windowMultiple),
+  );
+  await store.prepare?.(due, baseWindowStart, baseWindowMs);
+  for (const { definition: metric, rule } of due) {
+    const windowMs = baseWindowMs * metric.windowMultiple;
     const windowStart = baseWindowStart + baseWindowMs - windowMs;
     const outcome = await assessMetric(store, metric, rule, windowStart, baseWindowMs);
     const interim = (await store.interimAnomaly?.(metric.id, windowStart)) ?? null;
@@ -245,6 +262,7 @@ export async function scoreBaseWindow(
     };
     outcomes.push({ ...full, anomalyId: await store.record(full) });
   }
+  await store.flush?.();
   return outcomes;
 }
 

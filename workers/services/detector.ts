@@ -51,7 +51,7 @@ import { sql as dsql } from 'drizzle-orm';
 import {
   anomalyPoints,
   hasLaterPoint,
-  pointsBetween,
+  pointsAt,
   upsertPoint,
   type PointRow,
 } from '@/db/queries/points';
@@ -163,9 +163,17 @@ export function createDetector(options: DetectorOptions): Detector {
         .map((row) => ({ definition: toDefinition(row), rule: toRule(row) }))
         .filter((m) => m.definition.enabled && shardOf(m.definition, shardCount) === shard);
       const fresh: EngineMetric[] = [];
+      // Their points already scored at their window start, read for all metrics at once.
+      const scored = await pointsAt(
+        x,
+        metrics.map((m) => ({
+          metricId: m.definition.id,
+          windowStart: metricWindowStart(windowStart, windowMs, m.definition.windowMultiple),
+        })),
+      );
       for (const m of metrics) {
         const start = metricWindowStart(windowStart, windowMs, m.definition.windowMultiple);
-        const [before] = await pointsBetween(x, m.definition.id, start, start);
+        const before = scored.get(m.definition.id);
         if (before) {
           const changed = await revise(m.definition, m.rule, start, before);
           for (const id of changed) notices.push({ kind: 'anomaly', id });

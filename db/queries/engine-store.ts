@@ -52,7 +52,20 @@ function perWindow<T extends { windowStart: number; eventType: string }>(
   read: (windows: number[]) => Promise<T[]>,
 ): (windows: number[], types: string[]) => Promise<T[]> {
   const cache = new Map<number, Promise<T[]>>();
-  return async (windows, types) => {
+  // Metrics share a few sets of event types: each window's rows are cut to a set once, not
+  // once per metric (at 10,000 metrics that cut was a third of the detector's CPU). The answer
+  // is shared: callers read it and do not change it.
+  const cut = new Map<string, Promise<T[]>>();
+  return (windows, types) => {
+    const key = `${windows.join(',')}|${types.join(',')}`;
+    let answer = cut.get(key);
+    if (!answer) {
+      answer = rowsOf(windows, types);
+      cut.set(key, answer);
+    }
+    return answer;
+  };
+  async function rowsOf(windows: number[], types: string[]): Promise<T[]> {
     const missing = windows.filter((w) => !cache.has(w));
     if (missing.length > 0) {
       const rows = read(missing);
@@ -66,7 +79,7 @@ function perWindow<T extends { windowStart: number; eventType: string }>(
     const wanted = new Set(types);
     const rows = await Promise.all(windows.map((w) => cache.get(w)!));
     return rows.flat().filter((r) => wanted.has(r.eventType));
-  };
+  }
 }
 
 /**

@@ -404,19 +404,21 @@ export class SourcePartition {
     drained: Drained,
     refused: unknown,
   ): Promise<QuarantinedEvent[]> {
-    const { lines, offsets, now } = drained.records;
-    if (lines.length !== drained.folded) throw refused;
+    const { records } = drained;
+    const { now } = records;
+    if (records.length !== drained.folded) throw refused;
     const unwritable: QuarantinedEvent[] = [];
     const events: { event: PulseEvent; line: string; offset: number }[] = [];
-    lines.forEach((line, i) => {
-      const offset = offsets[i]!;
+    for (let i = 0; i < records.length; i++) {
+      const line = records.line(i);
+      const offset = records.offset(i);
       const parsed = parseEventLine(line, now, this.source);
       if (parsed.ok) events.push({ event: parsed.event, line, offset });
       else {
         const detail = `no longer valid when written again: ${parsed.quarantined.detail}`;
         unwritable.push(this.pipeline.quarantineRecord(line, offset, 'unwritable', detail));
       }
-    });
+    }
     const write = async (items: typeof events): Promise<void> => {
       if (items.length === 0) return;
       try {

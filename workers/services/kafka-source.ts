@@ -306,11 +306,10 @@ export class KafkaSource {
     for (const message of batch.messages) {
       const offset = Number(message.offset);
       if (offset < plan.from) continue; // folded and stored before: the guard against re-delivery
-      state.source.pipeline.ingestLine(
-        message.value ? message.value.toString('utf8') : '',
-        now,
-        offset,
-      );
+      const value = message.value;
+      // The value's bytes are kept for a possible isolation, not the string (lib/stream/record-log.ts).
+      if (value) state.source.pipeline.ingestLine(value.toString('utf8'), now, offset, value);
+      else state.source.pipeline.ingestLine('', now, offset);
       state.cursor.position = offset + 1;
       folded++;
     }

@@ -220,6 +220,7 @@ export class SourcePartition {
     if (this.held && claim.nextOffset === this.held.nextOffset) {
       // An earlier attempt landed although it looked failed.
       this.stored = claim.nextOffset;
+      this.held.records.release();
       this.held = null;
     }
     if (claim.nextOffset !== this.stored) return false;
@@ -283,6 +284,9 @@ export class SourcePartition {
     }
     const held = this.held;
     this.held = null;
+    // Nothing reads the batch's records again (isolation ran inside the write): their chunks
+    // go to the next batches (lib/stream/record-log.ts).
+    held?.records.release();
     if (outcome === 'fenced') {
       this.isFenced = true;
       return;

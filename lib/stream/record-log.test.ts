@@ -53,3 +53,19 @@ describe('RecordLog', () => {
     );
   });
 });
+
+describe('RecordLog.release', () => {
+  it('empties the log; its chunks carry the next logs, which read only their own records', () => {
+    const first = new RecordLog();
+    first.pushBytes(bytes('old record'), 1);
+    first.release();
+    expect(first.length).toBe(0);
+    expect(() => first.line(0)).toThrow(RangeError);
+    const next = new RecordLog();
+    next.pushBytes(bytes('new'), 2);
+    next.pushText('text', 3);
+    expect(next.lines()).toEqual(['new', 'text']);
+    first.release(); // twice: harmless
+    expect(next.line(0)).toBe('new');
+  });
+});

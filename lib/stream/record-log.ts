@@ -5,11 +5,19 @@
  * of being kept as one string each: a flush holds tens of thousands of records for a second or
  * more, and as strings every one of them was copied by the young-generation garbage collector
  * and promoted (half of the scavenge time of a Kafka worker). Records that arrive as text
- * (stdin, HTTP, replay) are kept as they are.
+ * (stdin, HTTP, replay) are kept as they are. Once the records are no longer needed (their
+ * flush landed or was fenced) {@link RecordLog.release} hands the chunks to the next logs.
  */
 
 const CHUNK_BYTES = 1 << 20;
 const EMPTY = new Uint8Array(0);
+/**
+ * Chunks of released logs, for the next ones to fill: fresh memory costs a page fault per 4 KiB
+ * on first write (about as much as the copy itself, measured), and a worker fills megabytes a
+ * second. At most this many are kept (32 MiB).
+ */
+const SPARE_CHUNKS = 32;
+const spare: Uint8Array[] = [];
 /** Decodes as Buffer#toString('utf8') does: invalid sequences become U+FFFD, a BOM stays. */
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
@@ -17,9 +25,9 @@ export class RecordLog {
   /** Latest `now` the records were validated at. */
   now = 0;
   #count = 0;
-  #offsets = new Float64Array(1024);
+  #offsets: number[] = [];
   /** Per record: chunk index, start and end in the chunk; or −1 and its index in #texts. */
-  #spans = new Int32Array(3 * 1024);
+  #spans: number[] = [];
   #chunks: Uint8Array[] = [];
   #chunk: Uint8Array = EMPTY;
   #used = 0;
@@ -34,23 +42,23 @@ export class RecordLog {
   pushBytes(bytes: Uint8Array, offset: number): void {
     const size = bytes.length;
     if (this.#chunks.length === 0 || this.#used + size > this.#chunk.length) {
-      this.#chunk = new Uint8Array(Math.max(CHUNK_BYTES, size));
+      this.#chunk =
+        size <= CHUNK_BYTES ? (spare.pop() ?? new Uint8Array(CHUNK_BYTES)) : new Uint8Array(size);
       this.#chunks.push(this.#chunk);
       this.#used = 0;
     }
     this.#chunk.set(bytes, this.#used);
-    const i = this.#slot(offset);
-    this.#spans[3 * i] = this.#chunks.length - 1;
-    this.#spans[3 * i + 1] = this.#used;
-    this.#spans[3 * i + 2] = this.#used + size;
+    this.#offsets.push(offset);
+    this.#spans.push(this.#chunks.length - 1, this.#used, this.#used + size);
+    this.#count++;
     this.#used += size;
   }
 
   /** Appends a record given as text. */
   pushText(line: string, offset: number): void {
-    const i = this.#slot(offset);
-    this.#spans[3 * i] = -1;
-    this.#spans[3 * i + 1] = this.#texts.length;
+    this.#offsets.push(offset);
+    this.#spans.push(-1, this.#texts.length, 0);
+    this.#count++;
     this.#texts.push(line);
   }
 
@@ -75,17 +83,20 @@ export class RecordLog {
     return Array.from({ length: this.#count }, (_, i) => this.line(i));
   }
 
-  #slot(offset: number): number {
-    const i = this.#count++;
-    if (i === this.#offsets.length) {
-      const offsets = new Float64Array(2 * i);
-      offsets.set(this.#offsets);
-      this.#offsets = offsets;
-      const spans = new Int32Array(6 * i);
-      spans.set(this.#spans);
-      this.#spans = spans;
+  /**
+   * Empties the log and hands its chunks to the next logs. Call once nothing will read these
+   * records again; reading them afterwards throws.
+   */
+  release(): void {
+    for (const chunk of this.#chunks) {
+      if (chunk.length === CHUNK_BYTES && spare.length < SPARE_CHUNKS) spare.push(chunk);
     }
-    this.#offsets[i] = offset;
-    return i;
+    this.#chunks = [];
+    this.#chunk = EMPTY;
+    this.#used = 0;
+    this.#count = 0;
+    this.#offsets = [];
+    this.#spans = [];
+    this.#texts = [];
   }
 }

@@ -220,6 +220,7 @@ export class SourcePartition {
     if (this.held && claim.nextOffset === this.held.nextOffset) {
       // An earlier attempt landed although it looked failed.
       this.stored = claim.nextOffset;
+      this.held.records.release();
       this.held = null;
     }
     if (claim.nextOffset !== this.stored) return false;
@@ -283,6 +284,9 @@ export class SourcePartition {
     }
     const held = this.held;
     this.held = null;
+    // Nothing reads the batch's records again (isolation ran inside the write): their chunks
+    // go to the next batches (lib/stream/record-log.ts).
+    held?.records.release();
     if (outcome === 'fenced') {
       this.isFenced = true;
       return;
@@ -404,19 +408,21 @@ export class SourcePartition {
     drained: Drained,
     refused: unknown,
   ): Promise<QuarantinedEvent[]> {
-    const { lines, offsets, now } = drained.records;
-    if (lines.length !== drained.folded) throw refused;
+    const { records } = drained;
+    const { now } = records;
+    if (records.length !== drained.folded) throw refused;
     const unwritable: QuarantinedEvent[] = [];
     const events: { event: PulseEvent; line: string; offset: number }[] = [];
-    lines.forEach((line, i) => {
-      const offset = offsets[i]!;
+    for (let i = 0; i < records.length; i++) {
+      const line = records.line(i);
+      const offset = records.offset(i);
       const parsed = parseEventLine(line, now, this.source);
       if (parsed.ok) events.push({ event: parsed.event, line, offset });
       else {
         const detail = `no longer valid when written again: ${parsed.quarantined.detail}`;
         unwritable.push(this.pipeline.quarantineRecord(line, offset, 'unwritable', detail));
       }
-    });
+    }
     const write = async (items: typeof events): Promise<void> => {
       if (items.length === 0) return;
       try {

@@ -5,6 +5,7 @@
  */
 import { parseEventLine, utf8ByteLength } from '@/lib/ingest/events';
 import { storableText } from '@/lib/ingest/text';
+import { RecordLog } from './record-log';
 import { RollupAccumulator } from './rollup';
 import type {
   LeafDelta,
@@ -36,17 +37,14 @@ export interface PipelineOptions {
 
 /**
  * The raw records of the events folded since the last drain, with their offsets, in order, and
- * the latest `now` they were validated at. A flush that PostgreSQL refuses for its data is
- * isolated event by event from these (db/sources/partition.ts): the events behind the refused
- * rows are quarantined with their payload and the rest folded again without them. Only the
- * lines are kept (the parsed events cost a third of the hot path's speed to keep; the lines
- * about a tenth, see docs/benchmarks.md), so isolating parses them again.
+ * the latest `now` they were validated at (./record-log.ts). A flush that PostgreSQL refuses for
+ * its data is isolated event by event from these (db/sources/partition.ts): the events behind
+ * the refused rows are quarantined with their payload and the rest folded again without them.
+ * Only the records are kept (the parsed events cost a third of the hot path's speed to keep; the
+ * lines about a tenth, see docs/benchmarks.md; records given as bytes are copied into large
+ * chunks, which costs less), so isolating parses them again.
  */
-export interface FoldedRecords {
-  lines: string[];
-  offsets: number[];
-  now: number;
-}
+export type FoldedRecords = RecordLog;
 
 export interface Drained {
   deltas: RollupDelta[];
@@ -77,7 +75,7 @@ export class Pipeline {
   private readonly rollups: RollupAccumulator;
   private readonly watermarks: WatermarkTracker;
   private quarantined: QuarantinedEvent[] = [];
-  private records: FoldedRecords = { lines: [], offsets: [], now: 0 };
+  private records = new RecordLog();
   private received = 0;
   private folded = 0;
   private offset = 0;
@@ -110,10 +108,11 @@ export class Pipeline {
 
   /**
    * Ingests one raw line (NDJSON) or record value. `offset` is the record's position in its
-   * source (a Kafka offset); without it, lines are counted. Never throws: bad input is
-   * quarantined with its reason.
+   * source (a Kafka offset); without it, lines are counted. `raw`: the bytes `line` was decoded
+   * from as UTF-8 (a Kafka value), kept instead of the line should the event be folded. Never
+   * throws: bad input is quarantined with its reason.
    */
-  ingestLine(line: string, now: number, offset?: number): void {
+  ingestLine(line: string, now: number, offset?: number, raw?: Uint8Array): void {
     const position = offset ?? this.offset;
     this.offset = position + 1;
     if (line.trim() === '') return;
@@ -146,8 +145,8 @@ export class Pipeline {
     this.rollups.add(event);
     this.watermarks.observe(event.ts);
     this.folded++;
-    this.records.lines.push(line);
-    this.records.offsets.push(position);
+    if (raw) this.records.pushBytes(raw, position);
+    else this.records.pushText(line, position);
     if (now > this.records.now) this.records.now = now;
     if (event.ts < this.firstFolded) this.firstFolded = event.ts;
     if (event.ts > this.lastFolded) this.lastFolded = event.ts;
@@ -263,7 +262,7 @@ export class Pipeline {
       nextOffset: this.offset,
       records: this.records,
     };
-    this.records = { lines: [], offsets: [], now: 0 };
+    this.records = new RecordLog();
     this.quarantined = [];
     this.received = 0;
     this.folded = 0;

@@ -109,6 +109,52 @@ export function mergeLeafDeltas(a: readonly LeafDelta[], b: readonly LeafDelta[]
 }
 
 /**
+ * The leaf cells of several partitions' drains as one list, cells shared by partitions merged
+ * additively (the result of {@link mergeLeafDeltas} over all of them, in first-seen order). For
+ * a fenced flush of many partitions: each partition holds most of the cube's leaves, so the
+ * merged list is several times shorter than their concatenation, and serialising and upserting
+ * it costs that much less. Keys are nested maps of the cells' own strings (a partition's leaf
+ * names are interned, so their hashes are computed once), not concatenations. Inputs are not
+ * modified (a part is retried unchanged after a failed write): a cell is copied only when a
+ * second partition adds to it.
+ */
+export function mergeLeafParts(parts: readonly (readonly LeafDelta[])[]): LeafDelta[] {
+  const nonEmpty = parts.filter((leaves) => leaves.length > 0);
+  if (nonEmpty.length <= 1) return nonEmpty[0] ? [...nonEmpty[0]] : [];
+  const out: LeafDelta[] = [];
+  const copied: boolean[] = [];
+  // window → type → measure → leaf → index in `out`
+  const windows = new Map<number, Map<string, Map<string, Map<string, number>>>>();
+  for (const leaves of nonEmpty) {
+    for (const d of leaves) {
+      let types = windows.get(d.windowStart);
+      if (types === undefined) windows.set(d.windowStart, (types = new Map()));
+      let measures = types.get(d.eventType);
+      if (measures === undefined) types.set(d.eventType, (measures = new Map()));
+      let cells = measures.get(d.measure);
+      if (cells === undefined) measures.set(d.measure, (cells = new Map()));
+      const at = cells.get(d.leaf);
+      if (at === undefined) {
+        cells.set(d.leaf, out.length);
+        out.push(d);
+        copied.push(false);
+        continue;
+      }
+      let into = out[at]!;
+      if (!copied[at]) {
+        into = { ...into };
+        out[at] = into;
+        copied[at] = true;
+      }
+      into.count += d.count;
+      into.sum += d.sum;
+      into.sumsq += d.sumsq;
+    }
+  }
+  return out;
+}
+
+/**
  * Straightforward leaf fold with string keys: the test oracle for the accumulator's leaf cube.
  * Without `maxValuesPerDim` there is no cardinality limit (as in {@link naiveFold}); with it,
  * each dimension admits its first `maxValuesPerDim` distinct values in event order and folds

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { COUNT_MEASURE, Interner, OTHER_VALUE, RollupAccumulator, leafOf } from './rollup';
-import { mergeDeltas, mergeLeafDeltas, naiveFold, naiveLeafFold } from './rollup-merge';
+import {
+  mergeDeltas,
+  mergeLeafDeltas,
+  mergeLeafParts,
+  naiveFold,
+  naiveLeafFold,
+} from './rollup-merge';
 import { TOTAL, type LeafDelta, type PulseEvent, type RollupDelta } from '@/lib/types';
 
 const WINDOW = 60_000;
@@ -500,6 +506,40 @@ describe('mergeLeafDeltas', () => {
     expect(
       mergeLeafDeltas([leaf({ leaf: '{"a":"b\u0000c"}' })], [leaf({ leaf: '{"a":"b"}' })]),
     ).toHaveLength(2);
+  });
+});
+
+describe('mergeLeafParts', () => {
+  const leaf = (over: Partial<LeafDelta>): LeafDelta => ({
+    windowStart: T0,
+    eventType: 'purchase',
+    leaf: '{"region":"eu"}',
+    measure: 'revenue',
+    count: 1,
+    sum: 5,
+    sumsq: 25,
+    ...over,
+  });
+
+  it('merges any number of parts as mergeLeafDeltas does, leaving every part alone', () => {
+    const parts = [
+      [leaf({}), leaf({ leaf: '{}' }), leaf({ windowStart: T0 + WINDOW })],
+      [],
+      [leaf({ count: 2, sum: -1, sumsq: 13 }), leaf({ measure: '' }), leaf({ eventType: 'x' })],
+      [leaf({ leaf: '{}', count: 4, sum: 1, sumsq: 1 }), leaf({ count: 1, sum: 1, sumsq: 1 })],
+    ];
+    const before = structuredClone(parts);
+    const merged = mergeLeafParts(parts);
+    expect(leavesByKey(merged)).toEqual(leavesByKey(mergeLeafDeltas(parts.flat(), [])));
+    expect(merged).toHaveLength(5);
+    expect(merged[0]).toEqual(leaf({ count: 4, sum: 5, sumsq: 39 }));
+    expect(parts).toEqual(before);
+  });
+
+  it('returns one part as it is (a copy of the list), and nothing for none', () => {
+    const only = [leaf({}), leaf({ leaf: '{}' })];
+    expect(mergeLeafParts([[], only])).toEqual(only);
+    expect(mergeLeafParts([])).toEqual([]);
   });
 });
 

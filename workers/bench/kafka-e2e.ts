@@ -17,7 +17,7 @@
  *
  * Everything (workers, producer, cluster, PostgreSQL, temp dir) is torn down in `finally`.
  */
-import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
@@ -58,6 +58,8 @@ export interface KafkaBenchOptions {
   rowRates?: [number, number];
   rowSeconds?: number;
   log?: (line: string) => void;
+  /** Where to copy the drain worker's `.cpuprofile` (for a closer look; default: not kept). */
+  keepProfile?: string;
 }
 
 export interface LivePhase {
@@ -323,6 +325,9 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
     const files = (await readdir(profileDir).catch(() => [])).filter((f) =>
       f.endsWith('.cpuprofile'),
     );
+    if (files[0] && options.keepProfile) {
+      await copyFile(join(profileDir, files[0]), options.keepProfile);
+    }
     const summary = files[0]
       ? summariseProfile(
           JSON.parse(await readFile(join(profileDir, files[0]), 'utf8')) as CpuProfile,

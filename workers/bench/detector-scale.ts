@@ -86,6 +86,40 @@ async function writeTraffic(
   console.log(`${windows} windows of traffic written`);
 }
 
+/**
+ * A fresh embedded PostgreSQL in .data/bench-detector, migrated, with `windows` windows of
+ * traffic from `hoursBack` hours ago; says the machine's load first.
+ */
+async function openBench(hoursBack: number, windows: number) {
+  const load = loadavg();
+  console.log(`load at start ${load.map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores`);
+  const dir = '.data/bench-detector';
+  await rm(dir, { recursive: true, force: true });
+  const pg = await startEmbeddedPostgres({ dir, port: await freePort() });
+  const handle = createDb(pg.url, { max: 4, appName: 'bench-detector' });
+  try {
+    await runMigrations(handle.db);
+    const start = Math.floor((Date.now() - hoursBack * 3_600_000) / WINDOW_MS) * WINDOW_MS;
+    await ensurePartitions(handle.db, start, parseConfig({}).retention, { daysAhead: 2 });
+    await writeTraffic(handle.sql, start, windows);
+    return { pg, handle, start };
+  } catch (error) {
+    await handle.close();
+    await pg.stop();
+    throw error;
+  }
+}
+
+/** Replaces the metrics with `count` of the mix ({@link metricRow}), 500 rows a statement. */
+async function replaceMetrics(db: ReturnType<typeof createDb>['db'], count: number) {
+  await db.delete(metricsTable);
+  for (let i = 0; i < count; i += 500) {
+    const rows = [];
+    for (let j = i; j < Math.min(count, i + 500); j++) rows.push(metricRow(j));
+    await db.insert(metricsTable).values(rows);
+  }
+}
+
 /** Polls until the scoring queue is empty. */
 async function drained(sql: ReturnType<typeof createDb>['sql']): Promise<void> {
   for (;;) {
@@ -109,28 +143,17 @@ async function shardHolders(sql: ReturnType<typeof createDb>['sql']): Promise<nu
  * every shard having scored it, with as many worker processes as shards (this one and children).
  */
 async function sharded(counts: number[], shardRuns: number[], timed: number, warmup: number) {
-  const load = loadavg();
-  console.log(`load at start ${load.map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores`);
-  const dir = '.data/bench-detector';
-  await rm(dir, { recursive: true, force: true });
-  const pg = await startEmbeddedPostgres({ dir, port: await freePort() });
-  const handle = createDb(pg.url, { max: 4, appName: 'bench-detector' });
+  const { pg, handle, start } = await openBench(
+    12,
+    counts.length * shardRuns.length * (warmup + timed),
+  );
   const { db, sql } = handle;
   const children: ChildProcess[] = [];
   try {
-    await runMigrations(db);
-    const start = Math.floor((Date.now() - 12 * 3_600_000) / WINDOW_MS) * WINDOW_MS;
-    await ensurePartitions(db, start, parseConfig({}).retention, { daysAhead: 2 });
-    await writeTraffic(sql, start, counts.length * shardRuns.length * (warmup + timed));
     const results: { metrics: number; shards: number; msPerWindow: number }[] = [];
     let at = start;
     for (const count of counts) {
-      await db.delete(metricsTable);
-      for (let i = 0; i < count; i += 500) {
-        const rows = [];
-        for (let j = i; j < Math.min(count, i + 500); j++) rows.push(metricRow(j));
-        await db.insert(metricsTable).values(rows);
-      }
+      await replaceMetrics(db, count);
       for (const shards of shardRuns) {
         // Each run scores windows no run scored before: fresh points, the same baselines' depth.
         const detectors: Detector[] = [
@@ -210,30 +233,14 @@ async function main(): Promise<void> {
   if (shardRuns) return sharded(counts, shardRuns, Number(values.windows), Number(values.warmup));
   const timed = Number(values.windows);
   const warmup = Number(values.warmup);
-  const load = loadavg();
-  console.log(`load at start ${load.map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores`);
-
-  const dir = '.data/bench-detector';
-  await rm(dir, { recursive: true, force: true });
-  const pg = await startEmbeddedPostgres({ dir, port: await freePort() });
-  const handle = createDb(pg.url, { max: 4, appName: 'bench-detector' });
-  const { db, sql } = handle;
+  // Traffic for every count's warm-up and timed windows, written once.
+  const { pg, handle, start } = await openBench(6, counts.length * (warmup + timed));
+  const { db } = handle;
   try {
-    await runMigrations(db);
-    const start = Math.floor((Date.now() - 6 * 3_600_000) / WINDOW_MS) * WINDOW_MS;
-    await ensurePartitions(db, start, parseConfig({}).retention, { daysAhead: 2 });
-    // Traffic for every count's warm-up and timed windows, written once.
-    await writeTraffic(sql, start, counts.length * (warmup + timed));
-
     const results: { metrics: number; msPerWindow: number }[] = [];
     let at = start;
     for (const count of counts) {
-      await db.delete(metricsTable);
-      for (let i = 0; i < count; i += 500) {
-        const rows = [];
-        for (let j = i; j < Math.min(count, i + 500); j++) rows.push(metricRow(j));
-        await db.insert(metricsTable).values(rows);
-      }
+      await replaceMetrics(db, count);
       const detector = createDetector({
         handle,
         log: createLogger('bench-detector', 'warn'),

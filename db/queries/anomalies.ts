@@ -14,7 +14,7 @@ import type { Peak } from '@/lib/detection/engine';
 import type { AnomalyEventView } from '@/lib/views';
 import { anomalies, anomalyEvents, metricPoints, users } from '../schema';
 import type { Executor } from './executor';
-import { arrayLiteral } from './points';
+import { arrayLiteral } from './points-batched';
 
 export type AnomalyRow = typeof anomalies.$inferSelect;
 type AnomalyUpdate = Partial<typeof anomalies.$inferInsert>;

@@ -28,16 +28,18 @@ import {
 import type { Executor } from './executor';
 import {
   attachPointsToAnomaly,
-  baselineHistories,
   baselineHistory,
   recentDriftPoints,
-  recentPointsOf,
-  seasonalHistories,
   seasonalHistory,
   upsertPoint,
+} from './points';
+import {
+  baselineHistories,
+  recentPointsOf,
+  seasonalHistories,
   upsertPoints,
   type PointWrite,
-} from './points';
+} from './points-batched';
 import { readLeaves, readRollups } from './stream';
 
 /**

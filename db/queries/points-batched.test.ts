@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { MetricOutcome } from '@/lib/detection/engine';
 import type { Score } from '@/lib/types';
 import { pointOnly } from './engine-store';
-import { baselineOf, pointRows, type BaselineRow } from './points';
+import { baselineOf, type BaselineRow } from './points';
+import { pointRows } from './points-batched';
 
 const W = 60_000;
 

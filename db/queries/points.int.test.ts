@@ -7,18 +7,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricPoints, metrics } from '@/db/schema';
 import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
 import {
-  baselineHistories,
   baselineHistory,
-  pointsAt,
   pointsBetween,
   previewPoints,
   recentDriftPoints,
-  recentPointsOf,
-  seasonalHistories,
   seasonalHistory,
   upsertPoint,
-  upsertPoints,
 } from './points';
+import {
+  baselineHistories,
+  pointsAt,
+  recentPointsOf,
+  seasonalHistories,
+  upsertPoints,
+} from './points-batched';
 
 const W = 60_000;
 const START = Date.UTC(2026, 10, 1);

@@ -48,13 +48,8 @@ import { syncSplitSeries } from '@/db/queries/split';
 import { placeAndRefresh, unplacedAnomalies, type IncidentSettings } from '@/db/queries/incidents';
 import { notifyInTransaction, type PulseNotice } from '@/db/queries/notify';
 import { sql as dsql } from 'drizzle-orm';
-import {
-  anomalyPoints,
-  hasLaterPoint,
-  pointsAt,
-  upsertPoint,
-  type PointRow,
-} from '@/db/queries/points';
+import { anomalyPoints, hasLaterPoint, upsertPoint, type PointRow } from '@/db/queries/points';
+import { pointsAt } from '@/db/queries/points-batched';
 import { firstRollupWindow, globalWatermark } from '@/db/queries/stream';
 import { withdrawUnsettledInterim } from '@/db/queries/interim';
 import { createInterimLooker, type InterimOptions } from './interim-detector';

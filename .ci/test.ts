@@ -12,12 +12,34 @@
  * integration suite took 111 s longer, more than the build's own 61 s.)
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 interface Step {
   name: string;
   command: string[];
+  /** Where the suite writes a JSON report, read for the names of failed tests. */
+  report?: 'vitest' | 'playwright';
 }
+
+/** JSON reports go here, so that the summary at the end names what failed. */
+const REPORTS = mkdtempSync(join(tmpdir(), 'pulse-test-'));
+const reportFile = (name: string) => join(REPORTS, `${name}.json`);
+const vitest = (project: string): Step => ({
+  name: project,
+  command: [
+    'npx',
+    'vitest',
+    'run',
+    '--project',
+    project,
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile=${reportFile(project)}`,
+  ],
+  report: 'vitest',
+});
 
 /** Groups in order; the steps of a group run at the same time. */
 const GROUPS: Step[][] = [
@@ -25,11 +47,51 @@ const GROUPS: Step[][] = [
     { name: 'lint', command: ['npm', 'run', '--silent', 'lint'] },
     { name: 'typecheck', command: ['npx', 'tsc', '--noEmit'] },
   ],
-  [{ name: 'unit', command: ['npx', 'vitest', 'run', '--project', 'unit'] }],
-  [{ name: 'integration', command: ['npx', 'vitest', 'run', '--project', 'integration'] }],
+  [vitest('unit')],
+  [vitest('integration')],
   [{ name: 'build', command: ['npx', 'next', 'build'] }],
-  [{ name: 'e2e', command: ['npx', 'playwright', 'test'] }],
+  [
+    {
+      name: 'e2e',
+      command: ['npx', 'playwright', 'test', '--reporter=list,json'],
+      report: 'playwright',
+    },
+  ],
 ];
+
+interface VitestReport {
+  testResults?: { name: string; assertionResults?: { fullName: string; status: string }[] }[];
+}
+interface PlaywrightSuite {
+  title: string;
+  file?: string;
+  specs?: { title: string; ok: boolean }[];
+  suites?: PlaywrightSuite[];
+}
+
+/** The failed tests a suite's JSON report names ([] when it has none or cannot be read). */
+function failedTests(step: Step): string[] {
+  if (!step.report) return [];
+  try {
+    const report: unknown = JSON.parse(readFileSync(reportFile(step.name), 'utf8'));
+    if (step.report === 'vitest') {
+      return ((report as VitestReport).testResults ?? []).flatMap((file) =>
+        (file.assertionResults ?? [])
+          .filter((a) => a.status === 'failed')
+          .map((a) => `${file.name.replace(`${process.cwd()}/`, '')} › ${a.fullName}`),
+      );
+    }
+    const walk = (suite: PlaywrightSuite, file: string): string[] => [
+      ...(suite.specs ?? []).filter((s) => !s.ok).map((s) => `${file} › ${s.title}`),
+      ...(suite.suites ?? []).flatMap((child) => walk(child, child.file ?? file)),
+    ];
+    return ((report as { suites?: PlaywrightSuite[] }).suites ?? []).flatMap((suite) =>
+      walk(suite, suite.file ?? suite.title),
+    );
+  } catch {
+    return [];
+  }
+}
 
 const CHROMIUM = '/usr/bin/chromium';
 const RDKAFKA_MOCK_HEADER = '/usr/include/librdkafka/rdkafka_mock.h';
@@ -80,6 +142,8 @@ interface Result {
   name: string;
   ok: boolean;
   seconds: number;
+  /** Failed tests by name, from the suite's report. */
+  failures?: string[];
 }
 
 /**
@@ -92,6 +156,7 @@ function runStep(step: Step, live: boolean): Promise<Result & { output: Buffer[]
     ...process.env,
     NEXT_TELEMETRY_DISABLED: '1',
     FORCE_COLOR: process.env.CI ? '0' : '1',
+    ...(step.report === 'playwright' ? { PLAYWRIGHT_JSON_OUTPUT_NAME: reportFile(step.name) } : {}),
   };
   const output: Buffer[] = [];
   const started = Date.now();
@@ -141,12 +206,20 @@ async function main(): Promise<void> {
         console.log(header(group[i]!));
         process.stdout.write(Buffer.concat(r.output));
       }
-      results.push({ name: r.name, ok: r.ok, seconds: r.seconds });
+      results.push({
+        name: r.name,
+        ok: r.ok,
+        seconds: r.seconds,
+        failures: r.ok ? [] : failedTests(group[i]!),
+      });
     });
   }
   console.log('\n━━━ summary ━━━');
-  for (const r of results)
+  for (const r of results) {
     console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.name.padEnd(28)} ${r.seconds}s`);
+    // The log's tail is often all a CI page shows: name what failed here too.
+    for (const name of r.failures ?? []) console.log(`        ✗ ${name}`);
+  }
   const failed = results.filter((r) => !r.ok).length;
   console.log(`suites: ${results.length - failed} passed, ${failed} failed`);
   console.log(`total: ${Math.round((Date.now() - started) / 1000)}s`);

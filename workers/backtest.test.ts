@@ -70,6 +70,10 @@ describe('npm run backtest', { timeout: 60_000 }, () => {
       'api_latency,revenue',
       '--rule-warn-z',
       '4',
+      // A baseline the 13 windows before the incident fill: a longer one would still be
+      // learning, its σ widened (lib/detection/zscore.ts, learningWidening).
+      '--rule-baseline-windows',
+      '12',
     );
     expect(status, stderr).toBe(0);
     expect(lines).toHaveLength(20 * 2);

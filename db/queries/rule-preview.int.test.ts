@@ -15,6 +15,7 @@ import {
   type PointStatus,
   type RollupDelta,
 } from '@/lib/types';
+import { ensureTestMetrics, TEST_BASELINE_WINDOWS } from '@/db/testing/metrics';
 import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
 import { createUser } from '@/db/queries/auth';
 import { incidentState } from '@/db/queries/anomalies';
@@ -354,7 +355,7 @@ describe('previewRule with the saved rule', () => {
 
   beforeAll(async () => {
     d = await createTestDatabase();
-    await ensureDefaultMetrics(d.db);
+    await ensureTestMetrics(d.db);
     // A filtered metric (cells from the leaf cube) over two base windows.
     await d.db.insert(metrics).values({
       key: 'eu_android_purchases',
@@ -374,6 +375,7 @@ describe('previewRule with the saved rule', () => {
       eventType: 'render',
       measure: 'ms',
       unit: 'ms',
+      baselineWindows: TEST_BASELINE_WINDOWS,
     });
     await d.db.insert(rollups).values(
       Array.from({ length: windows }, (_, i) => {

@@ -145,6 +145,19 @@ describe('stepIncident', () => {
     });
   });
 
+  it('starts a new run when the side flips before anything opened', () => {
+    const r = rule(2, 2);
+    const a = stepIncident(NO_INCIDENT, warn(0, 4), r);
+    const b = stepIncident(a.state, warn(1, -4), r);
+    expect(b.step).toMatchObject({ kind: 'pending', run: { firstWindow: W, count: 1 } });
+    // A critical drop right after a warn spike opens 'down', from the drop alone.
+    const c = stepIncident(a.state, crit(1, -20), r);
+    expect(c.step).toMatchObject({
+      kind: 'open',
+      anomaly: { direction: 'down', firstWindow: W, peakZ: -20 },
+    });
+  });
+
   it('extends on the other side too, without moving the peak', () => {
     const { step } = stepIncident({ open, run: null }, crit(3, -20), rule(1, 2));
     expect(step).toMatchObject({
@@ -417,13 +430,15 @@ describe('hysteresis properties', () => {
     );
   });
 
-  it('every anomalous window after consecutiveWindows in a row belongs to an anomaly', () => {
+  it('every anomalous window after consecutiveWindows in a row on one side belongs to an anomaly', () => {
     fc.assert(
       fc.property(verdictSeq, rules, (verdicts, r) => {
         const { anomalies } = replayIncidents(verdicts, r);
         let length = 0;
+        let side = 0;
         for (const x of verdicts) {
-          length = x.severity ? length + 1 : 0;
+          length = x.severity ? (Math.sign(x.z) === side ? length + 1 : 1) : 0;
+          side = Math.sign(x.z);
           if (length >= r.consecutiveWindows) {
             const covering = anomalies.filter(
               (a) => a.firstWindow <= x.windowStart && x.windowStart <= a.lastWindow,
@@ -448,6 +463,20 @@ describe('hysteresis properties', () => {
           expect(a.severity).toBe(
             members.some((x) => x.severity === 'critical') ? 'critical' : 'warn',
           );
+        }
+      }),
+    );
+  });
+
+  it('opens on the side of its first window, which is as anomalous as the run it came from', () => {
+    fc.assert(
+      fc.property(verdictSeq, rules, (verdicts, r) => {
+        const { anomalies } = replayIncidents(verdicts, r);
+        for (const a of anomalies) {
+          const first = verdicts.find((x) => x.windowStart === a.firstWindow)!;
+          expect(first.severity).not.toBeNull();
+          expect(first.z < 0 ? 'down' : 'up').toBe(a.direction);
+          expect(a.peakZ < 0 ? 'down' : 'up').toBe(a.direction);
         }
       }),
     );

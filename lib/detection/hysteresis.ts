@@ -54,7 +54,10 @@ export interface Run {
   peakZ: number;
   /** critical when any window of the run is. */
   severity: Severity;
-  /** The side of the run's first window; windows on the other side continue it, never peak. */
+  /**
+   * The side of the run's windows: a window on the other side starts a new run (a warn up and
+   * then a drop are two different things, and the drop must not open as an anomaly 'up').
+   */
   direction: Side;
 }
 
@@ -119,7 +122,9 @@ function startRun(v: WindowVerdict & { severity: Severity }): Run {
   };
 }
 
+/** `run` grown by `v`, or a new run from `v` when it is on the other side. */
 function growRun(run: Run, v: WindowVerdict & { severity: Severity }): Run {
+  if (sideOf(v.z) !== run.direction) return startRun(v);
   const peak = isNewPeak(v.z, run.direction, run.peakZ);
   return {
     ...run,

@@ -406,7 +406,7 @@ describe('previewMetric', () => {
     expect(windows[0]).toMatchObject({ status: 'critical', expected: -1 });
     expect(outcome.counts.critical).toBe(9);
     expect(outcome.anomalies).toHaveLength(1);
-    expect(outcome.baselineUsed).toBe('robust');
+    expect(outcome.baselineUsed).toBe('robust; 20 of 30 windows, σ ×1.17 while learning');
   });
 
   it('leaves stored alerting windows before the range out of the baseline', async () => {

@@ -93,7 +93,7 @@ describe('scoreWindow', () => {
     const cells = naiveFold(events('purchase', 1000, { region: 'eu' }), W);
     const robust = scoreWindow(metric('purchases'), DEFAULT_RULE, cells, history, []);
     expect(robust.baselineWindows).toEqual(history.map((h) => h.windowStart));
-    expect(robust.score.baselineUsed).toBe('robust');
+    expect(robust.score.baselineUsed).toBe('robust; 20 of 30 windows, σ ×1.17 while learning');
 
     const DAY = 86_400_000;
     const sameSlot = [3, 2, 1].map((k) => ({ windowStart: -k * DAY, value: 2000 }));

@@ -11,6 +11,7 @@ import {
   type ScoringRule,
   type Severity,
 } from '@/lib/types';
+import { normalTail, studentQuantile } from './normal';
 
 /** Smallest σ ever used, so that z stays finite. */
 const ABSOLUTE_SIGMA_FLOOR = 1e-9;
@@ -76,6 +77,44 @@ export function robustBaseline(
   const center = median(history);
   const mad = median(history.map((x) => Math.abs(x - center)));
   return { mean: center, sigma: floorSigma(MAD_SCALE * mad, center, opts?.sigmaFloor), n };
+}
+
+/**
+ * MAD's efficiency at the normal distribution: its σ is about as uncertain as a sample standard
+ * deviation from 37% as many values (Rousseeuw & Croux 1993).
+ */
+const MAD_EFFICIENCY = 0.37;
+
+/** Degrees of freedom of a σ estimated by `kind` from `n` values. */
+function sigmaDf(kind: 'rolling' | 'robust', n: number): number {
+  return kind === 'robust' ? MAD_EFFICIENCY * (n - 1) : n - 1;
+}
+
+/**
+ * How much a baseline of `n` of its `full` windows widens σ while it is young: the ratio of
+ * Student's t quantiles at the warn level's tail, t(ν(n)) / t(ν(full)), and 1 once the baseline
+ * is full. A σ from 8 values can be half the true one by chance (the simulator's first minutes
+ * alerted on +9% at z 5.2); widened, the warn threshold keeps from the first scored window the
+ * false-alarm rate it has with a full baseline. A full baseline is not widened: the thresholds
+ * are calibrated on it (docs/detection-quality.md).
+ */
+export function learningWidening(
+  kind: 'rolling' | 'robust',
+  n: number,
+  full: number,
+  warnZ: number,
+): number {
+  if (n >= full || !(warnZ > 0)) return 1;
+  // A warn threshold far out in the tail (a split's corrected one can be) at a p that still
+  // differs from 1.
+  const p = 1 - Math.max(normalTail(warnZ), 1e-15);
+  return studentQuantile(p, sigmaDf(kind, n)) / studentQuantile(p, sigmaDf(kind, full));
+}
+
+/** `used` with the widening said, when there is one. */
+function widenedWords(used: string, n: number, full: number, widening: number): string {
+  if (widening <= 1.005) return used;
+  return `${used}; ${n} of ${full} windows, σ ×${widening.toFixed(2)} while learning`;
 }
 
 /** One earlier window's value, as the baseline reads it. */
@@ -184,12 +223,23 @@ export function chooseBaseline(
     }
     const unit = SEASON_WORDS[rule.season];
     const rolling = baseline(values);
+    const floored = baseline(values, { sigmaFloor: floorAt(rolling.mean) });
+    const ready = recent.length >= minHistory;
+    const widening = ready
+      ? learningWidening('rolling', values.length, rule.baselineWindows, rule.warnZ)
+      : 1;
     return {
-      ...baseline(values, { sigmaFloor: floorAt(rolling.mean) }),
+      ...floored,
+      sigma: floored.sigma * widening,
       kind: 'rolling',
-      used: `rolling (not enough seasonal history: ${same.length} of ${SEASONAL_MIN_PERIODS} ${unit}${auto ? `; ${auto}` : ''})`,
+      used: widenedWords(
+        `rolling (not enough seasonal history: ${same.length} of ${SEASONAL_MIN_PERIODS} ${unit}${auto ? `; ${auto}` : ''})`,
+        values.length,
+        rule.baselineWindows,
+        widening,
+      ),
       windows: recent.map((p) => p.windowStart),
-      ready: recent.length >= minHistory,
+      ready,
     };
   }
 
@@ -198,12 +248,23 @@ export function chooseBaseline(
   const kind = rule.baseline === 'rolling' ? 'rolling' : 'robust';
   const compute = kind === 'robust' ? robustBaseline : baseline;
   const center = compute(values).mean;
+  const computed = compute(values, { sigmaFloor: floorAt(center) });
+  const ready = recent.length >= minHistory;
+  const widening = ready
+    ? learningWidening(kind, values.length, rule.baselineWindows, rule.warnZ)
+    : 1;
   return {
-    ...compute(values, { sigmaFloor: floorAt(center) }),
+    ...computed,
+    sigma: computed.sigma * widening,
     kind,
-    used: auto ? `${kind} (${auto})` : kind,
+    used: widenedWords(
+      auto ? `${kind} (${auto})` : kind,
+      values.length,
+      rule.baselineWindows,
+      widening,
+    ),
     windows: recent.map((p) => p.windowStart),
-    ready: recent.length >= minHistory,
+    ready,
   };
 }
 

@@ -8,15 +8,10 @@ import { createLogger } from '@/lib/observability/log';
 import type { Pipeline } from '@/lib/stream/pipeline';
 import { Simulator } from '@/lib/simulator/generator';
 import { schedule } from '@/lib/simulator/scenarios';
+import { ensureTestMetrics } from '@/db/testing/metrics';
 import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
 import { createUser } from '@/db/queries/auth';
-import {
-  ensureDefaultMetrics,
-  getMetricByKey,
-  listMetrics,
-  toRule,
-  updateRule,
-} from '@/db/queries/metrics';
+import { getMetricByKey, listMetrics, toRule, updateRule } from '@/db/queries/metrics';
 import { eq } from 'drizzle-orm';
 import { anomalies as anomaliesTable, incidents as incidentsTable, metrics } from '@/db/schema';
 import { pointsSince } from '@/db/queries/points';
@@ -31,7 +26,7 @@ const log = createLogger('test', 'silent');
 let t: TestDatabase;
 beforeAll(async () => {
   t = await createTestDatabase();
-  await ensureDefaultMetrics(t.db);
+  await ensureTestMetrics(t.db);
 });
 afterAll(() => t.drop());
 

@@ -9,9 +9,10 @@ import { createLogger } from '@/lib/observability/log';
 import type { Pipeline } from '@/lib/stream/pipeline';
 import { Simulator } from '@/lib/simulator/generator';
 import type { PulseEvent } from '@/lib/types';
+import { ensureTestMetrics } from '@/db/testing/metrics';
 import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
 import { createUser } from '@/db/queries/auth';
-import { ensureDefaultMetrics, getMetricByKey, toRule, updateRule } from '@/db/queries/metrics';
+import { getMetricByKey, toRule, updateRule } from '@/db/queries/metrics';
 import { getAnomaly } from '@/db/queries/anomalies';
 import { queuedWindows } from '@/db/queries/detector';
 import { pointsBetween } from '@/db/queries/points';
@@ -25,7 +26,7 @@ const log = createLogger('test', 'silent');
 let t: TestDatabase;
 beforeAll(async () => {
   t = await createTestDatabase();
-  await ensureDefaultMetrics(t.db);
+  await ensureTestMetrics(t.db);
   // Only purchases matter here; warn at |z| ≥ 4 keeps chance alarms in quiet windows away.
   const purchases = (await getMetricByKey(t.db, 'purchases'))!;
   const admin = await createUser(t.db, { username: 'ad', passwordHash: 'x', role: 'admin' });

@@ -308,7 +308,7 @@ export function splitReport(result: SplitResult): string {
     '| What | Figure |',
     '|---|---|',
     `| Drops confined to one small region (${plan.regions.join(', ')}; ${plan.magnitudes.join(', ')}σ of the region's series) | ${f.incidents} |`,
-    `| Found by the region's series | **${pct(f.seriesRecall)}**, median ${f.medianDetectWindows ?? '—'} windows to detect |`,
+    `| Found by the region's series | **${pct(f.seriesRecall)}**, median ${f.medianDetectWindows ?? '—'} ${f.medianDetectWindows === 1 ? 'window' : 'windows'} to detect |`,
     `| Found by the total (the unsplit metric) | ${pct(f.totalRecall)} (median drop ${fixed(f.medianTotalSigmas)}σ of the total) |`,
     `| Quiet traffic: false alerts of the whole split per day | **${fixed(f.splitAlertsPerDay)}** (${quiet.seriesAlerts} in ${fixed(quiet.days, 1)} days) |`,
     `| … the same series with the parent's thresholds | ${fixed(f.uncorrectedAlertsPerDay)} (${quiet.uncorrectedAlerts}) |`,

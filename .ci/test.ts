@@ -93,6 +93,11 @@ function failedTests(step: Step): string[] {
   }
 }
 
+/**
+ * The e2e suite's browsers (playwright.config.ts): Chromium's headless shell, lighter than the
+ * whole browser, and the whole browser for desktop notifications, which the shell lacks.
+ */
+const CHROMIUM_SHELL = '/usr/bin/chromium-headless-shell';
 const CHROMIUM = '/usr/bin/chromium';
 const RDKAFKA_MOCK_HEADER = '/usr/include/librdkafka/rdkafka_mock.h';
 
@@ -105,8 +110,18 @@ function run(command: string[], env: NodeJS.ProcessEnv = process.env): number {
 /** Makes sure the system packages the suites need are there, or says what to install. */
 function ensureSystemPackages(): void {
   const missing: { pkg: string; why: string }[] = [];
-  if (!existsSync(CHROMIUM))
-    missing.push({ pkg: 'chromium', why: 'the e2e suite drives Chromium' });
+  if (!existsSync(CHROMIUM_SHELL)) {
+    missing.push({
+      pkg: 'chromium-headless-shell',
+      why: "the e2e suite drives Chromium's headless shell",
+    });
+  }
+  if (!existsSync(CHROMIUM)) {
+    missing.push({
+      pkg: 'chromium',
+      why: 'the e2e suite checks desktop notifications in Chromium',
+    });
+  }
   if (!existsSync(RDKAFKA_MOCK_HEADER)) {
     missing.push({
       pkg: 'librdkafka-dev',

@@ -8,7 +8,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import type postgres from 'postgres';
-import { ADMIN, signIn } from './fixtures';
+import { ADMIN, signInQuickly } from './fixtures';
 import { e2eDatabase, removeSliceMetric, seedSliceMetric } from './seed';
 
 const METRIC = { key: 'e2e_a11y_orders', type: 'e2e_a11y_order', name: 'E2E a11y orders' };
@@ -103,7 +103,7 @@ for (const { scheme, ...size } of [
     test.setTimeout(300_000);
     await page.setViewportSize(size);
     await page.emulateMedia({ colorScheme: scheme });
-    await signIn(page, ADMIN);
+    await signInQuickly(page, ADMIN);
     for (const [name, path] of Object.entries(PAGES)) {
       await page.goto(path());
       await settle(page);

@@ -10,7 +10,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import type postgres from 'postgres';
-import { ADMIN, signIn } from './fixtures';
+import { ADMIN, signInQuickly } from './fixtures';
 import { e2eDatabase, removeSliceMetric, seedSliceMetric } from './seed';
 
 test.describe.configure({ mode: 'serial' });
@@ -61,7 +61,7 @@ async function expectView(page: Page) {
 }
 
 test('a copied URL opens the same view', async ({ page, context }) => {
-  await signIn(page, ADMIN);
+  await signInQuickly(page, ADMIN);
   await page.goto(explore());
   await page.getByTestId('range-toggle').click();
   await page.getByRole('button', { name: 'Last 15 minutes' }).click();
@@ -84,7 +84,7 @@ test('a copied URL opens the same view', async ({ page, context }) => {
 });
 
 test('dragging across the chart zooms in, and Back restores the range', async ({ page }) => {
-  await signIn(page, ADMIN);
+  await signInQuickly(page, ADMIN);
   await page.goto(explore('from=now-30m&to=now'));
   const chart = page.getByTestId('time-chart');
   await expect(chart.locator('svg.recharts-surface')).toBeVisible();
@@ -108,7 +108,7 @@ test('dragging across the chart zooms in, and Back restores the range', async ({
 });
 
 test('the pivot from a root cause lands on the slice, showing its drop', async ({ page }) => {
-  await signIn(page, ADMIN);
+  await signInQuickly(page, ADMIN);
   await page.goto(`/anomalies/${anomalyId}`);
   const pivot = page.locator('a[href*="filter=region"][href*="mars-1"]').first();
   await expect(pivot).toBeVisible();
@@ -132,7 +132,7 @@ test('an annotation posted with an API key shows on the chart', async ({
   baseURL,
   playwright,
 }) => {
-  await signIn(page, ADMIN);
+  await signInQuickly(page, ADMIN);
   const created = await page.request.post('/api/api-keys', {
     headers: { origin: baseURL! },
     data: { name: 'e2e-annotations' },
@@ -163,7 +163,7 @@ test('an annotation posted with an API key shows on the chart', async ({
 test('the board keeps its range in the URL, and its cards carry it to the metric', async ({
   page,
 }) => {
-  await signIn(page, ADMIN);
+  await signInQuickly(page, ADMIN);
   await page.goto('/');
   const toggle = page.getByTestId('range-toggle');
   const initial = await toggle.textContent();
@@ -189,7 +189,7 @@ test('the board keeps its range in the URL, and its cards carry it to the metric
 test('dragging across a drill-down chart zooms it, and a link goes back around the anomaly', async ({
   page,
 }) => {
-  await signIn(page, ADMIN);
+  await signInQuickly(page, ADMIN);
   await page.goto(`/anomalies/${anomalyId}?tz=utc`);
   await expect(page.getByRole('heading', { name: /around the anomaly/ })).toBeVisible();
   const chart = page.getByTestId('time-chart');

@@ -6,7 +6,7 @@ import { expect, test } from '@playwright/test';
 import postgres from 'postgres';
 import { embeddedUrl } from '../db/embedded';
 import { E2E } from '../playwright.config';
-import { ADMIN, signIn } from './fixtures';
+import { ADMIN, signIn, signInQuickly } from './fixtures';
 
 test('the Health page shows the simulator partition balanced', async ({ page }) => {
   await signIn(page, ADMIN);
@@ -98,7 +98,7 @@ test('an admin re-ingests a quarantined event after a fix', async ({ page }) => 
     { raw: event.slice(0, 30), rawSize: 9000, reason: 'too_large' },
   ]);
 
-  await signIn(page, ADMIN);
+  await signInQuickly(page, ADMIN);
   await page.goto('/health');
   const item = page.getByTestId(`quarantined-${fixed}`);
   await expect(item).toHaveAttribute('data-reingested', 'false');

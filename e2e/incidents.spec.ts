@@ -17,11 +17,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
 import postgres from 'postgres';
 import { embeddedUrl } from '../db/embedded';
 import { hashPassword } from '../lib/auth/password';
-import { E2E } from '../playwright.config';
+import { CHROMIUM_ARGS, E2E, FULL_CHROMIUM } from '../playwright.config';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -317,8 +317,11 @@ test('an editor silences the incident from its drill-down; it shows as silenced'
   await page.context().close();
 });
 
-test('desktop alerts are turned on by a click, and the choice is kept', async ({ browser }) => {
-  const context = await browser.newContext();
+test('desktop alerts are turned on by a click, and the choice is kept', async ({ baseURL }) => {
+  // Chromium's headless shell, which runs the other tests, has no notifications: the whole
+  // browser does.
+  const browser = await chromium.launch({ executablePath: FULL_CHROMIUM, args: CHROMIUM_ARGS });
+  const context = await browser.newContext({ baseURL: baseURL! });
   await context.grantPermissions(['notifications']);
   const page = await context.newPage();
   await signInReady(page, EDITOR);
@@ -333,6 +336,7 @@ test('desktop alerts are turned on by a click, and the choice is kept', async ({
   await page.getByTestId('desktop-alerts').click();
   await expect(page.getByTestId('desktop-alerts')).toHaveText('Desktop alerts: off');
   await context.close();
+  await browser.close();
 });
 
 test('on a phone: the board and the drill-down', async ({ browser }) => {

@@ -4,7 +4,7 @@
  * the live board, pauses it; a viewer can read definitions but not change them (pages and API).
  */
 import { expect, test, type Page } from '@playwright/test';
-import { addUser, signIn } from './fixtures';
+import { addUser, signIn, signInQuickly } from './fixtures';
 
 const EDITOR = { username: 'mia', password: 'metrics-editor-1' };
 const VIEWER = { username: 'val', password: 'metrics-viewer-1' };
@@ -119,7 +119,7 @@ test('an editor creates a filtered count metric, sees it listed and on the board
 
 test('a viewer reads metric definitions but cannot change them', async ({ page }) => {
   addUser(VIEWER, 'viewer');
-  await signIn(page, VIEWER);
+  await signInQuickly(page, VIEWER);
 
   await page.goto('/metrics');
   await expect(page.getByTestId('read-only-note')).toBeVisible();
@@ -162,7 +162,7 @@ test('an editor splits a metric by region: a series per top region appears in it
   page,
 }) => {
   addUser({ username: 'sam', password: 'metrics-splitter-1' }, 'editor');
-  await signIn(page, { username: 'sam', password: 'metrics-splitter-1' });
+  await signInQuickly(page, { username: 'sam', password: 'metrics-splitter-1' });
   await page.goto('/metrics/new');
   const form = new DefinitionFormPage(page);
   await form.field('Key').fill('orders_by_region');

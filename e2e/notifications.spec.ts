@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, test } from '@playwright/test';
-import { ADMIN, signIn } from './fixtures';
+import { ADMIN, signInQuickly } from './fixtures';
 
 interface Arrival {
   at: number;
@@ -62,7 +62,7 @@ test('an injected incident reaches the webhook signed, and acknowledging it on t
   const id = `flow-${stamp}`;
   const secret = `flow-signing-secret-${stamp}`;
 
-  await signIn(page, ADMIN);
+  await signInQuickly(page, ADMIN);
   await page.goto('/settings/notifications');
   const form = page.getByTestId('new-channel-form');
   await form.getByLabel('Id', { exact: true }).fill(id);
@@ -88,7 +88,7 @@ test('an injected incident reaches the webhook signed, and acknowledging it on t
   const routed = Date.now();
 
   // The next incident that opens after the route was saved (the simulator injects one every
-  // 70 s), announced once its 2 s group wait is over.
+  // 50 s), announced once its 2 s group wait is over.
   let open: Arrival | undefined;
   await expect
     .poll(

@@ -4,7 +4,7 @@
  * for feature=search on android about 95 s after start (10 s windows; see playwright.config.ts).
  */
 import { expect, test } from '@playwright/test';
-import { ADMIN, VIEWER, ThresholdsPage, addUser, signIn } from './fixtures';
+import { ADMIN, VIEWER, ThresholdsPage, addUser, signIn, signInQuickly } from './fixtures';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -20,7 +20,7 @@ test('a visitor must sign in, and a wrong password is refused', async ({ page })
 
 test('a viewer sees thresholds but cannot change them', async ({ page }) => {
   addUser(VIEWER, 'viewer');
-  await signIn(page, VIEWER);
+  await signInQuickly(page, VIEWER);
   const thresholds = new ThresholdsPage(page);
   await thresholds.open('purchases');
   await expect(page.getByText('Only editors can change thresholds.')).toBeVisible();
@@ -38,7 +38,7 @@ let savedAt = 0;
 test('an editor raises the API-latency threshold; an invalid value is refused at the field', async ({
   page,
 }) => {
-  await signIn(page, ADMIN);
+  await signInQuickly(page, ADMIN);
   const thresholds = new ThresholdsPage(page);
   await thresholds.open('api_latency');
   await thresholds.field('Critical z').fill('1');
@@ -83,7 +83,7 @@ test('an injected incident is pushed to the board and explained by its root caus
         );
         return ids.filter((id) => !loaded.includes(id)).length;
       },
-      // The error-rate incident recurs every 140 s (two scenarios of 30 s, 40 s apart): if the
+      // The error-rate incident recurs every 100 s (two scenarios of 30 s, 20 s apart): if the
       // page loaded after one was detected, the next one is at most a cycle away.
       { timeout: 160_000, intervals: [1000] },
     )

@@ -11,7 +11,7 @@ import { expect, test, type Page, type Response } from '@playwright/test';
 import postgres from 'postgres';
 import { embeddedUrl } from '../db/embedded';
 import { E2E } from '../playwright.config';
-import { ADMIN, signIn } from './fixtures';
+import { ADMIN, signIn, signInQuickly } from './fixtures';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -190,7 +190,7 @@ test('the sign-in page works under the policy, signed out', async ({ page }) => 
 });
 
 test('every page renders, connects and reports no violation under its policy', async ({ page }) => {
-  await signIn(page, ADMIN);
+  await signInQuickly(page, ADMIN);
   const seen = await watch(page);
   const nonces = new Set<string>();
   for (const [name, c] of Object.entries(PAGES)) {
@@ -222,7 +222,7 @@ test('every page renders, connects and reports no violation under its policy', a
 test('the policy is enforced and reported: an injected inline handler does not run', async ({
   page,
 }) => {
-  await signIn(page, ADMIN);
+  await signInQuickly(page, ADMIN);
   const seen = await watch(page);
   await page.goto('/');
   await expect(page.getByTestId('connection-state')).toHaveText('Live');
@@ -243,7 +243,7 @@ test('the policy is enforced and reported: an injected inline handler does not r
 });
 
 test('an unknown address gets the not-found page under the policy', async ({ page }) => {
-  await signIn(page, ADMIN);
+  await signInQuickly(page, ADMIN);
   const seen = await watch(page);
   const response = await page.goto('/no-such-page');
   expect(response!.status()).toBe(404);
@@ -255,7 +255,7 @@ test('an unknown address gets the not-found page under the policy', async ({ pag
 
 test('hostile path segments are a not-found page, never a server error', async ({ page }) => {
   // Finding: /metrics/%00 and /metrics/%00/edit answered 500 (PostgreSQL refuses NUL).
-  await signIn(page, ADMIN);
+  await signInQuickly(page, ADMIN);
   for (const path of [
     '/metrics/%00',
     '/metrics/%00/edit',
@@ -270,7 +270,7 @@ test('hostile path segments are a not-found page, never a server error', async (
 });
 
 test('client-side navigation loads its chunks under the policy', async ({ page }) => {
-  await signIn(page, ADMIN);
+  await signInQuickly(page, ADMIN);
   const seen = await watch(page);
   await page.goto('/');
   await page.getByRole('link', { name: 'Health', exact: true }).click();
@@ -285,7 +285,7 @@ test('client-side navigation loads its chunks under the policy', async ({ page }
 test('what is not a page carries the headers and a policy that allows nothing', async ({
   page,
 }) => {
-  await signIn(page, ADMIN);
+  await signInQuickly(page, ADMIN);
   const html = await (await page.request.get('/')).text();
   const chunk = /src="(\/_next\/static\/[^"]+\.js)"/.exec(html)?.[1];
   expect(chunk, "one of Next's static chunks").toBeTruthy();

@@ -6,7 +6,7 @@
  * metric, which the other specs leave alone.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { ADMIN, ThresholdsPage, signIn } from './fixtures';
+import { ADMIN, ThresholdsPage, signInQuickly } from './fixtures';
 
 /** The number at the start of a preview count, e.g. "12 windows" → 12. */
 async function countOf(page: Page, testId: string): Promise<number> {
@@ -25,7 +25,7 @@ async function previewSettled(page: Page) {
 test('an editor previews a rolling baseline with 2 consecutive windows, then saves it', async ({
   page,
 }) => {
-  await signIn(page, ADMIN);
+  await signInQuickly(page, ADMIN);
   const thresholds = new ThresholdsPage(page);
   await thresholds.open('conversion');
   const summary = page.getByTestId('rule-preview');

@@ -149,6 +149,12 @@ export async function scoreInterimWindow(
   options: { looks?: number; explain?: boolean } = {},
 ): Promise<InterimOutcome[]> {
   const outcomes: InterimOutcome[] = [];
+  // A split's series share one interim budget: how many there are, per parent.
+  const seriesPerParent = new Map<number, number>();
+  for (const { definition } of metrics) {
+    const parent = definition.enabled ? definition.series?.parentId : undefined;
+    if (parent !== undefined) seriesPerParent.set(parent, (seriesPerParent.get(parent) ?? 0) + 1);
+  }
   for (const { definition: metric, rule } of metrics) {
     if (!metric.enabled) continue;
     const windowMs = baseWindowMs * metric.windowMultiple;
@@ -177,6 +183,7 @@ export async function scoreInterimWindow(
       baseline: { expected: score.expected, sigma: score.sigma },
       rule,
       windowMs,
+      series: metric.series ? (seriesPerParent.get(metric.series.parentId) ?? 1) : 1,
       ...(options.looks !== undefined ? { looks: options.looks } : {}),
     });
     const outcome: InterimOutcome = { metric, windowStart, verdict, anomalyId: null };

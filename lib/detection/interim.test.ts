@@ -49,6 +49,24 @@ describe('interimThreshold', () => {
     expect(interimThreshold(8, 11)).toBeCloseTo(7.2, 6);
     expect(looksPerWindow(60_000, 5_000)).toBe(11);
   });
+
+  it("holds a split's series to one metric's budget together", () => {
+    // 6 series share 0.1 a day: each looks for a sixth of it, Q(c) = 3.2e-6 / 6.
+    const six = interimThreshold(5, 11, 60_000, 6);
+    expect(six).toBeGreaterThan(interimThreshold(5, 11));
+    expect(six).toBeCloseTo(upperQuantile(0.1 / 1440 / 22 / 6), 6);
+    expect(interimThreshold(5, 11, 60_000, 1)).toBe(interimThreshold(5, 11));
+    // The verdict uses it.
+    const partial = { kind: 'count' as const, value: 0, volume: 0 };
+    const verdict = judgeInterim({
+      partial,
+      fraction: 0.5,
+      baseline: { expected: 1000, sigma: 40 },
+      rule: { criticalZ: 5, direction: 'both' },
+      series: 6,
+    });
+    expect(verdict.threshold).toBe(six);
+  });
 });
 
 describe('partialSigma', () => {

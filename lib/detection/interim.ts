@@ -80,6 +80,8 @@ export interface InterimInput {
   looks?: number;
   /** The window's length (default one minute): the budget is per day. */
   windowMs?: number;
+  /** Series of the split this metric is one of (default 1): they share one budget. */
+  series?: number;
 }
 
 export interface InterimVerdict {
@@ -115,16 +117,18 @@ export function upperQuantile(p: number): number {
 
 /**
  * The |z_f| an interim verdict needs: the normal quantile of the budget's per-look, per-side
- * rate (INTERIM_FALSE_ALERTS_PER_DAY per day, over the windows of a day, 2 sides and `looks`
- * looks), and at least CRITICAL_SHARE × the rule's critical z.
+ * rate (INTERIM_FALSE_ALERTS_PER_DAY per day, over the windows of a day, 2 sides, `looks`
+ * looks and the `series` of a split, which shares one metric's budget as its final scores do:
+ * ./split-rule.ts), and at least CRITICAL_SHARE × the rule's critical z.
  */
 export function interimThreshold(
   criticalZ: number,
   looks: number = DEFAULT_LOOKS,
   windowMs = 60_000,
+  series = 1,
 ): number {
   const perWindow = (INTERIM_FALSE_ALERTS_PER_DAY * windowMs) / DAY_MS;
-  const perLook = perWindow / (2 * Math.max(1, looks));
+  const perLook = perWindow / (2 * Math.max(1, looks) * Math.max(1, series));
   return Math.max(upperQuantile(perLook), CRITICAL_SHARE * criticalZ);
 }
 
@@ -174,7 +178,12 @@ export function judgeInterim(input: InterimInput): InterimVerdict {
   const { partial, baseline, rule } = input;
   const low = Math.min(1, input.fraction);
   const high = Math.min(1, Math.max(low, input.fractionHigh ?? low));
-  const threshold = interimThreshold(rule.criticalZ, input.looks ?? DEFAULT_LOOKS, input.windowMs);
+  const threshold = interimThreshold(
+    rule.criticalZ,
+    input.looks ?? DEFAULT_LOOKS,
+    input.windowMs,
+    input.series,
+  );
   const quiet = (status: InterimVerdict['status'], fraction: number): InterimVerdict => ({
     status,
     severity: null,

@@ -23,18 +23,11 @@ import {
   waitHealthy,
   type Product,
 } from './soak-product';
+import { CHROMIUM_ARGS, FULL_CHROMIUM } from '../../playwright.config';
 
-export const CHROMIUM = '/usr/bin/chromium';
-/** The flags playwright.config.ts gives the e2e suite's Chromium. */
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
+/** The whole browser (what a person runs), with the flags the e2e suite gives it. */
+export const CHROMIUM = FULL_CHROMIUM;
+export { CHROMIUM_ARGS };
 
 export interface BenchProduct {
   /** Names the data dir (.data/<name>), the log (.data/<name>.log) and the pool. */

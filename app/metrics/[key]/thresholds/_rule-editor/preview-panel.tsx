@@ -132,7 +132,10 @@ export function RulePreviewPanel({
               </p>
             ) : null}
             {shown.candidate.baselineUsed &&
-            (auto || (seasonal && shown.candidate.baselineUsed.startsWith('rolling ('))) ? (
+            (auto ||
+              (seasonal && shown.candidate.baselineUsed.startsWith('rolling (')) ||
+              // A young baseline widens σ (lib/detection/zscore.ts): say why it alerts less.
+              shown.candidate.baselineUsed.includes('while learning')) ? (
               <p className="muted small" data-testid="preview-baseline">
                 Latest window: {shown.candidate.baselineUsed}.
               </p>

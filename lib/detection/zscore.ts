@@ -111,10 +111,23 @@ export function learningWidening(
   return studentQuantile(p, sigmaDf(kind, n)) / studentQuantile(p, sigmaDf(kind, full));
 }
 
-/** `used` with the widening said, when there is one. */
-function widenedWords(used: string, n: number, full: number, widening: number): string {
-  if (widening <= 1.005) return used;
-  return `${used}; ${n} of ${full} windows, σ ×${widening.toFixed(2)} while learning`;
+/**
+ * σ and the baseline's words once a `ready` baseline of `n` values is widened while young
+ * ({@link learningWidening}); a baseline still learning scores nothing and is left alone.
+ */
+function widened(
+  kind: 'rolling' | 'robust',
+  n: number,
+  rule: ScoringRule,
+  ready: boolean,
+  base: { sigma: number; used: string },
+): { sigma: number; used: string } {
+  const k = ready ? learningWidening(kind, n, rule.baselineWindows, rule.warnZ) : 1;
+  if (k <= 1.005) return { sigma: base.sigma * k, used: base.used };
+  return {
+    sigma: base.sigma * k,
+    used: `${base.used}; ${n} of ${rule.baselineWindows} windows, σ ×${k.toFixed(2)} while learning`,
+  };
 }
 
 /** One earlier window's value, as the baseline reads it. */
@@ -225,19 +238,13 @@ export function chooseBaseline(
     const rolling = baseline(values);
     const floored = baseline(values, { sigmaFloor: floorAt(rolling.mean) });
     const ready = recent.length >= minHistory;
-    const widening = ready
-      ? learningWidening('rolling', values.length, rule.baselineWindows, rule.warnZ)
-      : 1;
     return {
       ...floored,
-      sigma: floored.sigma * widening,
+      ...widened('rolling', values.length, rule, ready, {
+        sigma: floored.sigma,
+        used: `rolling (not enough seasonal history: ${same.length} of ${SEASONAL_MIN_PERIODS} ${unit}${auto ? `; ${auto}` : ''})`,
+      }),
       kind: 'rolling',
-      used: widenedWords(
-        `rolling (not enough seasonal history: ${same.length} of ${SEASONAL_MIN_PERIODS} ${unit}${auto ? `; ${auto}` : ''})`,
-        values.length,
-        rule.baselineWindows,
-        widening,
-      ),
       windows: recent.map((p) => p.windowStart),
       ready,
     };
@@ -250,19 +257,13 @@ export function chooseBaseline(
   const center = compute(values).mean;
   const computed = compute(values, { sigmaFloor: floorAt(center) });
   const ready = recent.length >= minHistory;
-  const widening = ready
-    ? learningWidening(kind, values.length, rule.baselineWindows, rule.warnZ)
-    : 1;
   return {
     ...computed,
-    sigma: computed.sigma * widening,
+    ...widened(kind, values.length, rule, ready, {
+      sigma: computed.sigma,
+      used: auto ? `${kind} (${auto})` : kind,
+    }),
     kind,
-    used: widenedWords(
-      auto ? `${kind} (${auto})` : kind,
-      values.length,
-      rule.baselineWindows,
-      widening,
-    ),
     windows: recent.map((p) => p.windowStart),
     ready,
   };

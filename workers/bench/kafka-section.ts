@@ -36,7 +36,7 @@ ${k.rows
   .join('\n')}
 ${k.rows.some((r) => r.lost > 0) ? `\n${k.rows.map((r) => r.lost).join(' and ')} records were deleted by the mock cluster's retention before the worker read them (it fell more than ~5 MB per partition behind).\n` : ''}
 ${(k.rows[1].producedRate / k.rows[0].producedRate).toFixed(1)}× the events produced
-${(k.rows[1].rowWritesPerSecond / k.rows[0].rowWritesPerSecond).toFixed(2)}× the row writes per second.
+${k.rows[0].rowWritesPerSecond > 0 ? `${(k.rows[1].rowWritesPerSecond / k.rows[0].rowWritesPerSecond).toFixed(2)}×` : 'no ratio of'} the row writes per second.
 `
     : '';
   return `## One worker from Kafka to PostgreSQL (exactly-once flushes)

@@ -5,7 +5,8 @@
  * windows, split series, a seasonal rule, a drift-prone one, one added midway, one disabled —
  * with injected incidents, an interim anomaly and an anomaly a person resolved, and the engine
  * scores each window in a transaction of its own on both. Every outcome, point and anomaly row
- * must be the same (numbers to 12 significant digits: see `same`), and the batched store must take far fewer statements to get there.
+ * must be the same (numbers to 12 significant digits: see `same`), and the batched store must
+ * take far fewer statements to get there.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, asc, eq, isNotNull } from 'drizzle-orm';

@@ -23,6 +23,8 @@ let t: TestDatabase;
 let partition: SourcePartition;
 let detector: Detector;
 const notices: string[] = [];
+/** The NOTIFY payloads heard so far. */
+const announced = () => notices.map((n) => JSON.parse(n) as { kind: string; id?: number });
 beforeAll(async () => {
   t = await createTestDatabase();
   await ensureDefaultMetrics(t.db);
@@ -99,10 +101,8 @@ describe('interim results in the live detector', () => {
     expect(early!.direction).toBe('down');
     expect(early!.lastWindow.getTime()).toBe(open);
     expect(early!.sentence).toMatch(/^Interim, \d+% of the window in\./);
-    expect(notices.map((n) => JSON.parse(n) as { kind: string; id?: number })).toContainEqual({
-      kind: 'anomaly',
-      id: early!.id,
-    });
+    // NOTIFY reaches the listener after the commit, asynchronously: wait for it.
+    await expect.poll(() => announced()).toContainEqual({ kind: 'anomaly', id: early!.id });
     // The window is not scored yet: no point for it.
     const purchases = (await getMetricByKey(t.db, 'purchases'))!;
     expect((await pointsSince(t.db, [purchases.id], open)).length).toBe(0);
@@ -156,9 +156,6 @@ describe('interim results in the live detector', () => {
     expect(withdrawn!.explanation.sentence).toBe(withdrawn!.sentence);
     // The final score opened nothing else, and the withdrawal was announced.
     expect((await purchaseAnomalies()).filter((a) => a.status === 'open')).toHaveLength(0);
-    expect(notices.map((n) => JSON.parse(n) as { kind: string; id?: number })).toContainEqual({
-      kind: 'anomaly',
-      id: interim!.id,
-    });
+    await expect.poll(() => announced()).toContainEqual({ kind: 'anomaly', id: interim!.id });
   });
 });

@@ -54,6 +54,37 @@ describe('RecordLog', () => {
   });
 });
 
+describe('RecordLog runs', () => {
+  it('gives back every record and offset for any mix of kinds, gaps and repeats', () => {
+    const record = fc.record({
+      text: fc.string({ maxLength: 12 }),
+      asBytes: fc.boolean(),
+      // Mostly the next offset, sometimes a gap, a repeat or a step back.
+      step: fc.oneof(fc.constant(1), fc.constant(1), fc.integer({ min: -3, max: 1000 })),
+    });
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 60 }), fc.nat(2 ** 40), (records, first) => {
+        const log = new RecordLog();
+        const expected: { line: string; offset: number }[] = [];
+        let offset = first;
+        for (const r of records) {
+          // Bytes are given as UTF-8 of text without lone surrogates, so both read back alike.
+          const line = r.asBytes ? Buffer.from(r.text, 'utf8').toString('utf8') : r.text;
+          if (r.asBytes) log.pushBytes(bytes(line), offset);
+          else log.pushText(line, offset);
+          expected.push({ line, offset });
+          offset += r.step;
+        }
+        expect(log.length).toBe(expected.length);
+        expect(expected.map((_, i) => ({ line: log.line(i), offset: log.offset(i) }))).toEqual(
+          expected,
+        );
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
 describe('RecordLog.release', () => {
   it('empties the log; its chunks carry the next logs, which read only their own records', () => {
     const first = new RecordLog();

@@ -21,12 +21,38 @@ const spare: Uint8Array[] = [];
 /** Decodes as Buffer#toString('utf8') does: invalid sequences become U+FFFD, a BOM stays. */
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
+/** Index of the last run whose first record is at or before record `i` (`starts` ascending, starting at 0). */
+function runOf(starts: number[], i: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= i) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
+ * Per record the log keeps almost nothing: text records are one array slot, byte records three
+ * numbers (chunk, start, end). Offsets and kinds are stored as runs (a record's offset is
+ * usually its predecessor's plus one, and a source gives one kind), so the per-record cost of a
+ * push is an array append (it was a tenth of the hot path's time with an offset and a span per
+ * record, measured by `npx tsx workers/bench.ts --no-kafka`).
+ */
 export class RecordLog {
   /** Latest `now` the records were validated at. */
   now = 0;
   #count = 0;
-  #offsets: number[] = [];
-  /** Per record: chunk index, start and end in the chunk; or −1 and its index in #texts. */
+  /** Offset runs: first record of each, and its offset; the run's records follow one by one. */
+  #offsetStarts: number[] = [];
+  #offsetFirsts: number[] = [];
+  #lastOffset = 0;
+  /** Kind runs: first record of each, whether it is text, its index among its kind's records. */
+  #kindStarts: number[] = [];
+  #kindText: boolean[] = [];
+  #kindFirsts: number[] = [];
+  /** Per byte record: chunk index, start and end in the chunk. */
   #spans: number[] = [];
   #chunks: Uint8Array[] = [];
   #chunk: Uint8Array = EMPTY;
@@ -36,6 +62,22 @@ export class RecordLog {
   /** Number of records. */
   get length(): number {
     return this.#count;
+  }
+
+  #note(offset: number, text: boolean): void {
+    const count = this.#count;
+    if (count === 0 || offset !== this.#lastOffset + 1) {
+      this.#offsetStarts.push(count);
+      this.#offsetFirsts.push(offset);
+    }
+    this.#lastOffset = offset;
+    const runs = this.#kindText.length;
+    if (runs === 0 || this.#kindText[runs - 1] !== text) {
+      this.#kindStarts.push(count);
+      this.#kindText.push(text);
+      this.#kindFirsts.push(text ? this.#texts.length : this.#spans.length / 3);
+    }
+    this.#count = count + 1;
   }
 
   /** Appends a record given as its raw bytes (copied; the caller may reuse them). */
@@ -48,34 +90,37 @@ export class RecordLog {
       this.#used = 0;
     }
     this.#chunk.set(bytes, this.#used);
-    this.#offsets.push(offset);
+    this.#note(offset, false);
     this.#spans.push(this.#chunks.length - 1, this.#used, this.#used + size);
-    this.#count++;
     this.#used += size;
   }
 
   /** Appends a record given as text. */
   pushText(line: string, offset: number): void {
-    this.#offsets.push(offset);
-    this.#spans.push(-1, this.#texts.length, 0);
-    this.#count++;
+    this.#note(offset, true);
     this.#texts.push(line);
+  }
+
+  #check(i: number): void {
+    if (!(i >= 0 && i < this.#count)) throw new RangeError(`record ${i} of ${this.#count}`);
   }
 
   /** The `i`-th record as text (bytes decoded as UTF-8). */
   line(i: number): string {
-    if (i < 0 || i >= this.#count) throw new RangeError(`record ${i} of ${this.#count}`);
-    const chunk = this.#spans[3 * i]!;
-    if (chunk < 0) return this.#texts[this.#spans[3 * i + 1]!]!;
+    this.#check(i);
+    const run = runOf(this.#kindStarts, i);
+    const k = this.#kindFirsts[run]! + (i - this.#kindStarts[run]!);
+    if (this.#kindText[run]) return this.#texts[k]!;
     return utf8.decode(
-      this.#chunks[chunk]!.subarray(this.#spans[3 * i + 1], this.#spans[3 * i + 2]),
+      this.#chunks[this.#spans[3 * k]!]!.subarray(this.#spans[3 * k + 1], this.#spans[3 * k + 2]),
     );
   }
 
   /** The `i`-th record's offset in its source. */
   offset(i: number): number {
-    if (i < 0 || i >= this.#count) throw new RangeError(`record ${i} of ${this.#count}`);
-    return this.#offsets[i]!;
+    this.#check(i);
+    const run = runOf(this.#offsetStarts, i);
+    return this.#offsetFirsts[run]! + (i - this.#offsetStarts[run]!);
   }
 
   /** Every record as text, in order. */
@@ -95,7 +140,11 @@ export class RecordLog {
     this.#chunk = EMPTY;
     this.#used = 0;
     this.#count = 0;
-    this.#offsets = [];
+    this.#offsetStarts = [];
+    this.#offsetFirsts = [];
+    this.#kindStarts = [];
+    this.#kindText = [];
+    this.#kindFirsts = [];
     this.#spans = [];
     this.#texts = [];
   }

@@ -164,6 +164,8 @@ export default tseslint.config(
       '.ci/**',
       '**/*.test.ts',
       'db/testing/global-setup.ts',
+      // Test knobs (PULSE_TEST_SEED, …) and the environment its worker processes inherit.
+      'workers/testing/kafka-source-harness.ts',
     ],
     rules: {
       'no-restricted-properties': [

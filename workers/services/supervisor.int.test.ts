@@ -248,11 +248,18 @@ async function expectAllGone(s: Setup, pgid: number | null): Promise<void> {
 }
 
 /**
+ * The worker's last log line before its final flush, with the lines it read. "stopping" when its
+ * own signal came first; "input ended" when the simulator, stopped beside it, closed the pipe
+ * first (seen under load: the supervisor signals its children together).
+ */
+const FINAL_FLUSH = /worker .*(?:stopping|input ended): final flush\s+lines=(\d+)/;
+
+/**
  * The worker's final flush landed: everything it read (its last log line says how many lines)
  * is stored as consumed, and received = folded + quarantined. Checked on the cluster restarted.
  */
 async function expectFinalFlushLanded(s: Setup, output: string): Promise<void> {
-  const read = /worker .*stopping: final flush\s+lines=(\d+)/.exec(output);
+  const read = FINAL_FLUSH.exec(output);
   expect(read, 'the worker logged its final flush').not.toBeNull();
   expect(output).toContain('final flush landed');
   const pg = await startEmbeddedPostgres({ dir: s.dir, port: s.pgPort });
@@ -308,7 +315,7 @@ describe('npm start stops cleanly', () => {
     await expectFinalFlushLanded(s, first.output());
 
     // Clean start: the same cluster and account, the partition resumed where it stopped.
-    const stoppedAt = Number(/stopping: final flush\s+lines=(\d+)/.exec(first.output())![1]);
+    const stoppedAt = Number(FINAL_FLUSH.exec(first.output())![1]);
     const second = startSupervisor(s);
     await waitFor(
       'the second run folds past the first',

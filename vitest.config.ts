@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -10,9 +11,47 @@ const root = fileURLToPath(new URL('.', import.meta.url));
  */
 const workers = Math.max(2, availableParallelism() - 1);
 
+/**
+ * The integration suite's slowest files (30-60 s each, most of it spent waiting on processes
+ * they start), in the order they should start. Vitest runs the longest first by the durations it
+ * cached on the last run, but a clean clone (CI) has no cache and ran files in path order, so a
+ * file that took 113 s started last and ran alone at the end.
+ */
+const SLOW_FIRST = [
+  'workers/services/kafka-source.int.test.ts',
+  'workers/services/kafka-outage.int.test.ts',
+  'workers/services/supervisor.int.test.ts',
+  'workers/eval.int.test.ts',
+  'workers/services/replay.int.test.ts',
+  'db/queries/engine-store.int.test.ts',
+  'workers/services/detector.int.test.ts',
+];
+
+/** Vitest's order, with {@link SLOW_FIRST} moved to the front of its project. */
+class SlowFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (file: TestSpecification) => {
+      const at = SLOW_FIRST.findIndex((path) => file.moduleId.endsWith(path));
+      return at < 0 ? SLOW_FIRST.length : at;
+    };
+    const position = new Map(sorted.map((file, i) => [file, i]));
+    // Only within a project: the projects' own order (groupOrder, then name) stays.
+    const project = (file: TestSpecification) =>
+      `${file.project.config.sequence.groupOrder}\0${file.project.name}`;
+    return [...sorted].sort(
+      (a, b) =>
+        (project(a) < project(b) ? -1 : project(a) > project(b) ? 1 : 0) ||
+        rank(a) - rank(b) ||
+        position.get(a)! - position.get(b)!,
+    );
+  }
+}
+
 export default defineConfig({
   resolve: { alias: { '@': root } },
   test: {
+    sequence: { sequencer: SlowFirstSequencer },
     projects: [
       {
         resolve: { alias: { '@': root } },

@@ -22,6 +22,7 @@
  * from its first point to its last.
  */
 import type { ModelPoint } from '@/lib/detection/series-model';
+import { mulberry32 } from '@/lib/simulator/random';
 
 export type Shape =
   | 'exact-day'
@@ -69,18 +70,6 @@ export interface CorpusSeries {
   /** Start of the evaluated span: after the first two periods of the shape's season. */
   scoreFrom: number;
   stepMs: number;
-}
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function gaussian(random: () => number): number {
@@ -189,7 +178,7 @@ function effect(a: ReturnType<typeof plan>[number], t: number): { add: number; f
 
 /** One series of `shape` with anomalies of `kind` (or none), from `seed`. */
 export function generateSeries(shape: Shape, kind: AnomalyKind | null, seed: number): CorpusSeries {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const weekly = shape === 'weekly';
   const step = weekly ? 15 * MIN : 5 * MIN;
   const days = weekly ? 28 : 14;

@@ -5,18 +5,10 @@
  * conjunctions of 1–3 dimension values, multiplicative noise on every leaf and Poisson counts.
  */
 import type { Elements, Leaf } from './types';
+import { mulberry32 } from '@/lib/simulator/random';
 
-/** Mulberry32: small, fast, good enough for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The generator's seeded PRNG (mulberry32). */
+export const rng = mulberry32;
 
 export function normal(random: () => number): number {
   const u = Math.max(random(), 1e-12);

@@ -31,6 +31,22 @@ function fmix32(x: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/**
+ * mulberry32: a smaller seeded generator (32-bit state), uniform in [0, 1). The test-data
+ * generators draw from it (root-cause cubes, the real-series corpus, kill points of fault
+ * tests); the figures docs/detection-quality.md reports depend on its exact sequence.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / TWO_POW_32;
+  };
+}
+
 /** A seeded random source (sfc32) with uniform, normal, lognormal, Poisson and weighted draws. */
 export class Random {
   private a: number;

@@ -25,6 +25,7 @@ import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
 import { allRollups } from '@/db/testing/rollups';
 import { ensureDefaultMetrics } from '@/db/queries/metrics';
 import { replayFile, type ReplaySummary } from './replay';
+import { mulberry32 } from '@/lib/simulator/random';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const W = 10_000;
@@ -400,15 +401,3 @@ describe('npm run replay', () => {
     expect(missing.stderr).toContain('missing.jsonl');
   });
 });
-
-/** A small deterministic PRNG, for kill points. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}

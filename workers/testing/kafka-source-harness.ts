@@ -17,6 +17,7 @@ import type { LeafDelta, PulseEvent, RollupDelta } from '@/lib/types';
 import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
 import { allLeaves, allRollups } from '@/db/testing/rollups';
 import { startMockCluster, type MockCluster } from '@/workers/testing/kafka-mock-cluster';
+import { mulberry32 } from '@/lib/simulator/random';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const PARTITIONS = 4;
@@ -74,16 +75,7 @@ export interface Workload {
 }
 
 /** A small deterministic PRNG (mulberry32), for kill points and workload shapes. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const random = mulberry32;
 
 const BAD_RECORDS = [
   '{"ts": 1, "type": ', // malformed_json

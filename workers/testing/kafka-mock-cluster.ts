@@ -4,8 +4,8 @@
  * (Debian package librdkafka-dev; `npm test` installs it where it can).
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,11 @@ export interface MockCluster {
   stop(): Promise<void>;
 }
 
-/** Compiles the harness (once per source version) and returns the binary's path. */
+/**
+ * Compiles the harness (once per source version) and returns the binary's path. Test files run
+ * in parallel may build it at the same time: each compiles to a file of its own and renames it
+ * into place (atomic), so none executes a binary another is still writing (ETXTBSY).
+ */
 export function buildMockCluster(): string {
   const source = readFileSync(SOURCE);
   const binary = join(
@@ -33,14 +37,17 @@ export function buildMockCluster(): string {
   );
   if (existsSync(binary)) return binary;
   mkdirSync(CACHE, { recursive: true });
-  const result = spawnSync('cc', ['-O1', '-o', binary, SOURCE, '-lrdkafka'], { encoding: 'utf8' });
+  const partial = `${binary}.${randomUUID()}`;
+  const result = spawnSync('cc', ['-O1', '-o', partial, SOURCE, '-lrdkafka'], { encoding: 'utf8' });
   if (result.error || result.status !== 0) {
+    rmSync(partial, { force: true });
     throw new Error(
       'Could not build the Kafka mock cluster: it needs a C compiler and librdkafka ' +
         '(Debian: apt-get install gcc librdkafka-dev). ' +
         (result.error?.message ?? result.stderr),
     );
   }
+  renameSync(partial, binary);
   return binary;
 }
 

@@ -39,11 +39,12 @@ import {
 } from '@/workers/bench/browser-bench';
 import { productPids, SoakSetupError } from '@/workers/bench/soak-product';
 import {
-  BoardFleet,
-  cpuMs,
+  cpuSplitMs,
+  makeFleet,
   openFileLimit,
   rssBytes,
   type Arrivals,
+  type ClientKind,
 } from '@/workers/bench/socket-fleet';
 import { requestHeap, type RequestHeapResult } from '@/workers/bench/socket-request-heap';
 import {
@@ -162,7 +163,8 @@ async function measure(
   const trigger = () => notifyInTransaction(db.db, { kind: 'window', ...window });
   try {
     // Warm the web process's socket and relay paths, then read its baseline memory.
-    const warm = new BoardFleet(
+    const warm = makeFleet(
+      options.client,
       base,
       Array.from({ length: 20 }, () => token),
     );
@@ -173,7 +175,7 @@ async function measure(
     const rssBefore = rssBytes(pid);
     const clientRssBefore = rssBytes('self');
 
-    const fleet = new BoardFleet(base, tokens);
+    const fleet = makeFleet(options.client, base, tokens);
     const steps: SocketStep[] = [];
     for (const count of counts) {
       if (ctx.interrupted()) throw new Error('interrupted');
@@ -193,7 +195,7 @@ async function measure(
       const trials: SocketStep['trials'] = [];
       for (let k = 0; k < options.fanouts; k += 1) {
         const foreign = fleet.foreign;
-        const web0 = cpuMs(pid);
+        const web0 = cpuSplitMs(pid);
         const self0 = process.cpuUsage();
         const arrivals: Arrivals & { triggeredAt: number } = await fleet.fanout(
           window.windowStart,
@@ -201,11 +203,13 @@ async function measure(
           FANOUT_TIMEOUT_MS,
         );
         const self = process.cpuUsage(self0);
+        const web1 = cpuSplitMs(pid);
         const heardAt = heard.find((at) => at >= arrivals.triggeredAt);
         trials.push({
           latencyMs: arrivals.latencyMs,
           missing: arrivals.missing,
-          webCpuMs: cpuMs(pid) - web0,
+          webCpuMs: web1.user + web1.system - (web0.user + web0.system),
+          webSystemMs: web1.system - web0.system,
           clientCpuMs: (self.user + self.system) / 1000,
           notifyMs: heardAt === undefined ? NaN : heardAt - arrivals.triggeredAt,
           noisy: fleet.foreign !== foreign,
@@ -251,6 +255,7 @@ async function measureRequestHeap(): Promise<RequestHeapResult[]> {
 interface Options {
   concurrency: number;
   fanouts: number;
+  client: ClientKind;
 }
 
 async function main(): Promise<void> {
@@ -269,6 +274,9 @@ async function main(): Promise<void> {
       // --request-heap, the request's heap (workers/bench/socket-request-heap.ts).
       from: { type: 'string' },
       'request-heap': { type: 'boolean', default: false },
+      // The clients: bare WebSockets (the server's delivery) or socket.io-client (what a
+      // browser runs, its decoding and handlers included, all in this one process).
+      client: { type: 'string', default: 'ws' },
     },
   });
   const baseline = values.baseline
@@ -290,9 +298,12 @@ async function main(): Promise<void> {
     .sort((a, b) => a - b);
   if (counts.length === 0 || counts.some((n) => !Number.isInteger(n) || n < 1))
     throw new Error('--clients: positive integers, comma-separated (1000,10000)');
+  if (values.client !== 'ws' && values.client !== 'socket.io-client')
+    throw new Error('--client: ws or socket.io-client');
   const options: Options = {
     fanouts: Number(values.fanouts),
     concurrency: Number(values.concurrency),
+    client: values.client,
   };
   if (!Number.isInteger(options.fanouts) || options.fanouts < 1)
     throw new Error('--fanouts: a positive integer');
@@ -315,7 +326,8 @@ async function main(): Promise<void> {
   // What reproduces the figures (where the results go is left out).
   const command =
     `npm run bench:sockets -- --clients ${counts.join(',')} --fanouts ${options.fanouts}` +
-    (options.concurrency === 100 ? '' : ` --concurrency ${options.concurrency}`);
+    (options.concurrency === 100 ? '' : ` --concurrency ${options.concurrency}`) +
+    (options.client === 'ws' ? '' : ` --client ${options.client}`);
   console.log(
     `socket bench: ${counts.join(', ')} clients, ${options.fanouts} fan-outs each; load ${load.map((l) => l.toFixed(2)).join(' ')}; ulimit -n ${files.soft}`,
   );
@@ -353,6 +365,7 @@ async function main(): Promise<void> {
       fanouts: options.fanouts,
       openFiles: files.soft,
       node: process.version,
+      client: options.client,
     },
   };
   if (values.save) writeFileSync(values.save, `${JSON.stringify(run)}\n`);

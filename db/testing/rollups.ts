@@ -23,22 +23,27 @@ const leafKey = (d: LeafDelta) => `${d.windowStart}|${d.eventType}|${d.leaf}|${d
 const close = (a: number, b: number) =>
   Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 
+/** How the stored rollups and leaf cube differ from the expected cells, each list empty when equal. */
+export interface StoredProblems {
+  rollups: string[];
+  leaves: string[];
+}
+
 /**
- * How the stored rollups and leaf cube differ from an independent fold of `events`
- * (lib/stream/rollup-merge `naiveFold`, `naiveLeafFold`): empty when they are equal (sums to a
- * relative 1e-9, counts, minima and maxima exactly).
+ * How the stored rollups and leaf cube differ from `truth` and `leafTruth`: sums to a relative
+ * 1e-9, counts, minima and maxima exactly; a cell missing, differing or not expected is named.
  */
-export async function storedFoldProblems(
+export async function storedProblems(
   db: Db,
-  events: readonly PulseEvent[],
-  windowMs: number,
-): Promise<string[]> {
-  const problems: string[] = [];
+  truth: readonly RollupDelta[],
+  leafTruth: readonly LeafDelta[],
+): Promise<StoredProblems> {
+  const problems: StoredProblems = { rollups: [], leaves: [] };
   const actual = new Map((await allRollups(db)).map((d) => [cellKey(d), d]));
-  for (const want of naiveFold(events, windowMs)) {
+  for (const want of truth) {
     const got = actual.get(cellKey(want));
     actual.delete(cellKey(want));
-    if (!got) problems.push(`missing ${cellKey(want)}`);
+    if (!got) problems.rollups.push(`missing ${cellKey(want)}`);
     else if (
       got.count !== want.count ||
       !close(got.sum, want.sum) ||
@@ -46,19 +51,38 @@ export async function storedFoldProblems(
       got.min !== want.min ||
       got.max !== want.max
     )
-      problems.push(`${cellKey(want)}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+      problems.rollups.push(
+        `${cellKey(want)}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`,
+      );
   }
-  for (const key of actual.keys()) problems.push(`unexpected ${key}`);
+  for (const key of actual.keys()) problems.rollups.push(`unexpected ${key}`);
   const leaves = new Map((await allLeaves(db)).map((d) => [leafKey(d), d]));
-  for (const want of naiveLeafFold(events, windowMs)) {
+  for (const want of leafTruth) {
     const got = leaves.get(leafKey(want));
     leaves.delete(leafKey(want));
-    if (!got) problems.push(`missing leaf ${leafKey(want)}`);
+    if (!got) problems.leaves.push(`missing leaf ${leafKey(want)}`);
     else if (got.count !== want.count || !close(got.sum, want.sum) || !close(got.sumsq, want.sumsq))
-      problems.push(
+      problems.leaves.push(
         `leaf ${leafKey(want)}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`,
       );
   }
-  for (const key of leaves.keys()) problems.push(`unexpected leaf ${key}`);
+  for (const key of leaves.keys()) problems.leaves.push(`unexpected leaf ${key}`);
   return problems;
+}
+
+/**
+ * How the stored rollups and leaf cube differ from an independent fold of `events`
+ * (lib/stream/rollup-merge `naiveFold`, `naiveLeafFold`): empty when they are equal.
+ */
+export async function storedFoldProblems(
+  db: Db,
+  events: readonly PulseEvent[],
+  windowMs: number,
+): Promise<string[]> {
+  const problems = await storedProblems(
+    db,
+    naiveFold(events, windowMs),
+    naiveLeafFold(events, windowMs),
+  );
+  return [...problems.rollups, ...problems.leaves];
 }

@@ -15,7 +15,7 @@ import { naiveFold, naiveLeafFold } from '@/lib/stream/rollup-merge';
 import { Simulator } from '@/lib/simulator/generator';
 import type { LeafDelta, PulseEvent, RollupDelta } from '@/lib/types';
 import { createTestDatabase, type TestDatabase } from '@/db/testing/test-db';
-import { allLeaves, allRollups } from '@/db/testing/rollups';
+import { storedProblems } from '@/db/testing/rollups';
 import { startMockCluster, type MockCluster } from '@/workers/testing/kafka-mock-cluster';
 import { mulberry32 } from '@/lib/simulator/random';
 
@@ -348,49 +348,17 @@ export async function startProxy(host: string, targetPort: number) {
 
 // ── verdict ─────────────────────────────────────────────────────────────────────────────────
 
-const cellKey = (d: RollupDelta) =>
-  `${d.windowStart}|${d.eventType}|${d.dim}|${d.value}|${d.measure}`;
-const leafKey = (d: LeafDelta) => `${d.windowStart}|${d.eventType}|${d.leaf}|${d.measure}`;
-const close = (a: number, b: number) =>
-  Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
-
 /** Asserts that the test's database holds exactly the workload's effect, once. */
 export async function expectExactlyOnce(workload: Workload, database: TestDatabase) {
-  const actual = new Map((await allRollups(database.db)).map((d) => [cellKey(d), d]));
-  const problems: string[] = [];
-  for (const want of workload.truth) {
-    const got = actual.get(cellKey(want));
-    actual.delete(cellKey(want));
-    if (!got) problems.push(`missing ${cellKey(want)}`);
-    else if (
-      got.count !== want.count ||
-      !close(got.sum, want.sum) ||
-      !close(got.sumsq, want.sumsq) ||
-      got.min !== want.min ||
-      got.max !== want.max
-    ) {
-      problems.push(`${cellKey(want)}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
-    }
-  }
-  for (const key of actual.keys()) problems.push(`unexpected ${key}`);
-  expect(problems.slice(0, 10), `seed ${SEED}: ${problems.length} rollup cells differ`).toEqual([]);
-
-  // The leaf cube: written in the same transactions, so exactly once as well.
-  const leaves = new Map((await allLeaves(database.db)).map((d) => [leafKey(d), d]));
-  const leafProblems: string[] = [];
-  for (const want of workload.leafTruth) {
-    const got = leaves.get(leafKey(want));
-    leaves.delete(leafKey(want));
-    if (!got) leafProblems.push(`missing ${leafKey(want)}`);
-    else if (got.count !== want.count || !close(got.sum, want.sum) || !close(got.sumsq, want.sumsq))
-      leafProblems.push(
-        `${leafKey(want)}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`,
-      );
-  }
-  for (const key of leaves.keys()) leafProblems.push(`unexpected ${key}`);
+  // The leaf cube is written in the same transactions as the rollups: exactly once as well.
+  const problems = await storedProblems(database.db, workload.truth, workload.leafTruth);
   expect(
-    leafProblems.slice(0, 10),
-    `seed ${SEED}: ${leafProblems.length} leaf cells differ`,
+    problems.rollups.slice(0, 10),
+    `seed ${SEED}: ${problems.rollups.length} rollup cells differ`,
+  ).toEqual([]);
+  expect(
+    problems.leaves.slice(0, 10),
+    `seed ${SEED}: ${problems.leaves.length} leaf cells differ`,
   ).toEqual([]);
 
   const partitions = await database.sql<

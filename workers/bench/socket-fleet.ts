@@ -62,6 +62,36 @@ export function makeFleet(kind: ClientKind, base: string, tokens: readonly strin
   return kind === 'ws' ? new RawBoardFleet(base, tokens) : new BoardFleet(base, tokens);
 }
 
+/** Opens client `index` (its session is `tokens[index]`), noting in `step` what happened. */
+type OpenOne = (index: number, step: OpenStep, fail: (message: string) => void) => Promise<void>;
+
+/**
+ * Opens clients `first` … `first + count − 1` with `one`, at most `concurrency` at a time (one
+ * session each: `sessions` of them exist); what the step did.
+ */
+async function openClients(
+  first: number,
+  count: number,
+  sessions: number,
+  concurrency: number,
+  one: OpenOne,
+): Promise<OpenStep> {
+  const step: OpenStep = { asked: count, opened: 0, connectMs: [], wallMs: 0, failures: new Map() };
+  const fail = (message: string) =>
+    step.failures.set(message, (step.failures.get(message) ?? 0) + 1);
+  const end = first + count;
+  if (end > sessions) throw new Error(`${end} clients but ${sessions} sessions`);
+  let next = first;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < end) await one(next++, step, fail);
+    }),
+  );
+  step.wallMs = Date.now() - started;
+  return step;
+}
+
 /** Arrival bookkeeping of one fan-out, shared by both fleets. */
 class ArrivalBook {
   expecting = NaN;
@@ -122,22 +152,8 @@ export class BoardFleet implements Fleet {
   ) {}
 
   /** Opens `count` more clients, at most `concurrency` handshakes in flight. */
-  async open(count: number, concurrency: number, timeoutMs: number): Promise<OpenStep> {
-    const step: OpenStep = {
-      asked: count,
-      opened: 0,
-      connectMs: [],
-      wallMs: 0,
-      failures: new Map(),
-    };
-    const fail = (message: string) =>
-      step.failures.set(message, (step.failures.get(message) ?? 0) + 1);
-    const end = this.clients.length + count;
-    if (end > this.tokens.length)
-      throw new Error(`${end} clients but ${this.tokens.length} sessions`);
-    let next = this.clients.length;
-    const started = Date.now();
-    const one = (index: number) =>
+  open(count: number, concurrency: number, timeoutMs: number): Promise<OpenStep> {
+    const one: OpenOne = (index, step, fail) =>
       new Promise<void>((resolve) => {
         const t0 = Date.now();
         const client: Client = connect(this.base, {
@@ -178,13 +194,7 @@ export class BoardFleet implements Fleet {
         });
         if (index === 0) client.onAny((event) => event !== 'points' && (this.foreign += 1));
       });
-    await Promise.all(
-      Array.from({ length: Math.min(concurrency, count) }, async () => {
-        while (next < end) await one(next++);
-      }),
-    );
-    step.wallMs = Date.now() - started;
-    return step;
+    return openClients(this.clients.length, count, this.tokens.length, concurrency, one);
   }
 
   private onPoints(index: number, windowStart: number): void {
@@ -248,22 +258,8 @@ export class RawBoardFleet implements Fleet {
     this.url = `${base.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
   }
 
-  async open(count: number, concurrency: number, timeoutMs: number): Promise<OpenStep> {
-    const step: OpenStep = {
-      asked: count,
-      opened: 0,
-      connectMs: [],
-      wallMs: 0,
-      failures: new Map(),
-    };
-    const fail = (message: string) =>
-      step.failures.set(message, (step.failures.get(message) ?? 0) + 1);
-    const end = this.clients.length + count;
-    if (end > this.tokens.length)
-      throw new Error(`${end} clients but ${this.tokens.length} sessions`);
-    let next = this.clients.length;
-    const started = Date.now();
-    const one = (index: number) =>
+  open(count: number, concurrency: number, timeoutMs: number): Promise<OpenStep> {
+    const one: OpenOne = (index, step, fail) =>
       new Promise<void>((resolve) => {
         const t0 = Date.now();
         let settled = false;
@@ -315,13 +311,7 @@ export class RawBoardFleet implements Fleet {
           }
         });
       });
-    await Promise.all(
-      Array.from({ length: Math.min(concurrency, count) }, async () => {
-        while (next < end) await one(next++);
-      }),
-    );
-    step.wallMs = Date.now() - started;
-    return step;
+    return openClients(this.clients.length, count, this.tokens.length, concurrency, one);
   }
 
   private onEvent(index: number, text: string): void {

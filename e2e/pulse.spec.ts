@@ -1,7 +1,8 @@
 /**
  * Pulse as a person uses it, against the real product on a fresh database. The simulator
- * injects an error burst for app_version=5.3.0 about 25 s after start, then triples API latency
- * for feature=search on android about 95 s after start (10 s windows; see playwright.config.ts).
+ * injects an error burst for app_version=5.3.0 about 60 s after start, then triples API latency
+ * for feature=search on android about 110 s after start, and repeats both every 100 s (10 s
+ * windows; see playwright.config.ts).
  */
 import { expect, test } from '@playwright/test';
 import { ADMIN, VIEWER, ThresholdsPage, addUser, signIn, signInQuickly } from './fixtures';

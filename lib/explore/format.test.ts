@@ -1,19 +1,22 @@
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
-import { axisFormatter, formatInZone, zoneLabel } from './format';
-import { describeRange } from './time-range';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 
 /*
  * 'local' means the runtime's zone. Node re-reads TZ when it is assigned, and the module's
- * formatters are made on first use, so setting it before any test here pins 'local' to New York
- * (which has daylight saving time: EST in December, EDT in July). Restored for whatever runs
- * next in this worker.
+ * formatters are made on first use, so setting it before this file loads the module pins 'local'
+ * to New York (which has daylight saving time: EST in December, EDT in July). Unit files share
+ * their worker's modules (vitest.config.ts, isolate: false), so the module is loaded afresh
+ * here, after TZ is set, and dropped again with TZ restored for whatever runs next.
  */
 const savedTz = process.env.TZ;
 process.env.TZ = 'America/New_York';
+vi.resetModules();
+const { axisFormatter, formatInZone, zoneLabel } = await import('./format');
+const { describeRange } = await import('./time-range');
 afterAll(() => {
   if (savedTz === undefined) delete process.env.TZ;
   else process.env.TZ = savedTz;
+  vi.resetModules();
 });
 
 const DEC_5 = Date.UTC(2026, 11, 5, 14, 3, 7, 250);

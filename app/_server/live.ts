@@ -19,6 +19,7 @@
  */
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server, type Socket } from 'socket.io';
+import { OneBufferFrameAdapter } from './frame-adapter';
 import type { Logger } from '@/lib/observability/log';
 import type { Telemetry } from '@/lib/observability/telemetry';
 import type {
@@ -219,6 +220,8 @@ export async function startLive(
     // broadcast is deflated once per socket (and ws keeps a zlib context per connection), where
     // without it the packet is framed once and the same frame written to every socket.
     perMessageDeflate: false,
+    // Each broadcast's frame written to every socket in one write, not two (frame-adapter.ts).
+    adapter: OneBufferFrameAdapter,
   });
 
   /**

@@ -229,8 +229,7 @@ const GUIDANCE = [
     "later was the session cookie, in the namespace handshake. The transport's Cookie header is " +
     'now kept aside (until that handshake reads it) and the request dropped as the transport ' +
     'opens; the origin is checked on the request before (`allowRequest`). Its effect is measured ' +
-    'in one run below (the handshake request, kept and dropped); the runs before and after ' +
-    'the change are above.',
+    'in one run below (the handshake request, kept and dropped).',
   '- **perMessageDeflate** — off, now said explicitly. With it, every broadcast would be ' +
     "compressed once per socket (engine.io's pre-encoded frame needs it off) and ws would keep " +
     'a zlib context per connection; board messages are about a kilobyte.',
@@ -245,6 +244,12 @@ const GUIDANCE = [
   '- **Another WebSocket server** (eiows, µWebSockets.js) — not adopted: native builds outside ' +
     'the ordinary npm install (µWebSockets.js is not on the registry), for memory the target ' +
     'does not need.',
+  '- **One buffer per frame** (beyond the guidance) — applied. The in-memory adapter frames a ' +
+    'broadcast as a header and a payload, two buffers, and ws writes those to each socket as a ' +
+    'cork, two writes and an uncork; app/_server/frame-adapter.ts joins them once per broadcast, ' +
+    'so each socket gets one write. In three alternating pairs of runs on 2026-12-06, the web ' +
+    "process's CPU per fan-out to 10,000 clients was 150–170 ms with it and 200–240 ms " +
+    'without, and the fan-out p99 163–239 ms against 226–293 ms; one pair is above.',
   '- **The operating system** — file descriptors: every client is one in the web process and ' +
     'one in the client process (the benchmark checks `ulimit -n` first and says how to raise ' +
     "it); ephemeral ports (one client machine's range, 32768–60999 here, bounds the clients " +
@@ -317,8 +322,12 @@ export function renderSection(run: SocketRun, baseline: SocketRun | null): strin
       "room; the time runs from just before the NOTIFY to each client's handler, on the one clock " +
       "of the client process. **RSS per idle client**: the web process's VmRSS with the clients " +
       'connected and idle for 5 s, minus before any, divided by the clients (garbage not yet ' +
-      'collected included). The client process grew by ' +
-      `${kib(last.clientRssPerClient)} per client at ${num(last.clients)} clients.`,
+      'collected included). ' +
+      (last.clientRssPerClient >= 0
+        ? `The client process grew by ${kib(last.clientRssPerClient)} per client`
+        : `The client process shrank by ${kib(-last.clientRssPerClient)} per client (garbage ` +
+          'collected while the clients opened)') +
+      ` at ${num(last.clients)} clients.`,
     '',
     table(run),
     '',
@@ -329,8 +338,9 @@ export function renderSection(run: SocketRun, baseline: SocketRun | null): strin
     'Runs before 2026-12-06 21:00 reported a fan-out p99 of about 2.1 s at 10,000 clients. That ' +
       "was the benchmark's own doing: at each arrival its client process counted the connected " +
       'clients anew (10⁸ checks per fan-out at 10,000): most of the 1.2 s of CPU it spent per ' +
-      'fan-out, which the server never spent (the same socket.io-client clients now take the ' +
-      'figure above). It now counts them once per fan-out.',
+      'fan-out, which the server never spent. It now counts them once per fan-out; the same ' +
+      'socket.io-client clients then measured a p99 of 581 ms (`--client socket.io-client`, load ' +
+      '2.2 at start), bare WebSockets 315 ms.',
   ];
   if (baseline) {
     const change = run.steps
@@ -360,8 +370,8 @@ export function renderSection(run: SocketRun, baseline: SocketRun | null): strin
             'separate run of the product, so the two runs also met different loads from the rest ' +
             'of the machine.'
           : 'A separate run of the product (the change is in the web process), so the two runs ' +
-            'met different loads from the rest of the machine: the change touches only the ' +
-            "handshake, and a difference in the fan-out figures is that load's, not the change's."),
+            'also met different loads from the rest of the machine: their difference is the ' +
+            "change's and that load's together."),
       '',
       table(baseline),
       '',

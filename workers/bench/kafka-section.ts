@@ -49,8 +49,10 @@ ${k.avgBytes.toFixed(0)} bytes on average) were produced before the worker start
 landed between the first flush and the last (${n(k.drainedEvents)}), over that span
 (${k.drainSeconds.toFixed(2)} s, by the flush transactions' times); the group join and the first flush
 interval are not counted. Events per flush, in order: ${k.perFlush.map(n).join(', ')}. The span is
-only ${k.perFlush.length - 1} flush interval(s), so the figure moves by several percent between runs. A larger \`--kafka-events\` backlog
-(more partitions) gives a longer span.
+${k.perFlush.length - 1} flush interval(s). Even so, on this shared 2-core machine runs of the same build differ by up to a
+third (82,000–116,000 events/s in three runs on 2026-12-07, the worker sharing the cores with PostgreSQL, the broker and
+whatever else ran): compare figures measured in the same session. A larger \`--kafka-events\` backlog (more partitions)
+gives a longer span.
 
 | measure | value |
 | --- | ---: |

@@ -140,11 +140,15 @@ export async function seedSliceMetric(
     rootCause: { set: [{ region: 'mars-1' }], candidates: [], sentence: 'region=mars-1' },
   };
   const last = end - W;
+  // Stamped at the end of its data, not when this insert runs: the drill-down's pivot range
+  // reaches to the anomaly's last change, and a stamp past `end + W` (the seeding above crossing
+  // a window boundary on a loaded machine) would take in a window with no events, a count of 0.
   const [anomaly] = await sql<{ id: number }[]>`
     insert into anomalies (metric_id, status, severity, direction, first_window, last_window,
-      peak_window, value, expected, sigma, z, explanation, sentence)
+      peak_window, value, expected, sigma, z, explanation, sentence, created_at, updated_at)
     values (${metric!.id}, 'open', 'critical', 'down', ${new Date(firstWindow)}, ${new Date(last)},
-      ${new Date(last)}, 24, 62, 3, -12.7, ${sql.json(explanation)}, ${explanation.sentence})
+      ${new Date(last)}, 24, 62, 3, -12.7, ${sql.json(explanation)}, ${explanation.sentence},
+      ${new Date(end)}, ${new Date(end)})
     returning id`;
   return { anomalyId: anomaly!.id, firstWindow };
 }

@@ -73,6 +73,13 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ KAFKA_SESSION_TIMEOUT: '1s' })).toThrow(
       /KAFKA_SESSION_TIMEOUT: expected a duration .* \(at least 3000 ms\)/,
     );
+    expect(parseConfig({ KAFKA_BROKERS: 'k:9092' }).kafka?.prefetch).toBe(true);
+    expect(parseConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_PREFETCH: 'off' }).kafka?.prefetch).toBe(
+      false,
+    );
+    expect(() => parseConfig({ KAFKA_PREFETCH: 'yes' })).toThrow(
+      /KAFKA_PREFETCH: expected on or off/,
+    );
   });
 
   it('keeps history for 90 days, the leaf cube 7, quarantine 14, by default', () => {

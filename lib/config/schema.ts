@@ -148,6 +148,10 @@ const schema = z
       .enum(['true', 'false'], { error: 'expected true or false' })
       .default('true')
       .transform((v) => v === 'true'),
+    KAFKA_PREFETCH: z
+      .enum(['on', 'off'], { error: 'expected on or off' })
+      .default('on')
+      .transform((v) => v === 'on'),
     PULSE_DETECTOR: z
       .enum(['on', 'off'], { error: 'expected on or off' })
       .default('on')
@@ -280,6 +284,8 @@ const schema = z
           fromBeginning: env.KAFKA_FROM_BEGINNING,
           /** A member silent this long leaves the group; heartbeats go at a third of it. */
           sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT,
+          /** Fold one fetch response while the next is fetched (workers/services/kafka-source.ts). */
+          prefetch: env.KAFKA_PREFETCH,
         }
       : null,
     simulator: {

@@ -32,6 +32,17 @@
  *    and are forgotten. If the same worker keeps a partition and nobody claimed it meanwhile
  *    (generation + 1), its unflushed state carries over; otherwise it starts over from PostgreSQL.
  *
+ * 6. Prefetch (KAFKA_PREFETCH, on by default). kafkajs fetches a response, hands its batches to
+ *    `eachBatch`, and fetches again only when every handler has returned. So that the broker
+ *    prepares the next response while this one is folded, a batch is queued and resolved at once
+ *    and folded from the queue in order (at most {@link PREFETCH_EVENTS} records ahead). A queued
+ *    batch that cannot be folded — its partition not claimed (PostgreSQL unreachable) or not at
+ *    the stored position — makes the partition seek (back to the batch, or to the stored
+ *    position) and drops the partition's later queued batches; kafkajs drops what its fetch in
+ *    flight returns for a partition with a seek pending. So batches are still folded in offset
+ *    order with nothing skipped, and positions stay as in 2. Off: each batch is folded in
+ *    `eachBatch` and resolved only when folded.
+ *
  * Faults: while PostgreSQL fails (claims or flushes), consumption is paused (consumer.pause)
  * and flushes retry with backoff; a probe resumes consumption. Consumption also pauses while
  * more than `maxPendingEvents` wait for a flush, so memory stays bounded. Broker faults are left
@@ -55,6 +66,12 @@ export interface KafkaSourceConfig {
   clientId: string;
   fromBeginning: boolean;
   sessionTimeoutMs: number;
+  /**
+   * Fold a fetched response while kafkajs fetches the next one (at most
+   * {@link PREFETCH_EVENTS} records ahead). Off: fetch, fold, then fetch again, as kafkajs
+   * does by itself. Default on.
+   */
+  prefetch?: boolean;
 }
 
 export interface KafkaSourceOptions {
@@ -86,6 +103,19 @@ export interface KafkaSourceStats {
 }
 
 const FINAL_FLUSH_ATTEMPTS = 5;
+/**
+ * With prefetch, kafkajs waits to hand over more once this many fetched records wait to be
+ * folded: about one fetch response (kafkajs' default maxBytes is 10 MiB), so memory stays
+ * bounded and the queue never grows beyond one response ahead of the fold.
+ */
+export const PREFETCH_EVENTS = 50_000;
+
+/** A fetched batch waiting to be folded (prefetch), with the group epoch it was fetched in. */
+interface QueuedBatch {
+  consumer: Consumer;
+  payload: EachBatchPayload;
+  epoch: number;
+}
 const DISCONNECT_TIMEOUT_MS = 10_000;
 
 export class KafkaSource {
@@ -122,6 +152,13 @@ export class KafkaSource {
   private wake: (() => void) | null = null;
   private flushLoop: Promise<void> | null = null;
   private inBatch: Promise<void> | null = null;
+  /** Prefetch: batches fetched and resolved in kafkajs, not folded yet, oldest first. */
+  private queue: QueuedBatch[] = [];
+  private queuedEvents = 0;
+  /** Prefetch: the loop folding the queue, while it runs. */
+  private folding: Promise<void> | null = null;
+  /** Prefetch: wake the `eachBatch` calls waiting for room in the queue. */
+  private room: (() => void)[] = [];
   /** Aborted by stop(): ends every wait of the connect and restart loops. */
   private readonly stopSignal = new AbortController();
   private readonly unregisterTelemetry: () => void;
@@ -170,7 +207,9 @@ export class KafkaSource {
     this.stopping = true;
     this.stopSignal.abort();
     if (this.consumer) tryPause(this.consumer, this.topic);
+    this.wakeRoom();
     await this.inBatch?.catch(() => undefined);
+    await this.folding?.catch(() => undefined);
     this.closed = true;
     this.wake?.();
     await this.flushLoop;
@@ -212,7 +251,10 @@ export class KafkaSource {
           autoCommit: false,
           eachBatchAutoResolve: false,
           eachBatch: (payload) => {
-            const run = this.onBatch(consumer, payload);
+            const run =
+              this.options.kafka.prefetch === false
+                ? this.onBatch(consumer, payload)
+                : this.enqueue(consumer, payload);
             this.inBatch = run;
             return run;
           },
@@ -278,17 +320,125 @@ export class KafkaSource {
 
   // ── consuming ───────────────────────────────────────────────────────────────────────────
 
+  /**
+   * Without prefetch: folds the batch, then lets kafkajs fetch on. A batch not folded (no
+   * claim yet, or a seek) is left unresolved, so kafkajs fetches it again.
+   */
   private async onBatch(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
-    const partition = batch.partition;
     if (this.stopping || !isRunning() || isStale() || batch.messages.length === 0) return;
-    if (batch.topic !== this.topic || !this.assigned.has(partition)) return;
+    if ((await this.foldBatch(consumer, batch, this.epoch)) !== 'folded') return;
+    resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+    await heartbeat();
+  }
+
+  /**
+   * With prefetch: takes the batch into the queue and resolves it at once, so kafkajs fetches
+   * the next response while the queue is folded ({@link foldQueue}); waits only while the
+   * queue holds {@link PREFETCH_EVENTS} records. A queued batch that is then not folded makes
+   * its partition seek back to it (or to the stored position), and the partition's later queued
+   * batches are dropped: kafkajs drops what its fetch in flight returns for a partition with a
+   * seek pending, so nothing past a batch that was not folded is ever folded before it.
+   */
+  private async enqueue(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    if (this.stopping || !isRunning() || isStale() || batch.messages.length === 0) return;
+    if (batch.topic !== this.topic || !this.assigned.has(batch.partition)) return;
+    this.queue.push({ consumer, payload, epoch: this.epoch });
+    this.queuedEvents += batch.messages.length;
+    resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+    this.folding ??= this.foldQueue();
+    while (this.queuedEvents >= PREFETCH_EVENTS && !this.stopping) {
+      await new Promise<void>((resolve) => this.room.push(resolve));
+    }
+    await heartbeat();
+  }
+
+  /** Folds the queued batches in order, yielding between them so kafkajs reads its responses. */
+  private async foldQueue(): Promise<void> {
+    try {
+      // Let kafkajs send its next fetch before the first fold.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      for (let entry = this.queue.shift(); entry; entry = this.queue.shift()) {
+        this.queuedEvents -= entry.payload.batch.messages.length;
+        if (this.queuedEvents < PREFETCH_EVENTS) this.wakeRoom();
+        const { consumer, payload, epoch } = entry;
+        const { batch } = payload;
+        // Stopping, a new group epoch (the claim and position start over) or a seek pending
+        // since it was fetched (the batches after it were dropped then): not folded, no seek.
+        if (this.stopping || epoch !== this.epoch || !payload.isRunning() || payload.isStale()) {
+          continue;
+        }
+        let outcome: Awaited<ReturnType<KafkaSource['foldBatch']>>;
+        try {
+          outcome = await this.foldBatch(consumer, batch, epoch);
+        } catch (error) {
+          // Not expected (a pipeline quarantines what it cannot fold); the batch is read again.
+          this.log.error({ err: error, partition: batch.partition }, 'could not fold a batch');
+          outcome = 'unclaimed';
+        }
+        if (outcome === 'unclaimed' && !this.stopping) {
+          // Fetched again from this batch once a claim succeeds (PostgreSQL is back).
+          this.seekBack(consumer, batch.partition, Number(batch.firstOffset()));
+        } else if (outcome === 'sought') {
+          this.dropQueued(batch.partition);
+        }
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      this.folding = null;
+      this.wakeRoom();
+    }
+  }
+
+  private wakeRoom(): void {
+    const room = this.room;
+    this.room = [];
+    for (const wake of room) wake();
+  }
+
+  /** Moves the partition's fetch position to `offset` and drops its queued batches. */
+  private seekBack(consumer: Consumer, partition: number, offset: number): void {
+    this.dropQueued(partition);
+    try {
+      consumer.seek({ topic: this.topic, partition, offset: String(offset) });
+    } catch (error) {
+      // The consumer is not running any more: the next one starts from the stored position.
+      this.log.debug({ err: error, partition }, 'could not seek back');
+    }
+  }
+
+  private dropQueued(partition: number): void {
+    const kept = this.queue.filter((entry) => entry.payload.batch.partition !== partition);
+    if (kept.length === this.queue.length) return;
+    for (const entry of this.queue) {
+      if (entry.payload.batch.partition === partition) {
+        this.queuedEvents -= entry.payload.batch.messages.length;
+      }
+    }
+    this.queue = kept;
+    this.wakeRoom();
+  }
+
+  /**
+   * Folds a batch of this worker's partition (claiming it first after a (re)assignment), or
+   * says why not: 'unclaimed' (no claim: PostgreSQL unreachable, or stopping), 'sought' (the
+   * batch does not start at the stored position: the consumer was told to seek there),
+   * 'foreign' (not this worker's partition).
+   */
+  private async foldBatch(
+    consumer: Consumer,
+    batch: EachBatchPayload['batch'],
+    epoch: number,
+  ): Promise<'folded' | 'unclaimed' | 'sought' | 'foreign'> {
+    const partition = batch.partition;
+    if (batch.topic !== this.topic || !this.assigned.has(partition)) return 'foreign';
 
     let state = this.partitions.get(partition);
-    if (!state || state.epoch !== this.epoch) {
-      // Not resolving the batch leaves kafkajs' position alone: it is fetched again later.
+    if (!state || state.epoch !== epoch) {
       const claimed = await this.claim(partition);
-      if (!claimed || this.stopping) return;
+      if (!claimed || this.stopping) return 'unclaimed';
+      if (epoch !== this.epoch) return 'foreign'; // the group moved on during the claim
       state = claimed;
     }
 
@@ -301,7 +451,7 @@ export class KafkaSource {
         'seeking to the position stored in PostgreSQL',
       );
       consumer.seek({ topic: this.topic, partition, offset: String(plan.offset) });
-      return;
+      return 'sought';
     }
 
     const now = Date.now();
@@ -318,9 +468,8 @@ export class KafkaSource {
     }
     this.stats.events += folded;
     state.highWatermark = Number(batch.highWatermark);
-    resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
     if (this.applyPause(consumer) || this.flushDue()) this.wake?.();
-    await heartbeat();
+    return 'folded';
   }
 
   /** Claims `partition` for this worker; null when PostgreSQL is unreachable. */

@@ -9,7 +9,9 @@
  *    cardinality, not rate; and per shape of the dimensions (5 × 10, 8 × 50, 10 × 200 values),
  *    with the leaf-row cap (workers/bench/cardinality.ts).
  * 3. Unless `--no-kafka`: one worker process from Kafka (librdkafka's mock cluster) to an
- *    embedded PostgreSQL with exactly-once flushes (workers/bench/kafka-e2e.ts).
+ *    embedded PostgreSQL with exactly-once flushes (workers/bench/kafka-e2e.ts), `--kafka-runs`
+ *    times with prefetch (the default), each followed by a run without it (the baseline:
+ *    fetch, fold, fetch again).
  *
  * `--history` runs only the history benchmark instead (workers/bench/history.ts: read paths on
  * 1 and 14 days of history, `--days`, `--template-windows`, `--detector-windows`, `--keep`) and
@@ -32,7 +34,7 @@ import { benchHistory, historyOptions } from '@/workers/bench/history';
 import { historySection, withHistorySection } from '@/workers/bench/history-section';
 import { otherSections } from '@/workers/bench/doc-sections';
 import { benchKafka, type KafkaBenchResult } from '@/workers/bench/kafka-e2e';
-import { kafkaSection, kafkaSkipped } from '@/workers/bench/kafka-section';
+import { kafkaSection, kafkaSkipped, type KafkaRuns } from '@/workers/bench/kafka-section';
 
 /** The sections this run writes (by the start of their heading); it keeps every other one. */
 const OWN_SECTIONS = [
@@ -52,6 +54,8 @@ async function main(): Promise<void> {
       'no-kafka': { type: 'boolean', default: false },
       'kafka-events': { type: 'string', default: '400000' },
       'kafka-live-seconds': { type: 'string', default: '10' },
+      // Drains with prefetch, each followed by one without (the baseline), alternating.
+      'kafka-runs': { type: 'string', default: '2' },
       // `--history` runs only the history benchmark (workers/bench/history.ts) and rewrites only
       // the History section of --out; the other runs keep that section as it is.
       history: { type: 'boolean', default: false },
@@ -122,14 +126,23 @@ async function main(): Promise<void> {
     );
   }
 
-  let kafka: KafkaBenchResult | null = null;
+  let kafka: KafkaRuns | null = null;
   if (!values['no-kafka']) {
     const seconds = Number(values['kafka-live-seconds']);
-    kafka = await benchKafka({
-      events: Number(values['kafka-events']),
-      lagSeconds: seconds,
-      rowSeconds: seconds,
-    });
+    const kafkaRuns = Number(values['kafka-runs']);
+    if (!Number.isInteger(kafkaRuns) || kafkaRuns < 1) {
+      throw new Error('--kafka-runs: an integer ≥ 1');
+    }
+    const prefetched: KafkaBenchResult[] = [];
+    const baseline: KafkaBenchResult[] = [];
+    for (let i = 0; i < kafkaRuns; i++) {
+      // The first run with prefetch also measures lag and row writes live; the others drain only.
+      const live = i === 0 ? seconds : 0;
+      const events = Number(values['kafka-events']);
+      prefetched.push(await benchKafka({ events, lagSeconds: live, rowSeconds: live }));
+      baseline.push(await benchKafka({ events, lagSeconds: 0, rowSeconds: 0, prefetch: false }));
+    }
+    kafka = { prefetched, baseline };
   }
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';

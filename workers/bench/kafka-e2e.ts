@@ -9,9 +9,9 @@
  *    between the first flush and the last, over that time. The group join and the first
  *    flush interval are outside the measured span. This worker runs under `--cpu-prof`, whose
  *    self-time profile says what bounds it.
- * 2. Live lag: a second worker (same group, resumes from the stored offsets) runs while events
- *    are produced at a fixed rate; each send is a sample, its lag = first time PostgreSQL shows
- *    all of its records (polled every 50 ms) − time the send started.
+ * 2. Live lag (unless `lagSeconds` is 0): a second worker (same group, resumes from the stored
+ *    offsets) runs while events are produced at a fixed rate; each send is a sample, its lag =
+ *    first time PostgreSQL shows all of its records (polled every 50 ms) − time the send started.
  * 3. Rollup row writes (pg_stat_user_tables inserts + updates on `rollups`) at two live rates:
  *    they must follow cardinality, not rate.
  *
@@ -60,6 +60,8 @@ export interface KafkaBenchOptions {
   log?: (line: string) => void;
   /** Where to copy the drain worker's `.cpuprofile` (for a closer look; default: not kept). */
   keepProfile?: string;
+  /** The worker folds one response while fetching the next (KAFKA_PREFETCH; default on). */
+  prefetch?: boolean;
 }
 
 export interface LivePhase {
@@ -104,8 +106,11 @@ export interface KafkaBenchResult {
   topFunctions: { name: string; percent: number }[];
   flushIntervalMs: number;
   partitions: number;
-  lag: LivePhase;
+  /** Null when the run had no live lag phase (`lagSeconds: 0`). */
+  lag: LivePhase | null;
   rows: [LivePhase, LivePhase] | null;
+  /** Whether the worker prefetched (KAFKA_PREFETCH). */
+  prefetch: boolean;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -244,6 +249,7 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
       KAFKA_GROUP_ID: 'pulse-bench',
       KAFKA_FROM_BEGINNING: 'true',
       KAFKA_SESSION_TIMEOUT: '6s',
+      KAFKA_PREFETCH: options.prefetch === false ? 'off' : 'on',
       PULSE_DETECTOR: 'off',
       PULSE_WINDOW: '1m',
       PULSE_FLUSH_INTERVAL: `${flushIntervalMs}ms`,
@@ -474,7 +480,7 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
       return result;
     };
 
-    const lag = await live(lagRate, lagSeconds);
+    const lag = lagSeconds > 0 ? await live(lagRate, lagSeconds) : null;
     let rows: [LivePhase, LivePhase] | null = null;
     if (rowSeconds > 0)
       rows = [await live(rowRates[0], rowSeconds), await live(rowRates[1], rowSeconds)];
@@ -499,6 +505,7 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
       partitions: P,
       lag,
       rows,
+      prefetch: options.prefetch !== false,
     };
   } finally {
     await stopWorker(worker).catch(() => undefined);

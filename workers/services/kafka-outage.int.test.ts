@@ -21,7 +21,8 @@ import {
   SEED,
   sleep,
   split,
-  startProxy,
+  proxiedDatabase,
+  runScenario,
   startWorker,
   storedOffsets,
   waitFor,
@@ -29,7 +30,6 @@ import {
   waitForProgress,
   WINDOW_MS,
   useKafkaCluster,
-  type Worker,
 } from '@/workers/testing/kafka-source-harness';
 
 useKafkaCluster();
@@ -41,34 +41,31 @@ describe('Kafka source: exactly-once effect on the rollups through outages', () 
       [number, number],
       [number, number],
     ];
-    const workers: Worker[] = [];
-    try {
-      const worker = startWorker(workload, group, database.url);
-      workers.push(worker);
-      await produceSlowly(workload, ...first, 2);
-      await waitForProgress(database, workload, first[0] + (first[1] - first[0]) / 2);
-      // The whole cluster goes away, then comes back one broker at a time.
-      for (const id of [1, 2, 3]) await cluster.setBrokerDown(id);
-      await sleep(4000);
-      await cluster.setBrokerUp(2);
-      await cluster.setBrokerUp(3);
-      await sleep(3000);
-      await cluster.setBrokerUp(1);
-      expect(worker.child.exitCode, 'the worker is still running').toBeNull();
-      await produceSlowly(workload, ...second, 2);
-      await waitForAll(database, workload, 45_000);
-      expect(worker.child.exitCode, 'the worker is still running').toBeNull();
-      expect(await kill(worker, 'SIGTERM'), 'graceful exit').toBe(0);
-      await expectExactlyOnce(workload, database);
-    } catch (error) {
-      console.error(`seed ${SEED}\n${failureContext(workers)}`);
-      throw error;
-    } finally {
-      if (process.env.PULSE_TEST_DUMP_LOGS) console.error(failureContext(workers));
-      for (const id of [1, 2, 3]) await cluster.setBrokerUp(id);
-      for (const w of workers) await kill(w, 'SIGKILL');
-      await database.drop();
-    }
+    await runScenario(
+      async (workers) => {
+        const worker = startWorker(workload, group, database.url);
+        workers.push(worker);
+        await produceSlowly(workload, ...first, 2);
+        await waitForProgress(database, workload, first[0] + (first[1] - first[0]) / 2);
+        // The whole cluster goes away, then comes back one broker at a time.
+        for (const id of [1, 2, 3]) await cluster.setBrokerDown(id);
+        await sleep(4000);
+        await cluster.setBrokerUp(2);
+        await cluster.setBrokerUp(3);
+        await sleep(3000);
+        await cluster.setBrokerUp(1);
+        expect(worker.child.exitCode, 'the worker is still running').toBeNull();
+        await produceSlowly(workload, ...second, 2);
+        await waitForAll(database, workload, 45_000);
+        expect(worker.child.exitCode, 'the worker is still running').toBeNull();
+        expect(await kill(worker, 'SIGTERM'), 'graceful exit').toBe(0);
+        await expectExactlyOnce(workload, database);
+      },
+      async () => {
+        for (const id of [1, 2, 3]) await cluster.setBrokerUp(id);
+        await database.drop();
+      },
+    );
   }, 90_000);
 
   it('pauses while PostgreSQL is unreachable and resumes, without exiting: exactly the truth', async () => {
@@ -78,40 +75,34 @@ describe('Kafka source: exactly-once effect on the rollups through outages', () 
       [number, number],
       [number, number],
     ];
-    const target = new URL(database.url);
-    const proxy = await startProxy(target.hostname, Number(target.port));
-    const viaProxy = new URL(database.url);
-    viaProxy.port = String(proxy.port);
-    const workers: Worker[] = [];
-    try {
-      const worker = startWorker(workload, group, viaProxy.toString());
-      workers.push(worker);
-      await produceSlowly(workload, ...first, 2);
-      await waitForProgress(database, workload, first[0] + (first[1] - first[0]) / 2);
-      // PostgreSQL goes away mid-stream (open connections cut, new ones refused) while events
-      // keep arriving in Kafka.
-      proxy.down();
-      const stalled = await storedOffsets(database, workload);
-      await produceSlowly(workload, ...second, 2);
-      await sleep(2500);
-      expect(await storedOffsets(database, workload)).toBe(stalled);
-      expect(worker.child.exitCode, 'the worker is still running').toBeNull();
-      await proxy.up();
-      await produceSlowly(workload, ...third, 1);
-      await waitForAll(database, workload);
-      expect(worker.child.exitCode, 'the worker is still running').toBeNull();
-      expect(worker.log()).toContain('consumption paused');
-      expect(await kill(worker, 'SIGTERM'), 'graceful exit').toBe(0);
-      await expectExactlyOnce(workload, database);
-    } catch (error) {
-      console.error(`seed ${SEED}\n${failureContext(workers)}`);
-      throw error;
-    } finally {
-      if (process.env.PULSE_TEST_DUMP_LOGS) console.error(failureContext(workers));
-      for (const w of workers) await kill(w, 'SIGKILL');
-      await proxy.stop();
-      await database.drop();
-    }
+    const { proxy, url: viaProxy } = await proxiedDatabase(database);
+    await runScenario(
+      async (workers) => {
+        const worker = startWorker(workload, group, viaProxy);
+        workers.push(worker);
+        await produceSlowly(workload, ...first, 2);
+        await waitForProgress(database, workload, first[0] + (first[1] - first[0]) / 2);
+        // PostgreSQL goes away mid-stream (open connections cut, new ones refused) while events
+        // keep arriving in Kafka.
+        proxy.down();
+        const stalled = await storedOffsets(database, workload);
+        await produceSlowly(workload, ...second, 2);
+        await sleep(2500);
+        expect(await storedOffsets(database, workload)).toBe(stalled);
+        expect(worker.child.exitCode, 'the worker is still running').toBeNull();
+        await proxy.up();
+        await produceSlowly(workload, ...third, 1);
+        await waitForAll(database, workload);
+        expect(worker.child.exitCode, 'the worker is still running').toBeNull();
+        expect(worker.log()).toContain('consumption paused');
+        expect(await kill(worker, 'SIGTERM'), 'graceful exit').toBe(0);
+        await expectExactlyOnce(workload, database);
+      },
+      async () => {
+        await proxy.stop();
+        await database.drop();
+      },
+    );
   }, 90_000);
 
   it('claims partitions once PostgreSQL is back when it was unreachable at their first batch: exactly the truth', async () => {
@@ -122,41 +113,35 @@ describe('Kafka source: exactly-once effect on the rollups through outages', () 
       [number, number],
       [number, number],
     ];
-    const target = new URL(database.url);
-    const proxy = await startProxy(target.hostname, Number(target.port));
-    const viaProxy = new URL(database.url);
-    viaProxy.port = String(proxy.port);
-    const workers: Worker[] = [];
-    try {
-      const worker = startWorker(workload, group, viaProxy.toString());
-      workers.push(worker);
-      await waitFor(
-        'the worker to join the group',
-        async () => worker.log().includes('joined the consumer group'),
-        30_000,
-      );
-      proxy.down();
-      await produceSlowly(workload, ...first, 1);
-      await waitFor(
-        'a claim to fail',
-        async () => worker.log().includes('PostgreSQL claim failed'),
-        15_000,
-      );
-      await proxy.up();
-      await produceSlowly(workload, ...second, 1);
-      await waitForAll(database, workload);
-      expect(worker.child.exitCode, 'the worker is still running').toBeNull();
-      expect(await kill(worker, 'SIGTERM'), 'graceful exit').toBe(0);
-      await expectExactlyOnce(workload, database);
-    } catch (error) {
-      console.error(`seed ${SEED}\n${failureContext(workers)}`);
-      throw error;
-    } finally {
-      if (process.env.PULSE_TEST_DUMP_LOGS) console.error(failureContext(workers));
-      for (const w of workers) await kill(w, 'SIGKILL');
-      await proxy.stop();
-      await database.drop();
-    }
+    const { proxy, url: viaProxy } = await proxiedDatabase(database);
+    await runScenario(
+      async (workers) => {
+        const worker = startWorker(workload, group, viaProxy);
+        workers.push(worker);
+        await waitFor(
+          'the worker to join the group',
+          async () => worker.log().includes('joined the consumer group'),
+          30_000,
+        );
+        proxy.down();
+        await produceSlowly(workload, ...first, 1);
+        await waitFor(
+          'a claim to fail',
+          async () => worker.log().includes('PostgreSQL claim failed'),
+          15_000,
+        );
+        await proxy.up();
+        await produceSlowly(workload, ...second, 1);
+        await waitForAll(database, workload);
+        expect(worker.child.exitCode, 'the worker is still running').toBeNull();
+        expect(await kill(worker, 'SIGTERM'), 'graceful exit').toBe(0);
+        await expectExactlyOnce(workload, database);
+      },
+      async () => {
+        await proxy.stop();
+        await database.drop();
+      },
+    );
   }, 90_000);
 });
 

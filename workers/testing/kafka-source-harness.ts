@@ -394,6 +394,40 @@ export async function fresh(name: string, events: number) {
   return { database, workload: buildWorkload(topic, SEED, events), group: `workers-${name}` };
 }
 
+/**
+ * Runs a test's scenario: `body` starts its workers and adds them to the list it is given. On
+ * failure the seed and the workers' logs are printed; afterwards every worker is killed and
+ * `cleanup` runs (the test's database, proxy, brokers).
+ */
+export async function runScenario(
+  body: (workers: Worker[]) => Promise<void>,
+  cleanup: () => Promise<void>,
+): Promise<void> {
+  const workers: Worker[] = [];
+  try {
+    await body(workers);
+  } catch (error) {
+    console.error(`seed ${SEED}\n${failureContext(workers)}`);
+    throw error;
+  } finally {
+    if (process.env.PULSE_TEST_DUMP_LOGS) console.error(failureContext(workers));
+    for (const w of workers) {
+      if (w.child.exitCode === null) w.child.kill('SIGCONT'); // one the test stopped (SIGSTOP)
+      await kill(w, 'SIGKILL');
+    }
+    await cleanup();
+  }
+}
+
+/** A proxy in front of the test's database (see {@link startProxy}), and the URL through it. */
+export async function proxiedDatabase(database: TestDatabase) {
+  const target = new URL(database.url);
+  const proxy = await startProxy(target.hostname, Number(target.port));
+  const url = new URL(database.url);
+  url.port = String(proxy.port);
+  return { proxy, url: url.toString() };
+}
+
 /** The workers' logs (tails), printed when a test fails or PULSE_TEST_DUMP_LOGS is set. */
 export function failureContext(workers: Worker[]): string {
   return workers

@@ -11,7 +11,8 @@
  * 3. Unless `--no-kafka`: one worker process from Kafka (librdkafka's mock cluster) to an
  *    embedded PostgreSQL with exactly-once flushes (workers/bench/kafka-e2e.ts), `--kafka-runs`
  *    times with prefetch (the default), each followed by a run without it (the baseline:
- *    fetch, fold, fetch again).
+ *    fetch, fold, fetch again); then one such pair with the broker's responses delayed by
+ *    `--kafka-rtt` ms (a distant broker).
  *
  * `--history` runs only the history benchmark instead (workers/bench/history.ts: read paths on
  * 1 and 14 days of history, `--days`, `--template-windows`, `--detector-windows`, `--keep`) and
@@ -56,6 +57,8 @@ async function main(): Promise<void> {
       'kafka-live-seconds': { type: 'string', default: '10' },
       // Drains with prefetch, each followed by one without (the baseline), alternating.
       'kafka-runs': { type: 'string', default: '2' },
+      // Then one pair with the broker's responses delayed this long (a distant broker); 0: none.
+      'kafka-rtt': { type: 'string', default: '50' },
       // `--history` runs only the history benchmark (workers/bench/history.ts) and rewrites only
       // the History section of --out; the other runs keep that section as it is.
       history: { type: 'boolean', default: false },
@@ -129,20 +132,36 @@ async function main(): Promise<void> {
   let kafka: KafkaRuns | null = null;
   if (!values['no-kafka']) {
     const seconds = Number(values['kafka-live-seconds']);
+    const events = Number(values['kafka-events']);
     const kafkaRuns = Number(values['kafka-runs']);
     if (!Number.isInteger(kafkaRuns) || kafkaRuns < 1) {
       throw new Error('--kafka-runs: an integer ≥ 1');
     }
+    const rttMs = Number(values['kafka-rtt']);
+    if (!Number.isInteger(rttMs) || rttMs < 0) throw new Error('--kafka-rtt: milliseconds ≥ 0');
     const prefetched: KafkaBenchResult[] = [];
     const baseline: KafkaBenchResult[] = [];
     for (let i = 0; i < kafkaRuns; i++) {
       // The first run with prefetch also measures lag and row writes live; the others drain only.
       const live = i === 0 ? seconds : 0;
-      const events = Number(values['kafka-events']);
       prefetched.push(await benchKafka({ events, lagSeconds: live, rowSeconds: live }));
       baseline.push(await benchKafka({ events, lagSeconds: 0, rowSeconds: 0, prefetch: false }));
     }
-    kafka = { prefetched, baseline };
+    const distant =
+      rttMs > 0
+        ? {
+            rttMs,
+            prefetched: await benchKafka({ events, lagSeconds: 0, rowSeconds: 0, rttMs }),
+            baseline: await benchKafka({
+              events,
+              lagSeconds: 0,
+              rowSeconds: 0,
+              rttMs,
+              prefetch: false,
+            }),
+          }
+        : null;
+    kafka = { prefetched, baseline, distant };
   }
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';

@@ -62,6 +62,8 @@ export interface KafkaBenchOptions {
   keepProfile?: string;
   /** The worker folds one response while fetching the next (KAFKA_PREFETCH; default on). */
   prefetch?: boolean;
+  /** Delay of the broker's responses, as a network and disk between worker and broker (ms). */
+  rttMs?: number;
 }
 
 export interface LivePhase {
@@ -211,6 +213,7 @@ export async function benchKafka(options: KafkaBenchOptions = {}): Promise<Kafka
     handle = createDb(pg.url, { max: 2, appName: 'pulse-bench' });
     await runMigrations(handle.db);
     cluster = await startMockCluster({ brokers: 1, topic: TOPIC, partitions: P });
+    if (options.rttMs) await cluster.setBrokerRtt(1, options.rttMs);
     const kafka = new Kafka({
       clientId: 'pulse-bench',
       brokers: cluster.brokers,

@@ -6,6 +6,7 @@
  * Prints the bootstrap servers on the first line of stdout, then reads commands on stdin,
  * answering "ok" (or "error: ...") to each:
  *   down ID | up ID                        take broker ID (1..BROKERS) down or up
+ *   rtt ID MS                              delay broker ID's responses by MS milliseconds
  *   topic NAME PARTITIONS                  create another topic
  *   errors APIKEY COUNT CODE               make the next COUNT requests of APIKEY fail with CODE
  *   quit                                   (or end of input) destroy the cluster and exit
@@ -52,6 +53,8 @@ int main(int argc, char **argv) {
       err = rd_kafka_mock_broker_set_down(mc, id);
     } else if (sscanf(line, "up %d", &id) == 1) {
       err = rd_kafka_mock_broker_set_up(mc, id);
+    } else if (sscanf(line, "rtt %d %d", &id, &count) == 2) {
+      err = rd_kafka_mock_broker_set_rtt(mc, id, count);
     } else if (sscanf(line, "topic %255s %d", name, &parts) == 2) {
       err = rd_kafka_mock_topic_create(mc, name, parts, brokers < 3 ? brokers : 3);
     } else if (sscanf(line, "errors %d %d %d", &apikey, &count, &code) == 3) {

@@ -20,6 +20,8 @@ export interface MockCluster {
   /** Takes broker `id` (1-based) down or brings it back. */
   setBrokerDown(id: number): Promise<void>;
   setBrokerUp(id: number): Promise<void>;
+  /** Delays broker `id`'s responses by `ms` (a network and disk between worker and broker). */
+  setBrokerRtt(id: number, ms: number): Promise<void>;
   createTopic(name: string, partitions: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -90,6 +92,7 @@ export async function startMockCluster(options: {
     brokers: bootstrap.split(','),
     setBrokerDown: (id) => command(`down ${id}`),
     setBrokerUp: (id) => command(`up ${id}`),
+    setBrokerRtt: (id, ms) => command(`rtt ${id} ${Math.round(ms)}`),
     createTopic: (name, partitions) => command(`topic ${name} ${partitions}`),
     async stop() {
       if (child.exitCode !== null) return;

@@ -30,6 +30,8 @@ export function kafkaSection({ prefetched, baseline, distant }: KafkaRuns): stri
   const k = prefetched[0]!;
   const rate = median(prefetched.map((r) => r.eventsPerSecond));
   const baseRate = median(baseline.map((r) => r.eventsPerSecond));
+  const cpuRate = median(prefetched.map((r) => r.eventsPerCpuSecond));
+  const baseCpuRate = median(baseline.map((r) => r.eventsPerCpuSecond));
   const met = rate >= TARGET_EVENTS_PER_SECOND;
   const runRows = prefetched
     .flatMap((r, i) => [r, baseline[i]].filter((x): x is KafkaBenchResult => x !== undefined))
@@ -75,8 +77,8 @@ landed between the first flush and the last (${n(k.drainedEvents)}), over that s
 (${k.drainSeconds.toFixed(2)} s, by the flush transactions' times); the group join and the first flush
 interval are not counted. Events per flush, in order: ${k.perFlush.map(n).join(', ')}. The span is
 ${k.perFlush.length - 1} flush interval(s). Even so, on this shared 2-core machine runs of the same build differ by up to a
-third (82,000–116,000 events/s in three runs on 2026-12-07, the worker sharing the cores with PostgreSQL, the broker and
-whatever else ran): compare figures measured in the same session. A larger \`--kafka-events\` backlog (more partitions)
+third (79,000–116,000 events/s over 17 runs of this backlog on 2026-12-07, the worker sharing the cores with PostgreSQL, the
+broker and whatever else ran): compare figures measured in the same session, such as the alternating runs below. A larger \`--kafka-events\` backlog (more partitions)
 gives a longer span.
 
 The worker folds one fetch response while kafkajs fetches the next (\`KAFKA_PREFETCH=on\`, the
@@ -91,7 +93,13 @@ ${runRows}
 **Sustained events/s, median: ${n(rate)} with prefetch, ${n(baseRate)} without — ${(rate / baseRate).toFixed(2)}×.**
 Here the broker answers at once, and each fetch response carries up to 10 MiB (tens of thousands
 of records, a few hundred ms of folding), so the wait it hides is small: the worker's own CPU
-bounds both.
+bounds both.${
+    cpuRate < 0.95 * baseCpuRate
+      ? ` Prefetch costs CPU here: ${n(cpuRate)} events per worker CPU-second against ${n(baseCpuRate)} (medians),
+most likely in the collector: a queued response's records live longer, through more young-generation
+collections (not profiled apart).`
+      : ''
+  }
 ${
   distant
     ? `

@@ -531,12 +531,21 @@ describe('fast path agrees with the zod path', () => {
     return typeof value === 'object' && value !== null;
   }
 
-  /** toStrictEqual, and what it does not see: key order and the sign of zero. */
-  function expectSameResult(actual: ValidationResult, expected: ValidationResult): void {
+  /**
+   * toStrictEqual, and what it does not see: key order and the sign of zero. `lineOrder`: the
+   * event of a line is JSON.parse's own object (one allocation less per event on the hot path),
+   * so its fields keep the line's order rather than the contract's; its records' keys keep
+   * theirs either way.
+   */
+  function expectSameResult(
+    actual: ValidationResult,
+    expected: ValidationResult,
+    lineOrder = false,
+  ): void {
     expect(actual).toStrictEqual(expected);
     if (!actual.ok || !expected.ok) return;
     const shape = (event: typeof actual.event) => ({
-      keys: Object.keys(event),
+      keys: lineOrder ? Object.keys(event).sort() : Object.keys(event),
       dims: Object.keys(event.dims),
       measures: Object.keys(event.measures),
       negativeZeros: [event.ts, ...Object.values(event.measures)].map((n) => Object.is(n, -0)),
@@ -563,7 +572,7 @@ describe('fast path agrees with the zod path', () => {
     const expected = validateEventSlow(JSON.parse(line), now);
     const parsed = parseEventLine(line, now, 'prop');
     if (parsed.ok) {
-      expectSameResult(parsed, expected);
+      expectSameResult(parsed, expected, true);
     } else {
       const { reason, detail } = parsed.quarantined;
       expect({ ok: false, reason, detail }).toStrictEqual(
@@ -1090,7 +1099,7 @@ describe('fast path agrees with the zod path', () => {
       const fromLine: ValidationResult = line.ok
         ? line
         : { ok: false, reason: line.quarantined.reason, detail: line.quarantined.detail };
-      expectSameResult(fromLine, slow);
+      expectSameResult(fromLine, slow, true);
     }
     expect(results.map(([key, , slow]) => [key, slow.ok])).toEqual([
       ['polluted', false],

@@ -77,7 +77,7 @@ landed between the first flush and the last (${n(k.drainedEvents)}), over that s
 (${k.drainSeconds.toFixed(2)} s, by the flush transactions' times); the group join and the first flush
 interval are not counted. Events per flush, in order: ${k.perFlush.map(n).join(', ')}. The span is
 ${k.perFlush.length - 1} flush interval(s). Even so, on this shared 2-core machine runs of the same build differ by up to a
-third (79,000–116,000 events/s over 17 runs of this backlog on 2026-12-07, the worker sharing the cores with PostgreSQL, the
+third (79,000–116,000 events/s over 25 runs of this backlog on 2026-12-07, the worker sharing the cores with PostgreSQL, the
 broker and whatever else ran): compare figures measured in the same session, such as the alternating runs below. A larger \`--kafka-events\` backlog (more partitions)
 gives a longer span.
 

@@ -35,7 +35,7 @@
  * 6. Prefetch (KAFKA_PREFETCH, on by default). kafkajs fetches a response, hands its batches to
  *    `eachBatch`, and fetches again only when every handler has returned. So that the broker
  *    prepares the next response while this one is folded, a batch is queued and resolved at once
- *    and folded from the queue in order (at most {@link PREFETCH_EVENTS} records ahead). A queued
+ *    and folded from the queue in order (about one response ahead: ./kafka-prefetch.ts). A queued
  *    batch that cannot be folded — its partition not claimed (PostgreSQL unreachable) or not at
  *    the stored position — makes the partition seek (back to the batch, or to the stored
  *    position) and drops the partition's later queued batches; kafkajs drops what its fetch in
@@ -58,6 +58,7 @@ import type { Telemetry } from '@/lib/observability/telemetry';
 import type { Sql } from '@/db/client';
 import { abortableDelay, createKafka, delay, tryPause, withTimeout } from './kafka-client';
 import { KafkaPartitions, type PartitionState } from './kafka-partitions';
+import { PrefetchQueue } from './kafka-prefetch';
 
 export interface KafkaSourceConfig {
   brokers: string[];
@@ -66,11 +67,7 @@ export interface KafkaSourceConfig {
   clientId: string;
   fromBeginning: boolean;
   sessionTimeoutMs: number;
-  /**
-   * Fold a fetched response while kafkajs fetches the next one (at most
-   * {@link PREFETCH_EVENTS} records ahead). Off: fetch, fold, then fetch again, as kafkajs
-   * does by itself. Default on.
-   */
+  /** Fold a fetched response while the next is fetched (step 6 above). Default on. */
   prefetch?: boolean;
 }
 
@@ -103,21 +100,7 @@ export interface KafkaSourceStats {
 }
 
 const FINAL_FLUSH_ATTEMPTS = 5;
-/**
- * With prefetch, kafkajs waits to hand over more once this many fetched records wait to be
- * folded: about one fetch response (kafkajs' default maxBytes is 10 MiB), so memory stays
- * bounded and the queue never grows beyond one response ahead of the fold.
- */
-export const PREFETCH_EVENTS = 50_000;
-
-/** A fetched batch waiting to be folded (prefetch), with the group epoch it was fetched in. */
-interface QueuedBatch {
-  consumer: Consumer;
-  payload: EachBatchPayload;
-  epoch: number;
-}
 const DISCONNECT_TIMEOUT_MS = 10_000;
-
 export class KafkaSource {
   readonly source: string;
   readonly owner: string;
@@ -153,12 +136,9 @@ export class KafkaSource {
   private flushLoop: Promise<void> | null = null;
   private inBatch: Promise<void> | null = null;
   /** Prefetch: batches fetched and resolved in kafkajs, not folded yet, oldest first. */
-  private queue: QueuedBatch[] = [];
-  private queuedEvents = 0;
+  private readonly queue = new PrefetchQueue();
   /** Prefetch: the loop folding the queue, while it runs. */
   private folding: Promise<void> | null = null;
-  /** Prefetch: wake the `eachBatch` calls waiting for room in the queue. */
-  private room: (() => void)[] = [];
   /** Aborted by stop(): ends every wait of the connect and restart loops. */
   private readonly stopSignal = new AbortController();
   private readonly unregisterTelemetry: () => void;
@@ -207,7 +187,7 @@ export class KafkaSource {
     this.stopping = true;
     this.stopSignal.abort();
     if (this.consumer) tryPause(this.consumer, this.topic);
-    this.wakeRoom();
+    this.queue.wake();
     await this.inBatch?.catch(() => undefined);
     await this.folding?.catch(() => undefined);
     this.closed = true;
@@ -333,24 +313,17 @@ export class KafkaSource {
   }
 
   /**
-   * With prefetch: takes the batch into the queue and resolves it at once, so kafkajs fetches
-   * the next response while the queue is folded ({@link foldQueue}); waits only while the
-   * queue holds {@link PREFETCH_EVENTS} records. A queued batch that is then not folded makes
-   * its partition seek back to it (or to the stored position), and the partition's later queued
-   * batches are dropped: kafkajs drops what its fetch in flight returns for a partition with a
-   * seek pending, so nothing past a batch that was not folded is ever folded before it.
+   * With prefetch (step 6 above): queues the batch and resolves it at once, so kafkajs fetches
+   * the next response while the queue is folded ({@link foldQueue}); waits while it is full.
    */
   private async enqueue(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     if (this.stopping || !isRunning() || isStale() || batch.messages.length === 0) return;
     if (batch.topic !== this.topic || !this.assigned.has(batch.partition)) return;
     this.queue.push({ consumer, payload, epoch: this.epoch });
-    this.queuedEvents += batch.messages.length;
     resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
     this.folding ??= this.foldQueue();
-    while (this.queuedEvents >= PREFETCH_EVENTS && !this.stopping) {
-      await new Promise<void>((resolve) => this.room.push(resolve));
-    }
+    await this.queue.room(() => this.stopping);
     await heartbeat();
   }
 
@@ -360,8 +333,6 @@ export class KafkaSource {
       // Let kafkajs send its next fetch before the first fold.
       await new Promise<void>((resolve) => setImmediate(resolve));
       for (let entry = this.queue.shift(); entry; entry = this.queue.shift()) {
-        this.queuedEvents -= entry.payload.batch.messages.length;
-        if (this.queuedEvents < PREFETCH_EVENTS) this.wakeRoom();
         const { consumer, payload, epoch } = entry;
         const { batch } = payload;
         // Stopping, a new group epoch (the claim and position start over) or a seek pending
@@ -381,43 +352,25 @@ export class KafkaSource {
           // Fetched again from this batch once a claim succeeds (PostgreSQL is back).
           this.seekBack(consumer, batch.partition, Number(batch.firstOffset()));
         } else if (outcome === 'sought') {
-          this.dropQueued(batch.partition);
+          this.queue.dropPartition(batch.partition);
         }
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       this.folding = null;
-      this.wakeRoom();
+      this.queue.wake();
     }
-  }
-
-  private wakeRoom(): void {
-    const room = this.room;
-    this.room = [];
-    for (const wake of room) wake();
   }
 
   /** Moves the partition's fetch position to `offset` and drops its queued batches. */
   private seekBack(consumer: Consumer, partition: number, offset: number): void {
-    this.dropQueued(partition);
+    this.queue.dropPartition(partition);
     try {
       consumer.seek({ topic: this.topic, partition, offset: String(offset) });
     } catch (error) {
       // The consumer is not running any more: the next one starts from the stored position.
       this.log.debug({ err: error, partition }, 'could not seek back');
     }
-  }
-
-  private dropQueued(partition: number): void {
-    const kept = this.queue.filter((entry) => entry.payload.batch.partition !== partition);
-    if (kept.length === this.queue.length) return;
-    for (const entry of this.queue) {
-      if (entry.payload.batch.partition === partition) {
-        this.queuedEvents -= entry.payload.batch.messages.length;
-      }
-    }
-    this.queue = kept;
-    this.wakeRoom();
   }
 
   /**

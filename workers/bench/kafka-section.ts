@@ -1,4 +1,5 @@
 /** Sections of docs/benchmarks.md written by `npm run bench`. */
+import { median } from '@/lib/detection/zscore';
 import type { KafkaBenchResult } from './kafka-e2e';
 
 export const kafkaSkipped = `## One worker from Kafka to PostgreSQL (exactly-once flushes)
@@ -18,12 +19,6 @@ export interface KafkaRuns {
   baseline: KafkaBenchResult[];
   /** One pair with the broker's responses delayed by `rttMs`, or null. */
   distant: { rttMs: number; prefetched: KafkaBenchResult; baseline: KafkaBenchResult } | null;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 export function kafkaSection({ prefetched, baseline, distant }: KafkaRuns): string {

@@ -4,6 +4,7 @@
  * the anomaly change its lifecycle step asks for. A read model of the engine's port: it joins the
  * table groups the engine reads and writes (points, anomalies, rollups).
  */
+import type { SliceMemo } from '@/lib/detection/slice-drift';
 import { and, eq } from 'drizzle-orm';
 import type { EngineMetric, MetricOutcome } from '@/lib/detection/engine';
 import type { InterimStore } from '@/lib/detection/interim-engine';
@@ -211,7 +212,7 @@ export async function prepareWindow(
 }
 
 /** The engine's store over `db`: the database, or a transaction the detector holds. */
-export function pgEngineStore(db: Executor): InterimStore {
+export function pgEngineStore(db: Executor, options: { sliceMemo?: SliceMemo } = {}): InterimStore {
   // Read once per store (one window's transaction, or one look), not once per metric.
   let interims: Promise<OpenInterim[]> | null = null;
   // Between prepare and flush (one scoreBaseWindow): the window's reads, and the point-only
@@ -219,6 +220,7 @@ export function pgEngineStore(db: Executor): InterimStore {
   let prepared: Prepared | null = null;
   let held: PointWrite[] | null = null;
   return {
+    ...(options.sliceMemo ? { sliceMemo: options.sliceMemo } : {}),
     cells: perWindow((windows) => readRollups(db, windows, null)),
     leaves: perWindow((windows) => readLeaves(db, windows, null)),
     history: async (metricId, before, limit, spanMs) =>

@@ -5,7 +5,7 @@
  * the baselines read, and the total cells of the range's base windows (rollups or the leaf
  * cube); for an automatic baseline, a fourth: the hourly values the season is detected from. It joins table groups for one screen; nothing is written.
  */
-import { and, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import { and, gte, inArray, lt, sql } from 'drizzle-orm';
 import {
   definitionEventTypes,
   matchesDefinition,
@@ -20,7 +20,7 @@ import {
   type RulePreview,
   type WindowRange,
 } from '@/lib/detection/rule-preview';
-import { TOTAL, type AlertRule, type MetricDefinition, type RollupDelta } from '@/lib/types';
+import { type AlertRule, type MetricDefinition, type RollupDelta } from '@/lib/types';
 import { leafRollups, rollups } from '../schema';
 import { leafTotals } from './definition-preview';
 import type { Executor } from './executor';
@@ -44,9 +44,11 @@ export function previewRange(now: number, windowMs: number, hours = DEFAULT_PREV
 }
 
 /**
- * The total cells (dim = value = TOTAL) of the metric's event types in the base windows
- * [from, to): all that scoring a window reads (lib/detection/rule-preview). An unfiltered metric's come from
- * the marginal rollups. A filtered one's from the leaf cube, as the detector reads it, without
+ * The cells of the metric's event types in the base windows [from, to): all that scoring a
+ * window reads (lib/detection/rule-preview). An unfiltered metric's are its marginal rollups, every
+ * dimension value's (the slice drift test reads them) and the total. A filtered one's are only
+ * its total cells (dim = value = TOTAL; the slice drift test does not run on it), from the leaf
+ * cube, as the detector reads it, without
  * shipping the cube: the range's distinct leaves are read first and kept when they pass the
  * metric's filters by the detector's own test (lib/metrics/metrics `parseLeaf`, `matchesFilters`), then
  * PostgreSQL adds up the cells of the kept leaves per window, event type and measure — the total
@@ -68,8 +70,6 @@ export async function previewCells(
           gte(rollups.windowStart, new Date(from)),
           lt(rollups.windowStart, new Date(to)),
           inArray(rollups.eventType, types),
-          eq(rollups.dim, TOTAL),
-          eq(rollups.value, TOTAL),
         ),
       );
     return rows.map((r) => ({ ...r, windowStart: r.windowStart.getTime() }));

@@ -15,10 +15,16 @@
  * 5. the store records the point and the step.
  */
 import { scoreWindow } from './score-window';
-import { explainAnomaly, withDrift } from './explain-anomaly';
+import { explainAnomaly, withDrift, type DriftWords } from './explain-anomaly';
 import { stepIncident, type IncidentState, type IncidentStep, type Side } from './hysteresis';
 import { confirmingStep, type InterimRef } from './interim';
 import { driftBefore, driftParams, stepDrift, DRIFT_MEMORY, type DriftPoint } from './drift';
+import {
+  sliceDrift,
+  SLICE_DRIFT_WINDOWS,
+  type SliceDriftVerdict,
+  type SliceMemo,
+} from './slice-drift';
 import { baseWindowsOf, isMetricWindowEnd, mergeWindows } from '@/lib/metrics/metric-windows';
 import { cellsFromLeaves, definitionEventTypes, needsLeaves } from '@/lib/metrics/cells';
 import { SEASONAL_PERIODS, type HistoryPoint } from './zscore';
@@ -84,6 +90,13 @@ export interface EngineStore {
    * `windowStart` (./interim-engine.ts), or null. A store without it has none.
    */
   interimAnomaly?(metricId: number, windowStart: number): Promise<InterimRef | null>;
+  /**
+   * What the slice drift test (./slice-drift.ts) keeps across windows: a store that lives
+   * longer than one window (the evaluation's) or is given one (the detector's) makes each
+   * window observe only its own cells. Without it the test reads and computes them all again;
+   * the answers are the same.
+   */
+  readonly sliceMemo?: SliceMemo;
   /** Stores the outcome; returns the id of the anomaly it opened or changed, if any. */
   record(outcome: MetricOutcome): Promise<number | null>;
   /**
@@ -192,7 +205,12 @@ export async function scoreBaseWindow(
           params,
         )
       : null;
-    const alarm = drift?.alarm ?? null;
+    // The slice drift test (./slice-drift.ts) on a window the total's tests leave normal.
+    const slice =
+      recent && drift && !drift.alarm && outcome.score.status === 'ok' && !outcome.score.severity
+        ? await sliceAlarm(store, metric, rule, recent, windowStart, baseWindowMs, outcome.score)
+        : null;
+    const alarm = drift?.alarm ?? slice?.alarm ?? null;
     // An anomaly the drift test opened starts at a window that is normal by the threshold. While
     // its sum on the anomaly's side stays above 0 the drift goes on and the anomaly stays open
     // (anomalies the threshold opened resolve as before); its explanation says "drifting up for
@@ -201,7 +219,12 @@ export async function scoreBaseWindow(
     const openedByDrift =
       open !== null && recent?.find((p) => p.windowStart === open.firstWindow)?.status === 'ok';
     const building: Side[] = [];
-    if (open && openedByDrift && drift && drift.state[open.direction].sum > 0) {
+    if (
+      open &&
+      openedByDrift &&
+      drift &&
+      (drift.state[open.direction].sum > 0 || slice?.building.includes(open.direction))
+    ) {
       building.push(open.direction);
     }
     const { step: next } = stepIncident(
@@ -223,7 +246,7 @@ export async function scoreBaseWindow(
     );
     // An interim anomaly of this window (./interim.ts): an anomalous window confirms it.
     const step = interim ? confirmingStep(next, interim.direction) : next;
-    const drifting =
+    const drifting: DriftWords | null =
       open && openedByDrift
         ? {
             direction: open.direction,
@@ -264,6 +287,55 @@ export async function scoreBaseWindow(
   }
   await store.flush?.();
   return outcomes;
+}
+
+/**
+ * The slice drift test's verdict on a metric's window (./slice-drift.ts), or null: it reads the
+ * marginal cells of the metric's {@link SLICE_DRIFT_WINDOWS} windows before this one, which a
+ * store reads once per base window for all metrics. Metrics computed from the leaf cube
+ * (filters, split series) are not tested: their slices would need the leaf cube of every one of
+ * those windows.
+ */
+async function sliceAlarm(
+  store: Pick<EngineStore, 'cells' | 'sliceMemo'>,
+  metric: MetricDefinition,
+  rule: AlertRule,
+  recent: readonly DriftPoint[],
+  windowStart: number,
+  baseWindowMs: number,
+  score: Score,
+): Promise<SliceDriftVerdict | null> {
+  if (needsLeaves(metric)) return null;
+  const windowMs = baseWindowMs * metric.windowMultiple;
+  const starts: number[] = [];
+  for (let i = SLICE_DRIFT_WINDOWS; i >= 0; i--) starts.push(windowStart - i * windowMs);
+  const bases = starts.flatMap((w) => baseWindowsOf(w, baseWindowMs, metric.windowMultiple));
+  const raw = await store.cells(bases, definitionEventTypes(metric));
+  const byWindow = new Map<number, RollupDelta[]>(starts.map((w) => [w, []]));
+  const first = starts[0]!;
+  for (const cell of raw) {
+    const w = first + Math.floor((cell.windowStart - first) / windowMs) * windowMs;
+    byWindow.get(w)?.push(cell);
+  }
+  const windows = starts.map((w) => ({
+    windowStart: w,
+    cells:
+      metric.windowMultiple === 1
+        ? byWindow.get(w)!
+        : mergeWindows(byWindow.get(w)!, w, baseWindowMs, metric.windowMultiple),
+  }));
+  const anomalous = new Set(
+    recent.filter((p) => p.status === 'warn' || p.status === 'critical').map((p) => p.windowStart),
+  );
+  return sliceDrift(
+    metric,
+    windows,
+    anomalous,
+    score.sigma,
+    rule.direction,
+    driftParams(rule),
+    store.sliceMemo,
+  );
 }
 
 /**

@@ -184,4 +184,25 @@ describe('withDrift', () => {
       sentence: 'Drifting down for 3 windows.',
     });
   });
+
+  it('names the slice the slice drift test found, and makes it the root cause when none was named', () => {
+    const explanation = {
+      dimensions: {},
+      top: [],
+      sentence: 'Errors rose 4%.',
+      rootCause: { set: [], candidates: [], sentence: 'No single cause.' },
+    };
+    const drift = { direction: 'up' as const, windows: 6, dim: 'region', value: 'us-west' };
+    expect(driftWords(drift)).toBe('drifting up in region=us-west for 6 windows');
+    const told = withDrift(explanation, drift);
+    expect(told.sentence).toBe('Drifting up in region=us-west for 6 windows. Errors rose 4%.');
+    expect(told.rootCause!.set).toEqual([{ region: 'us-west' }]);
+    expect(told.rootCause!.sentence).toMatch(/^region=us-west has drifted up for 6 windows;/);
+    // A root cause the search named stays.
+    const named = { set: [{ device: 'ios' }], candidates: [], sentence: 'device=ios.' };
+    expect(withDrift({ ...explanation, rootCause: named }, drift).rootCause).toEqual(named);
+    // Without a root cause (no leaf cube), the slice becomes one too.
+    const { rootCause: _none, ...bare } = explanation;
+    expect(withDrift(bare, drift).rootCause!.set).toEqual([{ region: 'us-west' }]);
+  });
 });

@@ -47,24 +47,43 @@ export function explainAnomaly(
   };
 }
 
-/** "drifting up for 9 windows": what the drift test (./drift.ts) saw when it fired. */
-export function driftWords(alarm: Pick<DriftAlarm, 'direction' | 'windows'>): string {
-  return `drifting ${alarm.direction} for ${alarm.windows} window${alarm.windows === 1 ? '' : 's'}`;
+/** What the words of a drift say: its side, its length, and the slice it is in, if one. */
+export type DriftWords = Pick<DriftAlarm, 'direction' | 'windows'> & {
+  dim?: string;
+  value?: string;
+};
+
+/**
+ * "drifting up for 9 windows" (the drift test, ./drift.ts) or "drifting up in region=eu-west
+ * for 6 windows" (the slice drift test, ./slice-drift.ts): what the test saw when it fired.
+ */
+export function driftWords(alarm: DriftWords): string {
+  const where = alarm.dim !== undefined ? ` in ${alarm.dim}=${alarm.value ?? ''}` : '';
+  return `drifting ${alarm.direction}${where} for ${alarm.windows} window${alarm.windows === 1 ? '' : 's'}`;
 }
 
 /**
  * The explanation of a window on which the drift test fired: its sentence begins with the
  * drift ("Drifting up for 9 windows. Latency in region=eu-west rose …"); the rest is unchanged.
  */
-export function withDrift(
-  explanation: Explanation,
-  alarm: Pick<DriftAlarm, 'direction' | 'windows'>,
-): Explanation {
+export function withDrift(explanation: Explanation, alarm: DriftWords): Explanation {
   const words = driftWords(alarm);
   const lead = `${words.charAt(0).toUpperCase()}${words.slice(1)}.`;
-  return {
+  const told = {
     ...explanation,
     sentence: explanation.sentence ? `${lead} ${explanation.sentence}` : lead,
+  };
+  // The slice drift test found the slice that drifts; when the window's change is too small
+  // for the root-cause search to name anything, that slice is the root cause we know of.
+  if (alarm.dim === undefined || (explanation.rootCause?.set.length ?? 0) > 0) return told;
+  const where = `${alarm.dim}=${alarm.value ?? ''}`;
+  return {
+    ...told,
+    rootCause: {
+      set: [{ [alarm.dim]: alarm.value ?? '' }],
+      candidates: explanation.rootCause?.candidates ?? [],
+      sentence: `${where} has drifted ${alarm.direction} for ${alarm.windows} window${alarm.windows === 1 ? '' : 's'}; this window's change alone is too small to name a cause.`,
+    },
   };
 }
 

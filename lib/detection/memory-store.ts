@@ -27,6 +27,7 @@ import type { InterimRef } from './interim';
 import { SEASON_MS, type HistoryPoint } from './zscore';
 import { pendingRun, type IncidentState, type Side } from './hysteresis';
 import type { DriftPoint } from './drift';
+import { SliceMemo } from './slice-drift';
 import type {
   Explanation,
   LeafDelta,
@@ -115,6 +116,8 @@ export class MemoryEngineStore implements InterimStore {
   /** Per metric, its points sorted by window start. */
   readonly #points = new Map<number, ScoredPoint[]>();
   readonly #anomalies: MemoryAnomaly[] = [];
+  /** The slice drift test's observations, kept across windows (./slice-drift.ts). */
+  readonly sliceMemo = new SliceMemo();
 
   /** Adds drained deltas the way a flush upserts them (db/queries/stream upsertRollups). */
   addRollups(deltas: readonly RollupDelta[]): void {

@@ -1,3 +1,4 @@
+import { SLICE_DRIFT_WINDOWS } from './slice-drift';
 import { describe, expect, it } from 'vitest';
 import { scoreWindow } from './score-window';
 import { scoreBaseWindow } from './engine';
@@ -119,7 +120,13 @@ describe('previewReads', () => {
       range(0, 9),
       5 * W,
     );
-    expect(reads).toEqual({ before: 60, seasonal: [], cellsFrom: at(0), cellsTo: at(9) + 5 * W });
+    // Cells from the slice drift test's reach before the range (./slice-drift.ts).
+    expect(reads).toEqual({
+      before: 60,
+      seasonal: [],
+      cellsFrom: at(0) - SLICE_DRIFT_WINDOWS * 5 * W,
+      cellsTo: at(9) + 5 * W,
+    });
   });
 
   it('reads the range shifted back by each period of a seasonal rule, each shift once', () => {

@@ -18,6 +18,7 @@
  *   decides it, but made afresh: a rule just switched to 'auto' previews what it will do.
  * The candidate rule and the saved one are compared on the same data before saving.
  */
+import { SLICE_DRIFT_WINDOWS } from './slice-drift';
 import { scoreBaseWindow, type MetricOutcome } from './engine';
 import { MemoryEngineStore } from './memory-store';
 import { SEASON_MS, SEASONAL_PERIODS } from './zscore';
@@ -77,7 +78,8 @@ export interface PreviewReads {
  * storage. Before the range, the detector's store reads the latest 2·baselineWindows points
  * (baselineHistory) and the points of the last consecutiveWindows windows (the pending run);
  * a seasonal rule reads the same slot on the earlier days or weeks, and so does an 'auto' rule
- * with the season detected (`season`, see {@link previewSeasonRange}).
+ * with the season detected (`season`, see {@link previewSeasonRange}); the slice drift test
+ * (./slice-drift.ts) reads the cells of {@link SLICE_DRIFT_WINDOWS} metric windows before each.
  */
 export function previewReads(
   rules: readonly AlertRule[],
@@ -98,7 +100,8 @@ export function previewReads(
   return {
     before,
     seasonal: [...seasonal.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r),
-    cellsFrom: range.from,
+    // The slice drift test reads the cells of the metric windows before each one it scores.
+    cellsFrom: range.from - SLICE_DRIFT_WINDOWS * windowMs,
     cellsTo: range.to + windowMs,
   };
 }

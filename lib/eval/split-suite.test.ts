@@ -12,11 +12,17 @@ describe('split metrics, quick evaluation', () => {
     const result = await runSplitSuite({ seed: 1, quick: true });
     const f = splitFigures(result);
     expect(f.incidents).toBe(3);
-    // Floors: every drop found by its series within two windows; the total finds at most one.
+    // Floors: every drop found by its series within two windows. The total's threshold test
+    // misses them (under 3σ of the total); its slice drift test (lib/detection/slice-drift)
+    // may find them, but never before the region's own series does.
     expect(f.seriesRecall).toBe(1);
     expect(f.medianDetectWindows).toBeLessThanOrEqual(2);
-    expect(f.totalRecall).toBeLessThanOrEqual(1 / 3);
     expect(f.medianTotalSigmas).toBeLessThan(3);
+    for (const i of result.incidents) {
+      if (i.totalDetectWindows === null) continue;
+      expect(i.seriesDetectWindows).not.toBeNull();
+      expect(i.seriesDetectWindows!).toBeLessThanOrEqual(i.totalDetectWindows);
+    }
     expect(result.quiet.seriesAlerts).toBeLessThanOrEqual(result.quiet.uncorrectedAlerts);
     expect(result.seriesRule.warnZ).toBeGreaterThan(3);
     expect(splitReport(result)).toContain('Found by the region');

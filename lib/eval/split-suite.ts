@@ -66,6 +66,8 @@ export interface SplitIncident {
   /** Windows from the start to the opening on the region's series; null: missed. */
   seriesDetectWindows: number | null;
   foundByTotal: boolean;
+  /** Windows until the total (the unsplit metric) opened an anomaly, when it did. */
+  totalDetectWindows: number | null;
 }
 
 export interface SplitQuiet {
@@ -190,6 +192,7 @@ export async function runSplitSuite(options: {
       totalSigmas: null,
       seriesDetectWindows: null,
       foundByTotal: false,
+      totalDetectWindows: null,
     };
   });
   const active: EvalInjection[] = [];
@@ -236,7 +239,12 @@ export async function runSplitSuite(options: {
       const first = Math.min(...found.map((a) => a.firstWindow));
       incident.seriesDetectWindows = Math.max(1, (first - incident.startsAt) / W + 1);
     }
-    incident.foundByTotal = anomalies.some((a) => a.metricId === PARENT_ID && within(a));
+    const byTotal = anomalies.filter((a) => a.metricId === PARENT_ID && within(a));
+    incident.foundByTotal = byTotal.length > 0;
+    if (byTotal.length > 0) {
+      const first = Math.min(...byTotal.map((a) => a.firstWindow));
+      incident.totalDetectWindows = Math.max(1, (first - incident.startsAt) / W + 1);
+    }
   }
   options.onProgress?.(
     `split/incidents: ${incidents.filter((i) => i.probability !== null).length} incidents, ${anomalies.length} anomalies`,
@@ -314,11 +322,11 @@ export function splitReport(result: SplitResult): string {
     `| … the same series with the parent's thresholds | ${fixed(f.uncorrectedAlertsPerDay)} (${quiet.uncorrectedAlerts}) |`,
     `| … the total alone | ${fixed(f.totalAlertsPerDay)} (${quiet.totalAlerts}) |`,
     '',
-    '| Region | Size | Drop | σ of the total | Series found it (windows) | Total found it |',
+    '| Region | Size | Drop | σ of the total | Series found it (windows) | Total found it (windows) |',
     '|---|---|---|---|---|---|',
     ...result.incidents.map(
       (i) =>
-        `| ${seriesLabel({ dim: plan.split.dim, value: i.region })} | ${i.magnitude}σ | ${i.probability === null ? 'not sized' : pct(i.probability)} | ${i.totalSigmas === null ? '—' : fixed(i.totalSigmas)} | ${i.seriesDetectWindows ?? 'missed'} | ${i.foundByTotal ? 'yes' : 'no'} |`,
+        `| ${seriesLabel({ dim: plan.split.dim, value: i.region })} | ${i.magnitude}σ | ${i.probability === null ? 'not sized' : pct(i.probability)} | ${i.totalSigmas === null ? '—' : fixed(i.totalSigmas)} | ${i.seriesDetectWindows ?? 'missed'} | ${i.totalDetectWindows === null ? 'no' : `yes (${i.totalDetectWindows})`} |`,
     ),
   ];
   return lines.join('\n');

@@ -43,6 +43,7 @@ import {
   setShardCount,
 } from '@/db/queries/detector';
 import { pgEngineStore } from '@/db/queries/engine-store';
+import { SliceMemo } from '@/lib/detection/slice-drift';
 import { finishRescore, listMetrics, toDefinition, toRule } from '@/db/queries/metrics';
 import { syncSplitSeries } from '@/db/queries/split';
 import { placeAndRefresh, unplacedAnomalies, type IncidentSettings } from '@/db/queries/incidents';
@@ -140,9 +141,12 @@ export function createDetector(options: DetectorOptions): Detector {
       })
     : null;
 
+  // The slice drift test's observations of recent windows, kept across windows (exact: each
+  // entry is checked against the window's cells; lib/detection/slice-drift `SliceMemo`).
+  const sliceMemo = new SliceMemo();
   /** Scoring reads and writes through `x`: the transaction of one window (or re-score). */
   function scorer(x: Executor) {
-    const store = pgEngineStore(x);
+    const store = pgEngineStore(x, { sliceMemo });
     /**
      * Scores base window `windowStart` for every enabled metric of `shard`: first scoring
      * through the engine for metrics whose window ends here, or a revision (late data) for

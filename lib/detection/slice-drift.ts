@@ -1,0 +1,348 @@
+/**
+ * The slice drift test, pure: the drift test (./drift.ts) run on each dimension value of a
+ * metric (region=us-east, device=ios, …) instead of on its total.
+ *
+ * Why: a drift confined to a slice moves the slice's own value by far more of its noise than it
+ * moves the total by the total's. A slice holding a fraction f of the traffic has about √f of
+ * the total's sampling noise in total units (its noise is part of the total's), so the same
+ * change is 1/√f times as many σ there: ×2.2 for a fifth of the traffic. A CUSUM over the
+ * slice's z therefore reaches its threshold windows sooner than one over the total's z, which
+ * by its 6th window has seen a 12-window 4σ ramp move only about 2.9 noise σ in all
+ * (docs/detection-quality.md, "The drift test").
+ *
+ * Per slice (every 1-dimension value with cells in the metric's windows) and per side, over the
+ * last {@link SLICE_DRIFT_MEMORY} metric windows up to the one being scored:
+ * - z: the slice's value against a robust baseline (median, MAD × 1.4826) of its
+ *   {@link SLICE_DRIFT_BASELINE} windows before, σ floored by the slice's sampling noise
+ *   (./score-window `noiseFloor`); capped at ±{@link SLICE_Z_CAP}, so that no single window,
+ *   however odd a small slice is, makes a drift by itself (the threshold test sees spikes);
+ * - the CUSUM of ./drift.ts on that z, S⁺ ← max(0, S⁺ + z − k), with k of the rule
+ *   (`driftParams`) and a higher h ({@link SLICE_DRIFT_H}), raised again for the number of
+ *   slices tested: h + ln(S)/(2k) holds the slices together to about one slice's false-alarm
+ *   rate (a CUSUM's run length between false alarms grows about as e^{2kh}), so S slices do not
+ *   fire S times as often;
+ * - the alarm needs more than the sum: the slice's deviation must move the total by at least
+ *   {@link SLICE_MIN_EFFECT} of the total's σ on the alarm's side (a small slice's own wandering
+ *   moves the total by little, and a drift that does not move the metric is a split metric's
+ *   business, not this metric's);
+ * - both sums reset where the drift test's do: when the total's window was anomalous (the
+ *   lifecycle acted on it), at an alarm, and on a window the slice has no value or too little
+ *   history for.
+ * The sums are replayed from the metric's cells on every window, like ./drift.ts replays the
+ * stored points: nothing new is stored, and a restarted detector carries on with the same sums.
+ * Only an alarm on the window being scored is reported (an earlier one already acted then).
+ */
+import { floorSigma, MAD_SCALE } from './zscore';
+import { noiseFloor } from './score-window';
+import { DRIFT_H, type DriftAlarm, type DriftParams } from './drift';
+import type { Side } from './hysteresis';
+import { metricValue, observeSlices } from '@/lib/metrics/observe';
+import { TOTAL, type AlertRule, type MetricDefinition, type RollupDelta } from '@/lib/types';
+
+/** Windows of a slice's own baseline (the robust baseline's default). */
+export const SLICE_DRIFT_BASELINE = 30;
+/** Windows replayed: the longest run a slice drift reports. */
+export const SLICE_DRIFT_MEMORY = 12;
+/** Metric windows the test reads before the one it scores. */
+export const SLICE_DRIFT_WINDOWS = SLICE_DRIFT_BASELINE + SLICE_DRIFT_MEMORY - 1;
+/** A slice's z counts at most this much toward its sum, either way. */
+export const SLICE_Z_CAP = 4;
+/** The least move of the total, in the total's σ, a slice's drift must make to alarm. */
+export const SLICE_MIN_EFFECT = 1;
+/** Fewer earlier values than this and a slice's window is not scored. */
+const MIN_SLICE_HISTORY = 8;
+
+/** One metric window's marginal cells (the metric's event types, merged over its window). */
+export interface SliceDriftWindow {
+  windowStart: number;
+  cells: readonly RollupDelta[];
+}
+
+export interface SliceDriftAlarm extends DriftAlarm {
+  dim: string;
+  value: string;
+  /** The slice's move on the alarm's window, in units of the total's σ (signed). */
+  effect: number;
+}
+
+/**
+ * h for one slice at the default rule, before the allowance for the number of slices: the
+ * total's h (5.5) plus 2. With the total's h the slice test added 2 and 3 quiet false alerts a
+ * day to the 10 and 2 an evaluation draw already had (normal and high noise); with 7.5 none, and
+ * 4σ drifts were found as soon (docs/detection-quality.md, "The slice drift test").
+ */
+export const SLICE_DRIFT_H = 7.5;
+
+/**
+ * h for `slices` slices tested at once under the rule's drift parameters (see the module
+ * comment): {@link SLICE_DRIFT_H}, scaled with the rule like the total's h, plus ln(S)/(2k).
+ */
+export function sliceThreshold(params: DriftParams, slices: number): number {
+  const h = (params.h * SLICE_DRIFT_H) / DRIFT_H;
+  if (params.k <= 0 || slices <= 1) return h;
+  return h + Math.log(slices) / (2 * params.k);
+}
+
+/** One slice in one window: its value and what a unit of it moves the total by. */
+interface SliceObservation {
+  /** null: no value (an average or a ratio without a denominator). */
+  metricValue: number | null;
+  /** count and sum: 1; average and ratio: the slice's share of the total's denominator. */
+  weight: number;
+}
+
+/** One slice's z in one window, and its deviation in the metric's units times its weight. */
+interface SliceScore {
+  z: number;
+  deviation: number;
+}
+
+interface MemoWindow {
+  /** What the window's cells were when it was observed (see {@link printOf}). */
+  print: string;
+  slices: Map<string, SliceObservation>;
+  /** The slices' z, and the prints of the windows they were computed from. */
+  scores?: { basis: string; scores: Map<string, SliceScore> };
+}
+
+/**
+ * What the slice drift test computed for a metric's windows, kept across calls so that each
+ * window scored observes only its own cells and computes only its own z: the other windows of
+ * the replay are the same as one window before. Entries are checked against the windows' cells
+ * (a count and sum of them, {@link printOf}), so an answer is the same with or without the
+ * memo, also when a late event revised a window. Pure memory; one per detector process (or per
+ * evaluation store), bounded by {@link SLICE_DRIFT_WINDOWS} + 1 windows per metric and
+ * `maxMetrics` metrics.
+ */
+export class SliceMemo {
+  readonly #metrics = new Map<string, Map<number, MemoWindow>>();
+  constructor(private readonly maxMetrics = 20_000) {}
+
+  /** The metric's windows; those before `from` are forgotten. */
+  windows(metricKey: string, from: number): Map<number, MemoWindow> {
+    let windows = this.#metrics.get(metricKey);
+    if (windows) {
+      // Most recently used last: a metric no longer scored is the first forgotten.
+      this.#metrics.delete(metricKey);
+    } else {
+      windows = new Map();
+      if (this.#metrics.size >= this.maxMetrics) {
+        const oldest = this.#metrics.keys().next().value;
+        if (oldest !== undefined) this.#metrics.delete(oldest);
+      }
+    }
+    this.#metrics.set(metricKey, windows);
+    for (const w of windows.keys()) if (w < from) windows.delete(w);
+    return windows;
+  }
+
+  get size(): number {
+    return this.#metrics.size;
+  }
+}
+
+/** A fingerprint of a window's cells: their number, and their counts and sums added up. */
+function printOf(cells: readonly RollupDelta[]): string {
+  let count = 0;
+  let sum = 0;
+  for (const c of cells) {
+    count += c.count;
+    sum += c.sum;
+  }
+  return `${cells.length}:${count}:${sum}`;
+}
+
+/** What the metric's value depends on: the same key means the same slices from the same cells. */
+function metricKey(metric: MetricDefinition): string {
+  const { id, kind, eventType, measure, denominatorEventType, extraEventTypes, windowMultiple } =
+    metric;
+  return JSON.stringify([
+    id,
+    kind,
+    eventType,
+    measure,
+    denominatorEventType,
+    extraEventTypes,
+    windowMultiple,
+  ]);
+}
+
+const keyOf = (dim: string, value: string) => `${dim}\u0000${value}`;
+
+function sliceOf(key: string): { dim: string; value: string } {
+  const at = key.indexOf('\u0000');
+  return { dim: key.slice(0, at), value: key.slice(at + 1) };
+}
+
+function observeWindow(
+  metric: MetricDefinition,
+  cells: readonly RollupDelta[],
+): Map<string, SliceObservation> {
+  const additive = metric.kind === 'count' || metric.kind === 'sum';
+  const slices = observeSlices(metric, cells);
+  const total = slices.find((s) => s.dim === TOTAL && s.value === TOTAL)?.obs;
+  const out = new Map<string, SliceObservation>();
+  for (const { dim, value, obs } of slices) {
+    if (dim === TOTAL) continue;
+    out.set(keyOf(dim, value), {
+      metricValue: metricValue(metric, obs),
+      // An average or a ratio moves by the slice's share of the denominator (num/den of the
+      // total, with the slice's num replaced); a count or a sum adds up.
+      weight: additive ? 1 : total && total.den > 0 ? obs.den / total.den : 0,
+    });
+  }
+  return out;
+}
+
+/**
+ * Median and MAD × 1.4826 of `values` (./zscore `robustBaseline` without its floor), sorting
+ * `values` in place: a typed array sorts numerically without a comparator, which matters at
+ * one baseline per slice and window replayed.
+ */
+function robust(values: Float64Array): { mean: number; sigma: number } {
+  const center = medianSorted(values.sort());
+  for (let i = 0; i < values.length; i++) values[i] = Math.abs(values[i]! - center);
+  return { mean: center, sigma: MAD_SCALE * medianSorted(values.sort()) };
+}
+
+function medianSorted(sorted: Float64Array): number {
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The slice drift test's verdict on a window. */
+export interface SliceDriftVerdict {
+  /** The slice whose sum reached h on this window (the largest sum if several did). */
+  alarm: SliceDriftAlarm | null;
+  /**
+   * Sides on which a slice is still drifting on this window: its sum above 0 and its move of
+   * the total at least {@link SLICE_MIN_EFFECT} σ. An anomaly a drift test opened stays open
+   * while its side is building (./hysteresis.ts), so a slice that goes on drifting after its
+   * alarm does not resolve the anomaly and open another one.
+   */
+  building: Side[];
+}
+
+/**
+ * The slice drift test's verdict on the last of `windows` (the metric's windows, oldest first, one per
+ * metric window with no gaps: a missing window is one with no cells), or null.
+ * - `anomalous`: window starts the total was warn or critical on (its sums reset there);
+ * - `totalSigma`: the σ of the total's baseline on the scored window;
+ * - `memo`: what earlier calls for the same metric computed ({@link SliceMemo}); the answer is
+ *   the same without it.
+ */
+export function sliceDrift(
+  metric: MetricDefinition,
+  windows: readonly SliceDriftWindow[],
+  anomalous: ReadonlySet<number>,
+  totalSigma: number,
+  direction: AlertRule['direction'],
+  params: DriftParams,
+  memo: SliceMemo = new SliceMemo(1),
+): SliceDriftVerdict {
+  const last = windows.length - 1;
+  if (last < 0 || !(totalSigma > 0) || params.h <= 0) return { alarm: null, building: [] };
+  const additive = metric.kind === 'count' || metric.kind === 'sum';
+  const kept = memo.windows(metricKey(metric), windows[0]!.windowStart);
+  const prints = windows.map((w) => printOf(w.cells));
+  const observed = windows.map((w, i) => {
+    const known = kept.get(w.windowStart);
+    if (known && known.print === prints[i]) return known;
+    const fresh: MemoWindow = { print: prints[i]!, slices: observeWindow(metric, w.cells) };
+    kept.set(w.windowStart, fresh);
+    return fresh;
+  });
+  const keys = new Set<string>();
+  for (const o of observed) for (const key of o.slices.keys()) keys.add(key);
+  // A count or a sum with no cells in a window that has cells is 0 there; an average or a
+  // ratio has no value. A window without any cells is a gap.
+  const valueAt = (key: string, j: number): number | null => {
+    const o = observed[j]!.slices.get(key);
+    if (o) return o.metricValue;
+    return additive && windows[j]!.cells.length > 0 ? 0 : null;
+  };
+  const first = Math.max(0, last - SLICE_DRIFT_MEMORY + 1);
+  const scratch = new Float64Array(SLICE_DRIFT_BASELINE);
+  const scoresAt = (i: number): Map<string, SliceScore> => {
+    const from = Math.max(0, i - SLICE_DRIFT_BASELINE);
+    const basis = prints.slice(from, i + 1).join('|');
+    const entry = observed[i]!;
+    if (entry.scores?.basis === basis) return entry.scores.scores;
+    const scores = new Map<string, SliceScore>();
+    for (const key of keys) {
+      const v = valueAt(key, i);
+      if (v === null) continue;
+      let n = 0;
+      for (let j = from; j < i; j++) {
+        const x = valueAt(key, j);
+        if (x !== null) scratch[n++] = x;
+      }
+      if (n < MIN_SLICE_HISTORY) continue;
+      const base = robust(scratch.subarray(0, n));
+      const o = entry.slices.get(key);
+      const sigma = floorSigma(
+        base.sigma,
+        base.mean,
+        noiseFloor(metric, windows[i]!.cells, sliceOf(key), base.mean),
+      );
+      const z = Math.max(-SLICE_Z_CAP, Math.min(SLICE_Z_CAP, (v - base.mean) / sigma));
+      scores.set(key, { z, deviation: (v - base.mean) * (o ? o.weight : additive ? 1 : 0) });
+    }
+    entry.scores = { basis, scores };
+    return scores;
+  };
+  const replay = [];
+  for (let i = first; i <= last; i++) {
+    replay.push(anomalous.has(windows[i]!.windowStart) ? null : scoresAt(i));
+  }
+  const h = sliceThreshold(params, keys.size);
+  const k = Math.max(0, params.k);
+  let best: SliceDriftAlarm | null = null;
+  const building = new Set<Side>();
+  for (const key of keys) {
+    let up = { sum: 0, windows: 0 };
+    let down = { sum: 0, windows: 0 };
+    for (let r = 0; r < replay.length; r++) {
+      const score = replay[r]?.get(key);
+      if (!score) {
+        up = { sum: 0, windows: 0 };
+        down = { sum: 0, windows: 0 };
+        continue;
+      }
+      const { z } = score;
+      const effect = score.deviation / totalSigma;
+      const upSum = direction === 'down' ? 0 : Math.max(0, up.sum + z - k);
+      const downSum = direction === 'up' ? 0 : Math.max(0, down.sum - z - k);
+      up = upSum > 0 ? { sum: upSum, windows: up.windows + 1 } : { sum: 0, windows: 0 };
+      down = downSum > 0 ? { sum: downSum, windows: down.windows + 1 } : { sum: 0, windows: 0 };
+      const side: Side | null =
+        up.sum >= h && effect >= SLICE_MIN_EFFECT
+          ? 'up'
+          : down.sum >= h && -effect >= SLICE_MIN_EFFECT
+            ? 'down'
+            : null;
+      if (!side) {
+        if (r === replay.length - 1) {
+          if (up.sum > 0 && effect >= SLICE_MIN_EFFECT) building.add('up');
+          if (down.sum > 0 && -effect >= SLICE_MIN_EFFECT) building.add('down');
+        }
+        continue;
+      }
+      const fired = side === 'up' ? up : down;
+      if (r === replay.length - 1 && (!best || fired.sum > best.sum)) {
+        const slice = sliceOf(key);
+        best = {
+          direction: side,
+          windows: fired.windows,
+          sum: fired.sum,
+          dim: slice.dim,
+          value: slice.value,
+          effect,
+        };
+      }
+      up = { sum: 0, windows: 0 };
+      down = { sum: 0, windows: 0 };
+    }
+  }
+  return { alarm: best, building: [...building] };
+}

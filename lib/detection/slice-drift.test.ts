@@ -211,12 +211,16 @@ describe('the slice drift test', () => {
     expect(run(revised, memo)).toEqual(run(revised));
   });
 
-  it('keeps at most its number of metrics, forgetting the least recently used', () => {
+  it('keeps one entry per definition, at most its number, forgetting the least recently used', () => {
     const memo = new SliceMemo(2);
     const all = traffic(20, 1);
-    for (const id of [1, 2, 3, 1]) {
-      sliceDrift({ ...purchases, id }, upTo(all, 19), new Set(), 100, 'both', DRIFT_PARAMS, memo);
-    }
+    const run = (metric: MetricDefinition) =>
+      sliceDrift(metric, upTo(all, 19), new Set(), 100, 'both', DRIFT_PARAMS, memo);
+    // Metrics that differ only in id (and rule) have the same slices: one entry.
+    run({ ...purchases, id: 1 });
+    run({ ...purchases, id: 2 });
+    expect(memo.size).toBe(1);
+    for (const extra of ['a', 'b', 'c', 'a']) run({ ...purchases, extraEventTypes: [extra] });
     expect(memo.size).toBe(2);
   });
 

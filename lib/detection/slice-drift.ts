@@ -83,61 +83,64 @@ export function sliceThreshold(params: DriftParams, slices: number): number {
   return h + Math.log(slices) / (2 * params.k);
 }
 
-/** One slice in one window: its value and what a unit of it moves the total by. */
-interface SliceObservation {
-  /** null: no value (an average or a ratio without a denominator). */
-  metricValue: number | null;
-  /** count and sum: 1; average and ratio: the slice's share of the total's denominator. */
-  weight: number;
-}
-
-/** One slice's z in one window, and its deviation in the metric's units times its weight. */
-interface SliceScore {
-  z: number;
-  deviation: number;
+/**
+ * What the slice drift test computed for one metric definition's recent windows. Slices are
+ * numbered (slots, shared by the windows), and each window keeps plain arrays indexed by slot,
+ * which is what bounds its memory: about 50 KB per definition at 25 slices and 42 windows.
+ */
+interface DefinitionMemo {
+  slots: Map<string, number>;
+  keys: string[];
+  windows: Map<number, MemoWindow>;
 }
 
 interface MemoWindow {
   /** What the window's cells were when it was observed (see {@link printOf}). */
   print: string;
-  slices: Map<string, SliceObservation>;
-  /** The slices' z, and the prints of the windows they were computed from. */
-  scores?: { basis: string; scores: Map<string, SliceScore> };
+  /**
+   * Per slot, two numbers: the slice's value (NaN: no value) and what one unit of it moves the
+   * total by (NaN: the slice has no cells in the window). Slots past the end: no cells.
+   */
+  observed: Float64Array;
+  /** Per slot, the slice's z and weighted deviation (NaN: not scored), and what they came from. */
+  scores?: { basis: string; values: Float64Array };
 }
 
 /**
- * What the slice drift test computed for a metric's windows, kept across calls so that each
- * window scored observes only its own cells and computes only its own z: the other windows of
- * the replay are the same as one window before. Entries are checked against the windows' cells
- * (a count and sum of them, {@link printOf}), so an answer is the same with or without the
- * memo, also when a late event revised a window. Pure memory; one per detector process (or per
- * evaluation store), bounded by {@link SLICE_DRIFT_WINDOWS} + 1 windows per metric and
- * `maxMetrics` metrics.
+ * What the slice drift test computed for metrics' windows, kept across calls so that each window
+ * scored observes only its own cells and computes only its own z: the other windows of the replay
+ * are the same as one window before. Entries are per metric definition (metrics that differ only
+ * in their rule share one) and checked against the windows' cells (a count and sum of them,
+ * {@link printOf}), so an answer is the same with or without the memo, also when a late event
+ * revised a window. Pure memory; one per detector process (or per evaluation store), bounded by
+ * {@link SLICE_DRIFT_WINDOWS} + 1 windows per definition and `maxDefinitions` definitions, the
+ * least recently used forgotten first (about 100 MB at the default 2,000 and 25 slices each).
  */
 export class SliceMemo {
-  readonly #metrics = new Map<string, Map<number, MemoWindow>>();
-  constructor(private readonly maxMetrics = 20_000) {}
+  readonly #definitions = new Map<string, DefinitionMemo>();
+  constructor(private readonly maxDefinitions = 2_000) {}
 
-  /** The metric's windows; those before `from` are forgotten. */
-  windows(metricKey: string, from: number): Map<number, MemoWindow> {
-    let windows = this.#metrics.get(metricKey);
-    if (windows) {
-      // Most recently used last: a metric no longer scored is the first forgotten.
-      this.#metrics.delete(metricKey);
+  /** The definition's memo; windows before `from` are forgotten. */
+  definition(key: string, from: number): DefinitionMemo {
+    let memo = this.#definitions.get(key);
+    if (memo) {
+      // Most recently used last: a definition no longer scored is the first forgotten.
+      this.#definitions.delete(key);
     } else {
-      windows = new Map();
-      if (this.#metrics.size >= this.maxMetrics) {
-        const oldest = this.#metrics.keys().next().value;
-        if (oldest !== undefined) this.#metrics.delete(oldest);
+      memo = { slots: new Map(), keys: [], windows: new Map() };
+      if (this.#definitions.size >= this.maxDefinitions) {
+        const oldest = this.#definitions.keys().next().value;
+        if (oldest !== undefined) this.#definitions.delete(oldest);
       }
     }
-    this.#metrics.set(metricKey, windows);
-    for (const w of windows.keys()) if (w < from) windows.delete(w);
-    return windows;
+    this.#definitions.set(key, memo);
+    for (const w of memo.windows.keys()) if (w < from) memo.windows.delete(w);
+    return memo;
   }
 
+  /** Definitions held. */
   get size(): number {
-    return this.#metrics.size;
+    return this.#definitions.size;
   }
 }
 
@@ -152,12 +155,11 @@ function printOf(cells: readonly RollupDelta[]): string {
   return `${cells.length}:${count}:${sum}`;
 }
 
-/** What the metric's value depends on: the same key means the same slices from the same cells. */
-function metricKey(metric: MetricDefinition): string {
-  const { id, kind, eventType, measure, denominatorEventType, extraEventTypes, windowMultiple } =
+/** What a metric's slices depend on: the same key, the same slices from the same cells. */
+function definitionKey(metric: MetricDefinition): string {
+  const { kind, eventType, measure, denominatorEventType, extraEventTypes, windowMultiple } =
     metric;
   return JSON.stringify([
-    id,
     kind,
     eventType,
     measure,
@@ -174,24 +176,41 @@ function sliceOf(key: string): { dim: string; value: string } {
   return { dim: key.slice(0, at), value: key.slice(at + 1) };
 }
 
+function slotOf(memo: DefinitionMemo, key: string): number {
+  let slot = memo.slots.get(key);
+  if (slot === undefined) {
+    slot = memo.keys.length;
+    memo.slots.set(key, slot);
+    memo.keys.push(key);
+  }
+  return slot;
+}
+
 function observeWindow(
   metric: MetricDefinition,
   cells: readonly RollupDelta[],
-): Map<string, SliceObservation> {
+  memo: DefinitionMemo,
+): Float64Array {
   const additive = metric.kind === 'count' || metric.kind === 'sum';
   const slices = observeSlices(metric, cells);
   const total = slices.find((s) => s.dim === TOTAL && s.value === TOTAL)?.obs;
-  const out = new Map<string, SliceObservation>();
+  const found: [number, number | null, number][] = [];
   for (const { dim, value, obs } of slices) {
     if (dim === TOTAL) continue;
-    out.set(keyOf(dim, value), {
-      metricValue: metricValue(metric, obs),
+    found.push([
+      slotOf(memo, keyOf(dim, value)),
+      metricValue(metric, obs),
       // An average or a ratio moves by the slice's share of the denominator (num/den of the
       // total, with the slice's num replaced); a count or a sum adds up.
-      weight: additive ? 1 : total && total.den > 0 ? obs.den / total.den : 0,
-    });
+      additive ? 1 : total && total.den > 0 ? obs.den / total.den : 0,
+    ]);
   }
-  return out;
+  const observed = new Float64Array(2 * memo.keys.length).fill(Number.NaN);
+  for (const [slot, value, weight] of found) {
+    observed[2 * slot] = value ?? Number.NaN;
+    observed[2 * slot + 1] = weight;
+  }
+  return observed;
 }
 
 /**
@@ -238,79 +257,99 @@ export function sliceDrift(
   totalSigma: number,
   direction: AlertRule['direction'],
   params: DriftParams,
-  memo: SliceMemo = new SliceMemo(1),
+  cache: SliceMemo = new SliceMemo(1),
 ): SliceDriftVerdict {
   const last = windows.length - 1;
   if (last < 0 || !(totalSigma > 0) || params.h <= 0) return { alarm: null, building: [] };
   const additive = metric.kind === 'count' || metric.kind === 'sum';
-  const kept = memo.windows(metricKey(metric), windows[0]!.windowStart);
+  const memo = cache.definition(definitionKey(metric), windows[0]!.windowStart);
   const prints = windows.map((w) => printOf(w.cells));
   const observed = windows.map((w, i) => {
-    const known = kept.get(w.windowStart);
+    const known = memo.windows.get(w.windowStart);
     if (known && known.print === prints[i]) return known;
-    const fresh: MemoWindow = { print: prints[i]!, slices: observeWindow(metric, w.cells) };
-    kept.set(w.windowStart, fresh);
+    const fresh: MemoWindow = { print: prints[i]!, observed: observeWindow(metric, w.cells, memo) };
+    memo.windows.set(w.windowStart, fresh);
     return fresh;
   });
-  const keys = new Set<string>();
-  for (const o of observed) for (const key of o.slices.keys()) keys.add(key);
+  const has = (slot: number, j: number): boolean => {
+    const o = observed[j]!.observed;
+    return 2 * slot + 1 < o.length && !Number.isNaN(o[2 * slot + 1]!);
+  };
   // A count or a sum with no cells in a window that has cells is 0 there; an average or a
   // ratio has no value. A window without any cells is a gap.
-  const valueAt = (key: string, j: number): number | null => {
-    const o = observed[j]!.slices.get(key);
-    if (o) return o.metricValue;
+  const valueAt = (slot: number, j: number): number | null => {
+    if (has(slot, j)) {
+      const v = observed[j]!.observed[2 * slot]!;
+      return Number.isNaN(v) ? null : v;
+    }
     return additive && windows[j]!.cells.length > 0 ? 0 : null;
+  };
+  /** Slots with cells in any of the windows [from, to]. */
+  const slotsIn = (from: number, to: number): number[] => {
+    const slots: number[] = [];
+    for (let slot = 0; slot < memo.keys.length; slot++) {
+      for (let j = from; j <= to; j++) {
+        if (has(slot, j)) {
+          slots.push(slot);
+          break;
+        }
+      }
+    }
+    return slots;
   };
   const first = Math.max(0, last - SLICE_DRIFT_MEMORY + 1);
   const scratch = new Float64Array(SLICE_DRIFT_BASELINE);
-  const scoresAt = (i: number): Map<string, SliceScore> => {
+  // A window's scores depend on its own cells and its baseline's, nothing else: they are kept
+  // with the window and reused while the prints of those windows are the same.
+  const scoresAt = (i: number): Float64Array => {
     const from = Math.max(0, i - SLICE_DRIFT_BASELINE);
     const basis = prints.slice(from, i + 1).join('|');
     const entry = observed[i]!;
-    if (entry.scores?.basis === basis) return entry.scores.scores;
-    const scores = new Map<string, SliceScore>();
-    for (const key of keys) {
-      const v = valueAt(key, i);
+    if (entry.scores?.basis === basis) return entry.scores.values;
+    const values = new Float64Array(2 * memo.keys.length).fill(Number.NaN);
+    for (const slot of slotsIn(from, i)) {
+      const v = valueAt(slot, i);
       if (v === null) continue;
       let n = 0;
       for (let j = from; j < i; j++) {
-        const x = valueAt(key, j);
+        const x = valueAt(slot, j);
         if (x !== null) scratch[n++] = x;
       }
       if (n < MIN_SLICE_HISTORY) continue;
       const base = robust(scratch.subarray(0, n));
-      const o = entry.slices.get(key);
       const sigma = floorSigma(
         base.sigma,
         base.mean,
-        noiseFloor(metric, windows[i]!.cells, sliceOf(key), base.mean),
+        noiseFloor(metric, windows[i]!.cells, sliceOf(memo.keys[slot]!), base.mean),
       );
-      const z = Math.max(-SLICE_Z_CAP, Math.min(SLICE_Z_CAP, (v - base.mean) / sigma));
-      scores.set(key, { z, deviation: (v - base.mean) * (o ? o.weight : additive ? 1 : 0) });
+      const weight = has(slot, i) ? entry.observed[2 * slot + 1]! : additive ? 1 : 0;
+      values[2 * slot] = Math.max(-SLICE_Z_CAP, Math.min(SLICE_Z_CAP, (v - base.mean) / sigma));
+      values[2 * slot + 1] = (v - base.mean) * weight;
     }
-    entry.scores = { basis, scores };
-    return scores;
+    entry.scores = { basis, values };
+    return values;
   };
-  const replay = [];
+  const replay: (Float64Array | null)[] = [];
   for (let i = first; i <= last; i++) {
     replay.push(anomalous.has(windows[i]!.windowStart) ? null : scoresAt(i));
   }
-  const h = sliceThreshold(params, keys.size);
+  const slots = slotsIn(0, last);
+  const h = sliceThreshold(params, slots.length);
   const k = Math.max(0, params.k);
   let best: SliceDriftAlarm | null = null;
   const building = new Set<Side>();
-  for (const key of keys) {
+  for (const slot of slots) {
     let up = { sum: 0, windows: 0 };
     let down = { sum: 0, windows: 0 };
     for (let r = 0; r < replay.length; r++) {
-      const score = replay[r]?.get(key);
-      if (!score) {
+      const scores = replay[r];
+      const z = scores && 2 * slot < scores.length ? scores[2 * slot]! : Number.NaN;
+      if (!scores || Number.isNaN(z)) {
         up = { sum: 0, windows: 0 };
         down = { sum: 0, windows: 0 };
         continue;
       }
-      const { z } = score;
-      const effect = score.deviation / totalSigma;
+      const effect = scores[2 * slot + 1]! / totalSigma;
       const upSum = direction === 'down' ? 0 : Math.max(0, up.sum + z - k);
       const downSum = direction === 'up' ? 0 : Math.max(0, down.sum - z - k);
       up = upSum > 0 ? { sum: upSum, windows: up.windows + 1 } : { sum: 0, windows: 0 };
@@ -330,7 +369,7 @@ export function sliceDrift(
       }
       const fired = side === 'up' ? up : down;
       if (r === replay.length - 1 && (!best || fired.sum > best.sum)) {
-        const slice = sliceOf(key);
+        const slice = sliceOf(memo.keys[slot]!);
         best = {
           direction: side,
           windows: fired.windows,

@@ -320,6 +320,29 @@ describe('bidi controls in event data and names', () => {
     expect(html).toMatch(/<q[^>]*><bdi>restarted\nthe node⟨U\+202E⟩<\/bdi><\/q>/);
     // Attributes cannot be isolated: there the overrides are visible too.
     expect(html).toContain('aria-label="Purchases⟨U+202E⟩kcab: value, expected value');
+    // A set the slice drift test named says so, its sentence (event data) isolated.
+    const named = renderToStaticMarkup(
+      <AnomalyView
+        initial={{
+          ...detail,
+          explanation: {
+            ...detail.explanation,
+            rootCause: {
+              ...detail.explanation.rootCause!,
+              namedBy: 'slice-drift',
+              sentence: `region=${linked.value} has drifted down for 6 windows`,
+            },
+          },
+        }}
+        user={user}
+        history={history}
+      />,
+    );
+    expect(shown(named)).not.toMatch(BIDI_CONTROL);
+    expect(named).toContain(
+      'Named by the slice drift test: <bdi>region=⟨U+202E⟩ue&quot;&gt;&lt;script&gt;x&lt;/script&gt; has drifted down for 6 windows</bdi>',
+    );
+    expect(html).not.toContain('Named by the slice drift test');
     expect(html).toContain('aria-label="Share of the drop by reg⟨U+2066⟩ion"');
     // Pivot links: the value travels percent-encoded in the href, its name shows the override.
     expect(html).toMatch(

@@ -307,4 +307,9 @@ export interface RootCause {
   candidates: { elements: Record<string, string>; score: number; explains: number }[];
   /** The root cause in words. */
   sentence: string;
+  /**
+   * Set when the slice drift test (lib/detection/slice-drift) named the set because the
+   * search over this window's leaf cube named nothing: the candidates are still the search's.
+   */
+  namedBy?: 'slice-drift';
 }

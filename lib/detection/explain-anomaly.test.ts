@@ -198,6 +198,7 @@ describe('withDrift', () => {
     expect(told.sentence).toBe('Drifting up in region=us-west for 6 windows. Errors rose 4%.');
     expect(told.rootCause!.set).toEqual([{ region: 'us-west' }]);
     expect(told.rootCause!.sentence).toMatch(/^region=us-west has drifted up for 6 windows;/);
+    expect(told.rootCause!.namedBy).toBe('slice-drift');
     // A root cause the search named stays.
     const named = { set: [{ device: 'ios' }], candidates: [], sentence: 'device=ios.' };
     expect(withDrift({ ...explanation, rootCause: named }, drift).rootCause).toEqual(named);

@@ -83,6 +83,7 @@ export function withDrift(explanation: Explanation, alarm: DriftWords): Explanat
       set: [{ [alarm.dim]: alarm.value ?? '' }],
       candidates: explanation.rootCause?.candidates ?? [],
       sentence: `${where} has drifted ${alarm.direction} for ${alarm.windows} window${alarm.windows === 1 ? '' : 's'}; this window's change alone is too small to name a cause.`,
+      namedBy: 'slice-drift',
     },
   };
 }

@@ -54,6 +54,12 @@ export function RootCauseCard({
           ))}
         </ul>
       )}
+      {rootCause.namedBy === 'slice-drift' ? (
+        <p className="muted" data-testid="root-cause-named-by">
+          Named by the slice drift test: <EventText value={rootCause.sentence} />
+          {candidates.length > 0 ? ' The candidates below are what this window alone shows.' : ''}
+        </p>
+      ) : null}
       {candidates.length > 0 ? (
         <>
           <TableWrap label="Root-cause candidates">

@@ -343,6 +343,24 @@ describe('bidi controls in event data and names', () => {
       'Named by the slice drift test: <bdi>region=⟨U+202E⟩ue&quot;&gt;&lt;script&gt;x&lt;/script&gt; has drifted down for 6 windows</bdi>',
     );
     expect(html).not.toContain('Named by the slice drift test');
+    // A set named from a drift's whole span says so, in words that carry no event data.
+    const spanned = renderToStaticMarkup(
+      <AnomalyView
+        initial={{
+          ...detail,
+          explanation: {
+            ...detail.explanation,
+            rootCause: { ...detail.explanation.rootCause!, namedBy: 'drift-span' },
+          },
+        }}
+        user={user}
+        history={history}
+      />,
+    );
+    expect(spanned).toContain(
+      'Named from all of the drift’s windows added up: this window’s change alone is too small to name a cause. The candidates below are from all of them too.',
+    );
+    expect(named).not.toContain('drift’s windows added up');
     expect(html).toContain('aria-label="Share of the drop by reg⟨U+2066⟩ion"');
     // Pivot links: the value travels percent-encoded in the href, its name shows the override.
     expect(html).toMatch(

@@ -308,8 +308,10 @@ export interface RootCause {
   /** The root cause in words. */
   sentence: string;
   /**
-   * Set when the slice drift test (lib/detection/slice-drift) named the set because the
-   * search over this window's leaf cube named nothing: the candidates are still the search's.
+   * Set when the search over this window's leaf cube named nothing and a drift's evidence named
+   * the set instead: 'drift-span', the same search over the leaf cube of all of the drift's
+   * windows (its candidates are that search's); 'slice-drift', the slice the slice drift test
+   * (lib/detection/slice-drift) found drifting (the candidates are still this window's).
    */
-  namedBy?: 'slice-drift';
+  namedBy?: 'drift-span' | 'slice-drift';
 }

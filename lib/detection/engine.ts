@@ -15,7 +15,13 @@
  * 5. the store records the point and the step.
  */
 import { scoreWindow } from './score-window';
-import { explainAnomaly, withDrift, type DriftWords } from './explain-anomaly';
+import {
+  driftRootCause,
+  explainAnomaly,
+  withDrift,
+  withDriftRootCause,
+  type DriftWords,
+} from './explain-anomaly';
 import { stepIncident, type IncidentState, type IncidentStep, type Side } from './hysteresis';
 import { confirmingStep, type InterimRef } from './interim';
 import { driftBefore, driftParams, stepDrift, DRIFT_MEMORY, type DriftPoint } from './drift';
@@ -34,6 +40,7 @@ import type {
   LeafDelta,
   MetricDefinition,
   RollupDelta,
+  RootCause,
   Score,
   Season,
 } from '@/lib/types';
@@ -253,8 +260,26 @@ export async function scoreBaseWindow(
             windows: Math.round((windowStart - open.firstWindow) / windowMs) + 1,
           }
         : alarm;
-    const told = (explanation: Explanation) =>
-      drifting ? withDrift(explanation, drifting) : explanation;
+    // Where the drift began: the open anomaly's first window, or the alarm's.
+    const driftFrom =
+      open && openedByDrift
+        ? open.firstWindow
+        : alarm
+          ? windowStart - (alarm.windows - 1) * windowMs
+          : null;
+    // A drift's peak whose own window names no root cause is explained over the drift's span.
+    const told = async (assessed: Awaited<ReturnType<typeof assessMetric>>, at: number) => {
+      const explanation = await explained(assessed.explain);
+      if (!drifting) return explanation;
+      const spanned =
+        options.explain !== false &&
+        driftFrom !== null &&
+        driftFrom < at &&
+        (explanation.rootCause?.set.length ?? 0) === 0
+          ? withDriftRootCause(explanation, await assessed.explainDrift(driftFrom))
+          : explanation;
+      return withDrift(spanned, drifting);
+    };
     let peak: Peak | null = null;
     if (step.kind === 'open' && step.anomaly.peakWindow !== windowStart) {
       // The run peaked before this window: explain the peak as it was scored then.
@@ -262,13 +287,13 @@ export async function scoreBaseWindow(
       peak = {
         windowStart: step.anomaly.peakWindow,
         score: then.score,
-        explanation: told(await explained(then.explain)),
+        explanation: await told(then, step.anomaly.peakWindow),
       };
     } else if (step.kind === 'open' || (step.kind === 'extend' && step.peak)) {
       peak = {
         windowStart,
         score: outcome.score,
-        explanation: told(await explained(outcome.explain)),
+        explanation: await told(outcome, windowStart),
       };
     }
     const full: MetricOutcome = {
@@ -348,7 +373,12 @@ export async function assessMetric(
   rule: AlertRule,
   windowStart: number,
   baseWindowMs: number,
-): Promise<{ score: Score; volume: number; explain: () => Promise<Explanation> }> {
+): Promise<{
+  score: Score;
+  volume: number;
+  explain: () => Promise<Explanation>;
+  explainDrift: (from: number) => Promise<RootCause | null>;
+}> {
   const now = await metricCells(store, metric, windowStart, baseWindowMs);
   const history = await store.history(
     metric.id,
@@ -373,5 +403,21 @@ export async function assessMetric(
     );
     return explainAnomaly(metric, now, past, { actual: score.value, expected: score.expected });
   };
-  return { score, volume, explain };
+  // The root cause of a drift that began at window `from` and runs to this one, against the
+  // baseline windows from before it (./explain-anomaly `driftRootCause`).
+  const explainDrift = async (from: number) => {
+    const windowMs = baseWindowMs * Math.max(1, metric.windowMultiple);
+    const starts: number[] = [];
+    for (let w = from; w < windowStart; w += windowMs) starts.push(w);
+    const span = await Promise.all(
+      starts.map(async (w) => (await metricCells(store, metric, w, baseWindowMs)).leaves),
+    );
+    const past = await Promise.all(
+      baselineWindows
+        .filter((w) => w < from)
+        .map(async (w) => (await metricCells(store, metric, w, baseWindowMs)).leaves),
+    );
+    return driftRootCause(metric, [...span, now.leaves], past);
+  };
+  return { score, volume, explain, explainDrift };
 }

@@ -88,6 +88,42 @@ export function withDrift(explanation: Explanation, alarm: DriftWords): Explanat
   };
 }
 
+/**
+ * The root cause of a drift over all of its windows (the drift test's and the slice drift
+ * test's, ./drift.ts and ./slice-drift.ts): the leaf cube of every window since the drift began,
+ * added up, against as many windows of the baseline from before it began (`past`: baseline
+ * windows earlier than the drift). A slow drift moves any one window by little, often too little
+ * for the search to name anything, while its windows together carry several times the evidence.
+ * Null, or a root cause naming nothing, when they do not suffice either.
+ */
+export function driftRootCause(
+  metric: MetricDefinition,
+  span: readonly (readonly LeafDelta[])[],
+  past: readonly (readonly LeafDelta[])[],
+): RootCause | null {
+  const present = span.filter((window) => window.length > 0);
+  if (present.length === 0) return null;
+  const found = rootCauseOf(metric, present.flat(), past, present.length);
+  if (!found || found.set.length === 0) return found;
+  const n = present.length;
+  return {
+    ...found,
+    sentence: `Over the drift's ${n} window${n === 1 ? '' : 's'}: ${found.sentence}`,
+    namedBy: 'drift-span',
+  };
+}
+
+/**
+ * The explanation of a drift's window whose own root cause names nothing, with the root cause
+ * of the drift's whole span when that names something ({@link driftRootCause}).
+ */
+export function withDriftRootCause(explanation: Explanation, span: RootCause | null): Explanation {
+  if ((explanation.rootCause?.set.length ?? 0) > 0 || !span || span.set.length === 0) {
+    return explanation;
+  }
+  return { ...explanation, rootCause: span, sentence: span.sentence };
+}
+
 /** Numerator and denominator of a metric in one leaf (denominator 1 for additive metrics). */
 interface LeafValue {
   num: number;
@@ -165,12 +201,15 @@ export interface RootCauseRow {
 
 /**
  * The rows the root cause is computed from: each leaf's value now against its mean over the
- * baseline windows (a leaf missing from a window counts as zero there).
+ * baseline windows (a leaf missing from a window counts as zero there). `now` may hold the cells
+ * of several windows (`windows` of them: a drift's span, {@link driftRootCause}): they add up,
+ * against that many times the baseline's mean.
  */
 export function rootCauseRows(
   metric: MetricDefinition,
   now: readonly LeafDelta[],
   past: readonly (readonly LeafDelta[])[],
+  windows = 1,
 ): RootCauseRow[] {
   const current = leafValues(metric, now);
   const history = past.map((w) => leafValues(metric, w));
@@ -188,9 +227,9 @@ export function rootCauseRows(
     return {
       dims: parseDims(key),
       actual: actual.num,
-      expected: num / history.length,
+      expected: (num / history.length) * windows,
       actualDen: actual.den,
-      expectedDen: den / history.length,
+      expectedDen: (den / history.length) * windows,
     };
   });
 }
@@ -206,10 +245,11 @@ export function rootCauseOf(
   metric: MetricDefinition,
   now: readonly LeafDelta[],
   allPast: readonly (readonly LeafDelta[])[],
+  windows = 1,
 ): RootCause | null {
   const past = allPast.filter((window) => window.length > 0);
   if (now.length === 0 || past.length === 0) return null;
-  const rows = rootCauseRows(metric, now, past);
+  const rows = rootCauseRows(metric, now, past, windows);
   if (rows.length === 0) return null;
   const options = { metricName: metric.name, format: (v: number) => formatMetricValue(metric, v) };
   if (metric.kind === 'ratio' || metric.kind === 'avg') {

@@ -60,6 +60,13 @@ export function RootCauseCard({
           {candidates.length > 0 ? ' The candidates below are what this window alone shows.' : ''}
         </p>
       ) : null}
+      {rootCause.namedBy === 'drift-span' ? (
+        <p className="muted" data-testid="root-cause-named-by">
+          Named from all of the drift&rsquo;s windows added up: this window&rsquo;s change alone is
+          too small to name a cause.
+          {candidates.length > 0 ? ' The candidates below are from all of them too.' : ''}
+        </p>
+      ) : null}
       {candidates.length > 0 ? (
         <>
           <TableWrap label="Root-cause candidates">

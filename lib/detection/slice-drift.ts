@@ -32,7 +32,7 @@
  * stored points: nothing new is stored, and a restarted detector carries on with the same sums.
  * Only an alarm on the window being scored is reported (an earlier one already acted then).
  */
-import { floorSigma, MAD_SCALE } from './zscore';
+import { floorSigma, medianMad } from './zscore';
 import { noiseFloor } from './score-window';
 import { DRIFT_H, type DriftAlarm, type DriftParams } from './drift';
 import type { Side } from './hysteresis';
@@ -86,7 +86,8 @@ export function sliceThreshold(params: DriftParams, slices: number): number {
 /**
  * What the slice drift test computed for one metric definition's recent windows. Slices are
  * numbered (slots, shared by the windows), and each window keeps plain arrays indexed by slot,
- * which is what bounds its memory: about 50 KB per definition at 25 slices and 42 windows.
+ * which is what bounds its memory: 23 KiB per definition at 25 slices and 42 windows (measured;
+ * docs/benchmarks.md).
  */
 interface DefinitionMemo {
   slots: Map<string, number>;
@@ -114,7 +115,7 @@ interface MemoWindow {
  * {@link printOf}), so an answer is the same with or without the memo, also when a late event
  * revised a window. Pure memory; one per detector process (or per evaluation store), bounded by
  * {@link SLICE_DRIFT_WINDOWS} + 1 windows per definition and `maxDefinitions` definitions, the
- * least recently used forgotten first (about 100 MB at the default 2,000 and 25 slices each).
+ * least recently used forgotten first (45 MiB at the default 2,000 and 25 slices each).
  */
 export class SliceMemo {
   readonly #definitions = new Map<string, DefinitionMemo>();
@@ -213,22 +214,6 @@ function observeWindow(
   return observed;
 }
 
-/**
- * Median and MAD × 1.4826 of `values` (./zscore `robustBaseline` without its floor), sorting
- * `values` in place: a typed array sorts numerically without a comparator, which matters at
- * one baseline per slice and window replayed.
- */
-function robust(values: Float64Array): { mean: number; sigma: number } {
-  const center = medianSorted(values.sort());
-  for (let i = 0; i < values.length; i++) values[i] = Math.abs(values[i]! - center);
-  return { mean: center, sigma: MAD_SCALE * medianSorted(values.sort()) };
-}
-
-function medianSorted(sorted: Float64Array): number {
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 /** The slice drift test's verdict on a window. */
 export interface SliceDriftVerdict {
   /** The slice whose sum reached h on this window (the largest sum if several did). */
@@ -316,7 +301,7 @@ export function sliceDrift(
         if (x !== null) scratch[n++] = x;
       }
       if (n < MIN_SLICE_HISTORY) continue;
-      const base = robust(scratch.subarray(0, n));
+      const base = medianMad(scratch.subarray(0, n));
       const sigma = floorSigma(
         base.sigma,
         base.mean,

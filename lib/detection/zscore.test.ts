@@ -8,6 +8,7 @@ import {
   floorSigma,
   learningWidening,
   median,
+  medianMad,
   poissonFloor,
   robustBaseline,
   score,
@@ -86,6 +87,26 @@ describe('median and robustBaseline', () => {
     // median 10, |x − 10| = 2 1 0 1 8 → MAD 1
     const b = robustBaseline([8, 9, 10, 11, 18]);
     expect(b).toEqual({ mean: 10, sigma: MAD_SCALE, n: 5 });
+  });
+
+  it('is the median of the values and of their distances to it, from the typed-array path', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 60 }),
+        (xs) => {
+          const center = median(xs);
+          const kept = [...xs];
+          const b = robustBaseline(xs);
+          expect(xs).toEqual(kept); // the caller's history is not reordered
+          const mad = MAD_SCALE * median(xs.map((x) => Math.abs(x - center)));
+          // === rather than toBe: the two sorts may order 0 and −0 differently, the same number.
+          expect(b.mean === center).toBe(true);
+          expect(b.sigma === floorSigma(mad, center)).toBe(true);
+          const unfloored = medianMad(Float64Array.from(xs));
+          expect(unfloored.mean === center && unfloored.sigma === mad).toBe(true);
+        },
+      ),
+    );
   });
 
   it('floors σ when most values are equal (MAD 0)', () => {

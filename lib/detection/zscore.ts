@@ -74,9 +74,24 @@ export function robustBaseline(
 ): Baseline {
   const n = history.length;
   if (n === 0) return { mean: 0, sigma: floorSigma(0, 0, opts?.sigmaFloor), n };
-  const center = median(history);
-  const mad = median(history.map((x) => Math.abs(x - center)));
-  return { mean: center, sigma: floorSigma(MAD_SCALE * mad, center, opts?.sigmaFloor), n };
+  const { mean, sigma } = medianMad(Float64Array.from(history));
+  return { mean, sigma: floorSigma(sigma, mean, opts?.sigmaFloor), n };
+}
+
+/**
+ * Median and MAD × 1.4826 of `values` (not empty), unfloored, reordering `values` in place: a
+ * typed array sorts numerically without a comparator, which matters where it runs per slice and
+ * window replayed (./slice-drift.ts).
+ */
+export function medianMad(values: Float64Array): { mean: number; sigma: number } {
+  const center = medianOfSorted(values.sort());
+  for (let i = 0; i < values.length; i++) values[i] = Math.abs(values[i]! - center);
+  return { mean: center, sigma: MAD_SCALE * medianOfSorted(values.sort()) };
+}
+
+function medianOfSorted(sorted: Float64Array): number {
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /**

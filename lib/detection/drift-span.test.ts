@@ -8,6 +8,7 @@ import { driftRootCause, rootCauseOf, withDriftRootCause } from './explain-anoma
 import { scoreBaseWindow, type EngineMetric } from './engine';
 import { MemoryEngineStore } from './memory-store';
 import { COUNT_MEASURE } from '@/lib/stream/rollup';
+import { defaultMetrics } from '@/lib/metrics/defaults';
 import {
   DEFAULT_RULE,
   TOTAL,
@@ -24,20 +25,7 @@ const DEVICES = ['ios', 'android', 'web'];
 const PLANS = ['free', 'pro'];
 const CAUSE = { device: 'android', region: 'eu-west' };
 
-const purchases: MetricDefinition = {
-  id: 1,
-  key: 'purchases',
-  name: 'Purchases',
-  kind: 'count',
-  eventType: 'purchase',
-  extraEventTypes: [],
-  measure: null,
-  denominatorEventType: null,
-  filters: {},
-  windowMultiple: 1,
-  unit: '',
-  enabled: true,
-};
+const purchases: MetricDefinition = { ...defaultMetrics()[0]!, id: 1 };
 
 /** A seeded uniform generator (a linear congruential one: enough for noise). */
 function uniform(seed: number): () => number {

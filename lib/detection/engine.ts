@@ -253,11 +253,26 @@ export async function scoreBaseWindow(
     );
     // An interim anomaly of this window (./interim.ts): an anomalous window confirms it.
     const step = interim ? confirmingStep(next, interim.direction) : next;
+    // A drift anomaly's later peaks name the slice that still drifts on its side, if one does:
+    // on a window the threshold found anomalous the slice test did not run above, so it runs
+    // here for the words alone (its verdict changes nothing else).
+    const peaks = step.kind === 'open' || (step.kind === 'extend' && step.peak);
+    const namedSlice =
+      options.explain !== false &&
+      open &&
+      openedByDrift &&
+      peaks &&
+      recent &&
+      outcome.score.status !== 'learning'
+        ? (slice ??
+          (await sliceAlarm(store, metric, rule, recent, windowStart, baseWindowMs, outcome.score)))
+        : null;
     const drifting: DriftWords | null =
       open && openedByDrift
         ? {
             direction: open.direction,
             windows: Math.round((windowStart - open.firstWindow) / windowMs) + 1,
+            ...namedSlice?.buildingSlice[open.direction],
           }
         : alarm;
     // Where the drift began: the open anomaly's first window, or the alarm's.

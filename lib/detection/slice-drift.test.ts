@@ -137,6 +137,8 @@ describe('the slice drift test', () => {
     );
     expect(after.building).toContain('up');
     expect(after.building).not.toContain('down');
+    // The slice that builds is named, for the words of the anomaly's later windows.
+    expect(after.buildingSlice).toEqual({ up: { dim: 'region', value: 'a' } });
     // Nothing builds in quiet traffic's first windows after a baseline.
     const quiet = traffic(START + 1, 2);
     expect(
@@ -176,7 +178,7 @@ describe('the slice drift test', () => {
   it('never fires without history, on gaps, or without the total’s σ', () => {
     const all = traffic(START + 12, 1, ramp);
     const last = all.length - 1;
-    const quiet = { alarm: null, building: [] };
+    const quiet = { alarm: null, building: [], buildingSlice: {} };
     expect(sliceDrift(purchases, [], new Set(), 100, 'both', DRIFT_PARAMS)).toEqual(quiet);
     expect(sliceDrift(purchases, upTo(all, last), new Set(), 0, 'both', DRIFT_PARAMS)).toEqual(
       quiet,
@@ -276,8 +278,9 @@ describe('the slice drift test in the engine', () => {
     );
     const [anomaly] = store.anomalies();
     expect(anomaly!.severity).toBe('warn');
-    // Later peaks say how long the metric has drifted (./engine.ts), without the slice.
-    expect(anomaly!.sentence).toMatch(/^Drifting up (in region=a )?for \d+ windows?\./);
+    // Later peaks say how long the metric has drifted (./engine.ts), and in which slice while
+    // one still builds on the anomaly's side.
+    expect(anomaly!.sentence).toMatch(/^Drifting up in region=a for \d+ windows?\./);
     expect(anomaly!.firstWindow).toBeGreaterThanOrEqual(T0 + (START - 2) * W);
   });
 

@@ -225,6 +225,8 @@ export interface SliceDriftVerdict {
    * alarm does not resolve the anomaly and open another one.
    */
   building: Side[];
+  /** On each building side, the slice with the largest sum: what the drift's words name. */
+  buildingSlice: Partial<Record<Side, { dim: string; value: string }>>;
 }
 
 /**
@@ -245,7 +247,9 @@ export function sliceDrift(
   cache: SliceMemo = new SliceMemo(1),
 ): SliceDriftVerdict {
   const last = windows.length - 1;
-  if (last < 0 || !(totalSigma > 0) || params.h <= 0) return { alarm: null, building: [] };
+  if (last < 0 || !(totalSigma > 0) || params.h <= 0) {
+    return { alarm: null, building: [], buildingSlice: {} };
+  }
   const additive = metric.kind === 'count' || metric.kind === 'sum';
   const memo = cache.definition(definitionKey(metric), windows[0]!.windowStart);
   const prints = windows.map((w) => printOf(w.cells));
@@ -322,7 +326,11 @@ export function sliceDrift(
   const h = sliceThreshold(params, slots.length);
   const k = Math.max(0, params.k);
   let best: SliceDriftAlarm | null = null;
-  const building = new Set<Side>();
+  const building = new Map<Side, { slot: number; sum: number }>();
+  const builds = (side: Side, slot: number, sum: number) => {
+    const known = building.get(side);
+    if (!known || sum > known.sum) building.set(side, { slot, sum });
+  };
   for (const slot of slots) {
     let up = { sum: 0, windows: 0 };
     let down = { sum: 0, windows: 0 };
@@ -347,8 +355,8 @@ export function sliceDrift(
             : null;
       if (!side) {
         if (r === replay.length - 1) {
-          if (up.sum > 0 && effect >= SLICE_MIN_EFFECT) building.add('up');
-          if (down.sum > 0 && -effect >= SLICE_MIN_EFFECT) building.add('down');
+          if (up.sum > 0 && effect >= SLICE_MIN_EFFECT) builds('up', slot, up.sum);
+          if (down.sum > 0 && -effect >= SLICE_MIN_EFFECT) builds('down', slot, down.sum);
         }
         continue;
       }
@@ -368,5 +376,7 @@ export function sliceDrift(
       down = { sum: 0, windows: 0 };
     }
   }
-  return { alarm: best, building: [...building] };
+  const buildingSlice: SliceDriftVerdict['buildingSlice'] = {};
+  for (const [side, { slot }] of building) buildingSlice[side] = sliceOf(memo.keys[slot]!);
+  return { alarm: best, building: [...building.keys()], buildingSlice };
 }

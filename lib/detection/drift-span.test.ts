@@ -7,16 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { driftRootCause, rootCauseOf, withDriftRootCause } from './explain-anomaly';
 import { scoreBaseWindow, type EngineMetric } from './engine';
 import { MemoryEngineStore } from './memory-store';
-import { COUNT_MEASURE } from '@/lib/stream/rollup';
+import { cellsFromLeaves } from '@/lib/metrics/cells';
 import { defaultMetrics } from '@/lib/metrics/defaults';
-import {
-  DEFAULT_RULE,
-  TOTAL,
-  type Explanation,
-  type LeafDelta,
-  type MetricDefinition,
-  type RollupDelta,
-} from '@/lib/types';
+import { DEFAULT_RULE, type Explanation, type LeafDelta, type MetricDefinition } from '@/lib/types';
 
 const W = 60_000;
 const T0 = Date.UTC(2026, 0, 5);
@@ -147,35 +140,6 @@ describe('withDriftRootCause', () => {
   });
 });
 
-/** The marginal rollup cells of a leaf cube (what a flush writes beside it). */
-function marginals(cells: readonly LeafDelta[]): RollupDelta[] {
-  const sums = new Map<string, RollupDelta>();
-  const add = (windowStart: number, dim: string, value: string, count: number) => {
-    const key = `${windowStart}\u0000${dim}\u0000${value}`;
-    const into = sums.get(key);
-    if (into) into.count += count;
-    else
-      sums.set(key, {
-        windowStart,
-        eventType: 'purchase',
-        dim,
-        value,
-        measure: COUNT_MEASURE,
-        count,
-        sum: 0,
-        sumsq: 0,
-        min: Number.NaN,
-        max: Number.NaN,
-      });
-  };
-  for (const c of cells) {
-    add(c.windowStart, TOTAL, TOTAL, c.count);
-    for (const [dim, value] of Object.entries(JSON.parse(c.leaf) as Record<string, string>))
-      add(c.windowStart, dim, value, c.count);
-  }
-  return [...sums.values()];
-}
-
 describe('a drift anomaly in the engine', () => {
   it("is explained over the drift's span when its window names no cause", async () => {
     const metric: EngineMetric = { definition: purchases, rule: DEFAULT_RULE };
@@ -188,7 +152,8 @@ describe('a drift anomaly in the engine', () => {
         // A drop of the cause ramping to 40% over 12 windows, then held.
         const drop = i < START ? 0 : (0.4 * Math.min(12, i - START + 1)) / 12;
         const cells = leaves(i, u, drop, 4);
-        store.add({ deltas: marginals(cells), leaves: cells });
+        // The marginal cells a flush writes beside the leaves: the leaves projected.
+        store.add({ deltas: cellsFromLeaves(purchases, cells), leaves: cells });
         for (const o of await scoreBaseWindow(store, [metric], T0 + i * W, W)) {
           if (o.step.kind !== 'open') continue;
           const explanation = o.peak!.explanation;

@@ -21,10 +21,18 @@ import {
   withDrift,
   withDriftRootCause,
   type DriftWords,
+  type WindowCells,
 } from './explain-anomaly';
 import { stepIncident, type IncidentState, type IncidentStep, type Side } from './hysteresis';
 import { confirmingStep, type InterimRef } from './interim';
-import { driftBefore, driftParams, stepDrift, DRIFT_MEMORY, type DriftPoint } from './drift';
+import {
+  driftBefore,
+  driftParams,
+  stepDrift,
+  DRIFT_MEMORY,
+  type DriftParams,
+  type DriftPoint,
+} from './drift';
 import {
   sliceDrift,
   SLICE_DRIFT_WINDOWS,
@@ -153,6 +161,18 @@ export interface Peak {
   explanation: Explanation;
 }
 
+/** Leaf-cube cells of a metric's event types over its window [start, start + k·w). */
+async function metricLeaves(
+  store: Pick<EngineStore, 'leaves'>,
+  metric: MetricDefinition,
+  windowStart: number,
+  baseWindowMs: number,
+): Promise<LeafDelta[]> {
+  const windows = baseWindowsOf(windowStart, baseWindowMs, metric.windowMultiple);
+  const leaves = await store.leaves(windows, definitionEventTypes(metric));
+  return leaves.map((l) => ({ ...l, windowStart }));
+}
+
 /** Cells of a metric over its window [start, start + k·w): marginal, or filtered leaves. */
 export async function metricCells(
   store: Pick<EngineStore, 'cells' | 'leaves'>,
@@ -213,9 +233,11 @@ export async function scoreBaseWindow(
         )
       : null;
     // The slice drift test (./slice-drift.ts) on a window the total's tests leave normal.
+    const slices = (points: readonly DriftPoint[]) =>
+      sliceAlarm(store, metric, rule, points, windowStart, baseWindowMs, outcome.score, params);
     const slice =
       recent && drift && !drift.alarm && outcome.score.status === 'ok' && !outcome.score.severity
-        ? await sliceAlarm(store, metric, rule, recent, windowStart, baseWindowMs, outcome.score)
+        ? await slices(recent)
         : null;
     const alarm = drift?.alarm ?? slice?.alarm ?? null;
     // An anomaly the drift test opened starts at a window that is normal by the threshold. While
@@ -264,8 +286,7 @@ export async function scoreBaseWindow(
       peaks &&
       recent &&
       outcome.score.status !== 'learning'
-        ? (slice ??
-          (await sliceAlarm(store, metric, rule, recent, windowStart, baseWindowMs, outcome.score)))
+        ? (slice ?? (await slices(recent)))
         : null;
     const drifting: DriftWords | null =
       open && openedByDrift
@@ -344,6 +365,7 @@ async function sliceAlarm(
   windowStart: number,
   baseWindowMs: number,
   score: Score,
+  params: DriftParams,
 ): Promise<SliceDriftVerdict | null> {
   if (needsLeaves(metric)) return null;
   const windowMs = baseWindowMs * metric.windowMultiple;
@@ -373,7 +395,7 @@ async function sliceAlarm(
     anomalous,
     score.sigma,
     rule.direction,
-    driftParams(rule),
+    params,
     store.sliceMemo,
   );
 }
@@ -412,27 +434,29 @@ export async function assessMetric(
     history,
     seasonal,
   );
-  const explain = async () => {
-    const past = await Promise.all(
-      baselineWindows.map((w) => metricCells(store, metric, w, baseWindowMs)),
-    );
-    return explainAnomaly(metric, now, past, { actual: score.value, expected: score.expected });
-  };
+  // The baseline windows' cells, read once for both explanations below (a drift's peak may
+  // want both).
+  let past: Promise<WindowCells[]> | null = null;
+  const pastCells = () =>
+    (past ??= Promise.all(baselineWindows.map((w) => metricCells(store, metric, w, baseWindowMs))));
+  const explain = async () =>
+    explainAnomaly(metric, now, await pastCells(), {
+      actual: score.value,
+      expected: score.expected,
+    });
   // The root cause of a drift that began at window `from` and runs to this one, against the
   // baseline windows from before it (./explain-anomaly `driftRootCause`).
   const explainDrift = async (from: number) => {
     const windowMs = baseWindowMs * Math.max(1, metric.windowMultiple);
     const starts: number[] = [];
     for (let w = from; w < windowStart; w += windowMs) starts.push(w);
-    const span = await Promise.all(
-      starts.map(async (w) => (await metricCells(store, metric, w, baseWindowMs)).leaves),
+    const span = await Promise.all(starts.map((w) => metricLeaves(store, metric, w, baseWindowMs)));
+    const before = (await pastCells()).filter((_, i) => baselineWindows[i]! < from);
+    return driftRootCause(
+      metric,
+      [...span, now.leaves],
+      before.map((w) => w.leaves),
     );
-    const past = await Promise.all(
-      baselineWindows
-        .filter((w) => w < from)
-        .map(async (w) => (await metricCells(store, metric, w, baseWindowMs)).leaves),
-    );
-    return driftRootCause(metric, [...span, now.leaves], past);
   };
   return { score, volume, explain, explainDrift };
 }
